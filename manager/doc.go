@@ -1,0 +1,22 @@
+// Package manager is the framework-agnostic core of sessionkit: server-side
+// sessions with the lifecycle a servlet container gives, on net/http alone.
+//
+// A [Manager] creates, finds, renews and destroys sessions kept in a
+// [store.Store] (in memory unless [Options.Store] says otherwise), enforces the
+// idle timeout ([Options.MaxInactiveInterval]) and the absolute one
+// ([Options.MaxAge]) on every lookup, sweeps expired sessions in the
+// background, and reports each session's Created, Update and Destroyed events
+// to one handler.
+//
+// Within a request wrapped by [Manager.Handler] (or the Gin middleware of the
+// root package), a session's changes are held by the request and written to
+// the store before the response's headers go out; a failure to write them
+// becomes an error response through [Options.ErrorHandler], never a silent
+// 200. Outside such a request (a session from [Manager.GetSessionById], or the
+// original package's style of calling [Manager.GetSession] without the
+// middleware) every Set writes through to the store at once.
+//
+// Session IDs are 32 random bytes, base64url encoded. An ID the server did
+// not issue, or one that has expired, is never adopted, and only the masked ID
+// ([Session.GetMaskedSessionId]) ever reaches a log line.
+package manager

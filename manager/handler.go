@@ -1,0 +1,63 @@
+package manager
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+)
+
+// Handler is the net/http middleware: it looks the request's session up,
+// lets next use it through m.GetSession(r) and the other methods, and stores
+// the session's changes before the response's headers go out. A store
+// failure is answered through the error handler; next does not run.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := m.Begin(w, r, nil)
+		if err != nil {
+			m.HandleError(w, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc))
+		sc.r = r
+		next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r)
+		sc.CommitBeforeWrite()
+	})
+}
+
+// commitWriter commits the session before the first byte of the response.
+type commitWriter struct {
+	http.ResponseWriter
+	scope *Scope
+}
+
+func (w *commitWriter) WriteHeader(code int) {
+	if w.scope.CommitBeforeWrite() {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *commitWriter) Write(b []byte) (int, error) {
+	if !w.scope.CommitBeforeWrite() {
+		return 0, ErrCommitFailed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps streaming handlers working.
+func (w *commitWriter) Flush() {
+	if w.scope.CommitBeforeWrite() {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Hijack keeps WebSocket upgrades working; the session is stored first.
+func (w *commitWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.scope.CommitBeforeWrite() {
+		return nil, nil, ErrCommitFailed
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,383 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sessionkit/session/store"
+)
+
+// Manager creates, finds, renews and destroys sessions, and reports their
+// events. It is safe for concurrent use. Make one with [NewManager] and share
+// it; call [Manager.Close] when done.
+type Manager struct {
+	opts      Options
+	store     store.Store
+	checker   store.ValueChecker // nil when the store keeps any value
+	ownsStore bool
+	creator   func(*http.Request, http.ResponseWriter) (Session, error)
+	handler   func(Session, int)
+	cookies   *cookieCarrier
+	log       *slog.Logger
+
+	stop      chan struct{}
+	sweeping  chan struct{} // closed when the sweeper has returned
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewManager returns a manager configured by options (see [Options] for the
+// defaults of its zero values) and starts its sweeper.
+//
+// sessionCreator makes the session for CreateSession; nil means a fresh
+// random ID. A creator must return an ID of the same form (43 base64url
+// characters, see [IsValidID]); an unbound *MemSession it returns (see
+// [NewSession]) also gives the new session its values. sessionHandler, when
+// not nil, receives each session's Created, Update and Destroyed events.
+//
+// NewManager panics when options describe a cookie that browsers would
+// reject, so the mistake shows at startup.
+func NewManager(options Options, sessionCreator func(*http.Request, http.ResponseWriter) (Session, error), sessionHandler func(Session, int)) *Manager {
+	opts := options.withDefaults()
+	m := &Manager{
+		opts:     opts,
+		store:    opts.Store,
+		creator:  sessionCreator,
+		handler:  sessionHandler,
+		cookies:  &cookieCarrier{opts: opts},
+		log:      opts.Logger,
+		stop:     make(chan struct{}),
+		sweeping: make(chan struct{}),
+	}
+	if m.store == nil {
+		m.store = store.NewMemory()
+		m.ownsStore = true
+	}
+	m.checker, _ = m.store.(store.ValueChecker)
+	opts.warnInsecure()
+	if opts.SessionLoader != nil {
+		m.restore(opts.SessionLoader())
+	}
+	go m.sweepEvery(time.Duration(opts.GcInterval)*time.Second, opts.GcStopChan)
+	return m
+}
+
+// Options returns the manager's options with every default filled in.
+func (m *Manager) Options() Options { return m.opts }
+
+// GetSession returns the session of the request, or nil when it has none.
+//
+// Within [Manager.Handler] it returns the request's session, whose changes
+// are stored when the response starts. Called without the middleware, as the
+// original package was used, it looks the cookie up and returns a session
+// whose Set writes to the store at once; a store failure is logged and
+// answered with nil.
+func (m *Manager) GetSession(r *http.Request) Session {
+	if sc := m.scopeOf(r); sc != nil {
+		return sc.Session()
+	}
+	sc, err := m.directScope(nil, r)
+	if err != nil {
+		m.log.Error("session: lookup failed", "err", err)
+		return nil
+	}
+	return sc.Session()
+}
+
+// CreateSession makes a new session for the request, sets its cookie on w
+// and fires Created. A session the request already has is destroyed first
+// (firing Destroyed), so the new one always has a new ID.
+func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session, error) {
+	sc := m.scopeOf(r)
+	if sc == nil {
+		var err error
+		if sc, err = m.directScope(w, r); err != nil {
+			return nil, err
+		}
+	}
+	return sc.Create()
+}
+
+// RenewSession gives the request's session a new ID, keeping its values,
+// creation time and absolute deadline, and sets the new cookie on w. The old
+// ID stops working at once. Call it when a user logs in. It returns
+// ErrNoSession when the request has no session, and ErrSessionGone when
+// another request renewed or destroyed it first.
+func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session, error) {
+	sc := m.scopeOf(r)
+	if sc == nil {
+		var err error
+		if sc, err = m.directScope(w, r); err != nil {
+			return nil, err
+		}
+	}
+	return sc.Renew()
+}
+
+// DestroySession destroys the request's session, if any, and sends a cookie
+// that expires it.
+func (m *Manager) DestroySession(r *http.Request, w http.ResponseWriter) error {
+	sc := m.scopeOf(r)
+	if sc == nil {
+		var err error
+		if sc, err = m.directScope(w, r); err != nil {
+			return err
+		}
+	}
+	return sc.Destroy()
+}
+
+// GetSessionById returns the live session with the given ID, or nil. It does
+// not count as use: the idle deadline does not move. Its Set writes to the
+// store at once. A store failure is logged and answered with nil.
+func (m *Manager) GetSessionById(sessionId string) Session {
+	if !IsValidID(sessionId) {
+		return nil
+	}
+	s, err := m.lookup(context.Background(), sessionId, false)
+	if err != nil {
+		m.log.Error("session: lookup by ID failed", "session", store.MaskedID(sessionId), "err", err)
+		return nil
+	}
+	if s == nil {
+		return nil
+	}
+	s.writeThrough = true
+	return s
+}
+
+// DestroySessionById destroys the session with the given ID wherever it is
+// in use (an administrator's "log this user out"). It returns ErrSessionGone
+// when there is no such live session.
+func (m *Manager) DestroySessionById(sessionId string) error {
+	if !IsValidID(sessionId) {
+		return ErrSessionGone
+	}
+	ctx := context.Background()
+	rec, deleted, err := m.store.Delete(ctx, sessionId)
+	if err != nil {
+		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(sessionId), err)
+	}
+	if !deleted {
+		return ErrSessionGone
+	}
+	m.fire(m.ended(sessionId, "", rec), Destroyed)
+	if rec.ExpiredAt(m.opts.Clock()) {
+		return ErrSessionGone // it had already expired; this call only cleared it away
+	}
+	return nil
+}
+
+// GetSessionSize returns the number of sessions in the store: with a shared
+// store, across every instance that uses it. Sessions that expired since the
+// last sweep may still be counted. A store failure is logged and answered
+// with 0.
+func (m *Manager) GetSessionSize() int {
+	n, err := m.store.Count(context.Background())
+	if err != nil {
+		m.log.Error("session: counting sessions failed", "err", err)
+		return 0
+	}
+	return n
+}
+
+// HandleError answers a request whose session could not be loaded or
+// stored, through Options.ErrorHandler or the default one.
+func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error) {
+	if m.opts.ErrorHandler != nil {
+		m.opts.ErrorHandler(w, r, err)
+		return
+	}
+	code := http.StatusInternalServerError
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable) {
+		code = http.StatusServiceUnavailable
+	}
+	m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	http.Error(w, http.StatusText(code), code)
+}
+
+// Close stops the sweeper and, when the manager made its own in-memory
+// store, closes it. It is safe to call more than once.
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() {
+		close(m.stop)
+		<-m.sweeping
+		if m.ownsStore {
+			m.closeErr = m.store.Close()
+		}
+	})
+	return m.closeErr
+}
+
+// newRecord returns the record of a session created at now.
+func (m *Manager) newRecord(values map[string]any, now time.Time) store.Record {
+	rec := store.Record{Values: values, Created: now, Accessed: now, Idle: m.opts.idleTimeout()}
+	if lifetime := m.opts.lifetime(); lifetime > 0 {
+		rec.Expires = now.Add(lifetime)
+	}
+	return rec
+}
+
+// newSession makes and stores a session through the creator.
+func (m *Manager) newSession(ctx context.Context, r *http.Request, w http.ResponseWriter) (*MemSession, error) {
+	id, values, err := m.create(r, w)
+	if err != nil {
+		return nil, err
+	}
+	rec := m.newRecord(values, m.opts.Clock())
+	if err := m.store.Create(ctx, id, rec); err != nil {
+		return nil, fmt.Errorf("session: storing new session %s: %w", store.MaskedID(id), err)
+	}
+	s := m.bind(id, rec)
+	s.isNew = true
+	return s, nil
+}
+
+// create runs the session creator and checks what it returns.
+func (m *Manager) create(r *http.Request, w http.ResponseWriter) (id string, values map[string]any, err error) {
+	if m.creator == nil {
+		id, err = newID(m.opts.Rand)
+		return id, nil, err
+	}
+	made, err := m.creator(r, w)
+	if err != nil {
+		return "", nil, fmt.Errorf("session: session creator: %w", err)
+	}
+	if made == nil {
+		return "", nil, errors.New("session: session creator returned no session")
+	}
+	id = made.GetId()
+	if !IsValidID(id) {
+		return "", nil, fmt.Errorf("session: session creator: %w", ErrInvalidID)
+	}
+	return id, unboundValues(made), nil
+}
+
+// unboundValues copies the values of a session that belongs to no manager
+// yet, such as one made by NewSession; other sessions give none.
+func unboundValues(s Session) map[string]any {
+	ms, ok := s.(*MemSession)
+	if !ok {
+		return nil
+	}
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.m != nil || len(ms.base) == 0 {
+		return nil
+	}
+	return maps.Clone(ms.base)
+}
+
+// bind returns the manager's view of a stored record.
+func (m *Manager) bind(id string, rec store.Record) *MemSession {
+	return &MemSession{
+		id:       id,
+		created:  rec.Created,
+		accessed: rec.Accessed,
+		expires:  rec.Expires,
+		base:     rec.Values,
+		m:        m,
+	}
+}
+
+// ended returns a session that no longer exists, for its Destroyed event.
+// id may be "" when the store keeps only fingerprints; masked then names it.
+func (m *Manager) ended(id, masked string, rec store.Record) *MemSession {
+	s := m.bind(id, rec)
+	s.masked, s.gone = masked, true
+	return s
+}
+
+// lookup finds a live session. An expired one is claimed and reported as
+// destroyed, and the lookup finds nothing: no lookup ever creates a record.
+func (m *Manager) lookup(ctx context.Context, id string, touch bool) (*MemSession, error) {
+	now := m.opts.Clock()
+	rec, found, err := m.store.Load(ctx, id, now, touch)
+	if err != nil {
+		return nil, fmt.Errorf("%w: loading session %s: %w", ErrUnavailable, store.MaskedID(id), err)
+	}
+	if !found {
+		return nil, nil
+	}
+	if rec.ExpiredAt(now) {
+		m.expire(ctx, id)
+		return nil, nil
+	}
+	return m.bind(id, rec), nil
+}
+
+// expire claims an expired session found by a lookup. Of all the lookups and
+// sweeps that find it, only the one whose delete succeeds fires Destroyed.
+func (m *Manager) expire(ctx context.Context, id string) {
+	rec, deleted, err := m.store.Delete(ctx, id)
+	if err != nil {
+		m.log.Warn("session: removing expired session failed; the sweeper will retry", "session", store.MaskedID(id), "err", err)
+		return
+	}
+	if deleted {
+		m.fire(m.ended(id, "", rec), Destroyed)
+	}
+}
+
+// destroy deletes s and fires Destroyed if this call removed it.
+func (m *Manager) destroy(ctx context.Context, s *MemSession) error {
+	id := s.GetId()
+	_, deleted, err := m.store.Delete(ctx, id)
+	if err != nil {
+		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(id), err)
+	}
+	s.markGone()
+	if deleted {
+		m.fire(s, Destroyed)
+	}
+	return nil
+}
+
+// renew moves s to a new ID. It fires no event; the caller does once the
+// client has the new ID.
+func (m *Manager) renew(ctx context.Context, s *MemSession) error {
+	newID, err := newID(m.opts.Rand)
+	if err != nil {
+		return err
+	}
+	oldID, now := s.GetId(), m.opts.Clock()
+	err = m.store.Renew(ctx, oldID, newID, now)
+	if errors.Is(err, store.ErrNotFound) {
+		s.markGone()
+		return ErrSessionGone
+	}
+	if err != nil {
+		return fmt.Errorf("session: renewing session %s: %w", store.MaskedID(oldID), err)
+	}
+	s.rename(newID, now)
+	return nil
+}
+
+// restore stores the sessions of Options.SessionLoader.
+func (m *Manager) restore(loaded []Session) {
+	ctx, now := context.Background(), m.opts.Clock()
+	for _, s := range loaded {
+		if s == nil {
+			continue
+		}
+		id := s.GetId()
+		if !IsValidID(id) {
+			m.log.Warn("session: SessionLoader returned an invalid session ID; skipped")
+			continue
+		}
+		accessed := time.Unix(s.GetLastAccessTime(), 0)
+		rec := m.newRecord(unboundValues(s), accessed)
+		if rec.ExpiredAt(now) {
+			continue
+		}
+		if err := m.store.Create(ctx, id, rec); err != nil {
+			m.log.Warn("session: restoring a loaded session failed; skipped", "session", store.MaskedID(id), "err", err)
+		}
+	}
+}

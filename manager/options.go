@@ -1,0 +1,213 @@
+package manager
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sessionkit/session/store"
+)
+
+// DefaultCookieName is the cookie name used when Options.CookieName is empty.
+const DefaultCookieName = "session-key"
+
+// Options configures a [Manager]. The zero value is usable: each field's
+// comment gives the default that its zero value stands for.
+type Options struct {
+	// Path is the cookie's Path attribute. "" means "/".
+	Path string
+
+	// Domain is the cookie's Domain attribute. "" means a host-only cookie.
+	Domain string
+
+	// MaxAge is the absolute lifetime of a session in seconds, counted from
+	// its creation and not extended by use or renewal; it is also the
+	// cookie's Max-Age. 0 means 86400 (one day). A negative value means no
+	// absolute limit and a cookie that ends with the browser session.
+	MaxAge int
+
+	// Secure sends the cookie over HTTPS only. Default false, so that the
+	// example runs on plain HTTP; set it in production. While it is off, the
+	// manager logs one warning when it starts.
+	Secure bool
+
+	// HttpOnly is kept from the original package. Cookies are always
+	// HttpOnly (unreadable by page scripts) whether or not it is set; see
+	// ScriptReadableCookie to turn that off.
+	HttpOnly bool
+
+	// MaxInactiveInterval is the idle timeout in seconds: a session not used
+	// for this long is destroyed. 0 means 1800 (30 minutes). A negative
+	// value means no idle limit.
+	MaxInactiveInterval int64
+
+	// GcInterval is the number of seconds between sweeps for expired
+	// sessions. 0 means 60. Expiry does not wait for the sweeper: every
+	// lookup enforces it too; the sweeper fires Destroyed for sessions no
+	// request comes back to, and frees their memory.
+	GcInterval int
+
+	// GcStopChan stops the sweeper when it is closed. nil means that only
+	// [Manager.Close] stops it.
+	GcStopChan <-chan struct{}
+
+	// SessionLoader, when set, is called once by NewManager; the sessions it
+	// returns are live when NewManager returns. Each keeps its ID and last
+	// access time (its creation time is taken to be that access time), and
+	// the values of a *MemSession (as made by NewSession). Sessions with an
+	// invalid ID, already expired, or whose ID is taken are skipped with a
+	// warning. Loading fires no Created event; loaded sessions fire Update
+	// and Destroyed like any other.
+	SessionLoader func() []Session
+
+	// CookieName is the name of the session cookie. "" means
+	// DefaultCookieName ("session-key"). A name starting with "__Host-"
+	// requires Secure, Path "/" and no Domain; one starting with
+	// "__Secure-" requires Secure. NewManager panics when they are missing.
+	CookieName string
+
+	// SameSite is the cookie's SameSite attribute. 0
+	// (http.SameSiteDefaultMode) means http.SameSiteLaxMode.
+	SameSite http.SameSite
+
+	// Store keeps the sessions. nil means a new in-memory store that the
+	// manager owns and closes in Close. A store passed here is not closed by
+	// the manager: it may be shared.
+	Store store.Store
+
+	// ErrorHandler answers a request whose session could not be loaded or
+	// stored. nil means: log the error and answer 503 Service Unavailable
+	// when the store could not be reached, 500 Internal Server Error
+	// otherwise, with only the status text in the body.
+	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+
+	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
+	// scripts can read the session ID. Default false; almost never what you
+	// want. While it is on, the manager logs one warning when it starts.
+	ScriptReadableCookie bool
+
+	// Logger receives the manager's log lines. None holds a raw session ID.
+	// nil means slog.Default().
+	Logger *slog.Logger
+
+	// Clock tells the time. nil means time.Now. Tests set it to move time
+	// forward without sleeping.
+	Clock func() time.Time
+
+	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
+	// read that fails makes session creation fail.
+	Rand io.Reader
+}
+
+// Defaults for the zero values of Options.
+const (
+	defaultMaxAge      = 86400
+	defaultIdleTimeout = 1800
+	defaultGcInterval  = 60
+)
+
+// withDefaults returns o with every zero value replaced by its default. It
+// panics on a configuration that cannot work, so the mistake shows at
+// startup instead of as cookies that browsers silently drop.
+func (o Options) withDefaults() Options {
+	if o.Path == "" {
+		o.Path = "/"
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = defaultMaxAge
+	}
+	if o.MaxInactiveInterval == 0 {
+		o.MaxInactiveInterval = defaultIdleTimeout
+	}
+	if o.GcInterval <= 0 {
+		o.GcInterval = defaultGcInterval
+	}
+	if o.CookieName == "" {
+		o.CookieName = DefaultCookieName
+	}
+	if o.SameSite == http.SameSiteDefaultMode {
+		o.SameSite = http.SameSiteLaxMode
+	}
+	o.HttpOnly = !o.ScriptReadableCookie
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if err := o.checkCookie(); err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// checkCookie refuses options whose cookie a browser would reject.
+func (o Options) checkCookie() error {
+	probe := o.cookie("", 0)
+	probe.Value = strings.Repeat("A", IDLength)
+	if err := probe.Valid(); err != nil {
+		return fmt.Errorf("session: invalid cookie options: %w", err)
+	}
+	if o.SameSite == http.SameSiteNoneMode && !o.Secure {
+		return fmt.Errorf("session: SameSite=None needs Secure: browsers drop the cookie otherwise")
+	}
+	switch {
+	case strings.HasPrefix(o.CookieName, "__Host-"):
+		if !o.Secure || o.Path != "/" || o.Domain != "" {
+			return fmt.Errorf("session: cookie name %q needs Secure, Path \"/\" and no Domain", o.CookieName)
+		}
+	case strings.HasPrefix(o.CookieName, "__Secure-"):
+		if !o.Secure {
+			return fmt.Errorf("session: cookie name %q needs Secure", o.CookieName)
+		}
+	}
+	return nil
+}
+
+// cookie returns the session cookie carrying value. maxAge is in seconds: 0
+// leaves Max-Age out (a browser-session cookie), a negative value deletes.
+func (o Options) cookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     o.CookieName,
+		Value:    value,
+		Path:     o.Path,
+		Domain:   o.Domain,
+		MaxAge:   maxAge,
+		Secure:   o.Secure,
+		HttpOnly: o.HttpOnly,
+		SameSite: o.SameSite,
+	}
+}
+
+// idleTimeout is MaxInactiveInterval as a duration; 0 means none.
+func (o Options) idleTimeout() time.Duration {
+	if o.MaxInactiveInterval < 0 {
+		return 0
+	}
+	return time.Duration(o.MaxInactiveInterval) * time.Second
+}
+
+// lifetime is MaxAge as a duration; 0 means none.
+func (o Options) lifetime() time.Duration {
+	if o.MaxAge < 0 {
+		return 0
+	}
+	return time.Duration(o.MaxAge) * time.Second
+}
+
+// warnInsecure logs, once per manager, each setting that weakens the cookie.
+func (o Options) warnInsecure() {
+	if !o.Secure {
+		o.Logger.Warn("session: cookie is sent without Secure, so it also travels over plain HTTP; set Options.Secure when serving HTTPS")
+	}
+	if o.ScriptReadableCookie {
+		o.Logger.Warn("session: cookie is sent without HttpOnly, so page scripts can read the session ID (Options.ScriptReadableCookie)")
+	}
+}

@@ -1,0 +1,289 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Scope is the session work of one request: the session it found, the
+// changes it holds, and the cookie it must send. A middleware makes one with
+// [Manager.Begin] and commits it before the response's headers go out; the
+// root package's Gin middleware and [Manager.Handler] both do.
+type Scope struct {
+	m       *Manager
+	w       http.ResponseWriter
+	r       *http.Request
+	carrier Carrier
+	// direct scopes serve calls made without a middleware: nothing will
+	// commit them, so their sessions write through.
+	direct bool
+
+	mu          sync.Mutex
+	session     *MemSession
+	committed   bool  // headers may have gone out: no more cookies
+	failed      bool  // the commit failed and the error handler answered
+	clearCookie bool  // the session was invalidated: expire the cookie
+	deferred    error // a failure to report at commit
+}
+
+type scopeContextKey struct{}
+
+// Begin starts the session work of a request: it adds "Vary: Cookie" to the
+// response and looks up the session the carrier brings (nil carrier: the
+// built-in cookie). A cookie that is malformed, oversized, unknown or
+// expired means no session, without error. An error means the store failed:
+// answer it with [Manager.HandleError] rather than going on without a
+// session.
+func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, carrier Carrier) (*Scope, error) {
+	w.Header().Add("Vary", "Cookie")
+	return m.newScope(w, r, carrier, false)
+}
+
+// directScope serves a call made without a middleware.
+func (m *Manager) directScope(w http.ResponseWriter, r *http.Request) (*Scope, error) {
+	return m.newScope(w, r, nil, true)
+}
+
+func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier Carrier, direct bool) (*Scope, error) {
+	if carrier == nil {
+		carrier = m.cookies
+	}
+	sc := &Scope{m: m, w: w, r: r, carrier: carrier, direct: direct}
+	id, err := carrier.ReadID(r)
+	if err != nil {
+		m.log.Debug("session: ignoring a session cookie", "reason", err)
+		return sc, nil
+	}
+	if id == "" {
+		return sc, nil
+	}
+	if !IsValidID(id) {
+		m.log.Debug("session: ignoring a session cookie whose ID is malformed", "length", len(id))
+		return sc, nil
+	}
+	s, err := m.lookup(r.Context(), id, true)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil {
+		sc.adopt(s)
+	}
+	return sc, nil
+}
+
+// scopeOf returns the scope that m.Handler attached to r, if any.
+func (m *Manager) scopeOf(r *http.Request) *Scope {
+	sc, _ := r.Context().Value(scopeContextKey{}).(*Scope)
+	if sc == nil || sc.m != m {
+		return nil
+	}
+	return sc
+}
+
+// adopt makes s the request's session.
+func (sc *Scope) adopt(s *MemSession) {
+	s.scope = sc
+	s.writeThrough = sc.direct
+	sc.mu.Lock()
+	sc.session, sc.clearCookie = s, false
+	sc.mu.Unlock()
+}
+
+func (sc *Scope) current() *MemSession {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.session
+}
+
+// drop forgets s if it is still the request's session.
+func (sc *Scope) drop(s *MemSession) {
+	sc.mu.Lock()
+	if sc.session == s {
+		sc.session = nil
+	}
+	sc.mu.Unlock()
+}
+
+func (sc *Scope) headersSent() bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.committed
+}
+
+func (sc *Scope) ctx() context.Context { return sc.r.Context() }
+
+// Session returns the request's session, or nil when it has none.
+func (sc *Scope) Session() Session {
+	if s := sc.current(); s != nil {
+		return s
+	}
+	return nil
+}
+
+// Create makes a new session for the request, destroying the one it had,
+// sends its cookie and fires Created.
+func (sc *Scope) Create() (Session, error) {
+	if sc.headersSent() {
+		return nil, ErrHeadersWritten
+	}
+	if old := sc.current(); old != nil {
+		if err := sc.m.destroy(sc.ctx(), old); err != nil {
+			return nil, err
+		}
+		sc.drop(old)
+	}
+	s, err := sc.m.newSession(sc.ctx(), sc.r, sc.w)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.sendID(s.id, s.expires); err != nil {
+		// The client can never present this session: take it back.
+		_, _, _ = sc.m.store.Delete(sc.ctx(), s.id)
+		return nil, err
+	}
+	sc.adopt(s)
+	sc.m.fire(s, Created)
+	return s, nil
+}
+
+// Renew gives the request's session a new ID (see [Manager.RenewSession]),
+// sends the new cookie and fires Update.
+func (sc *Scope) Renew() (Session, error) {
+	s := sc.current()
+	if s == nil {
+		return nil, ErrNoSession
+	}
+	if sc.headersSent() {
+		return nil, ErrHeadersWritten
+	}
+	if err := sc.m.renew(sc.ctx(), s); err != nil {
+		if errors.Is(err, ErrSessionGone) {
+			sc.drop(s)
+		}
+		return nil, err
+	}
+	if err := sc.sendID(s.GetId(), s.expires); err != nil {
+		return nil, err
+	}
+	sc.m.fire(s, Update)
+	return s, nil
+}
+
+// Destroy destroys the request's session, if any, and sends a cookie that
+// expires it. The session is destroyed on the server even when the headers
+// have gone out; the error then says the cookie could not follow.
+func (sc *Scope) Destroy() error {
+	if s := sc.current(); s != nil {
+		if err := sc.m.destroy(sc.ctx(), s); err != nil {
+			return err
+		}
+		sc.drop(s)
+	}
+	if sc.headersSent() {
+		return ErrHeadersWritten
+	}
+	return sc.clearID()
+}
+
+// invalidated records that s.Invalidate ran within this request.
+func (sc *Scope) invalidated(s *MemSession, err error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if err != nil {
+		sc.deferred = err
+		return
+	}
+	if sc.session == s {
+		sc.session, sc.clearCookie = nil, true
+	}
+}
+
+// sendID sends the session cookie. A response that sets it must not be
+// cached: a shared cache would hand one user's session to another.
+func (sc *Scope) sendID(id string, expires time.Time) error {
+	if err := sc.carrier.WriteID(sc.w, sc.r, id, cookieMaxAge(expires, sc.m.opts.Clock())); err != nil {
+		return err
+	}
+	sc.w.Header().Set("Cache-Control", "no-store")
+	return nil
+}
+
+func (sc *Scope) clearID() error {
+	if err := sc.carrier.ClearID(sc.w, sc.r); err != nil {
+		return err
+	}
+	sc.w.Header().Set("Cache-Control", "no-store")
+	return nil
+}
+
+// cookieMaxAge is the cookie lifetime, in whole seconds rounded up, that
+// ends with the session's absolute deadline; 0 (a browser-session cookie)
+// when there is none.
+func cookieMaxAge(expires, now time.Time) int {
+	if expires.IsZero() {
+		return 0
+	}
+	left := expires.Sub(now)
+	return max(1, int((left+time.Second-1)/time.Second))
+}
+
+// Commit stores the request's changes and sends the cookie changes that are
+// still due. It runs once; later calls return nil. After it, the session's
+// Set writes to the store at once. A change to a session that another
+// request destroyed meanwhile is dropped without error: a destroyed session
+// never comes back.
+func (sc *Scope) Commit() error {
+	sc.mu.Lock()
+	if sc.committed {
+		sc.mu.Unlock()
+		return nil
+	}
+	sc.committed = true
+	s, clearCookie, deferred := sc.session, sc.clearCookie, sc.deferred
+	sc.mu.Unlock()
+
+	if clearCookie {
+		if err := sc.clearID(); err != nil {
+			return err
+		}
+	}
+	if s != nil {
+		s.mu.Lock()
+		s.writeThrough = true
+		s.mu.Unlock()
+		err := s.flush(sc.ctx())
+		if errors.Is(err, ErrSessionGone) {
+			sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return deferred
+}
+
+// CommitBeforeWrite commits, and answers a failed commit through the error
+// handler. It reports whether the response may go on; after a failure the
+// middleware must drop what the handler writes. Response writer wrappers
+// call it before the first byte of the response.
+func (sc *Scope) CommitBeforeWrite() bool {
+	sc.mu.Lock()
+	if sc.committed {
+		ok := !sc.failed
+		sc.mu.Unlock()
+		return ok
+	}
+	sc.mu.Unlock()
+	if err := sc.Commit(); err != nil {
+		sc.mu.Lock()
+		sc.failed = true
+		sc.mu.Unlock()
+		sc.m.HandleError(sc.w, sc.r, err)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,316 @@
+package manager
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sessionkit/session/store"
+)
+
+// Session is one user's server-side session.
+//
+// Keys are strings: Get of any other key finds nothing, and Set and Delete
+// return ErrInvalidKey. Times are Unix seconds.
+type Session interface {
+	// GetId returns the session ID. It is a credential: never log it.
+	GetId() string
+	// GetMaskedSessionId returns a short, stable name for the session that
+	// is safe to log and cannot be turned back into the ID.
+	GetMaskedSessionId() string
+	// GetLastAccessTime returns when a request last used the session.
+	GetLastAccessTime() int64
+	// Get returns the value of key and whether it is set.
+	Get(key interface{}) (value interface{}, ok bool)
+	// Set sets key to value; a nil value deletes key. It returns an error
+	// when the value cannot be stored, at once rather than at commit.
+	Set(key interface{}, value interface{}) error
+	// Invalidate destroys the session: its record is deleted and, within a
+	// request, its cookie expires.
+	Invalidate()
+
+	// Delete removes key; the same as Set(key, nil).
+	Delete(key interface{}) error
+	// Keys returns the keys that are set, sorted.
+	Keys() []string
+	// GetCreationTime returns when the session was created. Renewal keeps it.
+	GetCreationTime() int64
+	// IsNew reports whether the session was created by the current request.
+	IsNew() bool
+}
+
+// MemSession is the Session the manager hands out. A MemSession made by
+// [NewSession] or [CreateMemSession] belongs to no manager yet: it holds its
+// values itself, for a session creator or an Options.SessionLoader to fill.
+type MemSession struct {
+	mu       sync.Mutex
+	id       string
+	masked   string // computed on first use
+	created  time.Time
+	accessed time.Time
+	expires  time.Time // absolute deadline; zero means none
+	// base holds the values as last read from or written to the store. It is
+	// shared with the store and never written to; unbound sessions own it.
+	base map[string]any
+	// pending holds changes not yet sent to the store; nil deletes a key.
+	pending map[string]any
+	isNew   bool
+	gone    bool // destroyed, expired or renewed away
+
+	m *Manager // nil for an unbound session
+	// scope is the request that holds the changes until its commit; nil (or
+	// writeThrough) means Set writes to the store at once.
+	scope        *Scope
+	writeThrough bool
+}
+
+var _ Session = (*MemSession)(nil)
+
+// NewSession returns an unbound session with the given ID and last access
+// time (Unix seconds), for a session creator or an Options.SessionLoader.
+func NewSession(id string, timeAccessed int64) Session {
+	t := time.Unix(timeAccessed, 0)
+	return &MemSession{id: id, created: t, accessed: t, base: map[string]any{}}
+}
+
+// CreateMemSession is the default session creator: an unbound session with a
+// new random ID. It returns an error when the system's random source fails.
+func CreateMemSession(r *http.Request, w http.ResponseWriter) (Session, error) {
+	id, err := newID(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(id, time.Now().Unix()), nil
+}
+
+// GetId implements [Session].
+func (s *MemSession) GetId() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// GetMaskedSessionId implements [Session]: see [store.MaskedID].
+func (s *MemSession) GetMaskedSessionId() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.masked == "" {
+		s.masked = store.MaskedID(s.id)
+	}
+	return s.masked
+}
+
+// GetLastAccessTime implements [Session].
+func (s *MemSession) GetLastAccessTime() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accessed.Unix()
+}
+
+// GetCreationTime implements [Session].
+func (s *MemSession) GetCreationTime() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.created.Unix()
+}
+
+// IsNew implements [Session].
+func (s *MemSession) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isNew
+}
+
+// Get implements [Session].
+func (s *MemSession) Get(key interface{}) (interface{}, bool) {
+	k, ok := key.(string)
+	if !ok {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookup(k)
+}
+
+// lookup reads k through the pending changes. The caller holds s.mu.
+func (s *MemSession) lookup(k string) (any, bool) {
+	if v, changed := s.pending[k]; changed {
+		return v, v != nil
+	}
+	v, ok := s.base[k]
+	return v, ok
+}
+
+// Keys implements [Session].
+func (s *MemSession) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.base)+len(s.pending))
+	for k := range s.base {
+		if _, changed := s.pending[k]; !changed {
+			keys = append(keys, k)
+		}
+	}
+	for k, v := range s.pending {
+		if v != nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Delete implements [Session].
+func (s *MemSession) Delete(key interface{}) error {
+	return s.Set(key, nil)
+}
+
+// Set implements [Session]. Within a request the change is held until the
+// request commits; otherwise it is written to the store before Set returns.
+// Either way an Update event fires when the value changed.
+func (s *MemSession) Set(key interface{}, value interface{}) error {
+	k, ok := key.(string)
+	if !ok || k == "" {
+		return ErrInvalidKey
+	}
+	if value != nil && s.m != nil && s.m.checker != nil {
+		if err := s.m.checker.CheckValue(k, value); err != nil {
+			return fmt.Errorf("session: value of key %q cannot be stored: %w", k, err)
+		}
+	}
+
+	s.mu.Lock()
+	if s.gone {
+		s.mu.Unlock()
+		return ErrSessionGone
+	}
+	current, exists := s.lookup(k)
+	if (value == nil && !exists) || (value != nil && exists && sameValue(current, value)) {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.m == nil { // unbound: the session keeps its own values
+		if value == nil {
+			delete(s.base, k)
+		} else {
+			s.base[k] = value
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	if s.pending == nil {
+		s.pending = make(map[string]any, 1)
+	}
+	s.pending[k] = value
+	writeThrough := s.writeThrough || s.scope == nil
+	s.mu.Unlock()
+
+	if writeThrough {
+		if err := s.flush(context.Background()); err != nil {
+			return err
+		}
+	}
+	s.m.fire(s, Update)
+	return nil
+}
+
+// flush sends the pending changes to the store and folds them into base.
+// Changes that fail are dropped: the caller reports the error.
+func (s *MemSession) flush(ctx context.Context) error {
+	s.mu.Lock()
+	changes, id := s.pending, s.id
+	s.pending = nil
+	s.mu.Unlock()
+	if len(changes) == 0 {
+		return nil
+	}
+
+	err := s.m.store.Update(ctx, id, changes)
+	if errors.Is(err, store.ErrNotFound) {
+		s.markGone()
+		return ErrSessionGone
+	}
+	if err != nil {
+		return fmt.Errorf("session: storing changes of session %s: %w", store.MaskedID(id), err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]any, len(s.base)+len(changes))
+	maps.Copy(next, s.base)
+	for k, v := range changes {
+		if v == nil {
+			delete(next, k)
+		} else {
+			next[k] = v
+		}
+	}
+	s.base = next
+	return nil
+}
+
+// Invalidate implements [Session]. A store failure is logged and, within a
+// request, answered through the error handler: the session may still exist.
+func (s *MemSession) Invalidate() {
+	if s.m == nil {
+		s.mu.Lock()
+		s.base = map[string]any{}
+		s.gone = true
+		s.mu.Unlock()
+		return
+	}
+	err := s.m.destroy(context.Background(), s)
+	if s.scope != nil {
+		s.scope.invalidated(s, err)
+		return
+	}
+	if err != nil {
+		s.m.log.Error("session: invalidate failed", "session", s.GetMaskedSessionId(), "err", err)
+	}
+}
+
+// markGone records that the session no longer exists in the store.
+func (s *MemSession) markGone() {
+	s.mu.Lock()
+	s.gone = true
+	s.pending = nil
+	s.mu.Unlock()
+}
+
+// rename gives the session the ID it was renewed to.
+func (s *MemSession) rename(id string, now time.Time) {
+	s.mu.Lock()
+	s.id, s.masked, s.accessed = id, "", now
+	s.mu.Unlock()
+}
+
+// sameValue reports whether setting b over a changes nothing. Common scalar
+// types compare directly; anything else falls back to reflect.DeepEqual,
+// which also handles values that == would panic on.
+func sameValue(a, b any) bool {
+	switch av := a.(type) {
+	case string:
+		bv, ok := b.(string)
+		return ok && av == bv
+	case int:
+		bv, ok := b.(int)
+		return ok && av == bv
+	case int64:
+		bv, ok := b.(int64)
+		return ok && av == bv
+	case bool:
+		bv, ok := b.(bool)
+		return ok && av == bv
+	case float64:
+		bv, ok := b.(float64)
+		return ok && av == bv
+	}
+	return reflect.DeepEqual(a, b)
+}

@@ -1,0 +1,12 @@
+// Package store defines where session state lives.
+//
+// A [Store] keeps one [Record] per session ID and answers the questions the
+// manager asks on every request: load (and mark as accessed), write some keys,
+// delete, move to a new ID, count, and sweep what has expired. Every method
+// takes a context first; "not found" is a normal answer, never an error, and
+// an error always means the store itself failed.
+//
+// [Memory] is the default: standard library only, sharded, a lock per session,
+// an O(1) count and an incremental sweep. Stores for other backends live in
+// sub-packages and pass the same conformance checks.
+package store

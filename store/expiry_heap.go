@@ -1,0 +1,44 @@
+package store
+
+import (
+	"container/heap"
+	"time"
+)
+
+// expiryHeap is a min-heap of session IDs ordered by deadline. It is not
+// safe for concurrent use; a memory shard guards it with its lock.
+type expiryHeap []dueItem
+
+type dueItem struct {
+	deadline int64 // Unix nanoseconds
+	id       string
+}
+
+// file adds id due at deadline. A session that never expires is not filed.
+func (h *expiryHeap) file(id string, deadline time.Time) {
+	if deadline.IsZero() {
+		return
+	}
+	heap.Push(h, dueItem{deadline: deadline.UnixNano(), id: id})
+}
+
+// popDue removes and returns the earliest ID whose filed deadline is not
+// after now.
+func (h *expiryHeap) popDue(now time.Time) (string, bool) {
+	if len(*h) == 0 || (*h)[0].deadline > now.UnixNano() {
+		return "", false
+	}
+	return heap.Pop(h).(dueItem).id, true
+}
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	item := old[len(old)-1]
+	old[len(old)-1] = dueItem{} // let the ID string be collected
+	*h = old[:len(old)-1]
+	return item
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// shardCount spreads sessions over independent locks so that requests of
+// different sessions rarely wait for each other. A power of two.
+const shardCount = 64
+
+// Memory is the in-process [Store]: nothing to install, nothing shared
+// between processes. The zero value is not usable; call [NewMemory].
+//
+// Values are kept as the Go values that were set, without encoding: a value
+// that holds a pointer, slice or map shares it with the code that set it.
+type Memory struct {
+	shards [shardCount]memoryShard
+	seed   maphash.Seed
+	count  atomic.Int64
+	// sweepFrom rotates the shard a sweep starts at, so that a sweep cut short
+	// by its limit does not always favour the same shards.
+	sweepFrom atomic.Uint32
+	closed    atomic.Bool
+}
+
+var _ Store = (*Memory)(nil)
+
+type memoryShard struct {
+	mu      sync.RWMutex
+	entries map[string]*memoryEntry
+	// due orders this shard's sessions by the deadline they had when filed.
+	// Access slides a deadline without refiling (that would take the shard
+	// lock on every read); a sweep that finds an entry filed too early files
+	// it again under its current deadline.
+	due expiryHeap
+}
+
+// memoryEntry is one live session. Fields without a lock are set before the
+// entry is published and never change.
+type memoryEntry struct {
+	// mu serialises the writers of this session: Update, Delete and Renew.
+	mu      sync.Mutex
+	dead    bool // set under mu when the entry leaves its shard
+	values  atomic.Pointer[map[string]any]
+	created time.Time
+	expires time.Time
+	idle    time.Duration
+	// accessed is in Unix nanoseconds, stored atomically because readers
+	// touch it under the shard's read lock.
+	accessed atomic.Int64
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	m := &Memory{seed: maphash.MakeSeed()}
+	for i := range m.shards {
+		m.shards[i].entries = make(map[string]*memoryEntry)
+	}
+	return m
+}
+
+func (m *Memory) shardIndex(id string) int {
+	return int(maphash.String(m.seed, id) & (shardCount - 1))
+}
+
+func (m *Memory) shard(id string) *memoryShard {
+	return &m.shards[m.shardIndex(id)]
+}
+
+func newMemoryEntry(rec Record) *memoryEntry {
+	e := &memoryEntry{created: rec.Created, expires: rec.Expires, idle: rec.Idle}
+	values := rec.Values
+	if values == nil {
+		values = map[string]any{}
+	}
+	e.values.Store(&values)
+	e.accessed.Store(rec.Accessed.UnixNano())
+	return e
+}
+
+func (e *memoryEntry) record() Record {
+	return Record{
+		Values:   *e.values.Load(),
+		Created:  e.created,
+		Accessed: time.Unix(0, e.accessed.Load()),
+		Idle:     e.idle,
+		Expires:  e.expires,
+	}
+}
+
+// Create implements [Store].
+func (m *Memory) Create(_ context.Context, id string, rec Record) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	e := newMemoryEntry(rec)
+	s := m.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.entries[id]; taken {
+		return ErrExists
+	}
+	s.entries[id] = e
+	s.due.file(id, rec.Deadline())
+	m.count.Add(1)
+	return nil
+}
+
+// Load implements [Store]. It takes only a read lock: concurrent loads of
+// any sessions do not block each other.
+func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (Record, bool, error) {
+	if m.closed.Load() {
+		return Record{}, false, ErrClosed
+	}
+	s := m.shard(id)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.entries[id]
+	if !ok {
+		return Record{}, false, nil
+	}
+	rec := e.record()
+	if touch && !rec.ExpiredAt(now) {
+		// A sweep needs the write lock, so it cannot see the deadline between
+		// the check above and this store.
+		e.accessed.Store(now.UnixNano())
+		rec.Accessed = now
+	}
+	return rec, true, nil
+}
+
+// Update implements [Store]. It copies the current values, applies changes
+// and publishes the copy, so a Record handed out earlier never changes.
+func (m *Memory) Update(_ context.Context, id string, changes map[string]any) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	s := m.shard(id)
+	s.mu.RLock()
+	e, ok := s.entries[id]
+	s.mu.RUnlock()
+	if !ok {
+		return ErrNotFound
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead {
+		return ErrNotFound
+	}
+	current := *e.values.Load()
+	next := make(map[string]any, len(current)+len(changes))
+	for k, v := range current {
+		next[k] = v
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(next, k)
+		} else {
+			next[k] = v
+		}
+	}
+	e.values.Store(&next)
+	return nil
+}
+
+// Delete implements [Store].
+func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
+	if m.closed.Load() {
+		return Record{}, false, ErrClosed
+	}
+	s := m.shard(id)
+	s.mu.Lock()
+	e, ok := s.entries[id]
+	if ok {
+		m.remove(s, id, e)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return Record{}, false, nil
+	}
+	return e.record(), true, nil
+}
+
+// remove takes e out of s. The caller holds s.mu for writing.
+func (m *Memory) remove(s *memoryShard, id string, e *memoryEntry) {
+	delete(s.entries, id)
+	m.count.Add(-1)
+	e.mu.Lock()
+	e.dead = true
+	e.mu.Unlock()
+}
+
+// Renew implements [Store].
+func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	from, to := m.shardIndex(oldID), m.shardIndex(newID)
+	unlock := m.lockPair(from, to)
+	defer unlock()
+	e, ok := m.shards[from].entries[oldID]
+	if !ok {
+		return ErrNotFound
+	}
+	if _, taken := m.shards[to].entries[newID]; taken {
+		return ErrExists
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rec := e.record()
+	if rec.ExpiredAt(now) {
+		return ErrNotFound // expired: renewal must not bring it back
+	}
+	rec.Accessed = now
+	moved := newMemoryEntry(rec)
+	e.dead = true
+	delete(m.shards[from].entries, oldID)
+	m.shards[to].entries[newID] = moved
+	m.shards[to].due.file(newID, rec.Deadline())
+	return nil
+}
+
+// lockPair write-locks two shards in index order, so that two renewals
+// crossing the same pair of shards cannot deadlock.
+func (m *Memory) lockPair(a, b int) (unlock func()) {
+	if a == b {
+		m.shards[a].mu.Lock()
+		return m.shards[a].mu.Unlock
+	}
+	if b < a {
+		a, b = b, a
+	}
+	first, second := &m.shards[a], &m.shards[b]
+	first.mu.Lock()
+	second.mu.Lock()
+	return func() {
+		second.mu.Unlock()
+		first.mu.Unlock()
+	}
+}
+
+// Count implements [Store] in O(1).
+func (m *Memory) Count(context.Context) (int, error) {
+	if m.closed.Load() {
+		return 0, ErrClosed
+	}
+	return int(m.count.Load()), nil
+}
+
+// Sweep implements [Store]. Its cost follows what came due: it looks only at
+// the filed deadlines that passed, one shard lock at a time.
+func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
+	if m.closed.Load() {
+		return nil, ErrClosed
+	}
+	var out []Expired
+	start := m.sweepFrom.Add(1)
+	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
+		s := &m.shards[(start+i)&(shardCount-1)]
+		out = m.sweepShard(s, now, limit, out)
+	}
+	return out, nil
+}
+
+func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) []Expired {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(out) < limit {
+		id, ok := s.due.popDue(now)
+		if !ok {
+			break
+		}
+		e, live := s.entries[id]
+		if !live {
+			continue // deleted or renewed since it was filed
+		}
+		rec := e.record()
+		if !rec.ExpiredAt(now) {
+			s.due.file(id, rec.Deadline())
+			continue
+		}
+		m.remove(s, id, e)
+		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
+	}
+	return out
+}
+
+// Close implements [Store]. Later calls to any method return ErrClosed.
+func (m *Memory) Close() error {
+	m.closed.Store(true)
+	return nil
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps session records. Implementations must be safe for concurrent
+// use by many goroutines and, for shared backends, by many processes.
+//
+// IDs reach a Store already checked for length and alphabet. A Store never
+// creates a record as a side effect of a read.
+type Store interface {
+	// Create stores rec under id. It returns ErrExists when id is taken.
+	Create(ctx context.Context, id string, rec Record) error
+
+	// Load returns the record of id and found == true, or found == false when
+	// there is none. When touch is set and the record has not expired at now,
+	// its access time becomes now (the idle deadline slides). An expired
+	// record is returned untouched, so the caller can see that it expired and
+	// claim it with Delete.
+	Load(ctx context.Context, id string, now time.Time, touch bool) (rec Record, found bool, err error)
+
+	// Update applies changes key by key to the current values of id: a nil
+	// value deletes its key, any other value replaces it. Keys not named are
+	// left as they are, so concurrent updates of different keys all survive.
+	// It returns ErrNotFound when id does not exist, so a late write never
+	// brings a deleted session back.
+	Update(ctx context.Context, id string, changes map[string]any) error
+
+	// Delete removes id and returns the record it removed with deleted ==
+	// true. Of concurrent deletes of one ID exactly one gets deleted == true;
+	// that caller alone reports the session as destroyed.
+	Delete(ctx context.Context, id string) (rec Record, deleted bool, err error)
+
+	// Renew moves the record of oldID to newID with its values, creation time
+	// and absolute deadline unchanged, and its access time set to now. oldID
+	// is gone when Renew returns. It returns ErrNotFound when oldID does not
+	// exist or has expired at now (of concurrent renewals only one finds it),
+	// and ErrExists when newID is taken.
+	Renew(ctx context.Context, oldID, newID string, now time.Time) error
+
+	// Count returns the number of sessions stored. Records whose deadline
+	// passed but that no Load or Sweep has reached yet may still be counted.
+	Count(ctx context.Context) (int, error)
+
+	// Sweep deletes up to limit records whose deadline is not after now and
+	// returns them. Each record is returned by exactly one Sweep or Delete,
+	// however many callers run at once.
+	Sweep(ctx context.Context, now time.Time, limit int) ([]Expired, error)
+
+	// Close releases what the store holds. It is safe to call more than once.
+	Close() error
+}
+
+// ValueChecker is implemented by stores that cannot keep every Go value (for
+// example, stores that encode values to send them over the network). The
+// manager calls CheckValue when a value is set, so that a value the store
+// cannot keep is refused at Set time rather than lost at commit.
+type ValueChecker interface {
+	CheckValue(key string, value any) error
+}
+
+// Record is the stored state of one session.
+type Record struct {
+	// Values holds the session's keys. A map handed out by a Store is a
+	// snapshot that nobody writes to again; Update builds a new one.
+	Values map[string]any
+
+	// Created is when the session was created. Renewal keeps it.
+	Created time.Time
+
+	// Accessed is the last time a request used the session.
+	Accessed time.Time
+
+	// Idle is how long the session lives without access. 0 means no idle limit.
+	Idle time.Duration
+
+	// Expires is the absolute deadline. The zero time means none.
+	Expires time.Time
+}
+
+// Deadline returns the moment the record expires: the earlier of its idle
+// deadline and its absolute one. The zero time means it never expires.
+func (r Record) Deadline() time.Time {
+	if r.Idle <= 0 {
+		return r.Expires
+	}
+	idle := r.Accessed.Add(r.Idle)
+	if !r.Expires.IsZero() && r.Expires.Before(idle) {
+		return r.Expires
+	}
+	return idle
+}
+
+// ExpiredAt reports whether the record's deadline is not after now.
+func (r Record) ExpiredAt(now time.Time) bool {
+	d := r.Deadline()
+	return !d.IsZero() && !d.After(now)
+}
+
+// Expired is a record that Sweep deleted because its deadline passed.
+type Expired struct {
+	// ID is the session ID, or "" for stores that keep only its fingerprint.
+	ID string
+	// MaskedID is the session's masked ID (see [MaskedID]).
+	MaskedID string
+	// Record is the record as it was when it was swept.
+	Record Record
+}
