@@ -70,8 +70,9 @@ type Options struct {
 	// "__Secure-" requires Secure. NewManager panics when they are missing.
 	CookieName string
 
-	// SameSite is the cookie's SameSite attribute. 0
-	// (http.SameSiteDefaultMode) means http.SameSiteLaxMode.
+	// SameSite is the cookie's SameSite attribute. 0 means
+	// http.SameSiteLaxMode; http.SameSiteDefaultMode leaves the attribute
+	// out, for the browser's own default.
 	SameSite http.SameSite
 
 	// Store keeps the sessions. nil means a new in-memory store that the
@@ -129,7 +130,7 @@ func (o Options) withDefaults() Options {
 	if o.CookieName == "" {
 		o.CookieName = DefaultCookieName
 	}
-	if o.SameSite == http.SameSiteDefaultMode {
+	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode
 	}
 	o.HttpOnly = !o.ScriptReadableCookie

@@ -287,3 +287,6 @@ func (sc *Scope) CommitBeforeWrite() bool {
 	}
 	return true
 }
+
+// Manager returns the manager the scope belongs to.
+func (sc *Scope) Manager() *Manager { return sc.m }

@@ -1,0 +1,111 @@
+package session
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-contrib/sessions"
+	gsessions "github.com/gorilla/sessions"
+
+	"github.com/sessionkit/session/manager"
+)
+
+// contribIDKey is the key under which the session ID rides in the
+// gin-contrib session.
+const contribIDKey = "sessionkit.id"
+
+// contribCarrier carries the session ID inside the session of a gin-contrib
+// store, under the cookie name. The store's own encoding (signing,
+// encryption, server-side state) protects it; the session itself lives in
+// the manager's store.
+type contribCarrier struct {
+	store sessions.Store
+	opts  manager.Options
+}
+
+var _ manager.Carrier = (*contribCarrier)(nil)
+
+func newContribCarrier(store sessions.Store, opts manager.Options) *contribCarrier {
+	store.Options(sessions.Options{
+		Path:     opts.Path,
+		Domain:   opts.Domain,
+		MaxAge:   max(opts.MaxAge, 0),
+		Secure:   opts.Secure,
+		HttpOnly: opts.HttpOnly,
+		SameSite: opts.SameSite,
+	})
+	return &contribCarrier{store: store, opts: opts}
+}
+
+// cookieOptions are the gorilla options of a cookie living maxAge seconds.
+func (c *contribCarrier) cookieOptions(maxAge int) *gsessions.Options {
+	return &gsessions.Options{
+		Path:     c.opts.Path,
+		Domain:   c.opts.Domain,
+		MaxAge:   maxAge,
+		Secure:   c.opts.Secure,
+		HttpOnly: c.opts.HttpOnly,
+		SameSite: c.opts.SameSite,
+	}
+}
+
+// ReadID refuses an oversized cookie before the store decodes it, and uses
+// New rather than Get so that the request is not modified (gorilla's
+// registry would replace its context).
+func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
+	ck, err := r.Cookie(c.opts.CookieName)
+	if err != nil {
+		return "", nil
+	}
+	if len(ck.Value) > manager.MaxCookieSize {
+		return "", fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), manager.MaxCookieSize)
+	}
+	s, err := c.store.New(r, c.opts.CookieName)
+	if err != nil {
+		return "", fmt.Errorf("session: the gin-contrib store refused the cookie: %w", err)
+	}
+	id, _ := s.Values[contribIDKey].(string)
+	return id, nil
+}
+
+// WriteID starts a new carrier session rather than reusing the request's:
+// with a server-side carrier (memstore, redis), reusing it would let the old
+// cookie lead to the new ID after a renewal. The old carrier session is
+// deleted first.
+func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id string, maxAge int) error {
+	if old, err := c.store.New(r, c.opts.CookieName); err == nil && old.ID != "" {
+		old.Options = c.cookieOptions(-1)
+		if err := c.store.Save(r, discardResponse{}, old); err != nil {
+			return fmt.Errorf("session: deleting the old gin-contrib session: %w", err)
+		}
+	}
+	fresh := gsessions.NewSession(c.store, c.opts.CookieName)
+	fresh.IsNew = true
+	fresh.Options = c.cookieOptions(maxAge)
+	fresh.Values[contribIDKey] = id
+	if err := c.store.Save(r, w, fresh); err != nil {
+		return fmt.Errorf("session: saving the gin-contrib session: %w", err)
+	}
+	return nil
+}
+
+// ClearID deletes the carrier session and sends an expiring cookie.
+func (c *contribCarrier) ClearID(w http.ResponseWriter, r *http.Request) error {
+	s, err := c.store.New(r, c.opts.CookieName)
+	if err != nil || s == nil {
+		s = gsessions.NewSession(c.store, c.opts.CookieName)
+	}
+	s.Options = c.cookieOptions(-1)
+	if err := c.store.Save(r, w, s); err != nil {
+		return fmt.Errorf("session: expiring the gin-contrib session: %w", err)
+	}
+	return nil
+}
+
+// discardResponse takes a Save whose cookie must not reach the client: the
+// one that deletes an old carrier session that a new cookie replaces.
+type discardResponse struct{}
+
+func (discardResponse) Header() http.Header         { return http.Header{} }
+func (discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (discardResponse) WriteHeader(int)             {}
