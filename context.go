@@ -8,9 +8,20 @@ import (
 	"github.com/sessionkit/session/manager"
 )
 
-// ErrNoMiddleware is returned by the helpers below when the request did not
-// pass through UseSession or UseManager.
-var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
+// Errors the helpers return, to compare with errors.Is.
+var (
+	// ErrNoMiddleware: the request did not pass through UseSession or
+	// UseManager.
+	ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
+	// ErrNoSession: RenewSession was called on a request without a session.
+	ErrNoSession = manager.ErrNoSession
+	// ErrSessionGone: another request destroyed, expired or renewed the
+	// session first (of concurrent renewals, all but one get it).
+	ErrSessionGone = manager.ErrSessionGone
+	// ErrHeadersWritten: a cookie had to be sent after the response started.
+	// Create, renew and destroy sessions before writing the response.
+	ErrHeadersWritten = manager.ErrHeadersWritten
+)
 
 // scopeOf returns the session work the middleware attached to c.
 func scopeOf(c *gin.Context) *manager.Scope {

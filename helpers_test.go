@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -181,3 +182,6 @@ func (c *client) withCookie(name, value string) *client {
 
 // trimmed is s without surrounding white space, for comparing bodies.
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// discardLogger drops every line, for benchmarks.
+var discardLogger = slog.New(slog.DiscardHandler)

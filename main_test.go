@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bytes"
+	"flag"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "FAIL: a log line holds a raw session ID (masked %s)\n", leaked)
 			code = 1
 		}
-		if issued.count() == 0 {
+		if issued.count() == 0 && flag.Lookup("test.run").Value.String() == "" {
 			fmt.Fprintln(os.Stderr, "FAIL: the log check saw no session IDs: are test managers built with testOptions?")
 			code = 1
 		}
