@@ -2,8 +2,8 @@ package session_test
 
 import (
 	"bytes"
-	"flag"
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"log"

@@ -2,6 +2,7 @@ package store
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -29,6 +30,12 @@ func (h *expiryHeap) popDue(now time.Time) (string, bool) {
 		return "", false
 	}
 	return heap.Pop(h).(dueItem).id, true
+}
+
+// retain drops every filed ID for which keep returns false.
+func (h *expiryHeap) retain(keep func(id string) bool) {
+	*h = slices.DeleteFunc(*h, func(item dueItem) bool { return !keep(item.id) })
+	heap.Init(h)
 }
 
 func (h expiryHeap) Len() int           { return len(h) }

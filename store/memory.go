@@ -37,6 +37,31 @@ type memoryShard struct {
 	// lock on every read); a sweep that finds an entry filed too early files
 	// it again under its current deadline.
 	due expiryHeap
+	// stale counts sessions that left by Delete or Renew since due was last
+	// compacted: their IDs stay filed until then (see dropStale).
+	stale int
+}
+
+// minStaleToCompact keeps small shards from compacting often: a few stale
+// IDs cost less than rebuilding the heap.
+const minStaleToCompact = 64
+
+// dropStale records that a session left s before a sweep reached it, and
+// rebuilds s.due without the IDs of such sessions once they outnumber the
+// sessions left. Without it, a session deleted long before its deadline (at
+// logout, with a month-long MaxAge) would stay filed for that month. The
+// rebuild costs O(len(s.due)), paid for by the removals since the last one.
+// The caller holds s.mu for writing.
+func (s *memoryShard) dropStale() {
+	s.stale++
+	if s.stale < minStaleToCompact || s.stale <= len(s.entries) {
+		return
+	}
+	s.due.retain(func(id string) bool {
+		_, live := s.entries[id]
+		return live
+	})
+	s.stale = 0
 }
 
 // memoryEntry is one live session. Fields without a lock are set before the
@@ -177,6 +202,7 @@ func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	e, ok := s.entries[id]
 	if ok {
 		m.remove(s, id, e)
+		s.dropStale()
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -219,6 +245,7 @@ func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 	moved := newMemoryEntry(rec)
 	e.dead = true
 	delete(m.shards[from].entries, oldID)
+	m.shards[from].dropStale()
 	m.shards[to].entries[newID] = moved
 	m.shards[to].due.file(newID, rec.Deadline())
 	return nil
