@@ -1,0 +1,124 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testBase = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func testID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// idsInTwoShards returns an ID of some shard and one of another shard.
+func idsInTwoShards(t *testing.T, m *Memory) (a, b string) {
+	t.Helper()
+	a = testID(t)
+	for {
+		b = testID(t)
+		if m.shardIndex(b) != m.shardIndex(a) {
+			return a, b
+		}
+	}
+}
+
+// TestMemoryLoadDuringSweepOfAnotherShard holds one shard's write lock, as a
+// sweep of that shard does, and loads a session of another shard: the load
+// must not wait for it.
+func TestMemoryLoadDuringSweepOfAnotherShard(t *testing.T) {
+	ctx := t.Context()
+	m := NewMemory()
+	swept, loaded := idsInTwoShards(t, m)
+	rec := Record{Created: testBase, Accessed: testBase, Idle: time.Minute}
+	require.NoError(t, m.Create(ctx, swept, rec))
+	require.NoError(t, m.Create(ctx, loaded, rec))
+
+	s := m.shard(swept)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, found, err := m.Load(ctx, loaded, testBase, true)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Load waited for the lock of another shard")
+	}
+}
+
+func TestExpiryHeap(t *testing.T) {
+	var h expiryHeap
+	h.file("never", time.Time{})
+	assert.Zero(t, h.Len(), "a session without a deadline is not filed")
+
+	for _, c := range []struct {
+		id  string
+		due time.Duration
+	}{{"c", 3 * time.Minute}, {"a", time.Minute}, {"d", 4 * time.Minute}, {"b", 2 * time.Minute}} {
+		h.file(c.id, testBase.Add(c.due))
+	}
+	_, ok := h.popDue(testBase)
+	assert.False(t, ok, "nothing is due before the first deadline")
+
+	var got []string
+	for {
+		id, ok := h.popDue(testBase.Add(3 * time.Minute)) // a deadline equal to now is due
+		if !ok {
+			break
+		}
+		got = append(got, id)
+	}
+	assert.Equal(t, []string{"a", "b", "c"}, got)
+	assert.Equal(t, 1, h.Len())
+}
+
+// TestMemoryDeletedSessionsLeaveTheHeap churns sessions with a distant
+// deadline: those deleted or renewed away must not stay filed until their
+// deadline, or a busy store grows without bound between sweeps.
+func TestMemoryDeletedSessionsLeaveTheHeap(t *testing.T) {
+	const live, churned = 100, 20_000
+	ctx := t.Context()
+	m := NewMemory()
+	rec := Record{Created: testBase, Accessed: testBase, Expires: testBase.Add(30 * 24 * time.Hour)}
+	for range live {
+		require.NoError(t, m.Create(ctx, testID(t), rec))
+	}
+	for i := range churned {
+		id := testID(t)
+		require.NoError(t, m.Create(ctx, id, rec))
+		if i%2 == 0 {
+			_, deleted, err := m.Delete(ctx, id)
+			require.NoError(t, err)
+			require.True(t, deleted)
+			continue
+		}
+		renewed := testID(t)
+		require.NoError(t, m.Renew(ctx, id, renewed, testBase))
+		_, deleted, err := m.Delete(ctx, renewed)
+		require.NoError(t, err)
+		require.True(t, deleted)
+	}
+
+	filed := 0
+	for i := range m.shards {
+		filed += m.shards[i].due.Len()
+	}
+	assert.LessOrEqual(t, filed, 4*live+shardCount*(minStaleToCompact+1),
+		"filed deadlines after %d deletes, with %d sessions left", churned, live)
+}

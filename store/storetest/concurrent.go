@@ -1,0 +1,141 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/store"
+)
+
+// goroutines is how many callers the concurrency subtests run at once.
+const goroutines = 32
+
+func testConcurrentRenew(t *testing.T, e *env) {
+	oldID := newID(t)
+	rec := e.record(map[string]any{"user": "ada"})
+	e.create(oldID, rec)
+
+	targets := newIDs(t, goroutines)
+	errs := make([]error, goroutines)
+	now := e.at(time.Minute)
+	together(goroutines, func(i int) {
+		errs[i] = e.s.Renew(e.ctx, oldID, targets[i], now)
+	})
+
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			assert.Equal(t, -1, winner, "Renew: callers %d and %d both won", winner, i)
+			winner = i
+			continue
+		}
+		assert.ErrorIs(t, err, store.ErrNotFound, "Renew that lost the race")
+	}
+	require.NotEqual(t, -1, winner, "Renew: no caller won")
+
+	want := rec
+	want.Accessed = now
+	assertRecord(t, want, e.mustLoad(targets[winner], now))
+	for i, id := range targets {
+		if i != winner {
+			e.assertGone(id)
+		}
+	}
+	e.assertGone(oldID)
+	assert.Equal(t, 1, e.count(), "Count")
+}
+
+func testConcurrentUpdate(t *testing.T, e *env) {
+	const keysEach = 4
+	id := newID(t)
+	rec := e.record(map[string]any{"kept": "before"})
+	e.create(id, rec)
+
+	errs := make([]error, goroutines*keysEach)
+	together(goroutines, func(i int) {
+		for k := range keysEach {
+			key := fmt.Sprintf("g%d.k%d", i, k)
+			errs[i*keysEach+k] = e.s.Update(e.ctx, id, map[string]any{key: key})
+		}
+	})
+	for _, err := range errs {
+		require.NoError(t, err, "Update")
+	}
+
+	want := map[string]any{"kept": "before"}
+	for i := range goroutines {
+		for k := range keysEach {
+			key := fmt.Sprintf("g%d.k%d", i, k)
+			want[key] = key
+		}
+	}
+	assertValues(t, want, e.mustLoad(id, e.base).Values)
+}
+
+func testConcurrentDelete(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	e.create(id, rec)
+
+	recs := make([]store.Record, goroutines)
+	deleted := make([]bool, goroutines)
+	errs := make([]error, goroutines)
+	together(goroutines, func(i int) {
+		recs[i], deleted[i], errs[i] = e.s.Delete(e.ctx, id)
+	})
+
+	winners := 0
+	for i := range goroutines {
+		require.NoError(t, errs[i], "Delete")
+		if deleted[i] {
+			winners++
+			assertRecord(t, rec, recs[i])
+		}
+	}
+	assert.Equal(t, 1, winners, "Deletes that returned deleted == true")
+	e.assertGone(id)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+// testConcurrentDeleteAndUpdate races writers against a Delete: once the
+// session is deleted, no late write brings it back.
+func testConcurrentDeleteAndUpdate(t *testing.T, e *env) {
+	const writesEach = 20
+	id := newID(t)
+	e.create(id, e.record(map[string]any{"k": "v"}))
+
+	var deletes atomic.Int32
+	errs := make([]error, goroutines*writesEach)
+	together(goroutines+1, func(i int) {
+		if i == goroutines {
+			_, deleted, err := e.s.Delete(e.ctx, id)
+			assert.NoError(t, err, "Delete")
+			if deleted {
+				deletes.Add(1)
+			}
+			return
+		}
+		for w := range writesEach {
+			key := fmt.Sprintf("g%d.w%d", i, w)
+			errs[i*writesEach+w] = e.s.Update(e.ctx, id, map[string]any{key: w})
+		}
+	})
+
+	require.Equal(t, int32(1), deletes.Load(), "Delete racing writers")
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			require.NoError(t, err, "Update racing a Delete")
+		}
+	}
+	e.assertGone(id)
+	assert.Equal(t, 0, e.count(), "Count")
+	assert.ErrorIs(t, e.s.Update(e.ctx, id, map[string]any{"late": "write"}), store.ErrNotFound,
+		"Update after Delete")
+	e.assertGone(id)
+}

@@ -1,0 +1,335 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/store"
+)
+
+func testCreateLoad(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"user": "ada", "visits": 1})
+	e.create(id, rec)
+
+	got, found := e.load(id, e.base, false)
+	require.True(t, found, "Load after Create")
+	assertRecord(t, rec, got)
+	assert.False(t, got.ExpiredAt(e.base), "a new record is not expired")
+	assert.Equal(t, 1, e.count(), "Count")
+}
+
+func testCreateTakenID(t *testing.T, e *env) {
+	id := newID(t)
+	first := e.record(map[string]any{"owner": "first"})
+	e.create(id, first)
+
+	second := e.record(map[string]any{"owner": "second"})
+	second.Created = e.at(time.Minute)
+	err := e.s.Create(e.ctx, id, second)
+	require.ErrorIs(t, err, store.ErrExists, "Create on a taken ID")
+
+	assertRecord(t, first, e.mustLoad(id, e.base))
+	assert.Equal(t, 1, e.count(), "Count")
+}
+
+func testLoadUnknown(t *testing.T, e *env) {
+	other := newID(t)
+	e.create(other, e.record(nil))
+
+	for _, touch := range []bool{false, true} {
+		id := newID(t)
+		_, found := e.load(id, e.base, touch)
+		assert.False(t, found, "Load(touch=%v) of an unknown ID", touch)
+		assert.Equal(t, 1, e.count(), "Count after Load(touch=%v) of an unknown ID", touch)
+		// A write proves that the read created nothing.
+		assert.ErrorIs(t, e.s.Update(e.ctx, id, map[string]any{"k": "v"}), store.ErrNotFound,
+			"Update after Load(touch=%v) of an unknown ID", touch)
+	}
+}
+
+func testLoadTouch(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	e.create(id, rec)
+
+	got, found := e.load(id, e.at(10*time.Minute), true)
+	require.True(t, found, "Load(touch=true)")
+	assertTime(t, e.at(10*time.Minute), got.Accessed, "Accessed returned by a touching Load")
+
+	got, found = e.load(id, e.at(20*time.Minute), false)
+	require.True(t, found, "Load(touch=false)")
+	want := rec
+	want.Accessed = e.at(10 * time.Minute)
+	assertRecord(t, want, got)
+
+	// The idle deadline slid: past the first one, the session is alive.
+	late := e.at(idle + 5*time.Minute)
+	got = e.mustLoad(id, late)
+	assert.False(t, got.ExpiredAt(late), "idle deadline did not slide with the touch")
+	assertRecord(t, want, got)
+}
+
+func testLoadExpiredIdle(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	e.create(id, rec)
+
+	// The deadline itself is expired: ExpiredAt means "not after now".
+	for _, now := range []time.Time{e.at(idle), e.at(idle + time.Minute)} {
+		got, found := e.load(id, now, true)
+		require.True(t, found, "Load of an expired record at %v", now)
+		assert.True(t, got.ExpiredAt(now), "ExpiredAt(%v)", now)
+		assertRecord(t, rec, got) // untouched
+	}
+	assertClaimedOnce(t, e, id, rec)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+func testLoadExpiredAbsolute(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	rec.Expires = e.at(time.Hour)
+	e.create(id, rec)
+
+	// Touches keep the idle deadline ahead of the absolute one.
+	lastTouch := e.at(55 * time.Minute)
+	for _, now := range []time.Time{e.at(20 * time.Minute), e.at(40 * time.Minute), lastTouch} {
+		_, found := e.load(id, now, true)
+		require.True(t, found, "Load at %v", now)
+	}
+
+	now := e.at(time.Hour)
+	got, found := e.load(id, now, true)
+	require.True(t, found, "Load at the absolute deadline")
+	assert.True(t, got.ExpiredAt(now), "ExpiredAt at the absolute deadline")
+	want := rec
+	want.Accessed = lastTouch
+	assertRecord(t, want, got)
+	assertClaimedOnce(t, e, id, want)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+// assertClaimedOnce deletes id twice: the first Delete claims rec, the second
+// finds nothing, and afterwards id is gone.
+func assertClaimedOnce(t *testing.T, e *env, id string, rec store.Record) {
+	t.Helper()
+	got, deleted := e.delete(id)
+	require.True(t, deleted, "first Delete")
+	assertRecord(t, rec, got)
+	_, deleted = e.delete(id)
+	assert.False(t, deleted, "second Delete")
+	e.assertGone(id)
+}
+
+func testNeverExpires(t *testing.T, e *env) {
+	id := newID(t)
+	rec := store.Record{Created: e.base, Accessed: e.base}
+	e.create(id, rec)
+
+	far := e.at(10 * 365 * 24 * time.Hour)
+	assert.Empty(t, e.sweep(far, 10), "Sweep took a record without a deadline")
+	got, found := e.load(id, far, true)
+	require.True(t, found, "Load of a record without a deadline")
+	assert.False(t, got.ExpiredAt(far), "a record without a deadline expired")
+	assertTime(t, time.Time{}, got.Expires, "Expires")
+	assert.Equal(t, time.Duration(0), got.Idle, "Idle")
+	assert.Empty(t, got.Values, "Values")
+	assert.Equal(t, 1, e.count(), "Count")
+}
+
+func testUpdate(t *testing.T, e *env) {
+	id := newID(t)
+	rec := e.record(map[string]any{"replace": "old", "delete": "gone soon", "keep": "kept"})
+	e.create(id, rec)
+
+	e.update(id, map[string]any{"replace": "new", "delete": nil, "add": "added", "absent": nil})
+	want := rec
+	want.Values = map[string]any{"replace": "new", "add": "added", "keep": "kept"}
+	assertRecord(t, want, e.mustLoad(id, e.base))
+
+	e.update(id, map[string]any{})
+	assertRecord(t, want, e.mustLoad(id, e.base))
+}
+
+func testUpdateKeepsHandedOutRecords(t *testing.T, e *env) {
+	id := newID(t)
+	e.create(id, e.record(map[string]any{"a": "1", "dropped": "x"}))
+
+	before := e.mustLoad(id, e.base)
+	e.update(id, map[string]any{"a": "2", "b": "3", "dropped": nil})
+	assertValues(t, map[string]any{"a": "1", "dropped": "x"}, before.Values)
+
+	after := e.mustLoad(id, e.base)
+	_, deleted := e.delete(id)
+	require.True(t, deleted, "Delete")
+	assertValues(t, map[string]any{"a": "2", "b": "3"}, after.Values)
+}
+
+func testUpdateMissing(t *testing.T, e *env) {
+	id := newID(t)
+	err := e.s.Update(e.ctx, id, map[string]any{"k": "v"})
+	require.ErrorIs(t, err, store.ErrNotFound, "Update of an unknown ID")
+	e.assertGone(id)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+func testUpdateAfterDelete(t *testing.T, e *env) {
+	id := newID(t)
+	e.create(id, e.record(map[string]any{"k": "v"}))
+	_, deleted := e.delete(id)
+	require.True(t, deleted, "Delete")
+
+	err := e.s.Update(e.ctx, id, map[string]any{"late": "write"})
+	require.ErrorIs(t, err, store.ErrNotFound, "Update after Delete")
+	e.assertGone(id)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+func testUpdateAfterSweep(t *testing.T, e *env) {
+	id := newID(t)
+	e.create(id, e.record(map[string]any{"k": "v"}))
+	require.Len(t, e.drain(e.at(idle), 10), 1, "Sweep")
+
+	err := e.s.Update(e.ctx, id, map[string]any{"late": "write"})
+	require.ErrorIs(t, err, store.ErrNotFound, "Update after Sweep")
+	e.assertGone(id)
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+func testDelete(t *testing.T, e *env) {
+	id, other := newID(t), newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	otherRec := e.record(map[string]any{"other": true})
+	e.create(id, rec)
+	e.create(other, otherRec)
+
+	assertClaimedOnce(t, e, id, rec)
+	assert.Equal(t, 1, e.count(), "Count")
+	assertRecord(t, otherRec, e.mustLoad(other, e.base))
+
+	_, deleted := e.delete(newID(t))
+	assert.False(t, deleted, "Delete of an unknown ID")
+	assert.Equal(t, 1, e.count(), "Count")
+}
+
+func testRenew(t *testing.T, e *env) {
+	oldID, renewed := newID(t), newID(t)
+	rec := e.record(map[string]any{"user": "ada"})
+	e.create(oldID, rec)
+
+	now := e.at(10 * time.Minute)
+	e.renew(oldID, renewed, now)
+
+	want := rec
+	want.Accessed = now
+	assertRecord(t, want, e.mustLoad(renewed, now))
+	e.assertGone(oldID)
+	assert.ErrorIs(t, e.s.Update(e.ctx, oldID, map[string]any{"k": "v"}), store.ErrNotFound,
+		"Update of the old ID after Renew")
+	_, deleted := e.delete(oldID)
+	assert.False(t, deleted, "Delete of the old ID after Renew")
+	e.assertGone(oldID)
+	assert.Equal(t, 1, e.count(), "Count")
+
+	e.update(renewed, map[string]any{"role": "admin"})
+	want.Values = map[string]any{"user": "ada", "role": "admin"}
+	assertRecord(t, want, e.mustLoad(renewed, now))
+}
+
+func testRenewMissing(t *testing.T, e *env) {
+	unknown, deletedID, target := newID(t), newID(t), newID(t)
+	e.create(deletedID, e.record(nil))
+	_, deleted := e.delete(deletedID)
+	require.True(t, deleted, "Delete")
+
+	for name, oldID := range map[string]string{"unknown": unknown, "deleted": deletedID} {
+		err := e.s.Renew(e.ctx, oldID, target, e.base)
+		assert.ErrorIs(t, err, store.ErrNotFound, "Renew of an %s ID", name)
+		e.assertGone(target)
+		e.assertGone(oldID)
+	}
+	assert.Equal(t, 0, e.count(), "Count")
+}
+
+func testRenewExpired(t *testing.T, e *env) {
+	idleID, absID := newID(t), newID(t)
+	e.create(idleID, e.record(map[string]any{"k": "idle"}))
+	absRec := e.record(map[string]any{"k": "absolute"})
+	absRec.Expires = e.at(time.Hour)
+	absRec.Accessed = e.at(50 * time.Minute)
+	e.create(absID, absRec)
+
+	for _, c := range []struct {
+		name string
+		id   string
+		now  time.Time
+	}{
+		{"idle", idleID, e.at(idle)},
+		{"absolute", absID, e.at(time.Hour)},
+	} {
+		target := newID(t)
+		err := e.s.Renew(e.ctx, c.id, target, c.now)
+		assert.ErrorIs(t, err, store.ErrNotFound, "Renew of a record past its %s deadline", c.name)
+		e.assertGone(target)
+	}
+}
+
+func testRenewTakenID(t *testing.T, e *env) {
+	a, b := newID(t), newID(t)
+	recA := e.record(map[string]any{"owner": "a"})
+	recB := e.record(map[string]any{"owner": "b"})
+	e.create(a, recA)
+	e.create(b, recB)
+
+	err := e.s.Renew(e.ctx, a, b, e.at(time.Minute))
+	require.ErrorIs(t, err, store.ErrExists, "Renew onto a taken ID")
+	assertRecord(t, recA, e.mustLoad(a, e.base))
+	assertRecord(t, recB, e.mustLoad(b, e.base))
+	assert.Equal(t, 2, e.count(), "Count")
+}
+
+func testCount(t *testing.T, e *env) {
+	ids := newIDs(t, 6)
+	short := e.record(nil) // expires with the idle limit
+	long := store.Record{Created: e.base, Accessed: e.base}
+	for i, id := range ids {
+		if i < 3 {
+			e.create(id, short)
+		} else {
+			e.create(id, long)
+		}
+		require.Equal(t, i+1, e.count(), "Count after %d creates", i+1)
+	}
+
+	require.ErrorIs(t, e.s.Create(e.ctx, ids[0], short), store.ErrExists, "Create on a taken ID")
+	assert.Equal(t, 6, e.count(), "Count after a refused Create")
+
+	_, deleted := e.delete(ids[5])
+	require.True(t, deleted, "Delete")
+	assert.Equal(t, 5, e.count(), "Count after Delete")
+	_, deleted = e.delete(ids[5])
+	require.False(t, deleted, "second Delete")
+	assert.Equal(t, 5, e.count(), "Count after a second Delete")
+
+	e.renew(ids[4], newID(t), e.base)
+	assert.Equal(t, 5, e.count(), "Count after Renew")
+	require.ErrorIs(t, e.s.Renew(e.ctx, ids[4], newID(t), e.base), store.ErrNotFound, "Renew of a renewed ID")
+	assert.Equal(t, 5, e.count(), "Count after a refused Renew")
+
+	_, found := e.load(newID(t), e.base, true)
+	require.False(t, found, "Load of an unknown ID")
+	assert.Equal(t, 5, e.count(), "Count after Load of an unknown ID")
+
+	require.Len(t, e.drain(e.at(idle), 2), 3, "Sweep")
+	assert.Equal(t, 2, e.count(), "Count after Sweep")
+}
+
+func testCloseTwice(t *testing.T, e *env) {
+	e.create(newID(t), e.record(nil))
+	require.NoError(t, e.s.Close(), "Close")
+	require.NoError(t, e.s.Close(), "second Close")
+}
