@@ -9,9 +9,12 @@ import (
 // use by many goroutines and, for shared backends, by many processes.
 //
 // IDs reach a Store already checked for length and alphabet. A Store never
-// creates a record as a side effect of a read.
+// creates a record as a side effect of a read. Times are kept to at least
+// millisecond precision; the manager relies on whole seconds only. The
+// package storetest checks all of this: run it against any new Store.
 type Store interface {
-	// Create stores rec under id. It returns ErrExists when id is taken.
+	// Create stores rec under id. It returns ErrExists when id is taken. The
+	// store may keep rec.Values; the caller does not change it afterwards.
 	Create(ctx context.Context, id string, rec Record) error
 
 	// Load returns the record of id and found == true, or found == false when
@@ -25,7 +28,8 @@ type Store interface {
 	// value deletes its key, any other value replaces it. Keys not named are
 	// left as they are, so concurrent updates of different keys all survive.
 	// It returns ErrNotFound when id does not exist, so a late write never
-	// brings a deleted session back.
+	// brings a deleted session back. It does not change the access time: the
+	// Load that began the request did.
 	Update(ctx context.Context, id string, changes map[string]any) error
 
 	// Delete removes id and returns the record it removed with deleted ==
@@ -45,7 +49,8 @@ type Store interface {
 	Count(ctx context.Context) (int, error)
 
 	// Sweep deletes up to limit records whose deadline is not after now and
-	// returns them. Each record is returned by exactly one Sweep or Delete,
+	// returns them; fewer than limit means none were left due when it
+	// looked, and a limit below 1 sweeps nothing. Each record is returned by exactly one Sweep or Delete,
 	// however many callers run at once.
 	Sweep(ctx context.Context, now time.Time, limit int) ([]Expired, error)
 
