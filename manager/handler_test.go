@@ -1,0 +1,333 @@
+package manager_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
+)
+
+// serve runs h on a GET of path that carries ck (nil: no cookie).
+func serve(h http.Handler, path string, ck *http.Cookie) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	if ck != nil {
+		r.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// valueOf returns the stored value of key in the session id, or nil.
+func valueOf(m *manager.Manager, id, key string) any {
+	s := m.GetSessionById(id)
+	if s == nil {
+		return nil
+	}
+	v, _ := s.Get(key)
+	return v
+}
+
+func TestHandlerCommitsBeforeTheBody(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	m := env.m
+	var beforeWrite, afterWrite any
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := m.GetSession(r)
+		if s == nil {
+			var err error
+			if s, err = m.CreateSession(r, w); err != nil {
+				http.Error(w, "create failed", http.StatusInternalServerError)
+				return
+			}
+		}
+		if v := r.URL.Query().Get("set"); v != "" {
+			if err := s.Set("k", v); err != nil {
+				http.Error(w, "set failed", http.StatusInternalServerError)
+				return
+			}
+		}
+		beforeWrite = valueOf(m, s.GetId(), "k")
+		v, _ := s.Get("k")
+		_, _ = fmt.Fprintf(w, "k=%v", v)
+		afterWrite = valueOf(m, s.GetId(), "k")
+	}))
+
+	first := serve(h, "/?set=one", nil)
+	require.Equal(t, http.StatusOK, first.Code)
+	assert.Equal(t, "k=one", first.Body.String())
+	assert.Nil(t, beforeWrite, "a change reached the store before the commit")
+	assert.Equal(t, "one", afterWrite, "the change was not stored before the body")
+	ck := sessionCookie(t, first, manager.DefaultCookieName)
+
+	second := serve(h, "/", ck)
+	require.Equal(t, http.StatusOK, second.Code)
+	assert.Equal(t, "k=one", second.Body.String())
+	assert.Empty(t, second.Header().Values("Set-Cookie"), "an existing session's cookie was sent again")
+
+	third := serve(h, "/?set=two", ck)
+	assert.Equal(t, "k=two", third.Body.String())
+	assert.Equal(t, "two", valueOf(m, ck.Value, "k"))
+	assert.Equal(t, 1, m.GetSessionSize())
+}
+
+func TestHandlerCommitWithoutBody(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	s, ck := env.create(t)
+	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = env.m.GetSession(r).Set("k", "quiet")
+	}))
+	rec := serve(h, "/", ck)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "quiet", valueOf(env.m, s.GetId(), "k"))
+}
+
+func TestHandlerCommitFailure(t *testing.T) {
+	errUpdate := errors.New("disk full of secrets")
+	tests := []struct {
+		name string
+		// write is how the handler starts its response after Set.
+		write func(w http.ResponseWriter) error
+	}{
+		{name: "Write", write: func(w http.ResponseWriter) error {
+			_, err := w.Write([]byte("secret body"))
+			return err
+		}},
+		{name: "WriteHeader then Write", write: func(w http.ResponseWriter) error {
+			w.WriteHeader(http.StatusCreated)
+			_, err := w.Write([]byte("secret body"))
+			return err
+		}},
+		{name: "nothing written", write: func(http.ResponseWriter) error { return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &faultyStore{Store: store.NewMemory()}
+			env := newEnv(t, manager.Options{Store: st}, nil)
+			_, ck := env.create(t)
+			st.updateErr = errUpdate
+
+			var writeErr error
+			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := env.m.GetSession(r).Set("k", "v"); err != nil {
+					t.Errorf("Set: %v", err)
+				}
+				writeErr = tt.write(w)
+			}))
+			rec := serve(h, "/", ck)
+			assert.Equal(t, http.StatusInternalServerError, rec.Code)
+			assert.Equal(t, "Internal Server Error\n", rec.Body.String())
+			assert.NotContains(t, rec.Body.String(), errUpdate.Error())
+			assert.NotContains(t, rec.Body.String(), "secret body")
+			if tt.name != "nothing written" {
+				assert.ErrorIs(t, writeErr, manager.ErrCommitFailed)
+			}
+			assert.Contains(t, env.logs.String(), errUpdate.Error(), "the failure was not logged")
+			assert.NotContains(t, env.logs.String(), ck.Value, "a log line holds a raw ID")
+		})
+	}
+}
+
+func TestHandlerLoadFailure(t *testing.T) {
+	errLoad := errors.New("connection refused to 10.0.0.7")
+	st := &faultyStore{Store: store.NewMemory()}
+	env := newEnv(t, manager.Options{Store: st}, nil)
+	_, ck := env.create(t)
+	st.loadErr = errLoad
+
+	var ran atomic.Bool
+	h := env.m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
+	rec := serve(h, "/", ck)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "Service Unavailable\n", rec.Body.String())
+	assert.False(t, ran.Load(), "the handler ran without its session")
+	assert.Contains(t, env.logs.String(), errLoad.Error())
+
+	t.Run("no cookie, no store access, no failure", func(t *testing.T) {
+		before := st.loads.Load()
+		rec := serve(h, "/", nil)
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.True(t, ran.Load())
+		assert.Equal(t, before, st.loads.Load())
+	})
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	errStore := errors.New("store is down")
+	tests := []struct {
+		name      string
+		breakIt   func(st *faultyStore)
+		wantIs    []error
+		setInside bool
+	}{
+		{name: "load failure", breakIt: func(st *faultyStore) { st.loadErr = errStore },
+			wantIs: []error{manager.ErrUnavailable, errStore}},
+		{name: "commit failure", breakIt: func(st *faultyStore) { st.updateErr = errStore },
+			wantIs: []error{errStore}, setInside: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &faultyStore{Store: store.NewMemory()}
+			var got []error
+			env := newEnv(t, manager.Options{Store: st, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+				got = append(got, err)
+				http.Error(w, "custom", http.StatusTeapot)
+			}}, nil)
+			_, ck := env.create(t)
+			tt.breakIt(st)
+
+			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.setInside {
+					_ = env.m.GetSession(r).Set("k", "v")
+				}
+				_, _ = io.WriteString(w, "handler body")
+			}))
+			rec := serve(h, "/", ck)
+			assert.Equal(t, http.StatusTeapot, rec.Code)
+			assert.Equal(t, "custom\n", rec.Body.String())
+			require.Len(t, got, 1)
+			for _, target := range tt.wantIs {
+				assert.ErrorIs(t, got[0], target)
+			}
+		})
+	}
+}
+
+func TestHandlerHeaders(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	m := env.m
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			if _, err := m.CreateSession(r, w); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+
+	login := serve(h, "/login", nil)
+	require.Equal(t, http.StatusOK, login.Code)
+	ck := sessionCookie(t, login, manager.DefaultCookieName)
+
+	t.Run("Vary: Cookie", func(t *testing.T) {
+		for _, rec := range []*httptest.ResponseRecorder{login, serve(h, "/", nil), serve(h, "/", ck)} {
+			assert.Contains(t, rec.Header().Values("Vary"), "Cookie")
+		}
+	})
+	t.Run("Cache-Control: no-store only when the cookie is set", func(t *testing.T) {
+		assert.Equal(t, "no-store", login.Header().Get("Cache-Control"))
+		assert.Empty(t, serve(h, "/", ck).Header().Get("Cache-Control"))
+		assert.Empty(t, serve(h, "/", nil).Header().Get("Cache-Control"))
+	})
+	t.Run("default cookie attributes", func(t *testing.T) {
+		assert.True(t, ck.HttpOnly)
+		assert.Equal(t, http.SameSiteLaxMode, ck.SameSite)
+		assert.Equal(t, "/", ck.Path)
+		assert.Empty(t, ck.Domain)
+		assert.False(t, ck.Secure)
+		assert.Equal(t, 86400, ck.MaxAge)
+		assert.True(t, manager.IsValidID(ck.Value))
+		assert.NoError(t, ck.Valid())
+	})
+}
+
+func TestDestroySessionExpiresTheCookie(t *testing.T) {
+	env := newEnv(t, manager.Options{Domain: "example.test", Path: "/app"}, nil)
+	m := env.m
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		switch r.URL.Path {
+		case "/app/login":
+			_, err = m.CreateSession(r, w)
+		case "/app/logout":
+			err = m.DestroySession(r, w)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}))
+
+	login := serve(h, "/app/login", nil)
+	require.Equal(t, http.StatusOK, login.Code)
+	ck := sessionCookie(t, login, manager.DefaultCookieName)
+	assert.Equal(t, "/app", ck.Path)
+	assert.Equal(t, "example.test", ck.Domain)
+
+	logout := serve(h, "/app/logout", ck)
+	require.Equal(t, http.StatusOK, logout.Code)
+	setCookie := logout.Header().Values("Set-Cookie")
+	require.Len(t, setCookie, 1)
+	assert.Contains(t, setCookie[0], "Max-Age=0")
+	gone := sessionCookie(t, logout, manager.DefaultCookieName)
+	assert.Less(t, gone.MaxAge, 0)
+	assert.Empty(t, gone.Value)
+	assert.Equal(t, "/app", gone.Path)
+	assert.Equal(t, "example.test", gone.Domain)
+	assert.True(t, gone.HttpOnly)
+	assert.Equal(t, "no-store", logout.Header().Get("Cache-Control"))
+
+	assert.Nil(t, m.GetSessionById(ck.Value))
+	assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
+}
+
+func TestHandlerFlush(t *testing.T) {
+	tests := []struct {
+		name  string
+		flush func(t *testing.T, w http.ResponseWriter)
+	}{
+		{name: "http.Flusher", flush: func(t *testing.T, w http.ResponseWriter) {
+			f, ok := w.(http.Flusher)
+			require.True(t, ok, "the wrapper hides Flush")
+			f.Flush()
+		}},
+		{name: "ResponseController", flush: func(t *testing.T, w http.ResponseWriter) {
+			require.NoError(t, http.NewResponseController(w).Flush())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, manager.Options{}, nil)
+			_, ck := env.create(t)
+			var afterFlush any
+			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = env.m.GetSession(r).Set("k", "streamed")
+				_, _ = io.WriteString(w, "part one;")
+				_ = env.m.GetSession(r).Set("k2", "late")
+				tt.flush(t, w)
+				afterFlush = valueOf(env.m, ck.Value, "k")
+				_, _ = io.WriteString(w, "part two")
+			}))
+			rec := serve(h, "/", ck)
+			assert.True(t, rec.Flushed, "Flush did not reach the server's writer")
+			assert.Equal(t, "part one;part two", rec.Body.String())
+			assert.Equal(t, "streamed", afterFlush)
+			assert.Equal(t, "late", valueOf(env.m, ck.Value, "k2"), "a Set after the commit was lost")
+		})
+	}
+
+	t.Run("Flush first commits", func(t *testing.T) {
+		env := newEnv(t, manager.Options{}, nil)
+		_, ck := env.create(t)
+		var afterFlush any
+		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = env.m.GetSession(r).Set("k", "flushed")
+			require.NoError(t, http.NewResponseController(w).Flush())
+			afterFlush = valueOf(env.m, ck.Value, "k")
+		}))
+		rec := serve(h, "/", ck)
+		assert.True(t, rec.Flushed)
+		assert.Equal(t, "flushed", afterFlush)
+		assert.True(t, strings.HasPrefix(rec.Header().Get("Vary"), "Cookie"))
+	})
+}

@@ -1,0 +1,100 @@
+package manager_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/manager"
+)
+
+func TestIdleTimeoutOnLookup(t *testing.T) {
+	tests := []struct {
+		name string
+		// use is what happens to the session 45 s after its creation.
+		use func(env *testEnv, id string, ck *http.Cookie)
+		// used says whether use counts as use: the idle deadline (60 s after
+		// the last use) moves from 60 s to 105 s.
+		used bool
+	}{
+		{name: "unused session expires", use: func(*testEnv, string, *http.Cookie) {}},
+		{name: "GetSessionById is not use", use: func(env *testEnv, id string, _ *http.Cookie) {
+			env.m.GetSessionById(id)
+		}},
+		{name: "GetSession(r) is use", use: func(env *testEnv, _ string, ck *http.Cookie) {
+			env.m.GetSession(requestWith(ck))
+		}, used: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
+			s, ck := env.create(t)
+			id := s.GetId()
+			created := env.clock.Now().Unix()
+
+			env.clock.Advance(45 * time.Second)
+			tt.use(env, id, ck)
+			found := env.m.GetSessionById(id)
+			require.NotNil(t, found, "expired before its idle deadline")
+			if tt.used {
+				assert.Equal(t, created+45, found.GetLastAccessTime())
+			} else {
+				assert.Equal(t, created, found.GetLastAccessTime())
+			}
+
+			env.clock.Advance(15 * time.Second) // 60 s
+			if tt.used {
+				require.NotNil(t, env.m.GetSessionById(id))
+				assert.Zero(t, env.events.count(id, manager.Destroyed))
+				env.clock.Advance(45 * time.Second) // 105 s
+			}
+			assert.Nil(t, env.m.GetSession(requestWith(ck)))
+			assert.Nil(t, env.m.GetSessionById(id))
+			assert.Equal(t, 1, env.events.count(id, manager.Destroyed))
+		})
+	}
+}
+
+func TestAbsoluteTimeoutOnLookup(t *testing.T) {
+	const lifetime = 300
+	tests := []struct {
+		name string
+		// renewAt is when, in seconds after creation, the session is renewed;
+		// 0 means never.
+		renewAt int
+	}{
+		{name: "session used every few seconds"},
+		{name: "renewal does not extend the deadline", renewAt: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, manager.Options{MaxAge: lifetime, MaxInactiveInterval: 60}, nil)
+			s, ck := env.create(t)
+			require.Equal(t, lifetime, ck.MaxAge)
+			require.NoError(t, s.Set("k", "v"))
+
+			for elapsed := 5; elapsed < lifetime; elapsed += 5 {
+				env.clock.Advance(5 * time.Second)
+				if elapsed == tt.renewAt {
+					rec := httptest.NewRecorder()
+					renewed, err := env.m.RenewSession(requestWith(ck), rec)
+					require.NoError(t, err)
+					ck = sessionCookie(t, rec, manager.DefaultCookieName)
+					require.Equal(t, renewed.GetId(), ck.Value)
+					assert.Equal(t, lifetime-elapsed, ck.MaxAge, "the cookie outlives the session")
+					continue
+				}
+				require.NotNilf(t, env.m.GetSession(requestWith(ck)), "expired %d s after creation", elapsed)
+			}
+			env.clock.Advance(5 * time.Second)
+			assert.Nil(t, env.m.GetSession(requestWith(ck)))
+			assert.Nil(t, env.m.GetSessionById(ck.Value))
+			assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
+			assert.Equal(t, 0, env.m.GetSessionSize())
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package manager_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
+)
+
+func TestSetAndDelete(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	s, _ := env.create(t)
+	require.NoError(t, s.Set("b", 2))
+	require.NoError(t, s.Set("a", 1))
+	require.NoError(t, s.Set("c", 3))
+
+	tests := []struct {
+		name string
+		do   func() error
+		keys []string
+	}{
+		{name: "keys are sorted", do: func() error { return nil }, keys: []string{"a", "b", "c"}},
+		{name: "Set nil deletes", do: func() error { return s.Set("b", nil) }, keys: []string{"a", "c"}},
+		{name: "Delete deletes", do: func() error { return s.Delete("a") }, keys: []string{"c"}},
+		{name: "Delete of an absent key", do: func() error { return s.Delete("zz") }, keys: []string{"c"}},
+		{name: "set again after delete", do: func() error { return s.Set("a", "again") }, keys: []string{"a", "c"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, tt.do())
+			assert.Equal(t, tt.keys, s.Keys())
+			stored := env.m.GetSessionById(s.GetId())
+			require.NotNil(t, stored)
+			assert.Equal(t, tt.keys, stored.Keys(), "store disagrees with the session")
+		})
+	}
+	_, ok := s.Get("b")
+	assert.False(t, ok)
+}
+
+// keyType is a string type that is not string: keys must be plain strings.
+type keyType string
+
+func TestInvalidKeys(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	s, _ := env.create(t)
+	tests := []struct {
+		name string
+		key  any
+	}{
+		{name: "int", key: 1},
+		{name: "nil", key: nil},
+		{name: "named string type", key: keyType("k")},
+		{name: "struct", key: struct{ s string }{"k"}},
+		{name: "empty string", key: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.ErrorIs(t, s.Set(tt.key, "v"), manager.ErrInvalidKey)
+			assert.ErrorIs(t, s.Delete(tt.key), manager.ErrInvalidKey)
+			v, ok := s.Get(tt.key)
+			assert.Nil(t, v)
+			assert.False(t, ok)
+		})
+	}
+	assert.Empty(t, s.Keys())
+	assert.Zero(t, env.events.countKind(manager.Update))
+}
+
+func TestGetSessionByIdWritesThrough(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	created, _ := env.create(t)
+	id := created.GetId()
+
+	first := env.m.GetSessionById(id)
+	require.NotNil(t, first)
+	require.NoError(t, first.Set("k", "v"))
+
+	second := env.m.GetSessionById(id)
+	require.NotNil(t, second)
+	v, ok := second.Get("k")
+	assert.True(t, ok)
+	assert.Equal(t, "v", v)
+
+	require.NoError(t, second.Delete("k"))
+	_, ok = env.m.GetSessionById(id).Get("k")
+	assert.False(t, ok)
+}
+
+func TestSetOnDestroyedSession(t *testing.T) {
+	tests := []struct {
+		name    string
+		destroy func(env *testEnv, s manager.Session)
+	}{
+		{name: "invalidated", destroy: func(_ *testEnv, s manager.Session) { s.Invalidate() }},
+		{name: "destroyed by ID elsewhere", destroy: func(env *testEnv, s manager.Session) {
+			if err := env.m.DestroySessionById(s.GetId()); err != nil {
+				panic(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, manager.Options{}, nil)
+			created, _ := env.create(t)
+			s := env.m.GetSessionById(created.GetId())
+			require.NotNil(t, s)
+
+			tt.destroy(env, s)
+			assert.ErrorIs(t, s.Set("k", "v"), manager.ErrSessionGone)
+			assert.Equal(t, 0, env.m.GetSessionSize(), "Set brought the session back")
+			assert.Nil(t, env.m.GetSessionById(created.GetId()))
+			assert.Zero(t, env.events.countKind(manager.Update))
+		})
+	}
+}
+
+func TestValueCheckerRefusesAtSetTime(t *testing.T) {
+	env := newEnv(t, manager.Options{Store: funcRefusingStore{store.NewMemory()}}, nil)
+	s, _ := env.create(t)
+
+	tests := []struct {
+		name  string
+		value any
+		ok    bool
+	}{
+		{name: "func refused", value: func() {}},
+		{name: "string kept", value: "fine", ok: true},
+		{name: "func over a kept value refused", value: func() {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Set("k", tt.value)
+			if !tt.ok {
+				require.ErrorIs(t, err, errNoFuncs)
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
+	v, ok := env.m.GetSessionById(s.GetId()).Get("k")
+	assert.True(t, ok)
+	assert.Equal(t, "fine", v)
+	assert.Equal(t, 1, env.events.countKind(manager.Update))
+	assert.NoError(t, s.Set("k", nil), "deleting needs no check")
+}
