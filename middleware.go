@@ -58,7 +58,7 @@ type commitWriter struct {
 }
 
 func (w *commitWriter) WriteHeader(code int) {
-	if w.scope.CommitBeforeWrite() {
+	if manager.IsInterimStatus(code) || w.scope.CommitBeforeWrite() {
 		w.ResponseWriter.WriteHeader(code)
 	}
 }

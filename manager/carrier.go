@@ -33,14 +33,14 @@ type cookieCarrier struct {
 var _ Carrier = (*cookieCarrier)(nil)
 
 func (c *cookieCarrier) ReadID(r *http.Request) (string, error) {
-	ck, err := r.Cookie(c.opts.CookieName)
-	if err != nil {
+	value, ok := CookieValue(r, c.opts.CookieName)
+	if !ok {
 		return "", nil
 	}
-	if len(ck.Value) > MaxCookieSize {
-		return "", fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), MaxCookieSize)
+	if len(value) > MaxCookieSize {
+		return "", fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(value), MaxCookieSize)
 	}
-	return ck.Value, nil
+	return value, nil
 }
 
 func (c *cookieCarrier) WriteID(w http.ResponseWriter, _ *http.Request, id string, maxAge int) error {

@@ -32,9 +32,18 @@ type commitWriter struct {
 }
 
 func (w *commitWriter) WriteHeader(code int) {
-	if w.scope.CommitBeforeWrite() {
+	if IsInterimStatus(code) || w.scope.CommitBeforeWrite() {
 		w.ResponseWriter.WriteHeader(code)
 	}
+}
+
+// IsInterimStatus reports whether code is an informational status (103
+// Early Hints, say) that comes before the real headers, which can still
+// carry the session cookie: a response writer wrapper lets it through
+// without committing. 101 Switching Protocols ends the HTTP exchange, so it
+// commits like any final status.
+func IsInterimStatus(code int) bool {
+	return code >= 100 && code < 200 && code != http.StatusSwitchingProtocols
 }
 
 func (w *commitWriter) Write(b []byte) (int, error) {
@@ -45,10 +54,15 @@ func (w *commitWriter) Write(b []byte) (int, error) {
 }
 
 // Flush keeps streaming handlers working.
-func (w *commitWriter) Flush() {
-	if w.scope.CommitBeforeWrite() {
-		_ = http.NewResponseController(w.ResponseWriter).Flush()
+func (w *commitWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what http.ResponseController calls: it reports a failed
+// commit or a writer that cannot flush, where Flush must stay silent.
+func (w *commitWriter) FlushError() error {
+	if !w.scope.CommitBeforeWrite() {
+		return ErrCommitFailed
 	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Hijack keeps WebSocket upgrades working; the session is stored first.

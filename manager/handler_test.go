@@ -331,3 +331,32 @@ func TestHandlerFlush(t *testing.T) {
 		assert.True(t, strings.HasPrefix(rec.Header().Get("Vary"), "Cookie"))
 	})
 }
+
+func TestHandlerInterimStatusDoesNotCommit(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	var createErr error
+	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, createErr = env.m.CreateSession(r, w)
+		_, _ = io.WriteString(w, "done")
+	}))
+	rec := serve(h, "/", nil)
+	require.NoError(t, createErr, "a 103 must leave room for the session cookie")
+	// The recorder snapshots headers at the 103; the final ones are live.
+	assert.NotEmpty(t, rec.Header().Values("Set-Cookie"))
+}
+
+func TestHandlerFlushReportsAFailedCommit(t *testing.T) {
+	faulty := &faultyStore{Store: store.NewMemory(), updateErr: errors.New("store down")}
+	env := newEnv(t, manager.Options{Store: faulty}, nil)
+	_, ck := env.create(t)
+	var flushErr error
+	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = env.m.GetSession(r).Set("k", "v")
+		flushErr = http.NewResponseController(w).Flush()
+	}))
+	rec := serve(h, "/", ck)
+	assert.ErrorIs(t, flushErr, manager.ErrCommitFailed)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+}

@@ -140,7 +140,7 @@ func (m *Manager) GetSessionById(sessionId string) Session {
 	if !IsValidID(sessionId) {
 		return nil
 	}
-	s, err := m.lookup(context.Background(), sessionId, false)
+	s, err := m.lookup(context.Background(), sessionId, false, nil)
 	if err != nil {
 		m.log.Error("session: lookup by ID failed", "session", store.MaskedID(sessionId), "err", err)
 		return nil
@@ -234,7 +234,7 @@ func (m *Manager) newSession(ctx context.Context, r *http.Request, w http.Respon
 	if err := m.store.Create(ctx, id, rec); err != nil {
 		return nil, fmt.Errorf("session: storing new session %s: %w", store.MaskedID(id), err)
 	}
-	s := m.bind(id, rec)
+	s := m.bind(id, rec, nil)
 	s.isNew = true
 	return s, nil
 }
@@ -274,29 +274,31 @@ func unboundValues(s Session) map[string]any {
 	return maps.Clone(ms.base)
 }
 
-// bind returns the manager's view of a stored record.
-func (m *Manager) bind(id string, rec store.Record) *MemSession {
-	return &MemSession{
-		id:       id,
-		created:  rec.Created,
-		accessed: rec.Accessed,
-		expires:  rec.Expires,
-		base:     rec.Values,
-		m:        m,
+// bind returns the manager's view of a stored record, in into when it is
+// not nil (a request's scope brings room for it, saving an allocation).
+func (m *Manager) bind(id string, rec store.Record, into *MemSession) *MemSession {
+	if into == nil {
+		into = new(MemSession)
 	}
+	into.id = id
+	into.created, into.accessed, into.expires = rec.Created, rec.Accessed, rec.Expires
+	into.base = rec.Values
+	into.m = m
+	return into
 }
 
 // ended returns a session that no longer exists, for its Destroyed event.
 // id may be "" when the store keeps only fingerprints; masked then names it.
 func (m *Manager) ended(id, masked string, rec store.Record) *MemSession {
-	s := m.bind(id, rec)
+	s := m.bind(id, rec, nil)
 	s.masked, s.gone = masked, true
 	return s
 }
 
-// lookup finds a live session. An expired one is claimed and reported as
-// destroyed, and the lookup finds nothing: no lookup ever creates a record.
-func (m *Manager) lookup(ctx context.Context, id string, touch bool) (*MemSession, error) {
+// lookup finds a live session, bound into into (see bind). An expired one is
+// claimed and reported as destroyed, and the lookup finds nothing: no lookup
+// ever creates a record.
+func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSession) (*MemSession, error) {
 	now := m.opts.Clock()
 	rec, found, err := m.store.Load(ctx, id, now, touch)
 	if err != nil {
@@ -309,7 +311,7 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool) (*MemSessio
 		m.expire(ctx, id)
 		return nil, nil
 	}
-	return m.bind(id, rec), nil
+	return m.bind(id, rec, into), nil
 }
 
 // expire claims an expired session found by a lookup. Of all the lookups and

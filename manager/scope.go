@@ -21,6 +21,10 @@ type Scope struct {
 	// commit them, so their sessions write through.
 	direct bool
 
+	// loaded holds the session the request came with, so that the scope and
+	// its session cost one allocation.
+	loaded MemSession
+
 	mu          sync.Mutex
 	session     *MemSession
 	committed   bool  // headers may have gone out: no more cookies
@@ -38,8 +42,23 @@ type scopeContextKey struct{}
 // answer it with [Manager.HandleError] rather than going on without a
 // session.
 func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, carrier Carrier) (*Scope, error) {
-	w.Header().Add("Vary", "Cookie")
+	addVaryCookie(w.Header())
 	return m.newScope(w, r, carrier, false)
+}
+
+// varyCookie is shared by every response, as gin shares its Content-Type
+// values: a header value slice is only ever replaced or appended to.
+var varyCookie = []string{"Cookie"}
+
+// addVaryCookie adds "Vary: Cookie", without allocating when the response
+// has no Vary header yet: responses that depend on the cookie must not be
+// served from a shared cache to another user.
+func addVaryCookie(h http.Header) {
+	if v, ok := h["Vary"]; ok {
+		h["Vary"] = append(v, "Cookie")
+		return
+	}
+	h["Vary"] = varyCookie[:1:1]
 }
 
 // directScope serves a call made without a middleware.
@@ -64,7 +83,7 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier Carri
 		m.log.Debug("session: ignoring a session cookie whose ID is malformed", "length", len(id))
 		return sc, nil
 	}
-	s, err := m.lookup(r.Context(), id, true)
+	s, err := m.lookup(r.Context(), id, true, &sc.loaded)
 	if err != nil {
 		return nil, err
 	}
