@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"encoding/gob"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -23,14 +24,19 @@ import (
 func serveBench(b *testing.B, h http.Handler, req *http.Request) {
 	b.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	first := *req
+	h.ServeHTTP(rec, &first)
 	if rec.Code != http.StatusOK {
 		b.Fatalf("status %d", rec.Code)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		h.ServeHTTP(discardWriter{header: http.Header{}}, req)
+		// A fresh copy for each request: gorilla/sessions caches the decoded
+		// session in the request it is given, which would let gin-contrib
+		// skip its decoding from the second iteration on.
+		fresh := *req
+		h.ServeHTTP(discardWriter{header: http.Header{}}, &fresh)
 	}
 }
 
@@ -88,12 +94,61 @@ func BenchmarkSessionkitWrite(b *testing.B) {
 	serveBench(b, app, benchSession(b, app, "/count"))
 }
 
+// profile is what a typical logged-in session holds besides the user name.
+var profile = map[string]any{
+	"user_id": 4711,
+	"roles":   []string{"reader", "editor"},
+	"csrf":    "3q2+7wAAAAC6s8nRvw2BxQ",
+	"theme":   "dark",
+}
+
+func BenchmarkSessionkitReadProfile(b *testing.B) {
+	m := session.NewManager(session.Options{Logger: discardLogger}, nil, nil)
+	b.Cleanup(func() { _ = m.Close() })
+	app := newApp(m, nil)
+	app.POST("/profile", func(c *gin.Context) {
+		s := session.GetSession(c)
+		for k, v := range profile {
+			_ = s.Set(k, v)
+		}
+		c.String(http.StatusOK, "saved")
+	})
+	req := benchSession(b, app, "/private")
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, withCookiesOf(req, http.MethodPost, "/profile"))
+	serveBench(b, app, req)
+}
+
 func BenchmarkGinContribCookieRead(b *testing.B) {
+	serveBench(b, ginContribApp(nil), benchSession(b, ginContribApp(nil), "/private"))
+}
+
+func BenchmarkGinContribCookieReadProfile(b *testing.B) {
+	app := ginContribApp(profile)
+	serveBench(b, app, benchSession(b, app, "/private"))
+}
+
+// withCookiesOf returns a request to path that carries the cookies of req.
+func withCookiesOf(req *http.Request, method, path string) *http.Request {
+	next := httptest.NewRequest(method, path, nil)
+	for _, ck := range req.Cookies() {
+		next.AddCookie(ck)
+	}
+	return next
+}
+
+// ginContribApp serves the login and private routes with gin-contrib's
+// signed cookie store; login also stores extra.
+func ginContribApp(extra map[string]any) *gin.Engine {
+	gob.Register([]string{})
 	r := gin.New()
 	r.Use(sessions.Sessions(session.DefaultKey, cookie.NewStore(carrierKey)))
 	r.POST("/login", func(c *gin.Context) {
 		s := sessions.Default(c)
 		s.Set("key", "login")
+		for k, v := range extra {
+			s.Set(k, v)
+		}
 		_ = s.Save()
 		c.String(http.StatusOK, "logged in")
 	})
@@ -104,5 +159,5 @@ func BenchmarkGinContribCookieRead(b *testing.B) {
 		}
 		c.String(http.StatusForbidden, "forbidden")
 	})
-	serveBench(b, r, benchSession(b, r, "/private"))
+	return r
 }
