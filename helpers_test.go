@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/store"
 )
 
@@ -26,35 +27,13 @@ func encodeID(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) 
 
 func maskedID(id string) string { return store.MaskedID(id) }
 
-// fakeClock is a clock that tests move by hand instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // stoppedGC is a closed channel: a manager given it as GcStopChan never
 // sweeps by itself, so expiry can only be found by lookups or Sweep.
 var stoppedGC = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // testOptions are the options every test manager starts from: a fake clock,
 // the sweeper stopped, and IDs recorded for the log check in TestMain.
-func testOptions(clock *fakeClock) session.Options {
+func testOptions(clock *testkit.Clock) session.Options {
 	return session.Options{
 		MaxInactiveInterval: 60,
 		MaxAge:              600,

@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -14,11 +13,13 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sessionkit/session/internal/testkit"
 )
 
 // logs captures every log line of the test run, at debug level, so that
 // TestMain can check that none holds a session ID.
-var logs syncBuffer
+var logs testkit.Buffer
 
 // issued records every session ID the tests' managers made: their Options.Rand
 // is this recorder (see testOptions), and an ID is the base64url form of one 32-byte read.
@@ -42,23 +43,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type idRecorder struct {

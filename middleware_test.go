@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/testkit"
 )
 
 var carrierKey = []byte("a 32-byte key for signing tests!")
@@ -144,7 +145,7 @@ func newTestManager(t *testing.T, opts session.Options, handler func(session.Ses
 func TestOriginalProgramThroughGin(t *testing.T) {
 	for _, carrier := range carriers {
 		t.Run(carrier.name, func(t *testing.T) {
-			opts := testOptions(newFakeClock())
+			opts := testOptions(testkit.NewClock())
 			opts.MaxInactiveInterval, opts.MaxAge, opts.HttpOnly = 1800, 84000, true
 			ev := newEvents()
 			r := gin.New()
@@ -177,7 +178,7 @@ func TestOriginalProgramThroughGin(t *testing.T) {
 }
 
 func TestOriginalProgramThroughNetHTTP(t *testing.T) {
-	opts := testOptions(newFakeClock())
+	opts := testOptions(testkit.NewClock())
 	opts.MaxInactiveInterval, opts.MaxAge, opts.HttpOnly = 1800, 84000, true
 	ev := newEvents()
 	m := newTestManager(t, opts, ev.handle)
@@ -238,14 +239,14 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 	tests := []struct {
 		name string
 		// steps drive one browser; clock moves time.
-		steps         func(t *testing.T, b *client, clock *fakeClock, m *session.Manager)
+		steps         func(t *testing.T, b *client, clock *testkit.Clock, m *session.Manager)
 		wantCreated   int
 		wantUpdate    int
 		wantDestroyed int
 	}{
 		{
 			name: "changing sets only",
-			steps: func(t *testing.T, b *client, _ *fakeClock, _ *session.Manager) {
+			steps: func(t *testing.T, b *client, _ *testkit.Clock, _ *session.Manager) {
 				b.post("/create")
 				b.post("/set/a/1") // change
 				b.post("/set/a/1") // same value: no event
@@ -256,7 +257,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "destroyed",
-			steps: func(t *testing.T, b *client, _ *fakeClock, _ *session.Manager) {
+			steps: func(t *testing.T, b *client, _ *testkit.Clock, _ *session.Manager) {
 				b.post("/create")
 				b.post("/destroy")
 				b.post("/destroy") // nothing left to destroy
@@ -265,7 +266,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "expired by idle time",
-			steps: func(t *testing.T, b *client, clock *fakeClock, m *session.Manager) {
+			steps: func(t *testing.T, b *client, clock *testkit.Clock, m *session.Manager) {
 				b.post("/create")
 				clock.Advance(61 * time.Second)
 				b.get("/whoami")
@@ -277,7 +278,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "expired by MaxAge while in use",
-			steps: func(t *testing.T, b *client, clock *fakeClock, m *session.Manager) {
+			steps: func(t *testing.T, b *client, clock *testkit.Clock, m *session.Manager) {
 				b.post("/create")
 				for range 11 { // 11 × 55 s passes MaxAge (600 s), never the idle limit (60 s)
 					clock.Advance(55 * time.Second)
@@ -290,7 +291,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "expired and found by the sweeper",
-			steps: func(t *testing.T, b *client, clock *fakeClock, m *session.Manager) {
+			steps: func(t *testing.T, b *client, clock *testkit.Clock, m *session.Manager) {
 				b.post("/create")
 				clock.Advance(61 * time.Second)
 				n, err := m.Sweep(t.Context())
@@ -302,7 +303,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "replaced by CreateSession",
-			steps: func(t *testing.T, b *client, _ *fakeClock, _ *session.Manager) {
+			steps: func(t *testing.T, b *client, _ *testkit.Clock, _ *session.Manager) {
 				b.post("/create")
 				b.post("/create")
 			},
@@ -310,7 +311,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 		},
 		{
 			name: "renewed",
-			steps: func(t *testing.T, b *client, _ *fakeClock, _ *session.Manager) {
+			steps: func(t *testing.T, b *client, _ *testkit.Clock, _ *session.Manager) {
 				b.post("/create")
 				b.post("/renew")
 			},
@@ -319,7 +320,7 @@ func TestEventsFireOncePerLifecycleStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock, ev := newFakeClock(), newEvents()
+			clock, ev := testkit.NewClock(), newEvents()
 			m := newTestManager(t, testOptions(clock), ev.handle)
 			browser := newClient(t, newTestServer(t, newApp(m, nil)))
 			tt.steps(t, browser, clock, m)
@@ -348,7 +349,7 @@ func TestTimeoutsAreEnforcedOnLookupWithGCStopped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testkit.NewClock()
 			m := newTestManager(t, testOptions(clock), nil)
 			browser := newClient(t, newTestServer(t, newApp(m, nil)))
 			browser.post("/create")
@@ -363,7 +364,7 @@ func TestTimeoutsAreEnforcedOnLookupWithGCStopped(t *testing.T) {
 }
 
 func TestGetSessionSizeFollowsCreatesDestroysAndExpiries(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	m := newTestManager(t, testOptions(clock), nil)
 	srv := newTestServer(t, newApp(m, nil))
 	size := func() string {
@@ -397,7 +398,7 @@ func TestGetSessionSizeFollowsCreatesDestroysAndExpiries(t *testing.T) {
 func TestRenewalKeepsDataAndKillsTheOldCookie(t *testing.T) {
 	for _, carrier := range carriers {
 		t.Run(carrier.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testkit.NewClock()
 			m := newTestManager(t, testOptions(clock), nil)
 			browser := newClient(t, newTestServer(t, newApp(m, carrier.new())))
 
@@ -429,7 +430,7 @@ func TestRenewalKeepsDataAndKillsTheOldCookie(t *testing.T) {
 }
 
 func TestConcurrentRenewalsOfOneSessionHaveOneWinner(t *testing.T) {
-	m := newTestManager(t, testOptions(newFakeClock()), nil)
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 	srv := newTestServer(t, newApp(m, nil))
 	browser := newClient(t, srv)
 	browser.post("/create")
@@ -459,7 +460,7 @@ func TestConcurrentRenewalsOfOneSessionHaveOneWinner(t *testing.T) {
 }
 
 func TestAValueSetBeforeTheBodyIsStored(t *testing.T) {
-	m := newTestManager(t, testOptions(newFakeClock()), nil)
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 	r := newApp(m, nil)
 	r.GET("/stream", func(c *gin.Context) {
 		_ = session.GetSession(c).Set("seen", "yes")
@@ -482,7 +483,7 @@ func TestAValueSetBeforeTheBodyIsStored(t *testing.T) {
 
 func TestAFailedCommitIsAnErrorNotA200(t *testing.T) {
 	failing := newCountingStore()
-	opts := testOptions(newFakeClock())
+	opts := testOptions(testkit.NewClock())
 	opts.Store = failing
 	m := newTestManager(t, opts, nil)
 	browser := newClient(t, newTestServer(t, newApp(m, nil)))
@@ -501,7 +502,7 @@ func TestAFailedCommitIsAnErrorNotA200(t *testing.T) {
 
 func TestAStoreFailureAtLookupFailsClosed(t *testing.T) {
 	failing := newCountingStore()
-	opts := testOptions(newFakeClock())
+	opts := testOptions(testkit.NewClock())
 	opts.Store = failing
 	m := newTestManager(t, opts, nil)
 	browser := newClient(t, newTestServer(t, newApp(m, nil)))
@@ -523,7 +524,7 @@ func TestAStoreFailureAtLookupFailsClosed(t *testing.T) {
 
 func TestThousandConcurrentRequestsLoseNoWrite(t *testing.T) {
 	const sessions, requests = 50, 1000
-	m := newTestManager(t, testOptions(newFakeClock()), nil)
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 	srv := newTestServer(t, newApp(m, nil))
 	browsers := make([]*client, sessions)
 	for i := range browsers {
@@ -570,7 +571,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(carrier.name+"/"+tt.name, func(t *testing.T) {
 				counting := newCountingStore()
-				opts := testOptions(newFakeClock())
+				opts := testOptions(testkit.NewClock())
 				opts.Store = counting
 				m := newTestManager(t, opts, nil)
 				srv := newTestServer(t, newApp(m, carrier.new()))
@@ -584,7 +585,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 
 	t.Run("gin-contrib cookie tampered", func(t *testing.T) {
 		counting := newCountingStore()
-		opts := testOptions(newFakeClock())
+		opts := testOptions(testkit.NewClock())
 		opts.Store = counting
 		m := newTestManager(t, opts, nil)
 		srv := newTestServer(t, newApp(m, cookie.NewStore(carrierKey)))
@@ -609,7 +610,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 	})
 
 	t.Run("built-in cookie with an unknown ID", func(t *testing.T) {
-		m := newTestManager(t, testOptions(newFakeClock()), nil)
+		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 		srv := newTestServer(t, newApp(m, nil))
 		_, body := newClient(t, srv).withCookie(session.DefaultKey, valid).get("/whoami")
 		assert.Equal(t, "none", body)
@@ -626,7 +627,7 @@ func flip(c byte) string {
 }
 
 func TestCookieAttributesAndHeaders(t *testing.T) {
-	m := newTestManager(t, testOptions(newFakeClock()), nil)
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 	app := newApp(m, nil)
 
 	rec := httptest.NewRecorder()

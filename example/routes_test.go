@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/testkit"
 )
 
 // app is the example served over HTTP, with a browser-like client.
@@ -26,25 +25,7 @@ type app struct {
 	m      *session.Manager
 	jar    *cookiejar.Jar
 	client *http.Client // follows redirects and keeps cookies, like a browser
-	logs   *syncBuffer
-}
-
-// syncBuffer is a log sink the server's goroutines and the test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *testkit.Buffer
 }
 
 // newApp serves the example with the same options and event handler as main,
@@ -52,7 +33,7 @@ func (b *syncBuffer) String() string {
 func newApp(t *testing.T) *app {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	previous := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(previous) })

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 )
 
@@ -84,7 +85,7 @@ func TestCustomCreator(t *testing.T) {
 }
 
 func TestSessionLoader(t *testing.T) {
-	clock := newFakeClock()
+	clock := testkit.NewClock()
 	now := clock.Now().Unix()
 	liveID, expiredID := validID(1), validID(2)
 

@@ -10,7 +10,9 @@ const (
 	// exactly once per session.
 	Destroyed = 2
 	// Update: a Set or Delete changed a value, or RenewSession gave the
-	// session a new ID.
+	// session a new ID. Within a request it fires at Set, before the change
+	// is committed; should the commit fail, the request is answered with an
+	// error and the change is not kept.
 	Update = 3
 )
 

@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
 
 func TestPanickingEventHandlerIsRecovered(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	m := manager.NewManager(manager.Options{
 		GcStopChan: stoppedGC(),
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),

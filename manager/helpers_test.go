@@ -16,31 +16,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
-
-// fakeClock is a clock that only moves when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Unix(1_700_000_000, 0)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // event is one call of the manager's event handler.
 type event struct {
@@ -88,32 +67,13 @@ func (l *eventLog) countKind(kind int) int {
 	return n
 }
 
-// syncBuffer is a bytes.Buffer that log handlers on several goroutines may
-// write to while a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testEnv is a manager with a fake clock, a recorded event log and a
 // captured log, whose sweeper does not run unless the test asks for it.
 type testEnv struct {
 	m      *manager.Manager
-	clock  *fakeClock
+	clock  *testkit.Clock
 	events *eventLog
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 }
 
 // stoppedGC is a closed channel: a manager given it as GcStopChan never
@@ -128,7 +88,7 @@ func stoppedGC() <-chan struct{} {
 // test values: the fake clock, a stopped sweeper and a captured debug log.
 func newEnv(t *testing.T, opts manager.Options, creator func(*http.Request, http.ResponseWriter) (manager.Session, error)) *testEnv {
 	t.Helper()
-	env := &testEnv{clock: newFakeClock(), events: &eventLog{}, logs: &syncBuffer{}}
+	env := &testEnv{clock: testkit.NewClock(), events: &eventLog{}, logs: &testkit.Buffer{}}
 	if opts.Clock == nil {
 		opts.Clock = env.clock.Now
 	}

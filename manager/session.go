@@ -267,8 +267,8 @@ func (s *MemSession) Invalidate() {
 		return
 	}
 	err := s.m.destroy(context.Background(), s)
-	if s.scope != nil {
-		s.scope.invalidated(s, err)
+	if s.scope != nil && !s.scope.direct {
+		s.scope.invalidated(s, err) // the commit expires the cookie or reports err
 		return
 	}
 	if err != nil {
