@@ -149,6 +149,14 @@ type faultyStore struct {
 	loads     atomic.Int64
 	loadErr   error
 	updateErr error
+	deleteErr error
+}
+
+func (s *faultyStore) Delete(ctx context.Context, id string) (store.Record, bool, error) {
+	if s.deleteErr != nil {
+		return store.Record{}, false, s.deleteErr
+	}
+	return s.Store.Delete(ctx, id)
 }
 
 func (s *faultyStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {

@@ -1,6 +1,9 @@
 package manager_test
 
 import (
+	"errors"
+	"io"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -146,4 +149,29 @@ func TestValueCheckerRefusesAtSetTime(t *testing.T) {
 	assert.Equal(t, "fine", v)
 	assert.Equal(t, 1, env.events.countKind(manager.Update))
 	assert.NoError(t, s.Set("k", nil), "deleting needs no check")
+}
+
+func TestInvalidateFailureIsNeverSilent(t *testing.T) {
+	faulty := &faultyStore{Store: store.NewMemory()}
+	env := newEnv(t, manager.Options{Store: faulty}, nil)
+	_, ck := env.create(t)
+	faulty.deleteErr = errors.New("store down")
+
+	t.Run("without middleware: logged", func(t *testing.T) {
+		s := env.m.GetSession(requestWith(ck))
+		require.NotNil(t, s)
+		s.Invalidate()
+		assert.Contains(t, env.logs.String(), "invalidate failed")
+		assert.NotNil(t, env.m.GetSessionById(ck.Value), "the session still exists")
+	})
+
+	t.Run("within a request: answered", func(t *testing.T) {
+		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			env.m.GetSession(r).Invalidate()
+			_, _ = io.WriteString(w, "logged out")
+		}))
+		rec := serve(h, "/", ck)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code, "a logout that failed must not look done")
+		assert.NotContains(t, rec.Body.String(), "logged out")
+	})
 }
