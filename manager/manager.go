@@ -146,10 +146,9 @@ func (m *Manager) GetSessionById(sessionId string) Session {
 		return nil
 	}
 	if s == nil {
-		return nil
+		return nil // not a typed nil: callers compare the interface with nil
 	}
-	s.writeThrough = true
-	return s
+	return s // bound to no request, so its Set writes through
 }
 
 // DestroySessionById destroys the session with the given ID wherever it is
