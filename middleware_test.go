@@ -233,6 +233,7 @@ func TestOriginalProgramThroughNetHTTP(t *testing.T) {
 	}
 	assert.Equal(t, 2, ev.count(session.Created))
 	assert.Equal(t, 4, ev.count(session.Update))
+	assert.Equal(t, 2, m.GetSessionSize(), "logout drops the key, not the session")
 }
 
 func TestEventsFireOncePerLifecycleStep(t *testing.T) {

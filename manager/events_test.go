@@ -211,3 +211,50 @@ func TestConcurrentLookupsOfAnExpiredSession(t *testing.T) {
 	assert.Equal(t, 1, env.events.count(id, manager.Destroyed))
 	assert.Equal(t, 0, env.m.GetSessionSize())
 }
+
+// An event handler may use the manager and the session it is given: events
+// fire outside every store, scope and session lock. A handler run under one
+// would deadlock here.
+func TestEventHandlerMayUseTheManager(t *testing.T) {
+	clock := testkit.NewClock()
+	var m *manager.Manager
+	var seen sync.Map // event -> whether the handler got through
+	m = manager.NewManager(manager.Options{Clock: clock.Now, GcStopChan: stoppedGC()}, nil,
+		func(s manager.Session, event int) {
+			_ = m.GetSessionSize()
+			_ = m.GetSessionById(s.GetId())
+			_, _ = s.Get("k")
+			_ = s.Keys()
+			seen.Store(event, true)
+		})
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := m.CreateSession(r, w)
+			if assert.NoError(t, err) {
+				assert.NoError(t, s.Set("k", "v"))
+				s.Invalidate()
+			}
+		}))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+
+		_, err := m.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
+		assert.NoError(t, err)
+		clock.Advance(time.Hour)
+		n, err := m.Sweep(context.Background())
+		assert.NoError(t, err)
+		assert.Equal(t, 1, n)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an event handler that calls the manager deadlocked")
+	}
+	for _, event := range []int{manager.Created, manager.Update, manager.Destroyed} {
+		_, ok := seen.Load(event)
+		assert.True(t, ok, "event %d did not reach the handler", event)
+	}
+}
