@@ -1,0 +1,414 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/session/store"
+)
+
+// Store keeps sessions in Redis. Create one with [New]; it is safe for
+// concurrent use, and any number of Stores in any number of processes may
+// share one Redis.
+type Store struct {
+	client redis.UniversalClient
+
+	prefix             string
+	codec              Codec
+	maxValueSize       int
+	keys               [][]byte
+	retention          time.Duration
+	resetOnDecodeError bool
+
+	index  string // the key of the expiry index
+	closed atomic.Bool
+}
+
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.ValueChecker = (*Store)(nil)
+)
+
+// New returns a Store that keeps sessions through client. The store does not
+// own the client: Close leaves it open for the caller to close.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	if client == nil {
+		panic("redisstore: nil client")
+	}
+	s := &Store{
+		client:       client,
+		prefix:       "sessionkit",
+		codec:        Gob(),
+		maxValueSize: 64 << 10,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.index = s.key("index")
+	return s
+}
+
+// key returns the Redis key name; the braces make the prefix the Cluster
+// hash tag, so every key of the store lives in one slot and the scripts may
+// touch several of them.
+func (s *Store) key(name string) string { return "{" + s.prefix + "}:" + name }
+
+// fingerprint returns the index member of a session ID: its SHA-256, in
+// base64url. Its first 12 characters are the session's masked ID.
+func fingerprint(id string) string {
+	fp := store.Fingerprint(id)
+	return base64.RawURLEncoding.EncodeToString(fp[:])
+}
+
+func (s *Store) recordKey(fp string) string { return s.key("s:" + fp) }
+
+// maskedLen is the length of a masked ID: the first 9 bytes of the
+// fingerprint encode to exactly its first 12 base64 characters.
+const maskedLen = 12
+
+// CheckValue reports whether value can be stored, by encoding it. The
+// manager calls it when a value is set, so that an unencodable value is
+// refused at once with an error that names its key.
+func (s *Store) CheckValue(key string, value any) error {
+	if _, err := s.encodeValue(key, value); err != nil {
+		return fmt.Errorf("redisstore: value of key %q (%T) cannot be stored: %w", key, value, err)
+	}
+	return nil
+}
+
+// Create stores rec under id, or returns store.ErrExists.
+func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	fp := fingerprint(id)
+	args := make([]any, 0, 3+2*(4+len(rec.Values)))
+	args = append(args, fp, millis(rec.Deadline()), s.retention.Milliseconds(),
+		"c", millis(rec.Created), "a", millis(rec.Accessed),
+		"i", rec.Idle.Milliseconds(), "e", millis(rec.Expires))
+	for k, v := range rec.Values {
+		b, err := s.encodeValue(k, v)
+		if err != nil {
+			return fmt.Errorf("redisstore: create: value of key %q (%T): %w", k, v, err)
+		}
+		args = append(args, "v"+k, b)
+	}
+	n, err := createScript.Run(ctx, s.client, []string{s.recordKey(fp), s.index}, args...).Int()
+	if err != nil {
+		return s.fail("create", err)
+	}
+	if n == 0 {
+		return store.ErrExists
+	}
+	return nil
+}
+
+// Load returns the record of id, sliding its idle deadline when touch is
+// set and it has not expired. It is one round trip.
+func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
+	if err := s.open(); err != nil {
+		return store.Record{}, false, err
+	}
+	fp := fingerprint(id)
+	key := s.recordKey(fp)
+	touchArg := "0"
+	if touch {
+		touchArg = "1"
+	}
+	res, err := loadScript.Run(ctx, s.client, []string{key, s.index}, millis(now), touchArg, fp, s.retention.Milliseconds()).Slice()
+	if errors.Is(err, redis.Nil) {
+		return store.Record{}, false, nil
+	}
+	if err != nil {
+		return store.Record{}, false, s.fail("load", err)
+	}
+	rec, err := s.decodeReply(res, true)
+	if err != nil {
+		if !s.resetOnDecodeError {
+			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
+		}
+		if err := s.client.Del(ctx, key).Err(); err != nil {
+			return store.Record{}, false, s.fail("reset undecodable session", err)
+		}
+		return store.Record{}, false, nil
+	}
+	if res[0] == int64(1) {
+		rec.Accessed = now
+	}
+	return rec, true, nil
+}
+
+// Update applies changes to id's values in one round trip, or returns
+// store.ErrNotFound when id does not exist.
+func (s *Store) Update(ctx context.Context, id string, changes map[string]any) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	// Sorted, so that a session's fields are written in a stable order.
+	keys := slices.Sorted(maps.Keys(changes))
+	args := make([]any, 1, 1+2*len(keys))
+	for _, k := range keys {
+		if changes[k] == nil {
+			args = append(args, "v"+k)
+		}
+	}
+	args[0] = len(args) - 1
+	for _, k := range keys {
+		v := changes[k]
+		if v == nil {
+			continue
+		}
+		b, err := s.encodeValue(k, v)
+		if err != nil {
+			return fmt.Errorf("redisstore: update: value of key %q (%T): %w", k, v, err)
+		}
+		args = append(args, "v"+k, b)
+	}
+	n, err := updateScript.Run(ctx, s.client, []string{s.recordKey(fingerprint(id))}, args...).Int()
+	if err != nil {
+		return s.fail("update", err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// Delete removes id. Of all the deletes and sweeps that race for one
+// session, across every instance, exactly one gets deleted == true.
+func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, error) {
+	if err := s.open(); err != nil {
+		return store.Record{}, false, err
+	}
+	fp := fingerprint(id)
+	rec, claimed, err := s.claim(ctx, s.client, fp, "")
+	if err != nil {
+		return store.Record{}, false, s.fail("delete", err)
+	}
+	return rec, claimed, nil
+}
+
+// claim runs the delete script and decodes what it removed. Values that do
+// not decode are left out: the record is gone either way, and its Destroyed
+// event should still fire.
+func (s *Store) claim(ctx context.Context, c redis.Scripter, fp, due string) (store.Record, bool, error) {
+	res, err := deleteScript.Run(ctx, c, []string{s.recordKey(fp), s.index}, fp, due).Slice()
+	if errors.Is(err, redis.Nil) {
+		return store.Record{}, false, nil
+	}
+	if err != nil {
+		return store.Record{}, false, err
+	}
+	rec, _ := s.decodeReply(res, false)
+	return rec, true, nil
+}
+
+// Renew moves the record of oldID to newID in one round trip.
+func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	oldFP, newFP := fingerprint(oldID), fingerprint(newID)
+	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index}
+	n, err := renewScript.Run(ctx, s.client, keys, oldFP, newFP, millis(now), s.retention.Milliseconds()).Int()
+	if err != nil {
+		return s.fail("renew", err)
+	}
+	switch n {
+	case 1:
+		return nil
+	case 2:
+		return store.ErrExists
+	default:
+		return store.ErrNotFound
+	}
+}
+
+// Count returns the number of sessions in the index, the same on every
+// instance. Sessions whose deadline passed are counted until a sweep or a
+// lookup claims them.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	n, err := s.client.ZCard(ctx, s.index).Result()
+	if err != nil {
+		return 0, s.fail("count", err)
+	}
+	return int(n), nil
+}
+
+// Sweep claims up to limit sessions whose deadline is not after now: it lists
+// them from the front of the index, then claims each with the delete script,
+// all in one pipeline. A session another instance claimed first is skipped,
+// so each is returned by exactly one Sweep or Delete. Records that Redis
+// already expired come back with their masked ID and no values.
+func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	due := strconv.FormatInt(now.UnixMilli(), 10)
+	fps, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.index, ByScore: true, Start: "-inf", Stop: due, Count: int64(limit),
+	}).Result()
+	if err != nil {
+		return nil, s.fail("sweep", err)
+	}
+	if len(fps) == 0 {
+		return nil, nil
+	}
+	// Make sure the script is loaded, so the pipeline can use EVALSHA.
+	if err := deleteScript.Load(ctx, s.client).Err(); err != nil {
+		return nil, s.fail("sweep", err)
+	}
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.Cmd, len(fps))
+	for i, fp := range fps {
+		cmds[i] = deleteScript.EvalSha(ctx, pipe, []string{s.recordKey(fp), s.index}, fp, due)
+	}
+	_, err = pipe.Exec(ctx)
+	var out []store.Expired
+	for i, cmd := range cmds {
+		res, cerr := cmd.Slice()
+		if cerr != nil {
+			continue // not claimed here (redis.Nil), or failed with err below
+		}
+		rec, _ := s.decodeReply(res, false)
+		out = append(out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return out, s.fail("sweep", err)
+	}
+	return out, nil
+}
+
+// Close makes every later call fail with store.ErrClosed. It does not close
+// the client, which belongs to the caller. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+func (s *Store) open() error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// decodeReply turns a script's {flag, fields...} reply into a record. With
+// strict set, any value that does not decode is an error; otherwise such
+// values are left out.
+func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
+	if len(res) != 2 {
+		return store.Record{}, errors.New("unexpected script reply")
+	}
+	fields, ok := res[1].([]any)
+	if !ok || len(fields)%2 != 0 {
+		return store.Record{}, errors.New("unexpected script reply")
+	}
+	var rec store.Record
+	var meta int
+	for i := 0; i < len(fields); i += 2 {
+		name, _ := fields[i].(string)
+		value, _ := fields[i+1].(string)
+		if strings.HasPrefix(name, "v") {
+			key := name[1:]
+			v, err := s.decodeValue(key, value)
+			if err != nil {
+				if strict {
+					return store.Record{}, fmt.Errorf("value of key %q: %w", key, err)
+				}
+				continue
+			}
+			if rec.Values == nil {
+				rec.Values = make(map[string]any, len(fields)/2)
+			}
+			rec.Values[key] = v
+			continue
+		}
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			if strict {
+				return store.Record{}, fmt.Errorf("field %q: %w", name, err)
+			}
+			continue
+		}
+		switch name {
+		case "c":
+			rec.Created = fromMillis(n)
+		case "a":
+			rec.Accessed = fromMillis(n)
+		case "i":
+			rec.Idle = time.Duration(n) * time.Millisecond
+		case "e":
+			rec.Expires = fromMillis(n)
+		default:
+			continue
+		}
+		meta++
+	}
+	if strict && meta != 4 {
+		return store.Record{}, errors.New("record lacks its times")
+	}
+	return rec, nil
+}
+
+// fail wraps a Redis error. Errors that mean Redis cannot be reached or
+// cannot serve right now wrap store.ErrUnavailable, so the manager answers
+// 503; the text of the error never holds a session ID.
+func (s *Store) fail(op string, err error) error {
+	if isUnavailable(err) {
+		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) {
+		return true
+	}
+	var redisErr redis.Error
+	if errors.As(err, &redisErr) {
+		msg := redisErr.Error()
+		for _, busy := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"} {
+			if strings.HasPrefix(msg, busy) {
+				return true
+			}
+		}
+		return false
+	}
+	// Anything else that is not a reply from Redis (a reset connection, an
+	// EOF mid-reply) means the connection failed.
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// millis returns t in Unix milliseconds, 0 for the zero time.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}

@@ -1,0 +1,42 @@
+package redisstore_test
+
+import (
+	"encoding/gob"
+	"testing"
+	"time"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
+	"github.com/sessionkit/session/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	gob.Register(storetest.Profile{})
+	redistest.Main(m)
+}
+
+// newStore returns a store on the test run's Redis, under a prefix no other
+// test uses.
+func newStore(t *testing.T, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
+	opts = append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, opts...)
+	return redisstore.New(redistest.Client(t), opts...)
+}
+
+func TestConformance(t *testing.T) {
+	configs := []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"Gob", nil},
+		{"JSON", []redisstore.Option{redisstore.WithCodec(redisstore.JSON())}},
+		{"Signed", []redisstore.Option{redisstore.WithSigningKeys([]byte("0123456789abcdef0123456789abcdef"))}},
+		{"Retention", []redisstore.Option{redisstore.WithRetention(time.Minute)}},
+	}
+	for _, c := range configs {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.opts...) })
+		})
+	}
+}

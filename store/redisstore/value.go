@@ -1,0 +1,169 @@
+package redisstore
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// A stored value is one tag byte followed by its data. Common scalar types
+// have their own tag and decode without reflection; everything else goes
+// through the store's Codec. With signing keys, a MAC of the value follows.
+const (
+	tagString  = 's'
+	tagTrue    = 't'
+	tagFalse   = 'f'
+	tagInt     = 'i'
+	tagInt64   = 'I'
+	tagFloat64 = 'd'
+	tagBytes   = 'b'
+	tagTime    = 'T'
+	tagCodec   = 'c'
+)
+
+// macSize is the length of a value's MAC: 128 bits of HMAC-SHA256.
+const macSize = 16
+
+var errUnknownTag = errors.New("unknown value tag")
+
+// encodeValue returns the stored form of v.
+func (s *Store) encodeValue(key string, v any) (string, error) {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = append(make([]byte, 0, 1+len(v)+s.macLen()), tagString)
+		b = append(b, v...)
+	case bool:
+		if v {
+			b = []byte{tagTrue}
+		} else {
+			b = []byte{tagFalse}
+		}
+	case int:
+		b = binary.AppendVarint([]byte{tagInt}, int64(v))
+	case int64:
+		b = binary.AppendVarint([]byte{tagInt64}, v)
+	case float64:
+		b = binary.BigEndian.AppendUint64([]byte{tagFloat64}, math.Float64bits(v))
+	case []byte:
+		b = append([]byte{tagBytes}, v...)
+	case time.Time:
+		t, err := v.MarshalBinary()
+		if err != nil {
+			return "", err
+		}
+		b = append([]byte{tagTime}, t...)
+	default:
+		data, err := s.codec.Encode(v)
+		if err != nil {
+			return "", err
+		}
+		b = append([]byte{tagCodec}, data...)
+	}
+	if len(b)-1 > s.maxValueSize {
+		return "", fmt.Errorf("%w: %d bytes encoded, limit %d", ErrValueTooLarge, len(b)-1, s.maxValueSize)
+	}
+	if len(s.keys) > 0 {
+		b = append(b, mac(s.keys[0], key, b)...)
+	}
+	return string(b), nil
+}
+
+// decodeValue returns the value whose stored form is b. It checks the MAC and
+// the size before it decodes anything.
+func (s *Store) decodeValue(key, b string) (any, error) {
+	if len(s.keys) > 0 {
+		var ok bool
+		if b, ok = s.verify(key, b); !ok {
+			return nil, errBadMAC
+		}
+	}
+	if len(b) == 0 {
+		return nil, errUnknownTag
+	}
+	tag, data := b[0], b[1:]
+	if len(data) > s.maxValueSize {
+		return nil, fmt.Errorf("%w: %d bytes stored, limit %d", ErrValueTooLarge, len(data), s.maxValueSize)
+	}
+	switch tag {
+	case tagString:
+		return data, nil
+	case tagTrue, tagFalse:
+		if data != "" {
+			return nil, errTrailing
+		}
+		return tag == tagTrue, nil
+	case tagInt, tagInt64:
+		n, read := binary.Varint([]byte(data))
+		if read <= 0 || read != len(data) {
+			return nil, errors.New("bad integer")
+		}
+		if tag == tagInt64 {
+			return n, nil
+		}
+		if int64(int(n)) != n {
+			return nil, errors.New("integer overflows int")
+		}
+		return int(n), nil
+	case tagFloat64:
+		if len(data) != 8 {
+			return nil, errors.New("bad float64")
+		}
+		return math.Float64frombits(binary.BigEndian.Uint64([]byte(data))), nil
+	case tagBytes:
+		return []byte(data), nil
+	case tagTime:
+		var t time.Time
+		if err := t.UnmarshalBinary([]byte(data)); err != nil {
+			return nil, err
+		}
+		return t, nil
+	case tagCodec:
+		return s.codec.Decode([]byte(data))
+	default:
+		return nil, errUnknownTag
+	}
+}
+
+var (
+	errTrailing = errors.New("trailing bytes")
+	errBadMAC   = errors.New("MAC does not match: the value was changed, moved to another key or written without the signing key")
+)
+
+func (s *Store) macLen() int {
+	if len(s.keys) == 0 {
+		return 0
+	}
+	return macSize
+}
+
+// mac binds a value to its key, so that nobody without the signing key can
+// forge a value or move one to another key. It does not bind the value to
+// its session: renewal moves a record to a new ID, and whoever can write to
+// Redis can move a whole record anyway.
+func mac(secret []byte, key string, value []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write(value)
+	return h.Sum(nil)[:macSize]
+}
+
+// verify checks the MAC of a stored value against every key, so that keys
+// can be rotated: the first signs, all verify.
+func (s *Store) verify(key, stored string) (string, bool) {
+	if len(stored) < macSize {
+		return "", false
+	}
+	value, sum := stored[:len(stored)-macSize], stored[len(stored)-macSize:]
+	for _, secret := range s.keys {
+		if hmac.Equal([]byte(sum), mac(secret, key, []byte(value))) {
+			return value, true
+		}
+	}
+	return "", false
+}
