@@ -1,0 +1,227 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"encoding/gob"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
+)
+
+// Two types registered with gob under names of one length, so that a test
+// can turn the bytes of one into a value that claims to be the other: a
+// stored value whose type changed between releases.
+type (
+	wireIntName    struct{ Name int }
+	wireStringName struct{ Name string }
+)
+
+func init() {
+	gob.RegisterName("sessionkit.test.A", wireIntName{})
+	gob.RegisterName("sessionkit.test.B", wireStringName{})
+}
+
+// hostile describes a record written into Redis behind the store's back.
+type hostile struct {
+	name  string
+	field string // the hash field to overwrite
+	value string // its new bytes
+}
+
+// hostileRecords are stored bytes that must never decode into a session.
+func hostileRecords(t *testing.T) []hostile {
+	var changed bytes.Buffer
+	var v any = wireIntName{Name: 7}
+	require.NoError(t, gob.NewEncoder(&changed).Encode(&v))
+	changedType := strings.Replace(changed.String(), "sessionkit.test.A", "sessionkit.test.B", 1)
+
+	return []hostile{
+		{"unknown tag", "vuser", "\x00ada"},
+		{"empty value", "vuser", ""},
+		{"truncated int", "vuser", "i\xff"},
+		{"int with trailing bytes", "vuser", "i\x02\x00"},
+		{"short float", "vuser", "d\x00\x01"},
+		{"bad time", "vuser", "Tnot a time"},
+		{"bool with trailing bytes", "vuser", "tx"},
+		{"gob of a changed type", "vuser", "c" + changedType},
+		{"gob garbage", "vuser", "c\x03\xff\xff\xff"},
+		{"gob message longer than the value", "vuser", "c\xfd\x90\x00\x00\x01\x02"},
+		{"gob of an unregistered name", "vuser", "c" + strings.Replace(changed.String(), "sessionkit.test.A", "sessionkit.test.Z", 1)},
+		{"value over the size limit", "vuser", "s" + strings.Repeat("x", 64<<10+1)},
+		{"access time not a number", "a", "yesterday"},
+		{"missing creation time", "c", ""},
+	}
+}
+
+// TestDecodeHostileRecordFails checks the default: a record that does not
+// decode fails the load with ErrDecode, names the session only by its
+// masked ID, and is left as it was.
+func TestDecodeHostileRecordFails(t *testing.T) {
+	for _, h := range hostileRecords(t) {
+		t.Run(h.name, func(t *testing.T) {
+			client := redistest.Client(t)
+			prefix := redistest.Prefix()
+			s := redisstore.New(client, redisstore.WithPrefix(prefix))
+			ctx, at := t.Context(), now()
+			id := newID(t)
+			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
+			key := recordKey(t, client, prefix)
+			if h.field == "c" {
+				require.NoError(t, client.HDel(ctx, key, "c").Err())
+			} else {
+				require.NoError(t, client.HSet(ctx, key, h.field, h.value).Err())
+			}
+
+			_, found, err := s.Load(ctx, id, at, true)
+			require.ErrorIs(t, err, redisstore.ErrDecode)
+			assert.False(t, found)
+			assert.NotContains(t, err.Error(), id)
+			assert.Contains(t, err.Error(), store.MaskedID(id))
+			n, err := client.Exists(ctx, key).Result()
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, n, "a failed load changes nothing")
+
+			_, deleted, err := s.Delete(ctx, id)
+			require.NoError(t, err)
+			assert.True(t, deleted, "a record that does not decode can still be destroyed")
+		})
+	}
+}
+
+// TestDecodeHostileRecordResets checks WithResetOnDecodeError: the record's
+// data is dropped and the load finds no session; the index keeps its entry,
+// so the sweep still reports the session once at its deadline.
+func TestDecodeHostileRecordResets(t *testing.T) {
+	for _, h := range hostileRecords(t) {
+		t.Run(h.name, func(t *testing.T) {
+			client := redistest.Client(t)
+			prefix := redistest.Prefix()
+			s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithResetOnDecodeError())
+			ctx, at := t.Context(), now()
+			id := newID(t)
+			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
+			key := recordKey(t, client, prefix)
+			if h.field == "c" {
+				require.NoError(t, client.HDel(ctx, key, "c").Err())
+			} else {
+				require.NoError(t, client.HSet(ctx, key, h.field, h.value).Err())
+			}
+
+			_, found, err := s.Load(ctx, id, at, true)
+			require.NoError(t, err)
+			assert.False(t, found)
+			_, found, err = s.Load(ctx, id, at, true)
+			require.NoError(t, err)
+			assert.False(t, found, "the reset is lasting")
+
+			swept, err := s.Sweep(ctx, at.Add(3*time.Hour), 10)
+			require.NoError(t, err)
+			require.Len(t, swept, 1)
+			assert.Equal(t, store.MaskedID(id), swept[0].MaskedID)
+		})
+	}
+}
+
+// TestDecodeSignedValues checks WithSigningKeys: a value changed in Redis,
+// moved to another key or written unsigned never reaches a decoder, and a
+// key rotation keeps old values readable.
+func TestDecodeSignedValues(t *testing.T) {
+	oldKey := []byte("old-key-old-key-old-key-old-key-")
+	newKey := []byte("new-key-new-key-new-key-new-key-")
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	ctx, at := t.Context(), now()
+
+	signedOld := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithSigningKeys(oldKey))
+	id := newID(t)
+	require.NoError(t, signedOld.Create(ctx, id, record(at, map[string]any{"user": "ada", "role": "reader"})))
+
+	rotated := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithSigningKeys(newKey, oldKey))
+	rec, found, err := rotated.Load(ctx, id, at, false)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, map[string]any{"user": "ada", "role": "reader"}, rec.Values, "values signed with the old key still read")
+
+	key := recordKey(t, client, prefix)
+	user, err := client.HGet(ctx, key, "vuser").Result()
+	require.NoError(t, err)
+	tampered := []struct {
+		name  string
+		field string
+		value string
+	}{
+		{"value changed", "vrole", "sadmin" + strings.Repeat("\x00", 16)},
+		{"value moved to another key", "vrole", user},
+		{"value written unsigned", "vrole", "sadmin"},
+		{"hostile gob behind no signature", "vrole", "c\x03\xff\xff\xff"},
+	}
+	for _, tc := range tampered {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, client.HSet(ctx, key, tc.field, tc.value).Err())
+			_, _, err := rotated.Load(ctx, id, at, false)
+			assert.ErrorIs(t, err, redisstore.ErrDecode)
+			assert.ErrorContains(t, err, "MAC does not match")
+		})
+	}
+}
+
+// TestDecodeJSONDepthIsBounded checks that a deeply nested JSON value is
+// refused before it is decoded.
+func TestDecodeJSONDepthIsBounded(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithCodec(redisstore.JSON()))
+	ctx, at := t.Context(), now()
+	id := newID(t)
+	shallow := map[string]any{"a": []any{map[string]any{"b": 1.5}}}
+	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"doc": shallow})))
+	rec, _, err := s.Load(ctx, id, at, false)
+	require.NoError(t, err)
+	assert.Equal(t, shallow, rec.Values["doc"])
+
+	deep := strings.Repeat("[", 33) + strings.Repeat("]", 33)
+	require.NoError(t, client.HSet(ctx, recordKey(t, client, prefix), "vdoc", "c"+deep).Err())
+	_, _, err = s.Load(ctx, id, at, false)
+	assert.ErrorIs(t, err, redisstore.ErrDecode)
+	assert.ErrorContains(t, err, "nesting deeper than 32")
+}
+
+// TestCheckValueRefusesWhatCannotBeStored checks that Set-time checking
+// refuses values that cannot be stored, with an error naming the key.
+func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
+	type unregistered struct{ A int }
+	gobStore := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()))
+	jsonStore := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+	tests := []struct {
+		name  string
+		s     *redisstore.Store
+		value any
+		is    error
+	}{
+		{"gob channel", gobStore, make(chan int), nil},
+		{"gob func", gobStore, func() {}, nil},
+		{"gob unregistered type", gobStore, unregistered{A: 1}, nil},
+		{"gob too large", gobStore, strings.Repeat("x", 64<<10+1), redisstore.ErrValueTooLarge},
+		{"json struct", jsonStore, unregistered{A: 1}, nil},
+		{"json typed slice", jsonStore, []string{"a"}, nil},
+		{"json nested int", jsonStore, map[string]any{"n": 1}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.s.CheckValue("cart", tc.value)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, `key "cart"`)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+		})
+	}
+	assert.NoError(t, gobStore.CheckValue("cart", strings.Repeat("x", 64<<10)), "exactly the limit fits")
+}

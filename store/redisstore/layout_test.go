@@ -1,0 +1,243 @@
+package redisstore_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
+)
+
+// TestKeysHoldNoSessionID checks that a dump of Redis holds nothing a client
+// could present as a cookie, and that every key shares the prefix's hash
+// tag, so the multi-key scripts work in Redis Cluster.
+func TestKeysHoldNoSessionID(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	ctx, at := t.Context(), now()
+	id := newID(t)
+	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
+
+	keys, err := client.Keys(ctx, "{"+prefix+"}*").Result() // a test may scan; the store never does
+	require.NoError(t, err)
+	require.Len(t, keys, 2, "one record and the index")
+	slot := redis.NewClusterClient(&redis.ClusterOptions{}) // only for its key-slot function
+	defer slot.Close()
+	for _, k := range keys {
+		assert.NotContains(t, k, id)
+		assert.True(t, strings.HasPrefix(k, "{"+prefix+"}:"), "key %q lacks the hash tag", k)
+		fields, err := client.HGetAll(ctx, k).Result()
+		if err == nil {
+			for f, v := range fields {
+				assert.NotContains(t, f+v, id, "a field of %q holds the ID", k)
+			}
+		}
+		members, err := client.ZRange(ctx, k, 0, -1).Result()
+		if err == nil {
+			for _, m := range members {
+				assert.NotContains(t, m, id)
+			}
+		}
+	}
+}
+
+// TestKeyExpiryFollowsDeadline checks the backstop: each record's Redis
+// expiry is its deadline (the earlier of idle and absolute), it slides when
+// the session is used, and it never passes the absolute deadline.
+func TestKeyExpiryFollowsDeadline(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	ctx, at := t.Context(), now()
+	id := newID(t)
+	rec := record(at, nil)
+	require.NoError(t, s.Create(ctx, id, rec))
+	key := recordKey(t, client, prefix)
+
+	expireAt := func() time.Time {
+		t.Helper()
+		d, err := client.PExpireTime(ctx, key).Result()
+		require.NoError(t, err)
+		require.Positive(t, d, "the record has no expiry")
+		return time.UnixMilli(d.Milliseconds())
+	}
+	assert.True(t, expireAt().Equal(at.Add(30*time.Minute)), "expiry %v, want the idle deadline", expireAt())
+
+	later := at.Add(20 * time.Minute)
+	_, found, err := s.Load(ctx, id, later, true)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.True(t, expireAt().Equal(later.Add(30*time.Minute)), "expiry %v, want it slid by the touch", expireAt())
+
+	for _, step := range []time.Duration{45 * time.Minute, 70 * time.Minute, 95 * time.Minute} {
+		_, found, err = s.Load(ctx, id, at.Add(step), true)
+		require.NoError(t, err)
+		require.True(t, found)
+	}
+	assert.True(t, expireAt().Equal(at.Add(2*time.Hour)), "expiry %v, want the absolute deadline", expireAt())
+
+	score, err := client.ZScore(ctx, "{"+prefix+"}:index", indexMember(t, client, prefix)).Result()
+	require.NoError(t, err)
+	assert.Equal(t, float64(at.Add(2*time.Hour).UnixMilli()), score, "the index orders by the same deadline")
+}
+
+// TestRecordThatRedisExpiredIsSweptOnce checks that a session whose record
+// Redis removed (its key expiry passed with no instance running) is still
+// reported once by the sweep, by masked ID.
+func TestRecordThatRedisExpiredIsSweptOnce(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	ctx, at := t.Context(), now()
+	id := newID(t)
+	rec := store.Record{Created: at, Accessed: at, Idle: 50 * time.Millisecond}
+	require.NoError(t, s.Create(ctx, id, rec))
+	key := recordKey(t, client, prefix)
+
+	require.Eventually(t, func() bool {
+		n, err := client.Exists(ctx, key).Result()
+		return err == nil && n == 0
+	}, 5*time.Second, 10*time.Millisecond, "Redis did not expire the record")
+	_, found, err := s.Load(ctx, id, at, false)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	n, err := s.Count(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "counted until the sweep claims it")
+	swept, err := s.Sweep(ctx, at.Add(time.Second), 10)
+	require.NoError(t, err)
+	require.Len(t, swept, 1)
+	assert.Equal(t, store.MaskedID(id), swept[0].MaskedID)
+	assert.Empty(t, swept[0].ID, "the store keeps no IDs")
+	again, err := s.Sweep(ctx, at.Add(time.Second), 10)
+	require.NoError(t, err)
+	assert.Empty(t, again)
+}
+
+// TestRetentionKeepsValuesForTheSweep checks WithRetention: the record
+// outlives its deadline in Redis, unusable, so the sweep can report its
+// values.
+func TestRetentionKeepsValuesForTheSweep(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithRetention(time.Minute))
+	ctx, at := t.Context(), now()
+	id := newID(t)
+	require.NoError(t, s.Create(ctx, id, store.Record{
+		Values: map[string]any{"user": "ada"}, Created: at, Accessed: at, Idle: 50 * time.Millisecond,
+	}))
+	time.Sleep(100 * time.Millisecond) // past the deadline on Redis's clock
+	rec, found, err := s.Load(ctx, id, time.Now(), true)
+	require.NoError(t, err)
+	require.True(t, found, "retention keeps the record")
+	assert.True(t, rec.ExpiredAt(time.Now()), "but it is handed out as expired, untouched")
+
+	swept, err := s.Sweep(ctx, time.Now(), 10)
+	require.NoError(t, err)
+	require.Len(t, swept, 1)
+	assert.Equal(t, "ada", swept[0].Record.Values["user"])
+}
+
+// TestNoKeyspaceScans runs every store operation on a private server and
+// checks from its command statistics that none of them used KEYS or SCAN.
+func TestNoKeyspaceScans(t *testing.T) {
+	server := redistest.Start(t)
+	client := server.NewClient(t)
+	s := redisstore.New(client)
+	ctx, at := t.Context(), now()
+	ids := []string{newID(t), newID(t), newID(t)}
+	for _, id := range ids {
+		require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"n": 1})))
+	}
+	_, _, err := s.Load(ctx, ids[0], at.Add(time.Minute), true)
+	require.NoError(t, err)
+	require.NoError(t, s.Update(ctx, ids[0], map[string]any{"n": 2, "gone": nil}))
+	require.NoError(t, s.Renew(ctx, ids[1], newID(t), at.Add(time.Minute)))
+	_, _, err = s.Delete(ctx, ids[2])
+	require.NoError(t, err)
+	_, err = s.Count(ctx)
+	require.NoError(t, err)
+	_, err = s.Sweep(ctx, at.Add(3*time.Hour), 10)
+	require.NoError(t, err)
+
+	stats, err := client.Info(ctx, "commandstats").Result()
+	require.NoError(t, err)
+	require.Contains(t, stats, "cmdstat_evalsha", "the statistics are of this workload")
+	for _, scan := range []string{"cmdstat_keys:", "cmdstat_scan:", "cmdstat_hscan:", "cmdstat_zscan:"} {
+		assert.NotContains(t, stats, scan)
+	}
+}
+
+// TestRoundTrips pins what the package documentation promises: every
+// operation a request makes is one round trip once the scripts are loaded.
+func TestRoundTrips(t *testing.T) {
+	client := redistest.Client(t)
+	trips := &roundTrips{}
+	client.AddHook(trips)
+	s := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix()))
+	ctx, at := t.Context(), now()
+
+	// Load each script once: the first EVALSHA of a fresh server misses.
+	warm := newID(t)
+	require.NoError(t, s.Create(ctx, warm, record(at, nil)))
+	_, _, _ = s.Load(ctx, warm, at, true)
+	_ = s.Update(ctx, warm, map[string]any{"k": 1})
+	_ = s.Renew(ctx, warm, newID(t), at)
+	_, _, _ = s.Delete(ctx, warm)
+
+	id, renewed := newID(t), newID(t)
+	tests := []struct {
+		name string
+		op   func()
+		want int64
+	}{
+		{"Create", func() { require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"a": 1, "b": "x"}))) }, 1},
+		{"Load and touch", func() { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); require.NoError(t, err) }, 1},
+		{"Update", func() { require.NoError(t, s.Update(ctx, id, map[string]any{"a": 2, "b": nil})) }, 1},
+		{"Renew", func() { require.NoError(t, s.Renew(ctx, id, renewed, at.Add(time.Minute))) }, 1},
+		{"Count", func() { _, err := s.Count(ctx); require.NoError(t, err) }, 1},
+		{"Delete", func() { _, _, err := s.Delete(ctx, renewed); require.NoError(t, err) }, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, trips.count(tc.op))
+		})
+	}
+}
+
+// TestCloseLeavesClientOpen checks that Close stops the store but not the
+// caller's client, and that a closed store says so.
+func TestCloseLeavesClientOpen(t *testing.T) {
+	client := redistest.Client(t)
+	s := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix()))
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close twice")
+	_, err := s.Count(t.Context())
+	assert.ErrorIs(t, err, store.ErrClosed)
+	assert.NoError(t, client.Ping(t.Context()).Err())
+}
+
+// recordKey returns the one record key under prefix (tests only: it scans).
+func recordKey(t *testing.T, client *redis.Client, prefix string) string {
+	t.Helper()
+	keys, err := client.Keys(t.Context(), "{"+prefix+"}:s:*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	return keys[0]
+}
+
+func indexMember(t *testing.T, client *redis.Client, prefix string) string {
+	t.Helper()
+	members, err := client.ZRange(t.Context(), "{"+prefix+"}:index", 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, members, 1)
+	return members[0]
+}
