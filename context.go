@@ -21,6 +21,10 @@ var (
 	// ErrHeadersWritten: a cookie had to be sent after the response started.
 	// Create, renew and destroy sessions before writing the response.
 	ErrHeadersWritten = manager.ErrHeadersWritten
+	// ErrTooManySessions: CreateSession made no session because the store
+	// holds as many as its cap allows (Options.MaxSessions). The default
+	// ErrorHandler answers it with 503.
+	ErrTooManySessions = manager.ErrTooManySessions
 )
 
 // scopeOf returns the session work the middleware attached to c.

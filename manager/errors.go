@@ -1,6 +1,10 @@
 package manager
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/sessionkit/session/store"
+)
 
 var (
 	// ErrInvalidID is returned when a session creator returns an ID that is
@@ -35,4 +39,10 @@ var (
 	// ErrCommitFailed is returned by writes to a response whose session
 	// changes could not be stored; the error handler has answered instead.
 	ErrCommitFailed = errors.New("session: session changes could not be stored")
+
+	// ErrTooManySessions is [store.ErrTooManySessions], re-exported: the
+	// store holds as many sessions as its cap allows (see
+	// [Options.MaxSessions]), so CreateSession made none. The default error
+	// handler answers it with 503.
+	ErrTooManySessions = store.ErrTooManySessions
 )

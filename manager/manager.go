@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionkit/session/store"
@@ -30,7 +31,17 @@ type Manager struct {
 	sweeping  chan struct{} // closed when the sweeper has returned
 	closeOnce sync.Once
 	closeErr  error
+
+	// refused counts creations the store refused with ErrTooManySessions;
+	// lastFullWarning is when the manager last logged them, in Unix
+	// nanoseconds by Options.Clock (0: never).
+	refused         atomic.Uint64
+	lastFullWarning atomic.Int64
 }
+
+// fullWarningInterval spaces the warnings about a full store: a flood of
+// refused sessions must not become a flood of log lines.
+const fullWarningInterval = time.Minute
 
 // NewManager returns a manager configured by options (see [Options] for the
 // defaults of its zero values) and starts its sweeper.
@@ -56,7 +67,7 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 		sweeping: make(chan struct{}),
 	}
 	if m.store == nil {
-		m.store = store.NewMemory()
+		m.store = store.NewMemoryWithLimit(opts.MaxSessions) // negative: no cap
 		m.ownsStore = true
 	}
 	m.checker, _ = m.store.(store.ValueChecker)
@@ -194,7 +205,15 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	code := http.StatusInternalServerError
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable) {
+	switch {
+	case errors.Is(err, store.ErrTooManySessions):
+		// noteRefusal has warned, at most once per fullWarningInterval: an
+		// error line per refused request would let a flood fill the logs.
+		code = http.StatusServiceUnavailable
+		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
+		http.Error(w, http.StatusText(code), code)
+		return
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable):
 		code = http.StatusServiceUnavailable
 	}
 	m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
@@ -231,11 +250,33 @@ func (m *Manager) newSession(ctx context.Context, r *http.Request, w http.Respon
 	}
 	rec := m.newRecord(values, m.opts.Clock())
 	if err := m.store.Create(ctx, id, rec); err != nil {
+		if errors.Is(err, store.ErrTooManySessions) {
+			m.noteRefusal()
+		}
 		return nil, fmt.Errorf("session: storing new session %s: %w", store.MaskedID(id), err)
 	}
 	s := m.bind(id, rec, nil)
 	s.isNew = true
 	return s, nil
+}
+
+// noteRefusal counts a session the store refused for want of room, and logs
+// a warning unless one was logged less than fullWarningInterval ago.
+func (m *Manager) noteRefusal() {
+	total := m.refused.Add(1)
+	now := m.opts.Clock().UnixNano()
+	last := m.lastFullWarning.Load()
+	if last != 0 && now-last < int64(fullWarningInterval) {
+		return
+	}
+	if !m.lastFullWarning.CompareAndSwap(last, now) {
+		return // another refusal is logging it
+	}
+	attrs := []any{"refused_total", total}
+	if m.ownsStore {
+		attrs = append(attrs, "max_sessions", m.opts.MaxSessions)
+	}
+	m.log.Warn("session: session store is full: new sessions are refused until some end (see Options.MaxSessions)", attrs...)
 }
 
 // create runs the session creator and checks what it returns.
@@ -377,7 +418,9 @@ func (m *Manager) restore(loaded []Session) {
 		if rec.ExpiredAt(now) {
 			continue
 		}
-		if err := m.store.Create(ctx, id, rec); err != nil {
+		if err := m.store.Create(ctx, id, rec); errors.Is(err, store.ErrTooManySessions) {
+			m.noteRefusal()
+		} else if err != nil {
 			m.log.Warn("session: restoring a loaded session failed; skipped", "session", store.MaskedID(id), "err", err)
 		}
 	}

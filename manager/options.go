@@ -80,10 +80,21 @@ type Options struct {
 	// the manager: it may be shared.
 	Store store.Store
 
+	// MaxSessions caps the number of sessions in the in-memory store the
+	// manager makes when Store is nil; a Store passed in is not capped by it
+	// (see store.NewMemoryWithLimit). Past the cap, CreateSession fails with
+	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
+	// is logged at most once a minute; sessions that end make room. 0 means
+	// 1,000,000: at about 250 bytes a session plus its values, a few hundred
+	// MB, where no cap lets anyone who can start sessions exhaust memory.
+	// Negative means no cap.
+	MaxSessions int
+
 	// ErrorHandler answers a request whose session could not be loaded or
 	// stored. nil means: log the error and answer 503 Service Unavailable
-	// when the store could not be reached, 500 Internal Server Error
-	// otherwise, with only the status text in the body.
+	// when the store could not be reached or is full (ErrTooManySessions,
+	// logged only at debug level: see MaxSessions), 500 Internal Server
+	// Error otherwise, with only the status text in the body.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
@@ -109,6 +120,7 @@ const (
 	defaultMaxAge      = 86400
 	defaultIdleTimeout = 1800
 	defaultGcInterval  = 60
+	defaultMaxSessions = 1_000_000
 )
 
 // withDefaults returns o with every zero value replaced by its default. It
@@ -126,6 +138,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.GcInterval <= 0 {
 		o.GcInterval = defaultGcInterval
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = defaultMaxSessions
 	}
 	if o.CookieName == "" {
 		o.CookieName = DefaultCookieName

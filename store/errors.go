@@ -17,4 +17,10 @@ var (
 
 	// ErrClosed is returned by a store used after Close.
 	ErrClosed = errors.New("store: closed")
+
+	// ErrTooManySessions is returned by Create of a store that holds as many
+	// sessions as its cap allows (see [NewMemoryWithLimit]). Nothing is
+	// stored; room comes back as sessions are deleted or swept. The manager's
+	// default error handler answers it with 503.
+	ErrTooManySessions = errors.New("store: too many sessions")
 )

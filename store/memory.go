@@ -13,7 +13,8 @@ import (
 const shardCount = 64
 
 // Memory is the in-process [Store]: nothing to install, nothing shared
-// between processes. The zero value is not usable; call [NewMemory].
+// between processes. The zero value is not usable; call [NewMemory], or
+// [NewMemoryWithLimit] for a store with a cap on the number of sessions.
 //
 // Values are kept as the Go values that were set, without encoding: a value
 // that holds a pointer, slice or map shares it with the code that set it.
@@ -21,6 +22,9 @@ type Memory struct {
 	shards [shardCount]memoryShard
 	seed   maphash.Seed
 	count  atomic.Int64
+	// limit caps count; 0 means no cap. It never changes after construction.
+	limit   int64
+	refused atomic.Uint64 // Creates refused by the cap
 	// sweepFrom rotates the shard a sweep starts at, so that a sweep cut short
 	// by its limit does not always favour the same shards.
 	sweepFrom atomic.Uint32
@@ -79,13 +83,52 @@ type memoryEntry struct {
 	accessed atomic.Int64
 }
 
-// NewMemory returns an empty in-memory store.
+// NewMemory returns an empty in-memory store with no cap on the number of
+// sessions. A store that anyone on the network can fill by making sessions
+// should have one: see [NewMemoryWithLimit].
 func NewMemory() *Memory {
-	m := &Memory{seed: maphash.MakeSeed()}
+	return NewMemoryWithLimit(0)
+}
+
+// NewMemoryWithLimit returns an empty in-memory store that holds at most
+// maxSessions sessions: past that, Create fails with [ErrTooManySessions]
+// and stores nothing, so that a flood of new sessions costs no memory.
+// Renew moves a session and does not count as a new one. maxSessions < 1
+// means no cap, as with [NewMemory].
+func NewMemoryWithLimit(maxSessions int) *Memory {
+	m := &Memory{seed: maphash.MakeSeed(), limit: int64(max(maxSessions, 0))}
 	for i := range m.shards {
 		m.shards[i].entries = make(map[string]*memoryEntry)
 	}
 	return m
+}
+
+// Refused returns how many times Create failed with [ErrTooManySessions]
+// since the store was made.
+func (m *Memory) Refused() uint64 { return m.refused.Load() }
+
+// full reports whether the store holds as many sessions as its cap allows.
+func (m *Memory) full() bool {
+	return m.limit > 0 && m.count.Load() >= m.limit
+}
+
+// reserve counts one more session, or reports false when the cap is
+// reached. Sessions are counted under their shard's lock, but shards fill
+// concurrently, so the check and the increment are one compare-and-swap.
+func (m *Memory) reserve() bool {
+	if m.limit == 0 {
+		m.count.Add(1)
+		return true
+	}
+	for {
+		n := m.count.Load()
+		if n >= m.limit {
+			return false
+		}
+		if m.count.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 func (m *Memory) shardIndex(id string) int {
@@ -117,10 +160,17 @@ func (e *memoryEntry) record() Record {
 	}
 }
 
-// Create implements [Store].
+// Create implements [Store]. At the store's cap it returns
+// [ErrTooManySessions] without allocating, whether or not id is taken.
 func (m *Memory) Create(_ context.Context, id string, rec Record) error {
 	if m.closed.Load() {
 		return ErrClosed
+	}
+	// Refuse before building the entry, so that a flood of refusals costs
+	// neither memory nor a shard lock. reserve below has the last word.
+	if m.full() {
+		m.refused.Add(1)
+		return ErrTooManySessions
 	}
 	e := newMemoryEntry(rec)
 	s := m.shard(id)
@@ -129,9 +179,12 @@ func (m *Memory) Create(_ context.Context, id string, rec Record) error {
 	if _, taken := s.entries[id]; taken {
 		return ErrExists
 	}
+	if !m.reserve() {
+		m.refused.Add(1)
+		return ErrTooManySessions
+	}
 	s.entries[id] = e
 	s.due.file(id, rec.Deadline())
-	m.count.Add(1)
 	return nil
 }
 
