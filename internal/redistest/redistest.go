@@ -139,13 +139,20 @@ func Prefix() string {
 //	func TestMain(m *testing.M) { redistest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server that [Client] may have started and
+// removes its files. A TestMain that does more than [Main] calls it after
+// m.Run.
+func StopShared() {
 	if shared.server != nil {
 		shared.server.kill()
 	}
 	if shared.dir != "" {
 		_ = os.RemoveAll(shared.dir)
 	}
-	os.Exit(code)
 }
 
 var shared struct {
