@@ -21,6 +21,13 @@ func NewClock() *Clock {
 	return &Clock{now: time.Unix(1_700_000_000, 0)}
 }
 
+// NewClockAt returns a clock stopped at start. Tests of stores that set real
+// expiry times (Redis key TTLs) start it at the current wall time, so that
+// what the fake clock calls live has not already expired for the store.
+func NewClockAt(start time.Time) *Clock {
+	return &Clock{now: start}
+}
+
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()

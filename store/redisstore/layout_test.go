@@ -180,7 +180,7 @@ func TestNoKeyspaceScans(t *testing.T) {
 // operation a request makes is one round trip once the scripts are loaded.
 func TestRoundTrips(t *testing.T) {
 	client := redistest.Client(t)
-	trips := &roundTrips{}
+	trips := &redistest.RoundTrips{}
 	client.AddHook(trips)
 	s := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix()))
 	ctx, at := t.Context(), now()
@@ -208,7 +208,7 @@ func TestRoundTrips(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, trips.count(tc.op))
+			assert.Equal(t, tc.want, trips.During(tc.op))
 		})
 	}
 }

@@ -252,8 +252,10 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 // Sweep claims up to limit sessions whose deadline is not after now: it lists
 // them from the front of the index, then claims each with the delete script,
 // all in one pipeline. A session another instance claimed first is skipped,
-// so each is returned by exactly one Sweep or Delete. Records that Redis
-// already expired come back with their masked ID and no values.
+// so each is returned by exactly one Sweep or Delete; when others took some,
+// it lists again, so that fewer than limit still means none were left.
+// Records that Redis already expired come back with their masked ID and no
+// values.
 func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
 	if err := s.open(); err != nil {
 		return nil, err
@@ -262,18 +264,32 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Ex
 		return nil, nil
 	}
 	due := strconv.FormatInt(now.UnixMilli(), 10)
-	fps, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.index, ByScore: true, Start: "-inf", Stop: due, Count: int64(limit),
-	}).Result()
-	if err != nil {
-		return nil, s.fail("sweep", err)
+	var out []store.Expired
+	for len(out) < limit {
+		want := limit - len(out)
+		listed, err := s.sweepOnce(ctx, due, want, &out)
+		if err != nil {
+			return out, s.fail("sweep", err)
+		}
+		if listed < want {
+			break
+		}
 	}
-	if len(fps) == 0 {
-		return nil, nil
+	return out, nil
+}
+
+// sweepOnce lists up to n due sessions and claims them, appending what it
+// claimed to out. It returns how many it listed.
+func (s *Store) sweepOnce(ctx context.Context, due string, n int, out *[]store.Expired) (int, error) {
+	fps, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.index, ByScore: true, Start: "-inf", Stop: due, Count: int64(n),
+	}).Result()
+	if err != nil || len(fps) == 0 {
+		return 0, err
 	}
 	// Make sure the script is loaded, so the pipeline can use EVALSHA.
 	if err := deleteScript.Load(ctx, s.client).Err(); err != nil {
-		return nil, s.fail("sweep", err)
+		return 0, err
 	}
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.Cmd, len(fps))
@@ -281,19 +297,18 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Ex
 		cmds[i] = deleteScript.EvalSha(ctx, pipe, []string{s.recordKey(fp), s.index}, fp, due)
 	}
 	_, err = pipe.Exec(ctx)
-	var out []store.Expired
 	for i, cmd := range cmds {
 		res, cerr := cmd.Slice()
 		if cerr != nil {
-			continue // not claimed here (redis.Nil), or failed with err below
+			continue // claimed by another caller (redis.Nil), or failed with err
 		}
 		rec, _ := s.decodeReply(res, false)
-		out = append(out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
+		*out = append(*out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
 	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return out, s.fail("sweep", err)
+		return len(fps), err
 	}
-	return out, nil
+	return len(fps), nil
 }
 
 // Close makes every later call fail with store.ErrClosed. It does not close

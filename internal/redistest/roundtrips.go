@@ -1,0 +1,38 @@
+package redistest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RoundTrips is a go-redis hook that counts round trips: each command sent
+// alone, and each pipeline, is one. Add it with client.AddHook.
+type RoundTrips struct{ n atomic.Int64 }
+
+// DialHook is part of redis.Hook; dials are not counted.
+func (r *RoundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook counts a command sent alone.
+func (r *RoundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+// ProcessPipelineHook counts a pipeline (or transaction) as one.
+func (r *RoundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// During returns how many round trips were counted while fn ran.
+func (r *RoundTrips) During(fn func()) int64 {
+	before := r.n.Load()
+	fn()
+	return r.n.Load() - before
+}
