@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -83,4 +84,23 @@ func GetSessionSize(c *gin.Context) int {
 		return sc.Manager().GetSessionSize()
 	}
 	return 0
+}
+
+// HandleError answers the request through Options.ErrorHandler and stops the
+// handler chain. Use it for an error of CreateSession, RenewSession or
+// DestroySession that the handler has no answer of its own for: the default
+// handler answers 503 when the store is down or full and 500 otherwise,
+// with only the status text. Without the middleware it answers 500.
+func HandleError(c *gin.Context, err error) {
+	defer c.Abort()
+	sc := scopeOf(c)
+	if sc == nil {
+		_ = c.Error(err) // recorded for gin's logger and error middleware
+		c.String(http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError))
+		return
+	}
+	// Commit first: if that fails too, the error handler has answered.
+	if sc.CommitBeforeWrite() {
+		sc.Manager().HandleError(c.Writer, c.Request, err)
+	}
 }

@@ -60,7 +60,7 @@ func instanceRouter(m *session.Manager) *gin.Engine {
 	r.POST("/login", func(c *gin.Context) {
 		s, err := session.CreateSession(c)
 		if err != nil {
-			c.String(http.StatusInternalServerError, "create failed")
+			session.HandleError(c, err)
 			return
 		}
 		_ = s.Set("user", c.Query("user"))

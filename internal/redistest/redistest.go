@@ -78,15 +78,17 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 // NewClient returns a client of the server, closed when the test ends. Its
-// timeouts are short, so that tests of a stopped server fail fast.
+// timeouts are short and it dials once per attempt, so that requests to a
+// stopped server fail fast.
 func (s *Server) NewClient(t testing.TB) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{
-		Addr:         s.Addr,
-		DialTimeout:  200 * time.Millisecond,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-		MaxRetries:   -1,
+		Addr:          s.Addr,
+		DialTimeout:   200 * time.Millisecond,
+		ReadTimeout:   time.Second,
+		WriteTimeout:  time.Second,
+		MaxRetries:    -1,
+		DialerRetries: 1,
 	})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
