@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/textproto"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,6 +32,7 @@ type Scope struct {
 	committed   bool  // headers may have gone out: no more cookies
 	failed      bool  // the commit failed and the error handler answered
 	clearCookie bool  // the session was invalidated: expire the cookie
+	cookieSent  bool  // this response sets or expires the cookie
 	deferred    error // a failure to report at commit
 }
 
@@ -226,7 +229,7 @@ func (sc *Scope) sendID(id string, expires time.Time) error {
 	if err := sc.carrier.WriteID(sc.w, sc.r, id, cookieMaxAge(expires, sc.m.opts.Clock())); err != nil {
 		return err
 	}
-	sc.w.Header().Set("Cache-Control", "no-store")
+	sc.noStore()
 	return nil
 }
 
@@ -234,8 +237,49 @@ func (sc *Scope) clearID() error {
 	if err := sc.carrier.ClearID(sc.w, sc.r); err != nil {
 		return err
 	}
-	sc.w.Header().Set("Cache-Control", "no-store")
+	sc.noStore()
 	return nil
+}
+
+// noStore marks a response that sets or expires the cookie as not to be
+// stored by any cache; Commit marks it again, should the handler have
+// changed Cache-Control since.
+func (sc *Scope) noStore() {
+	sc.w.Header().Set("Cache-Control", "no-store")
+	sc.mu.Lock()
+	sc.cookieSent = true
+	sc.mu.Unlock()
+}
+
+// guardHeaders restores what the session needs of the response headers,
+// which the handler may have replaced since Begin: Vary: Cookie on every
+// response, and Cache-Control: no-store on one that carries the cookie.
+func (sc *Scope) guardHeaders() {
+	h := sc.w.Header()
+	if !varyHasCookie(h["Vary"]) {
+		addVaryCookie(h)
+	}
+	sc.mu.Lock()
+	cookieSent := sc.cookieSent
+	sc.mu.Unlock()
+	if cookieSent {
+		h.Set("Cache-Control", "no-store")
+	}
+}
+
+// varyHasCookie reports whether Vary values already name Cookie (or "*").
+func varyHasCookie(values []string) bool {
+	for _, v := range values {
+		for v != "" {
+			var token string
+			token, v, _ = strings.Cut(v, ",")
+			token = textproto.TrimString(token)
+			if token == "*" || strings.EqualFold(token, "Cookie") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cookieMaxAge is the cookie lifetime, in whole seconds rounded up, that
@@ -269,6 +313,7 @@ func (sc *Scope) Commit() error {
 			return err
 		}
 	}
+	sc.guardHeaders()
 	if s != nil {
 		s.mu.Lock()
 		s.writeThrough = true

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"reflect"
@@ -105,6 +107,30 @@ func (s *MemSession) GetMaskedSessionId() string {
 		s.masked = store.MaskedID(s.id)
 	}
 	return s.masked
+}
+
+var (
+	_ fmt.Formatter  = (*MemSession)(nil)
+	_ slog.LogValuer = (*MemSession)(nil)
+)
+
+// Format prints the session as its masked ID, whatever the verb, so that a
+// session passed to fmt (in an event handler, say) never shows its ID.
+func (s *MemSession) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, s.safeName())
+}
+
+// LogValue implements slog.LogValuer: a session logs as its masked ID.
+func (s *MemSession) LogValue() slog.Value {
+	return slog.StringValue(s.safeName())
+}
+
+// safeName is the masked ID, or "<nil>" for a nil session.
+func (s *MemSession) safeName() string {
+	if s == nil {
+		return "<nil>"
+	}
+	return s.GetMaskedSessionId()
 }
 
 // GetLastAccessTime implements [Session].
