@@ -346,7 +346,7 @@ func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
 			v, err := s.decodeValue(key, value)
 			if err != nil {
 				if strict {
-					return store.Record{}, fmt.Errorf("value of key %q: %w", key, err)
+					return store.Record{}, fmt.Errorf("value of key %q: %w", shorten(key), err)
 				}
 				continue
 			}
@@ -356,7 +356,10 @@ func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
 			rec.Values[key] = v
 			continue
 		}
-		n, err := strconv.ParseInt(value, 10, 64)
+		if name != "c" && name != "a" && name != "i" && name != "e" {
+			continue // a field this version does not know: leave it alone
+		}
+		n, err := parseMillis(value)
 		if err != nil {
 			if strict {
 				return store.Record{}, fmt.Errorf("field %q: %w", name, err)
@@ -372,8 +375,6 @@ func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
 			rec.Idle = time.Duration(n) * time.Millisecond
 		case "e":
 			rec.Expires = fromMillis(n)
-		default:
-			continue
 		}
 		meta++
 	}
@@ -426,4 +427,26 @@ func fromMillis(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(n)
+}
+
+// parseMillis parses a stored time or duration. Its error does not quote
+// the value, which may be anything, of any length.
+func parseMillis(value string) (int64, error) {
+	if len(value) > 20 {
+		return 0, errors.New("not an integer")
+	}
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return 0, errors.New("not an integer")
+	}
+	return n, nil
+}
+
+// shorten cuts a key read from Redis to a length fit for an error message.
+func shorten(key string) string {
+	const most = 64
+	if len(key) <= most {
+		return key
+	}
+	return key[:most] + "..."
 }

@@ -1,0 +1,58 @@
+package redisstore
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/session/internal/allocbudget"
+	"github.com/sessionkit/session/store"
+)
+
+// FuzzDecodeRecord feeds hostile bytes to the record decoder, as a writer
+// with access to Redis could store them: one field of an otherwise valid
+// record (a time, or a value under any key). The decoder must never panic,
+// must stay within the allocation budget, and whatever it accepts must be a
+// value the store could have written itself.
+//
+// It decodes with the JSON codec and with gob behind signing keys. Unsigned
+// gob is left out on purpose: encoding/gob trusts its input, and a value of
+// a few dozen bytes can make it allocate gigabytes (golang/go#79539). That is
+// what WithSigningKeys is for; SECURITY.md says so.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add("vuser", []byte("sada"))
+	f.Add("vn", []byte("i\x54"))
+	f.Add("a", []byte("1764140000000"))
+	// The decoder never talks to Redis; the client is never dialed.
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	f.Cleanup(func() { _ = client.Close() })
+	stores := []struct {
+		name string
+		s    *Store
+	}{
+		{"json", New(client, WithCodec(JSON()))},
+		{"signed gob", New(client, WithSigningKeys([]byte("fuzz-key-fuzz-key-fuzz-key-fuzz!")))},
+	}
+	f.Fuzz(func(t *testing.T, field string, value []byte) {
+		for _, st := range stores {
+			reply := []any{int64(0), []any{
+				"c", "1764140000000", "a", "1764140000000", "i", "1800000", "e", "0",
+				field, string(value),
+			}}
+			var rec store.Record
+			var err error
+			allocbudget.Check(t, st.name+" decode", func() {
+				r, e := st.s.decodeReply(reply, true)
+				rec, err = r, e
+			})
+			if err != nil {
+				continue
+			}
+			for k, v := range rec.Values {
+				if _, err := st.s.encodeValue(k, v); err != nil {
+					t.Errorf("%s: decoded %q into %#v, which the store refuses to write: %v", st.name, k, v, err)
+				}
+			}
+		}
+	})
+}
