@@ -49,20 +49,30 @@ func (c *contribCarrier) cookieOptions(maxAge int) *gsessions.Options {
 	}
 }
 
-// ReadID refuses an oversized cookie before the store decodes it, and uses
-// New rather than Get so that the request is not modified (gorilla's
+// requestSession decodes the carrier session that r's cookie holds; nil,
+// nil when r has no such cookie. Every method that looks at the request goes
+// through it, so an oversized cookie is refused before the store decodes it.
+// It uses New rather than Get so that the request is not modified (gorilla's
 // registry would replace its context).
-func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
+func (c *contribCarrier) requestSession(r *http.Request) (*gsessions.Session, error) {
 	ck, err := r.Cookie(c.opts.CookieName)
 	if err != nil {
-		return "", nil
+		return nil, nil
 	}
 	if len(ck.Value) > manager.MaxCookieSize {
-		return "", fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), manager.MaxCookieSize)
+		return nil, fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), manager.MaxCookieSize)
 	}
 	s, err := c.store.New(r, c.opts.CookieName)
 	if err != nil {
-		return "", fmt.Errorf("session: the gin-contrib store refused the cookie: %w", err)
+		return nil, fmt.Errorf("session: the gin-contrib store refused the cookie: %w", err)
+	}
+	return s, nil
+}
+
+func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
+	s, err := c.requestSession(r)
+	if err != nil || s == nil {
+		return "", err
 	}
 	id, _ := s.Values[contribIDKey].(string)
 	return id, nil
@@ -73,7 +83,7 @@ func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
 // cookie lead to the new ID after a renewal. The old carrier session is
 // deleted first.
 func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id string, maxAge int) error {
-	if old, err := c.store.New(r, c.opts.CookieName); err == nil && old.ID != "" {
+	if old, err := c.requestSession(r); err == nil && old != nil && old.ID != "" {
 		old.Options = c.cookieOptions(-1)
 		if err := c.store.Save(r, discardResponse{}, old); err != nil {
 			return fmt.Errorf("session: deleting the old gin-contrib session: %w", err)
@@ -91,7 +101,7 @@ func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id stri
 
 // ClearID deletes the carrier session and sends an expiring cookie.
 func (c *contribCarrier) ClearID(w http.ResponseWriter, r *http.Request) error {
-	s, err := c.store.New(r, c.opts.CookieName)
+	s, err := c.requestSession(r)
 	if err != nil || s == nil {
 		s = gsessions.NewSession(c.store, c.opts.CookieName)
 	}

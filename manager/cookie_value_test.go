@@ -26,6 +26,17 @@ func TestCookieValueAgreesWithNetHTTP(t *testing.T) {
 		{"empty value", []string{"sid="}},
 		{"no value", []string{"sid"}},
 		{"trailing semicolon", []string{"sid=abc;"}},
+		// Found by FuzzCookieValue: net/http skips a cookie whose value
+		// holds a byte no cookie value may hold, and trims the name.
+		{"lone double quote", []string{`sid="`}},
+		{"NUL in the value", []string{"sid=a\x00b"}},
+		{"non-UTF-8 value", []string{"sid=\xff\xfe"}},
+		{"backslash in the value", []string{`sid=a\b`}},
+		{"quote inside the value", []string{`sid=a"b`}},
+		{"invalid first, valid second", []string{"sid=\x01; sid=abc"}},
+		{"invalid in the first line, valid in the second", []string{`sid=a"b`, "sid=abc"}},
+		{"spaces around the name", []string{" sid =abc"}},
+		{"tab before the equals sign", []string{"sid\t=abc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
