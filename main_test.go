@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit"
 )
 
@@ -32,6 +33,7 @@ func TestMain(m *testing.M) {
 	gin.DefaultWriter, gin.DefaultErrorWriter = &logs, &logs
 
 	code := m.Run()
+	redistest.StopShared() // the redis-server that redistest.Client may have started
 	if code == 0 {
 		if leaked := issued.foundIn(logs.String()); leaked != "" {
 			fmt.Fprintf(os.Stderr, "FAIL: a log line holds a raw session ID (masked %s)\n", leaked)

@@ -3,51 +3,84 @@
 //
 //	go run ./example -addr localhost:8080
 //
+// By default sessions live in the process's memory. With -redis they live in
+// Redis, so that several instances share them:
+//
+//	go run ./example -addr localhost:8080 -redis redis://127.0.0.1:6379/0
+//	go run ./example -addr localhost:8081 -redis redis://127.0.0.1:6379/0
+//
+// A browser sends its localhost cookie to both ports, so a login on one
+// instance is seen on the other, and a logout on either ends it on both.
+//
 // Stop it with Ctrl-C: it finishes the requests in flight, then stops the
-// session manager.
+// session manager and closes the Redis client.
 package main
 
 import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
 )
 
 // shutdownGrace bounds how long a stopping server waits for requests in
 // flight, so that a stuck client cannot keep the process alive.
 const shutdownGrace = 10 * time.Second
 
+// pingTimeout bounds the check that Redis answers at startup, so that an
+// address that drops packets fails in seconds rather than hanging.
+const pingTimeout = 5 * time.Second
+
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
+	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *redisURL); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// options is the one place the session settings are made, so that a later
-// flag (a shared Redis store, say) changes only this function.
-func options() session.Options {
+// options is the one place the session settings are made. st is where the
+// sessions live: nil keeps them in this process's memory.
+func options(st store.Store) session.Options {
 	return session.Options{
 		MaxInactiveInterval: 1800,  // idle timeout: 30 minutes
 		MaxAge:              86400, // absolute lifetime: one day
+		Store:               st,
 	}
 }
 
 // run serves on addr until SIGINT or SIGTERM, then shuts down in order: the
-// HTTP server first, so that no request uses the manager after it closes.
-func run(addr string) error {
-	m := session.NewManager(options(), nil, logEvent)
+// HTTP server first, so that no request uses the manager after it closes,
+// then the manager, then the Redis client the manager's store uses.
+func run(addr, redisURL string) error {
+	var st store.Store // nil: in memory
+	where := "memory"
+	if redisURL != "" {
+		client, err := openRedis(redisURL)
+		if err != nil {
+			return err
+		}
+		defer closeRedis(client) // deferred first, so it runs after m.Close
+		st = redisstore.New(client)
+		where = "redis at " + client.Options().Addr // never the URL: it may hold a password
+	}
+	m := session.NewManager(options(st), nil, logEvent)
 	defer m.Close() // safe twice; covers the early returns
 
 	// Listening before logging makes a busy port fail here, and lets the log
@@ -65,7 +98,7 @@ func run(addr string) error {
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	slog.Info("listening", "url", "http://"+ln.Addr().String())
+	slog.Info("listening", "url", "http://"+ln.Addr().String(), "sessions", where)
 
 	select {
 	case err := <-served:
@@ -84,4 +117,36 @@ func run(addr string) error {
 		return err
 	}
 	return m.Close()
+}
+
+// openRedis connects to the Redis at rawURL and checks that it answers, so
+// that a wrong URL or a stopped server stops the program at startup rather
+// than failing its first request. Errors never quote the URL: it may hold a
+// password.
+func openRedis(rawURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		// url.Parse's errors quote the whole URL; keep only the reason.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return nil, fmt.Errorf("-redis: not a Redis URL (want redis://[user:password@]host:port/db): %w", err)
+	}
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("-redis: Redis at %s does not answer (is redis-server running?): %w", opts.Addr, err)
+	}
+	return client, nil
+}
+
+// closeRedis closes the client at shutdown, logging a failure: the program
+// is stopping either way.
+func closeRedis(client *redis.Client) {
+	if err := client.Close(); err != nil {
+		slog.Warn("closing the Redis client failed", "err", err)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/store"
 )
 
 // app is the example served over HTTP, with a browser-like client.
@@ -29,16 +30,30 @@ type app struct {
 }
 
 // newApp serves the example with the same options and event handler as main,
-// capturing every log line so that tests can check what they hold.
+// sessions in memory, capturing every log line so that tests can check what
+// they hold.
 func newApp(t *testing.T) *app {
 	t.Helper()
-	gin.SetMode(gin.TestMode)
+	return startApp(t, nil, captureLogs(t))
+}
+
+// captureLogs sends every log line, at debug level, to the returned buffer
+// until the test ends.
+func captureLogs(t *testing.T) *testkit.Buffer {
+	t.Helper()
 	logs := &testkit.Buffer{}
 	previous := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(previous) })
+	return logs
+}
 
-	m := session.NewManager(options(), nil, logEvent)
+// startApp serves the example as main builds it, over st (nil: in memory),
+// with its own browser-like client. logs is where the log lines go.
+func startApp(t *testing.T, st store.Store, logs *testkit.Buffer) *app {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	m := session.NewManager(options(st), nil, logEvent)
 	srv := httptest.NewServer(newRouter(m))
 	// Cleanups run last-in first-out: the server stops (waiting for its
 	// requests) before the manager closes.

@@ -1,0 +1,211 @@
+package session_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	ginredis "github.com/gin-contrib/sessions/redis"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/store/redisstore"
+)
+
+// redisCarrier is gin-contrib's redis store (boj/redistore over redigo) used
+// as a carrier: its cookie holds a signed key of a Redis record, and that
+// record holds the session ID.
+type redisCarrier struct {
+	sessions.Store
+	redis  *redis.Client // a go-redis client of the same server, to look at its records
+	prefix string        // the prefix of its record keys
+}
+
+// newRedisCarrier returns a gin-contrib redis store over the test run's
+// Redis, its records under a prefix no other test uses, signed with key.
+func newRedisCarrier(t *testing.T, prefix string, key []byte) *redisCarrier {
+	t.Helper()
+	client := redistest.Client(t)
+	o := client.Options()
+	st, err := ginredis.NewStoreWithDB(4, "tcp", o.Addr, o.Username, o.Password, strconv.Itoa(o.DB), key)
+	require.NoError(t, err)
+	require.NoError(t, ginredis.SetKeyPrefix(st, prefix+":"))
+	rs, err := ginredis.GetRedisStore(st)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rs.Close() })
+	return &redisCarrier{Store: st, redis: client, prefix: prefix}
+}
+
+// records returns how many carrier records the store keeps in Redis (a test
+// may scan: requests never do).
+func (c *redisCarrier) records(t *testing.T) int {
+	t.Helper()
+	keys, err := c.redis.Keys(t.Context(), c.prefix+":*").Result()
+	require.NoError(t, err)
+	return len(keys)
+}
+
+// redisClock is a test clock at the real time: the Redis store gives its keys
+// expiry times on that clock, and Redis expires them on its own.
+func redisClock() *testkit.Clock { return testkit.NewClockAt(time.Now().Truncate(time.Second)) }
+
+func TestGinContribRedisCarrier(t *testing.T) {
+	newEnv := func(t *testing.T) (*session.Manager, *redisCarrier, *client) {
+		t.Helper()
+		m := newTestManager(t, testOptions(redisClock()), nil)
+		carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
+		return m, carrier, newClient(t, newTestServer(t, newApp(m, carrier)))
+	}
+
+	t.Run("create, then read back", func(t *testing.T) {
+		m, carrier, browser := newEnv(t)
+		status, _ := browser.post("/create")
+		require.Equal(t, http.StatusOK, status)
+		require.NotEmpty(t, browser.cookie(session.DefaultKey))
+		assert.Equal(t, 1, carrier.records(t), "the carrier keeps the ID in Redis")
+
+		browser.post("/set/user/alice")
+		_, body := browser.get("/whoami")
+		assert.True(t, strings.HasSuffix(body, "keys=user=alice"), body)
+		assert.Equal(t, 1, m.GetSessionSize())
+	})
+
+	t.Run("renewal kills the old cookie", func(t *testing.T) {
+		m, carrier, browser := newEnv(t)
+		browser.post("/create")
+		browser.post("/set/user/alice")
+		_, before := browser.get("/whoami")
+		oldCookie := browser.cookie(session.DefaultKey)
+
+		status, _ := browser.post("/renew")
+		require.Equal(t, http.StatusOK, status)
+		newCookie := browser.cookie(session.DefaultKey)
+		assert.NotEqual(t, oldCookie, newCookie)
+		_, after := browser.get("/whoami")
+		assert.Equal(t, strings.Fields(before)[1:], strings.Fields(after)[1:], "same creation time and values")
+		assert.NotEqual(t, strings.Fields(before)[0], strings.Fields(after)[0], "new masked ID")
+		assert.Equal(t, 1, carrier.records(t), "the old carrier record is deleted")
+
+		replay := browser.withCookie(session.DefaultKey, oldCookie)
+		_, body := replay.get("/whoami")
+		assert.Equal(t, "none", body, "the old cookie finds nothing")
+		status, _ = replay.post("/renew")
+		assert.Equal(t, http.StatusConflict, status, "the old cookie cannot renew")
+		assert.Equal(t, 1, m.GetSessionSize())
+	})
+
+	t.Run("logout", func(t *testing.T) {
+		m, carrier, browser := newEnv(t)
+		browser.post("/create")
+		loggedIn := browser.cookie(session.DefaultKey)
+
+		status, _ := browser.post("/destroy")
+		require.Equal(t, http.StatusOK, status)
+		assert.Empty(t, browser.cookie(session.DefaultKey), "the cookie is expired")
+		_, body := browser.get("/whoami")
+		assert.Equal(t, "none", body)
+		_, body = browser.withCookie(session.DefaultKey, loggedIn).get("/whoami")
+		assert.Equal(t, "none", body, "the old cookie finds nothing")
+		assert.Zero(t, m.GetSessionSize())
+		assert.Zero(t, carrier.records(t), "the carrier record is deleted")
+	})
+
+	t.Run("bad cookies", func(t *testing.T) {
+		counting := newCountingStore()
+		opts := testOptions(redisClock())
+		opts.Store = counting
+		m := newTestManager(t, opts, nil)
+		carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
+		browser := newClient(t, newTestServer(t, newApp(m, carrier)))
+		browser.post("/create")
+		signed := browser.cookie(session.DefaultKey)
+
+		// A cookie of the same store whose record is gone: signed, but it
+		// leads nowhere.
+		orphan := newClient(t, newTestServer(t, newApp(m, carrier)))
+		orphan.post("/create")
+		orphaned := orphan.cookie(session.DefaultKey)
+		orphan.post("/destroy")
+
+		// A cookie of another application's store, signed with its key.
+		elsewhere := newClient(t, newTestServer(t, newApp(m, newRedisCarrier(t, carrier.prefix, []byte("another key, another application")))))
+		elsewhere.post("/create")
+
+		for name, value := range map[string]string{
+			"cut short":           signed[:len(signed)-1],
+			"one character":       signed[:10] + flip(signed[10]) + signed[11:],
+			"prefix replaced":     "MTIz" + signed[4:],
+			"not base64":          strings.Repeat("*", 40),
+			"record gone":         orphaned,
+			"signed elsewhere":    elsewhere.cookie(session.DefaultKey),
+			"a bare session ID":   encodeID(make([]byte, 32)),
+			"over the size limit": strings.Repeat("A", 5000),
+		} {
+			t.Run(name, func(t *testing.T) {
+				require.NotEmpty(t, value)
+				before := counting.loads.Load()
+				status, body := browser.withCookie(session.DefaultKey, value).get("/whoami")
+				assert.Equal(t, http.StatusOK, status, "no 500")
+				assert.Equal(t, "none", body)
+				assert.Equal(t, before, counting.loads.Load(), "the session store was asked")
+			})
+		}
+		_, body := browser.get("/whoami")
+		assert.NotEqual(t, "none", body, "the genuine cookie still works")
+	})
+}
+
+// TestGinContribRedisCarrierOverRedisStore runs two instances with
+// everything in Redis: the gin-contrib redis store carries the ID, the
+// Redis store keeps the session. One browser talks to both.
+func TestGinContribRedisCarrierOverRedisStore(t *testing.T) {
+	clock := redisClock()
+	storePrefix, carrierPrefix := redistest.Prefix(), redistest.Prefix()
+	evs := newEvents()
+	var servers [2]*client
+	var managers [2]*session.Manager
+	for i := range servers {
+		opts := testOptions(clock)
+		opts.Store = redisstore.New(redistest.Client(t), redisstore.WithPrefix(storePrefix))
+		managers[i] = newTestManager(t, opts, evs.handle)
+		srv := newTestServer(t, newApp(managers[i], newRedisCarrier(t, carrierPrefix, carrierKey)))
+		servers[i] = newClient(t, srv)
+	}
+	first, second := servers[0], servers[1]
+	second.http = first.http // one browser: its cookie jar ignores ports
+
+	status, _ := first.post("/create")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = second.post("/set/user/alice")
+	require.Equal(t, http.StatusOK, status, "the second instance finds the session")
+	_, body := first.get("/whoami")
+	assert.True(t, strings.HasSuffix(body, "keys=user=alice"), body)
+	assert.Equal(t, 1, managers[1].GetSessionSize())
+
+	oldCookie := first.cookie(session.DefaultKey)
+	status, _ = second.post("/renew")
+	require.Equal(t, http.StatusOK, status)
+	_, body = first.withCookie(session.DefaultKey, oldCookie).get("/whoami")
+	assert.Equal(t, "none", body, "the old cookie is dead on the other instance")
+	_, body = first.get("/whoami")
+	assert.True(t, strings.HasSuffix(body, "keys=user=alice"), body)
+
+	renewedCookie := first.cookie(session.DefaultKey)
+	status, _ = first.post("/destroy")
+	require.Equal(t, http.StatusOK, status)
+	_, body = second.get("/whoami")
+	assert.Equal(t, "none", body, "logout on one instance ends the session on both")
+	_, body = second.withCookie(session.DefaultKey, renewedCookie).get("/whoami")
+	assert.Equal(t, "none", body, "a copy of the last cookie finds nothing")
+	assert.Zero(t, managers[0].GetSessionSize())
+	assert.Zero(t, managers[1].GetSessionSize())
+	assert.Equal(t, 1, evs.count(session.Created))
+	assert.Equal(t, 1, evs.count(session.Destroyed), "Destroyed fires once across both instances")
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store/redisstore"
+)
+
+// TestMain stops the Redis server that redistest.Client may start.
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// startInstances starts two instances of the example over one Redis, as
+// `go run ./example -redis ...` on two ports would: each has its own client,
+// store and manager, and they share a key prefix. One browser uses both, as
+// a browser sends its localhost cookie to every port.
+func startInstances(t *testing.T) (first, second *app) {
+	t.Helper()
+	prefix := redistest.Prefix()
+	logs := captureLogs(t)
+	first = startApp(t, redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), logs)
+	second = startApp(t, redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), logs)
+	second.jar, second.client = first.jar, first.client
+	return first, second
+}
+
+// get fetches path as the browser-like client and returns the final page
+// after redirects.
+func (a *app) get(path string) (*http.Response, string) {
+	a.t.Helper()
+	resp, err := a.client.Get(a.srv.URL + path)
+	require.NoError(a.t, err)
+	return resp, readBody(a.t, resp)
+}
+
+func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
+	first, second := startInstances(t)
+
+	first.login("alice")
+	loggedIn := first.cookie()
+	require.NotEmpty(t, loggedIn)
+	require.Equal(t, loggedIn, second.cookie(), "the browser sends the cookie to both instances")
+	masked := first.m.GetSessionById(loggedIn).GetMaskedSessionId()
+
+	resp, body := second.get("/private")
+	require.Equal(t, "/private", resp.Request.URL.Path, "the other instance sees the login")
+	assert.Contains(t, body, "<strong>alice</strong>")
+	assert.Contains(t, body, masked, "the same session")
+	assert.Contains(t, body, "Live sessions: 1", "the count is shared")
+	assert.Equal(t, 1, first.m.GetSessionSize())
+
+	// Renewal on one instance kills the old ID on both.
+	resp, body = second.post("/renew", nil)
+	require.Equal(t, "/private", resp.Request.URL.Path)
+	assert.Contains(t, body, "<strong>alice</strong>")
+	renewed := second.cookie()
+	require.NotEqual(t, loggedIn, renewed)
+	first.assertDead(loggedIn)
+	second.assertDead(loggedIn)
+	assert.Equal(t, http.StatusOK, first.getWithCookie("/private", renewed).StatusCode)
+
+	// Logout on one instance ends the session on both.
+	resp, body = first.post("/logout", nil)
+	require.Equal(t, "/", resp.Request.URL.Path)
+	assert.Empty(t, first.cookie(), "logout expires the cookie")
+	second.assertDead(renewed)
+	first.assertDead(renewed)
+	resp, body = second.get("/")
+	assert.Equal(t, "/", resp.Request.URL.Path)
+	assert.Contains(t, body, "Live sessions: 0")
+	assert.Zero(t, second.m.GetSessionSize())
+
+	first.assertLogsHoldNoID(loggedIn, renewed)
+	second.assertLogsHoldNoID(loggedIn, renewed)
+	logs := first.logs.String()
+	assert.Equal(t, 1, strings.Count(logs, "session created"), "Created fires on the instance that made the session")
+	assert.Equal(t, 1, strings.Count(logs, "session destroyed"), "Destroyed fires once, not once per instance")
+}
+
+func TestOpenRedis(t *testing.T) {
+	live := "redis://" + redistest.Client(t).Options().Addr + "/0"
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	silent := ln.Addr().String() // nothing listens there once ln is closed
+	require.NoError(t, ln.Close())
+
+	tests := []struct {
+		name, url string
+		problem   string // "" when the URL must work
+	}{
+		{"answers", live, ""},
+		{"nothing listening", "redis://:secret@" + silent + "/0", "does not answer"},
+		{"bad port", "redis://:secret@127.0.0.1:port/0", "not a Redis URL"},
+		{"bad scheme", "http://:secret@127.0.0.1:6379/0", "not a Redis URL"},
+		{"bad database", "redis://:secret@127.0.0.1:6379/zero", "not a Redis URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, err := openRedis(tt.url)
+			if tt.problem == "" {
+				require.NoError(t, err)
+				require.NoError(t, client.Close())
+				return
+			}
+			require.Error(t, err)
+			assert.Nil(t, client)
+			assert.Contains(t, err.Error(), tt.problem)
+			assert.NotContains(t, err.Error(), "secret", "an error must not quote the password")
+		})
+	}
+}
