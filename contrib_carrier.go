@@ -1,13 +1,16 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-contrib/sessions"
+	"github.com/gorilla/securecookie"
 	gsessions "github.com/gorilla/sessions"
 
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 // contribIDKey is the key under which the session ID rides in the
@@ -63,10 +66,19 @@ func (c *contribCarrier) requestSession(r *http.Request) (*gsessions.Session, er
 		return nil, fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), manager.MaxCookieSize)
 	}
 	s, err := c.store.New(r, c.opts.CookieName)
-	if err != nil {
+	var decodeErr securecookie.Error
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.As(err, &decodeErr) && decodeErr.IsDecode():
 		return nil, fmt.Errorf("session: the gin-contrib store refused the cookie: %w", err)
+	default:
+		// Not a cookie that fails to decode: the store itself failed (a
+		// server-side store that cannot reach its backend). Fail closed,
+		// as for a session store that is down, rather than treat a logged-in
+		// user as anonymous.
+		return nil, fmt.Errorf("session: the gin-contrib store failed: %w: %w", store.ErrUnavailable, err)
 	}
-	return s, nil
 }
 
 func (c *contribCarrier) ReadID(r *http.Request) (string, error) {

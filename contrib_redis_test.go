@@ -209,3 +209,30 @@ func TestGinContribRedisCarrierOverRedisStore(t *testing.T) {
 	assert.Equal(t, 1, evs.count(session.Created))
 	assert.Equal(t, 1, evs.count(session.Destroyed), "Destroyed fires once across both instances")
 }
+
+// TestGinContribRedisCarrierDown checks that a carrier whose Redis is down
+// fails closed: the request is answered 503 through the ErrorHandler, not
+// served as if the user had no session.
+func TestGinContribRedisCarrierDown(t *testing.T) {
+	server := redistest.Start(t)
+	st, err := ginredis.NewStore(4, "tcp", server.Addr, "", "", carrierKey)
+	require.NoError(t, err)
+	rs, err := ginredis.GetRedisStore(st)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rs.Close() })
+
+	m := newTestManager(t, testOptions(redisClock()), nil)
+	browser := newClient(t, newTestServer(t, newApp(m, st)))
+	status, _ := browser.post("/create")
+	require.Equal(t, http.StatusOK, status)
+	cookie := browser.cookie(session.DefaultKey)
+
+	server.Stop(t)
+	status, body := browser.get("/whoami")
+	assert.Equal(t, http.StatusServiceUnavailable, status, "a carrier that cannot look fails closed")
+	assert.Equal(t, http.StatusText(http.StatusServiceUnavailable)+"\n", body)
+	assert.Equal(t, cookie, browser.cookie(session.DefaultKey), "the cookie is left alone")
+
+	_, body = browser.withCookie(session.DefaultKey, "not a signed cookie").get("/whoami")
+	assert.Equal(t, "none", body, "a cookie that does not decode is still just no session")
+}

@@ -16,7 +16,10 @@ const MaxCookieSize = 4096
 type Carrier interface {
 	// ReadID returns the session ID the request carries, "" when it carries
 	// none, or an error saying why what it carries is refused (an error
-	// must not quote the value). The manager checks the ID's form itself.
+	// must not quote the value); the request then has no session. An error
+	// that wraps store.ErrUnavailable means the carrier could not look
+	// (its backend is down): the request fails closed, through the error
+	// handler. The manager checks the ID's form itself.
 	ReadID(r *http.Request) (string, error)
 	// WriteID sends id to the client. maxAge is the cookie's lifetime in
 	// seconds; 0 means until the browser closes.

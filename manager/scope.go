@@ -3,11 +3,14 @@ package manager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessionkit/session/store"
 )
 
 // Scope is the session work of one request: the session it found, the
@@ -75,6 +78,9 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier Carri
 	}
 	sc := &Scope{m: m, w: w, r: r, carrier: carrier, direct: direct}
 	id, err := carrier.ReadID(r)
+	if errors.Is(err, store.ErrUnavailable) {
+		return nil, fmt.Errorf("%w: reading the session ID: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		m.log.Debug("session: ignoring a session cookie", "reason", err)
 		return sc, nil
