@@ -62,8 +62,8 @@ func (gobCodec) Decode(data []byte) (v any, err error) {
 // map[string]any, []any, string, float64, bool and nil, nested to any
 // depth up to the store's limit, so it refuses structs and typed slices at
 // Set time rather than hand back a different type. Top-level strings, ints,
-// int64s, float64s, booleans, byte slices and times keep their type through
-// the compact form.
+// int64s, float64s, booleans, byte slices, string slices and times keep
+// their type through the compact form.
 func JSON() Codec { return jsonCodec{} }
 
 type jsonCodec struct{}

@@ -210,7 +210,7 @@ func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
 		{"gob unregistered type", gobStore, unregistered{A: 1}, nil},
 		{"gob too large", gobStore, strings.Repeat("x", 64<<10+1), redisstore.ErrValueTooLarge},
 		{"json struct", jsonStore, unregistered{A: 1}, nil},
-		{"json typed slice", jsonStore, []string{"a"}, nil},
+		{"json typed slice", jsonStore, []int{1}, nil},
 		{"json nested int", jsonStore, map[string]any{"n": 1}, nil},
 	}
 	for _, tc := range tests {

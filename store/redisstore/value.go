@@ -22,6 +22,7 @@ const (
 	tagFloat64 = 'd'
 	tagBytes   = 'b'
 	tagTime    = 'T'
+	tagStrings = 'S'
 	tagCodec   = 'c'
 )
 
@@ -51,6 +52,12 @@ func (s *Store) encodeValue(key string, v any) (string, error) {
 		b = binary.BigEndian.AppendUint64([]byte{tagFloat64}, math.Float64bits(v))
 	case []byte:
 		b = append([]byte{tagBytes}, v...)
+	case []string:
+		b = binary.AppendUvarint([]byte{tagStrings}, uint64(len(v)))
+		for _, e := range v {
+			b = binary.AppendUvarint(b, uint64(len(e)))
+			b = append(b, e...)
+		}
 	case time.Time:
 		t, err := v.MarshalBinary()
 		if err != nil {
@@ -122,6 +129,8 @@ func (s *Store) decodeValue(key, b string) (any, error) {
 			return nil, err
 		}
 		return t, nil
+	case tagStrings:
+		return decodeStrings(data)
 	case tagCodec:
 		return s.codec.Decode([]byte(data))
 	default:
@@ -166,4 +175,45 @@ func (s *Store) verify(key, stored string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// decodeStrings decodes a []string: a count, then each string's length and
+// bytes. Counts and lengths are checked against the bytes left before
+// anything is allocated.
+func decodeStrings(data string) ([]string, error) {
+	bad := errors.New("bad string list")
+	n, read := uvarint(data)
+	if read <= 0 || n > uint64(len(data)-read) {
+		return nil, bad
+	}
+	data = data[read:]
+	out := make([]string, 0, n)
+	for range n {
+		l, read := uvarint(data)
+		if read <= 0 || l > uint64(len(data)-read) {
+			return nil, bad
+		}
+		out = append(out, data[read:read+int(l)])
+		data = data[read+int(l):]
+	}
+	if data != "" {
+		return nil, errTrailing
+	}
+	return out, nil
+}
+
+// uvarint is binary.Uvarint for a string, without copying it.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -1
+			}
+			return x | uint64(c)<<(7*i), i + 1
+		}
+		x |= uint64(c&0x7f) << (7 * i)
+	}
+	return 0, 0
 }
