@@ -312,3 +312,32 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisSetRefusesWhatCannotBeStored checks that a value the Redis store
+// cannot encode is refused by Set, at once and with an error naming its
+// key, and that the session keeps its other values.
+func TestRedisSetRefusesWhatCannotBeStored(t *testing.T) {
+	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
+	in := newInstances(t, 1, clock, redistest.Client)[0]
+	b := newBrowser(t, in)
+	b.do(in, http.MethodPost, "/login?user=ada")
+
+	s := in.m.GetSessionById(b.cookie)
+	require.NotNil(t, s)
+	type unregistered struct{ A int }
+	for name, v := range map[string]any{
+		"channel":      make(chan int),
+		"unregistered": unregistered{A: 1},
+		"over 64 KiB":  strings.Repeat("x", 64<<10+1),
+		"function":     func() {},
+	} {
+		err := s.Set("cart", v)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), `"cart"`, name)
+		assert.NotContains(t, err.Error(), b.cookie, name)
+	}
+	_, body := b.do(in, http.MethodGet, "/get?key=user")
+	assert.Equal(t, "ada", body)
+	v, ok := s.Get("cart")
+	assert.False(t, ok, "a refused value is not kept: %v", v)
+}
