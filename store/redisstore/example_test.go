@@ -40,7 +40,7 @@ func ExampleNew() {
 // first key signs; listing the previous key too keeps old values readable
 // while keys rotate.
 func ExampleWithSigningKeys() {
-	current := []byte(os.Getenv("SESSION_SIGNING_KEY"))   // 32 random bytes or more
+	current := []byte(os.Getenv("SESSION_SIGNING_KEY"))    // 32 random bytes or more
 	previous := []byte(os.Getenv("SESSION_SIGNING_KEY_0")) // the key before it
 	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"127.0.0.1:6379"}})
 	defer client.Close()
