@@ -43,7 +43,7 @@ func newApp(m *session.Manager, carrier sessions.Store) *gin.Engine {
 		if s == nil {
 			var err error
 			if s, err = session.CreateSession(c); err != nil {
-				c.String(http.StatusInternalServerError, "create failed")
+				session.HandleError(c, err)
 				return
 			}
 		}
@@ -71,7 +71,7 @@ func newApp(m *session.Manager, carrier sessions.Store) *gin.Engine {
 	// Lifecycle and inspection routes.
 	r.POST("/create", func(c *gin.Context) {
 		if _, err := session.CreateSession(c); err != nil {
-			c.String(http.StatusInternalServerError, "create failed")
+			session.HandleError(c, err)
 			return
 		}
 		c.String(http.StatusOK, "created")

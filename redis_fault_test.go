@@ -38,7 +38,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 	browsers := make([]*browser, users)
 	for i := range browsers {
 		browsers[i] = newBrowser(t, ins[i%2])
-		code, _ := browsers[i].do(ins[i%2], http.MethodPost, "/login?user=u")
+		code, _ := browsers[i].do(ins[i%2], http.MethodPost, "/login")
 		require.Equal(t, http.StatusOK, code)
 	}
 
@@ -60,7 +60,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("k%d", n)
-				code, body := w.do(ins[n%2], http.MethodPost, "/set?key="+key+"&value=v")
+				code, body := w.do(ins[n%2], http.MethodPost, "/set/"+key+"/v")
 				switch code {
 				case http.StatusOK:
 					mu.Lock()
@@ -81,11 +81,11 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 
 	// Down: every kind of request gets 503 and no cookie.
 	down := []struct{ method, path string }{
-		{http.MethodGet, "/get?key=user"},
-		{http.MethodPost, "/set?key=x&value=y"},
+		{http.MethodGet, "/get/key"},
+		{http.MethodPost, "/set/x/y"},
 		{http.MethodPost, "/renew"},
-		{http.MethodPost, "/logout"},
-		{http.MethodGet, "/count"},
+		{http.MethodPost, "/destroy"},
+		{http.MethodGet, "/size"},
 	}
 	for _, in := range ins {
 		for _, r := range down {
@@ -95,7 +95,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 			assert.Equal(t, browsers[0].cookie, b.cookie, "%s %s changed the cookie", r.method, r.path)
 		}
 		anon := newBrowser(t, in)
-		code, _ := anon.do(in, http.MethodPost, "/login?user=eve")
+		code, _ := anon.do(in, http.MethodPost, "/login")
 		assert.Equal(t, http.StatusServiceUnavailable, code, "login while Redis is down")
 		assert.Empty(t, anon.cookie, "no session is handed out while Redis is down")
 	}
@@ -106,7 +106,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 	for _, in := range ins {
 		require.Eventually(t, func() bool {
 			b := &browser{t: t, name: browsers[0].name, cookie: browsers[0].cookie}
-			code, _ := b.do(in, http.MethodGet, "/get?key=user")
+			code, _ := b.do(in, http.MethodGet, "/get/key")
 			return code == http.StatusOK
 		}, 3*time.Second, 10*time.Millisecond, "%s did not recover after the restart", in.name)
 		recovery = time.Since(restarted)
@@ -121,12 +121,12 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 	total := 0
 	for i, b := range browsers {
 		for _, key := range acked[i] {
-			_, body := b.do(ins[1], http.MethodGet, "/get?key="+key)
+			_, body := b.do(ins[1], http.MethodGet, "/get/"+key)
 			assert.Equal(t, "v", body, "user %d lost acknowledged key %s", i, key)
 			total++
 		}
-		_, body := b.do(ins[0], http.MethodGet, "/get?key=user")
-		assert.Equal(t, "u", body)
+		_, body := b.do(ins[0], http.MethodGet, "/get/key")
+		assert.Equal(t, "login", body)
 	}
 	t.Logf("%d acknowledged writes checked after the restart; recovered in %v", total, recovery)
 	require.Positive(t, total, "the load wrote nothing before the stop")
@@ -155,15 +155,15 @@ func TestRedisDownErrorHandler(t *testing.T) {
 	in.srv.Config.Handler = instanceRouter(m)
 
 	b := newBrowser(t, in)
-	code, _ := b.do(in, http.MethodPost, "/login?user=ada")
+	code, _ := b.do(in, http.MethodPost, "/login")
 	require.Equal(t, http.StatusOK, code)
 	id := b.cookie
 	server.Stop(t)
 
-	code, body := b.do(in, http.MethodGet, "/get?key=user")
+	code, body := b.do(in, http.MethodGet, "/get/key")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "try again\n", body)
-	code, _ = newBrowser(t, in).do(in, http.MethodPost, "/login?user=eve")
+	code, _ = newBrowser(t, in).do(in, http.MethodPost, "/login")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 
 	mu.Lock()

@@ -51,59 +51,19 @@ func newInstances(t *testing.T, n int, clock *testkit.Clock, newClient func(t te
 	return out
 }
 
-// instanceRouter serves a small app: login creates a session, set and get
-// work on one key, renew and logout do what they say, count reports
-// GetSessionSize.
+// instanceRouter serves the tests' app (see newApp) plus a route that
+// reads one value: 401 without a session, else the value of key as text.
 func instanceRouter(m *session.Manager) *gin.Engine {
-	r := gin.New()
-	r.Use(session.UseManager(m, nil))
-	r.POST("/login", func(c *gin.Context) {
-		s, err := session.CreateSession(c)
-		if err != nil {
-			session.HandleError(c, err)
-			return
-		}
-		_ = s.Set("user", c.Query("user"))
-		c.String(http.StatusOK, "ok")
-	})
-	r.POST("/set", func(c *gin.Context) {
+	r := newApp(m, nil)
+	r.GET("/get/:key", func(c *gin.Context) {
 		s := session.GetSession(c)
 		if s == nil {
 			c.String(http.StatusUnauthorized, "no session")
 			return
 		}
-		if err := s.Set(c.Query("key"), c.Query("value")); err != nil {
-			c.String(http.StatusBadRequest, "set failed")
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.GET("/get", func(c *gin.Context) {
-		s := session.GetSession(c)
-		if s == nil {
-			c.String(http.StatusUnauthorized, "no session")
-			return
-		}
-		value, _ := s.Get(c.Query("key"))
+		value, _ := s.Get(c.Param("key"))
 		v, _ := value.(string)
 		c.String(http.StatusOK, v)
-	})
-	r.POST("/renew", func(c *gin.Context) {
-		if _, err := session.RenewSession(c); err != nil {
-			c.String(http.StatusConflict, "renew failed")
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.POST("/logout", func(c *gin.Context) {
-		if err := session.DestroySession(c); err != nil {
-			c.String(http.StatusConflict, "logout failed")
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.GET("/count", func(c *gin.Context) {
-		c.String(http.StatusOK, "%d", session.GetSessionSize(c))
 	})
 	return r
 }
@@ -151,18 +111,18 @@ func TestRedisInstancesShareSessions(t *testing.T) {
 	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
 	ins := newInstances(t, 3, clock, redistest.Client)
 	ada := newBrowser(t, ins[0])
-	code, _ := ada.do(ins[0], http.MethodPost, "/login?user=ada")
+	code, _ := ada.do(ins[0], http.MethodPost, "/login")
 	require.Equal(t, http.StatusOK, code)
 	require.NotEmpty(t, ada.cookie)
 
 	for _, in := range ins {
-		code, body := ada.do(in, http.MethodGet, "/get?key=user")
+		code, body := ada.do(in, http.MethodGet, "/get/key")
 		assert.Equal(t, http.StatusOK, code, in.name)
-		assert.Equal(t, "ada", body, in.name)
+		assert.Equal(t, "login", body, in.name)
 	}
-	code, _ = ada.do(ins[1], http.MethodPost, "/set?key=theme&value=dark")
+	code, _ = ada.do(ins[1], http.MethodPost, "/set/theme/dark")
 	require.Equal(t, http.StatusOK, code)
-	_, body := ada.do(ins[2], http.MethodGet, "/get?key=theme")
+	_, body := ada.do(ins[2], http.MethodGet, "/get/theme")
 	assert.Equal(t, "dark", body, "a change on one instance is seen on another")
 
 	// Many keys set at once, each through another instance: per-key writes
@@ -171,20 +131,20 @@ func TestRedisInstancesShareSessions(t *testing.T) {
 	for i := range 30 {
 		wg.Go(func() {
 			b := &browser{t: t, name: ada.name, cookie: ada.cookie}
-			code, _ := b.do(ins[i%3], http.MethodPost, fmt.Sprintf("/set?key=k%d&value=v%d", i, i))
+			code, _ := b.do(ins[i%3], http.MethodPost, fmt.Sprintf("/set/k%d/v%d", i, i))
 			assert.Equal(t, http.StatusOK, code)
 		})
 	}
 	wg.Wait()
 	for i := range 30 {
-		_, body := ada.do(ins[(i+1)%3], http.MethodGet, fmt.Sprintf("/get?key=k%d", i))
+		_, body := ada.do(ins[(i+1)%3], http.MethodGet, fmt.Sprintf("/get/k%d", i))
 		assert.Equal(t, fmt.Sprintf("v%d", i), body, "key k%d", i)
 	}
 
 	bob := newBrowser(t, ins[2])
-	bob.do(ins[2], http.MethodPost, "/login?user=bob")
+	bob.do(ins[2], http.MethodPost, "/login")
 	for _, in := range ins {
-		_, body := ada.do(in, http.MethodGet, "/count")
+		_, body := ada.do(in, http.MethodGet, "/size")
 		assert.Equal(t, "2", body, "count on %s", in.name)
 	}
 	created := []int{ins[0].events.count(session.Created), ins[1].events.count(session.Created), ins[2].events.count(session.Created)}
@@ -201,10 +161,10 @@ func TestRedisInstancesDestroyExactlyOnce(t *testing.T) {
 	browsers := make([]*browser, n)
 	for i := range browsers {
 		browsers[i] = newBrowser(t, ins[i%3])
-		code, _ := browsers[i].do(ins[i%3], http.MethodPost, "/login?user=u")
+		code, _ := browsers[i].do(ins[i%3], http.MethodPost, "/login")
 		require.Equal(t, http.StatusOK, code)
 	}
-	_, body := browsers[0].do(ins[1], http.MethodGet, "/count")
+	_, body := browsers[0].do(ins[1], http.MethodGet, "/size")
 	require.Equal(t, fmt.Sprint(n), body)
 
 	clock.Advance(time.Duration(ins[0].options.MaxInactiveInterval+1) * time.Second)
@@ -218,7 +178,7 @@ func TestRedisInstancesDestroyExactlyOnce(t *testing.T) {
 			// Lookups of expired sessions claim them too.
 			for i := range n / 3 {
 				b := &browser{t: t, name: browsers[i].name, cookie: browsers[i].cookie}
-				code, _ := b.do(in, http.MethodGet, "/get?key=user")
+				code, _ := b.do(in, http.MethodGet, "/get/key")
 				assert.Equal(t, http.StatusUnauthorized, code)
 			}
 		})
@@ -241,7 +201,7 @@ func TestRedisInstancesDestroyExactlyOnce(t *testing.T) {
 		assert.Equal(t, 1, k, "session %s", mask)
 	}
 	for _, in := range ins {
-		_, body := browsers[0].do(in, http.MethodGet, "/count")
+		_, body := browsers[0].do(in, http.MethodGet, "/size")
 		assert.Equal(t, "0", body, "count on %s", in.name)
 	}
 }
@@ -252,25 +212,25 @@ func TestRedisInstancesRenewal(t *testing.T) {
 	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
 	ins := newInstances(t, 3, clock, redistest.Client)
 	ada := newBrowser(t, ins[0])
-	ada.do(ins[0], http.MethodPost, "/login?user=ada")
+	ada.do(ins[0], http.MethodPost, "/login")
 	old := &browser{t: t, name: ada.name, cookie: ada.cookie}
 
 	code, _ := ada.do(ins[1], http.MethodPost, "/renew")
 	require.Equal(t, http.StatusOK, code)
 	require.NotEqual(t, old.cookie, ada.cookie)
 	for _, in := range ins {
-		code, _ := old.do(in, http.MethodGet, "/get?key=user")
+		code, _ := old.do(in, http.MethodGet, "/get/key")
 		assert.Equal(t, http.StatusUnauthorized, code, "old ID on %s", in.name)
-		code, body := ada.do(in, http.MethodGet, "/get?key=user")
+		code, body := ada.do(in, http.MethodGet, "/get/key")
 		assert.Equal(t, http.StatusOK, code, "new ID on %s", in.name)
-		assert.Equal(t, "ada", body)
+		assert.Equal(t, "login", body)
 	}
 
-	code, _ = ada.do(ins[2], http.MethodPost, "/logout")
+	code, _ = ada.do(ins[2], http.MethodPost, "/destroy")
 	require.Equal(t, http.StatusOK, code)
 	for _, in := range ins {
 		b := &browser{t: t, name: ada.name, cookie: ada.cookie}
-		code, _ := b.do(in, http.MethodGet, "/get?key=user")
+		code, _ := b.do(in, http.MethodGet, "/get/key")
 		assert.Equal(t, http.StatusUnauthorized, code)
 	}
 }
@@ -289,19 +249,19 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	})
 	in := ins[0]
 	warm := newBrowser(t, in) // the first use of each script loads it
-	warm.do(in, http.MethodPost, "/login?user=warm")
-	warm.do(in, http.MethodGet, "/get?key=user")
-	warm.do(in, http.MethodPost, "/set?key=a&value=b")
+	warm.do(in, http.MethodPost, "/login")
+	warm.do(in, http.MethodGet, "/get/key")
+	warm.do(in, http.MethodPost, "/set/a/b")
 
 	ada := newBrowser(t, in)
 	tests := []struct {
 		name, method, path string
 		want               int64
 	}{
-		{"login: create, then commit", http.MethodPost, "/login?user=ada", 2},
-		{"read-only", http.MethodGet, "/get?key=user", 1},
-		{"write: load, then commit", http.MethodPost, "/set?key=theme&value=dark", 2},
-		{"count: load, then ZCARD", http.MethodGet, "/count", 2},
+		{"login: create, then commit", http.MethodPost, "/login", 2},
+		{"read-only", http.MethodGet, "/get/key", 1},
+		{"write: load, then commit", http.MethodPost, "/set/theme/dark", 2},
+		{"count: load, then ZCARD", http.MethodGet, "/size", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,7 +280,7 @@ func TestRedisSetRefusesWhatCannotBeStored(t *testing.T) {
 	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
 	in := newInstances(t, 1, clock, redistest.Client)[0]
 	b := newBrowser(t, in)
-	b.do(in, http.MethodPost, "/login?user=ada")
+	b.do(in, http.MethodPost, "/login")
 
 	s := in.m.GetSessionById(b.cookie)
 	require.NotNil(t, s)
@@ -336,8 +296,8 @@ func TestRedisSetRefusesWhatCannotBeStored(t *testing.T) {
 		assert.Contains(t, err.Error(), `"cart"`, name)
 		assert.NotContains(t, err.Error(), b.cookie, name)
 	}
-	_, body := b.do(in, http.MethodGet, "/get?key=user")
-	assert.Equal(t, "ada", body)
+	_, body := b.do(in, http.MethodGet, "/get/key")
+	assert.Equal(t, "login", body)
 	v, ok := s.Get("cart")
 	assert.False(t, ok, "a refused value is not kept: %v", v)
 }
