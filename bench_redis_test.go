@@ -1,13 +1,10 @@
 package session_test
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 
 	ginredis "github.com/gin-contrib/sessions/redis"
-	"github.com/gin-gonic/gin"
 
 	session "github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/redistest"
@@ -34,30 +31,11 @@ func BenchmarkSessionkitRedisRead(b *testing.B) {
 }
 
 func BenchmarkSessionkitRedisReadProfile(b *testing.B) {
-	app := newApp(redisBenchManager(b), nil)
-	app.POST("/profile", func(c *gin.Context) {
-		s := session.GetSession(c)
-		for k, v := range profile {
-			_ = s.Set(k, v)
-		}
-		c.String(http.StatusOK, "saved")
-	})
-	req := benchSession(b, app, "/private")
-	rec := httptest.NewRecorder()
-	app.ServeHTTP(rec, withCookiesOf(req, http.MethodPost, "/profile"))
-	serveBench(b, app, req)
+	benchReadProfile(b, redisBenchManager(b))
 }
 
 func BenchmarkSessionkitRedisWrite(b *testing.B) {
-	app := newApp(redisBenchManager(b), nil)
-	app.GET("/count", func(c *gin.Context) {
-		s := session.GetSession(c)
-		n, _ := s.Get("n")
-		i, _ := n.(int)
-		_ = s.Set("n", i+1)
-		c.String(http.StatusOK, "counted")
-	})
-	serveBench(b, app, benchSession(b, app, "/count"))
+	benchWrite(b, redisBenchManager(b))
 }
 
 // ginContribRedis returns gin-contrib's redis store on the test run's Redis.

@@ -83,6 +83,12 @@ func BenchmarkSessionkitRead(b *testing.B) {
 func BenchmarkSessionkitWrite(b *testing.B) {
 	m := session.NewManager(session.Options{Logger: discardLogger}, nil, nil)
 	b.Cleanup(func() { _ = m.Close() })
+	benchWrite(b, m)
+}
+
+// benchWrite measures a request that changes one value of its session.
+func benchWrite(b *testing.B, m *session.Manager) {
+	b.Helper()
 	app := newApp(m, nil)
 	app.GET("/count", func(c *gin.Context) {
 		s := session.GetSession(c)
@@ -105,6 +111,12 @@ var profile = map[string]any{
 func BenchmarkSessionkitReadProfile(b *testing.B) {
 	m := session.NewManager(session.Options{Logger: discardLogger}, nil, nil)
 	b.Cleanup(func() { _ = m.Close() })
+	benchReadProfile(b, m)
+}
+
+// benchReadProfile measures reading a session that holds profile through m.
+func benchReadProfile(b *testing.B, m *session.Manager) {
+	b.Helper()
 	app := newApp(m, nil)
 	app.POST("/profile", func(c *gin.Context) {
 		s := session.GetSession(c)
