@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,9 +31,10 @@ func init() {
 
 // hostile describes a record written into Redis behind the store's back.
 type hostile struct {
-	name  string
-	field string // the hash field to overwrite
-	value string // its new bytes
+	name   string
+	field  string // the hash field to overwrite
+	value  string // its new bytes
+	remove bool   // remove the field instead
 }
 
 // hostileRecords are stored bytes that must never decode into a session.
@@ -43,21 +45,51 @@ func hostileRecords(t *testing.T) []hostile {
 	changedType := strings.Replace(changed.String(), "sessionkit.test.A", "sessionkit.test.B", 1)
 
 	return []hostile{
-		{"unknown tag", "vuser", "\x00ada"},
-		{"empty value", "vuser", ""},
-		{"truncated int", "vuser", "i\xff"},
-		{"int with trailing bytes", "vuser", "i\x02\x00"},
-		{"short float", "vuser", "d\x00\x01"},
-		{"bad time", "vuser", "Tnot a time"},
-		{"bool with trailing bytes", "vuser", "tx"},
-		{"gob of a changed type", "vuser", "c" + changedType},
-		{"gob garbage", "vuser", "c\x03\xff\xff\xff"},
-		{"gob message longer than the value", "vuser", "c\xfd\x90\x00\x00\x01\x02"},
-		{"gob of an unregistered name", "vuser", "c" + strings.Replace(changed.String(), "sessionkit.test.A", "sessionkit.test.Z", 1)},
-		{"value over the size limit", "vuser", "s" + strings.Repeat("x", 64<<10+1)},
-		{"access time not a number", "a", "yesterday"},
-		{"missing creation time", "c", ""},
+		{"unknown tag", "vuser", "\x00ada", false},
+		{"empty value", "vuser", "", false},
+		{"truncated int", "vuser", "i\xff", false},
+		{"int with trailing bytes", "vuser", "i\x02\x00", false},
+		{"short float", "vuser", "d\x00\x01", false},
+		{"bad time", "vuser", "Tnot a time", false},
+		{"bool with trailing bytes", "vuser", "tx", false},
+		{"gob of a changed type", "vuser", "c" + changedType, false},
+		{"gob garbage", "vuser", "c\x03\xff\xff\xff", false},
+		{"gob message longer than the value", "vuser", "c\xfd\x90\x00\x00\x01\x02", false},
+		{"gob of an unregistered name", "vuser", "c" + strings.Replace(changed.String(), "sessionkit.test.A", "sessionkit.test.Z", 1), false},
+		{"value over the size limit", "vuser", "s" + strings.Repeat("x", 64<<10+1), false},
+		{"access time not a number", "a", "yesterday", false},
+		{"missing creation time", "c", "", true},
 	}
+}
+
+// hostileEnv is a session whose record was changed behind the store's back.
+type hostileEnv struct {
+	s      *redisstore.Store
+	client *redis.Client
+	id     string    // the session's ID
+	key    string    // its record's Redis key
+	at     time.Time // when it was created
+}
+
+// plantHostile creates a session with one value on a store made with opts,
+// then changes its record in Redis as h says.
+func plantHostile(t *testing.T, h hostile, opts ...redisstore.Option) hostileEnv {
+	t.Helper()
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	e := hostileEnv{
+		s:      redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...),
+		client: client, id: newID(t), at: now(),
+	}
+	ctx := t.Context()
+	require.NoError(t, e.s.Create(ctx, e.id, record(e.at, map[string]any{"user": "ada"})))
+	e.key = recordKey(t, client, prefix)
+	if h.remove {
+		require.NoError(t, client.HDel(ctx, e.key, h.field).Err())
+	} else {
+		require.NoError(t, client.HSet(ctx, e.key, h.field, h.value).Err())
+	}
+	return e
 }
 
 // TestDecodeHostileRecordFails checks the default: a record that does not
@@ -66,18 +98,8 @@ func hostileRecords(t *testing.T) []hostile {
 func TestDecodeHostileRecordFails(t *testing.T) {
 	for _, h := range hostileRecords(t) {
 		t.Run(h.name, func(t *testing.T) {
-			client := redistest.Client(t)
-			prefix := redistest.Prefix()
-			s := redisstore.New(client, redisstore.WithPrefix(prefix))
-			ctx, at := t.Context(), now()
-			id := newID(t)
-			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
-			key := recordKey(t, client, prefix)
-			if h.field == "c" {
-				require.NoError(t, client.HDel(ctx, key, "c").Err())
-			} else {
-				require.NoError(t, client.HSet(ctx, key, h.field, h.value).Err())
-			}
+			e := plantHostile(t, h)
+			s, client, id, key, ctx, at := e.s, e.client, e.id, e.key, t.Context(), e.at
 
 			_, found, err := s.Load(ctx, id, at, true)
 			require.ErrorIs(t, err, redisstore.ErrDecode)
@@ -101,18 +123,8 @@ func TestDecodeHostileRecordFails(t *testing.T) {
 func TestDecodeHostileRecordResets(t *testing.T) {
 	for _, h := range hostileRecords(t) {
 		t.Run(h.name, func(t *testing.T) {
-			client := redistest.Client(t)
-			prefix := redistest.Prefix()
-			s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithResetOnDecodeError())
-			ctx, at := t.Context(), now()
-			id := newID(t)
-			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
-			key := recordKey(t, client, prefix)
-			if h.field == "c" {
-				require.NoError(t, client.HDel(ctx, key, "c").Err())
-			} else {
-				require.NoError(t, client.HSet(ctx, key, h.field, h.value).Err())
-			}
+			e := plantHostile(t, h, redisstore.WithResetOnDecodeError())
+			s, id, ctx, at := e.s, e.id, t.Context(), e.at
 
 			_, found, err := s.Load(ctx, id, at, true)
 			require.NoError(t, err)
