@@ -4,9 +4,20 @@ import "errors"
 
 var (
 	// ErrNotFound is returned by writes to a session that does not exist
-	// (never created, deleted, renewed away or swept). Reads report a missing
-	// session with found == false instead.
+	// (never created, deleted or swept). Reads report a missing session with
+	// found == false instead.
 	ErrNotFound = errors.New("store: session not found")
+
+	// ErrRenewed is returned by Update of an ID that Renew moved to a new ID.
+	// Unlike ErrNotFound, the session lives on, so a change meant for it must
+	// not be dropped as if the session had ended; nor may it follow the
+	// record, because a request that still holds the old ID (perhaps one an
+	// attacker planted before the login that renewed it) must never write
+	// into the renewed session. Stores report it for a session's latest
+	// former ID while the session lives; once it ends, or once it is renewed
+	// again, they may answer ErrNotFound instead (the change is then dropped
+	// like any change to a session that ended).
+	ErrRenewed = errors.New("store: session was renewed to a new ID")
 
 	// ErrExists is returned by Create and Renew when the target ID is taken.
 	ErrExists = errors.New("store: session ID already exists")

@@ -72,12 +72,23 @@ func (s *memoryShard) dropStale() {
 // entry is published and never change.
 type memoryEntry struct {
 	// mu serialises the writers of this session: Update, Delete and Renew.
-	mu      sync.Mutex
-	dead    bool // set under mu when the entry leaves its shard
-	values  atomic.Pointer[map[string]any]
-	created time.Time
-	expires time.Time
-	idle    time.Duration
+	mu   sync.Mutex
+	dead bool // set under mu when the entry leaves its shard or is renewed
+	// renewed marks the tombstone Renew leaves under the old ID, so that
+	// Update can tell a renewed session (ErrRenewed) from an ended one. It is
+	// set under the shard's write lock, so readers holding the read lock see
+	// it. A tombstone is not counted; it goes when the session it was renewed
+	// to ends or is renewed again (see dropTombstone), or when the sweep
+	// finds its deadline passed, so there are never more tombstones than
+	// sessions.
+	renewed bool
+	// formerID is the ID this session was renewed from, whose tombstone goes
+	// when this entry leaves; "" for a session never renewed.
+	formerID string
+	values   atomic.Pointer[map[string]any]
+	created  time.Time
+	expires  time.Time
+	idle     time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
@@ -198,7 +209,7 @@ func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e, ok := s.entries[id]
-	if !ok {
+	if !ok || e.renewed {
 		return Record{}, false, nil
 	}
 	rec := e.record()
@@ -226,6 +237,9 @@ func (m *Memory) Update(_ context.Context, id string, changes map[string]any) er
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.renewed {
+		return ErrRenewed
+	}
 	if e.dead {
 		return ErrNotFound
 	}
@@ -253,6 +267,7 @@ func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	s := m.shard(id)
 	s.mu.Lock()
 	e, ok := s.entries[id]
+	ok = ok && !e.renewed // a tombstone is no session
 	if ok {
 		m.remove(s, id, e)
 		s.dropStale()
@@ -261,6 +276,7 @@ func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	if !ok {
 		return Record{}, false, nil
 	}
+	m.dropTombstone(e.formerID)
 	return e.record(), true, nil
 }
 
@@ -273,35 +289,61 @@ func (m *Memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	e.mu.Unlock()
 }
 
+// dropTombstone removes the tombstone of a former ID, if it is still there.
+// The caller holds no shard lock: the tombstone may live in any shard.
+func (m *Memory) dropTombstone(formerID string) {
+	if formerID == "" {
+		return
+	}
+	s := m.shard(formerID)
+	s.mu.Lock()
+	if e, ok := s.entries[formerID]; ok && e.renewed {
+		delete(s.entries, formerID)
+		s.dropStale()
+	}
+	s.mu.Unlock()
+}
+
 // Renew implements [Store].
 func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
+	formerID, err := m.renew(oldID, newID, now)
+	if err == nil {
+		m.dropTombstone(formerID) // one tombstone per session: the latest
+	}
+	return err
+}
+
+// renew moves the entry and returns the ID the session had been renewed
+// from before, whose tombstone is no longer needed.
+func (m *Memory) renew(oldID, newID string, now time.Time) (formerID string, err error) {
 	from, to := m.shardIndex(oldID), m.shardIndex(newID)
 	unlock := m.lockPair(from, to)
 	defer unlock()
 	e, ok := m.shards[from].entries[oldID]
-	if !ok {
-		return ErrNotFound
+	if !ok || e.renewed {
+		return "", ErrNotFound
 	}
 	if _, taken := m.shards[to].entries[newID]; taken {
-		return ErrExists
+		return "", ErrExists
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec := e.record()
 	if rec.ExpiredAt(now) {
-		return ErrNotFound // expired: renewal must not bring it back
+		return "", ErrNotFound // expired: renewal must not bring it back
 	}
 	rec.Accessed = now
 	moved := newMemoryEntry(rec)
-	e.dead = true
-	delete(m.shards[from].entries, oldID)
-	m.shards[from].dropStale()
+	moved.formerID = oldID
+	// The old entry stays as a tombstone, still filed under its deadline,
+	// so that a late Update of the old ID learns the session was renewed.
+	e.dead, e.renewed = true, true
 	m.shards[to].entries[newID] = moved
 	m.shards[to].due.file(newID, rec.Deadline())
-	return nil
+	return e.formerID, nil
 }
 
 // lockPair write-locks two shards in index order, so that two renewals
@@ -341,12 +383,18 @@ func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
-		out = m.sweepShard(s, now, limit, out)
+		var formerIDs []string
+		out, formerIDs = m.sweepShard(s, now, limit, out)
+		for _, id := range formerIDs {
+			m.dropTombstone(id) // after sweepShard let go of s.mu
+		}
 	}
 	return out, nil
 }
 
-func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) []Expired {
+// sweepShard sweeps one shard into out. It also returns the former IDs of the
+// sessions it removed, whose tombstones the caller drops once s.mu is free.
+func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(out) < limit {
@@ -356,17 +404,24 @@ func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expi
 		}
 		e, live := s.entries[id]
 		if !live {
-			continue // deleted or renewed since it was filed
+			continue // deleted since it was filed
 		}
 		rec := e.record()
 		if !rec.ExpiredAt(now) {
 			s.due.file(id, rec.Deadline())
 			continue
 		}
+		if e.renewed {
+			delete(s.entries, id) // a tombstone: not counted, not reported
+			continue
+		}
 		m.remove(s, id, e)
 		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
+		if e.formerID != "" {
+			formerIDs = append(formerIDs, e.formerID)
+		}
 	}
-	return out
+	return out, formerIDs
 }
 
 // Close implements [Store]. Later calls to any method return ErrClosed.

@@ -122,3 +122,53 @@ func TestMemoryDeletedSessionsLeaveTheHeap(t *testing.T) {
 	assert.LessOrEqual(t, filed, 4*live+shardCount*(minStaleToCompact+1),
 		"filed deadlines after %d deletes, with %d sessions left", churned, live)
 }
+
+// tombstones counts the entries Renew left under former IDs.
+func (m *Memory) tombstones() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.RLock()
+		for _, e := range s.entries {
+			if e.renewed {
+				n++
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// TestMemoryTombstonesNeverOutnumberSessions: what Renew leaves under an old
+// ID (so that a late Update learns of the renewal) is bounded by the live
+// sessions, however often one session renews, and goes when it ends.
+func TestMemoryTombstonesNeverOutnumberSessions(t *testing.T) {
+	ctx := t.Context()
+	m := NewMemory()
+	rec := Record{Created: testBase, Accessed: testBase, Expires: testBase.Add(30 * 24 * time.Hour)}
+	id := testID(t)
+	require.NoError(t, m.Create(ctx, id, rec))
+	former := id
+	for range 1_000 {
+		next := testID(t)
+		require.NoError(t, m.Renew(ctx, id, next, testBase))
+		former, id = id, next
+	}
+	assert.Equal(t, 1, m.tombstones(), "tombstones after 1,000 renewals of one session")
+	assert.ErrorIs(t, m.Update(ctx, former, map[string]any{"k": "v"}), ErrRenewed, "Update of the latest former ID")
+
+	_, deleted, err := m.Delete(ctx, id)
+	require.NoError(t, err)
+	require.True(t, deleted)
+	assert.Equal(t, 0, m.tombstones(), "tombstones once the session ended")
+	assert.ErrorIs(t, m.Update(ctx, former, map[string]any{"k": "v"}), ErrNotFound, "Update of a former ID of an ended session")
+
+	swept := testID(t)
+	require.NoError(t, m.Create(ctx, swept, rec))
+	renewed := testID(t)
+	require.NoError(t, m.Renew(ctx, swept, renewed, testBase))
+	out, err := m.Sweep(ctx, rec.Expires, 10)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.Equal(t, 0, m.tombstones(), "tombstones once the sweep took the session")
+}

@@ -28,8 +28,9 @@ type Store interface {
 	// value deletes its key, any other value replaces it. Keys not named are
 	// left as they are, so concurrent updates of different keys all survive.
 	// It returns ErrNotFound when id does not exist, so a late write never
-	// brings a deleted session back. It does not change the access time: the
-	// Load that began the request did.
+	// brings a deleted session back, and ErrRenewed when Renew moved id's
+	// record to another ID. It does not change the access time: the Load
+	// that began the request did.
 	Update(ctx context.Context, id string, changes map[string]any) error
 
 	// Delete removes id and returns the record it removed with deleted ==
@@ -39,7 +40,8 @@ type Store interface {
 
 	// Renew moves the record of oldID to newID with its values, creation time
 	// and absolute deadline unchanged, and its access time set to now. oldID
-	// is gone when Renew returns. It returns ErrNotFound when oldID does not
+	// is gone when Renew returns: Load and Delete find nothing under it, and
+	// Update of it returns ErrRenewed (see there). It returns ErrNotFound when oldID does not
 	// exist or has expired at now (of concurrent renewals only one finds it),
 	// and ErrExists when newID is taken.
 	Renew(ctx context.Context, oldID, newID string, now time.Time) error

@@ -51,6 +51,35 @@ func testConcurrentRenew(t *testing.T, e *env) {
 	assert.Equal(t, 1, e.count(), "Count")
 }
 
+// testConcurrentRenewAndUpdate: an Update racing a Renew of the same ID
+// either lands before the renewal (the renewed record has its value) or
+// fails with ErrRenewed (it has not): never lost with success, never
+// reported as a session that ended, never written into the renewed record.
+func testConcurrentRenewAndUpdate(t *testing.T, e *env) {
+	for round := range 20 {
+		oldID, renewed := newID(t), newID(t)
+		e.create(oldID, e.record(map[string]any{"user": "ada"}))
+		var updateErr, renewErr error
+		together(2, func(i int) {
+			if i == 0 {
+				updateErr = e.s.Update(e.ctx, oldID, map[string]any{"role": "admin"})
+			} else {
+				renewErr = e.s.Renew(e.ctx, oldID, renewed, e.at(time.Minute))
+			}
+		})
+		require.NoError(t, renewErr, "round %d: Renew", round)
+		got := e.mustLoad(renewed, e.at(time.Minute))
+		switch {
+		case updateErr == nil:
+			assert.Equal(t, "admin", got.Values["role"], "round %d: an Update that succeeded is in the renewed record", round)
+		case errors.Is(updateErr, store.ErrRenewed):
+			assert.NotContains(t, got.Values, "role", "round %d: an Update refused with ErrRenewed reached the renewed record", round)
+		default:
+			assert.Failf(t, "Update racing Renew", "round %d: got %v, want nil or ErrRenewed", round, updateErr)
+		}
+	}
+}
+
 func testConcurrentUpdate(t *testing.T, e *env) {
 	const keysEach = 4
 	id := newID(t)

@@ -228,7 +228,7 @@ func testRenew(t *testing.T, e *env) {
 	want.Accessed = now
 	assertRecord(t, want, e.mustLoad(renewed, now))
 	e.assertGone(oldID)
-	assert.ErrorIs(t, e.s.Update(e.ctx, oldID, map[string]any{"k": "v"}), store.ErrNotFound,
+	assert.ErrorIs(t, e.s.Update(e.ctx, oldID, map[string]any{"k": "v"}), store.ErrRenewed,
 		"Update of the old ID after Renew")
 	_, deleted := e.delete(oldID)
 	assert.False(t, deleted, "Delete of the old ID after Renew")
@@ -238,6 +238,23 @@ func testRenew(t *testing.T, e *env) {
 	e.update(renewed, map[string]any{"role": "admin"})
 	want.Values = map[string]any{"user": "ada", "role": "admin"}
 	assertRecord(t, want, e.mustLoad(renewed, now))
+}
+
+// testSweepAfterRenew: what Renew leaves under the old ID is neither counted
+// nor reported; the sweep reports the session once, under its new ID.
+func testSweepAfterRenew(t *testing.T, e *env) {
+	oldID, renewed := newID(t), newID(t)
+	want := e.record(map[string]any{"user": "ada"})
+	e.create(oldID, want)
+	want.Accessed = e.at(time.Minute)
+	e.renew(oldID, renewed, want.Accessed)
+	assert.Equal(t, 1, e.count(), "Count after Renew")
+
+	assertSwept(t, map[string]store.Record{renewed: want}, e.sweep(e.at(lifetime), 10))
+	assert.Empty(t, e.sweep(e.at(2*lifetime), 10), "second Sweep")
+	assert.Equal(t, 0, e.count(), "Count after Sweep")
+	assert.ErrorIs(t, e.s.Update(e.ctx, renewed, map[string]any{"k": "v"}), store.ErrNotFound,
+		"Update of the swept session")
 }
 
 func testRenewMissing(t *testing.T, e *env) {
