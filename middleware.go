@@ -30,7 +30,9 @@ func UseSession(options Options, store sessions.Store, sessionHandler func(Sessi
 // For each request the middleware looks the session up, lets the handlers
 // use it, and writes its changes to the store before the first byte of the
 // response. A store failure, at lookup or at commit, is answered through
-// Options.ErrorHandler and the request goes no further.
+// Options.ErrorHandler and the request goes no further. A handler that
+// panics commits none of its session changes, even when gin.Recovery then
+// answers through the commit writer (see manager.Scope.Serve).
 func UseManager(m *Manager, store sessions.Store) gin.HandlerFunc {
 	var carrier manager.Carrier // nil: the manager's built-in cookie
 	if store != nil {
@@ -45,8 +47,7 @@ func UseManager(m *Manager, store sessions.Store) gin.HandlerFunc {
 		}
 		c.Set(DefaultKey, sc)
 		c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: sc}
-		c.Next()
-		sc.CommitBeforeWrite()
+		sc.Serve(c.Next)
 	}
 }
 

@@ -51,3 +51,11 @@ func CreateMemSession(r *http.Request, w http.ResponseWriter) (Session, error) {
 func NewSession(id string, timeAccessed int64) Session {
 	return manager.NewSession(id, timeAccessed)
 }
+
+// RestoreSession returns a session saved earlier, with its creation and last
+// access times (Unix seconds) and its values, for an Options.SessionLoader;
+// see [manager.RestoreSession]. Unlike NewSession's, its absolute lifetime
+// keeps counting from its creation across restarts.
+func RestoreSession(id string, created, lastAccessed int64, values map[string]any) Session {
+	return manager.RestoreSession(id, created, lastAccessed, values)
+}

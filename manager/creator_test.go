@@ -133,3 +133,35 @@ func TestSessionLoader(t *testing.T) {
 		assert.Equal(t, 1, env.events.count(liveID, manager.Destroyed))
 	})
 }
+
+// TestSessionLoaderKeepsTheCreationTime: a restart must not extend a
+// session's absolute lifetime. A session restored with RestoreSession keeps
+// counting MaxAge from its creation; one from NewSession, which has no
+// creation time, counts from its last access.
+func TestSessionLoaderKeepsTheCreationTime(t *testing.T) {
+	clock := testkit.NewClock()
+	now := clock.Now().Unix()
+	restoredID, legacyID := validID(1), validID(2)
+	loader := func() []manager.Session {
+		return []manager.Session{
+			// Created 50 minutes ago, used a minute ago: 10 minutes of an
+			// hour's lifetime are left.
+			manager.RestoreSession(restoredID, now-3000, now-60, map[string]any{"user": "ada"}),
+			manager.NewSession(legacyID, now-60),
+		}
+	}
+	env := newEnv(t, manager.Options{Clock: clock.Now, MaxAge: 3600, MaxInactiveInterval: -1, SessionLoader: loader}, nil)
+
+	restored := env.m.GetSessionById(restoredID)
+	require.NotNil(t, restored)
+	assert.Equal(t, now-3000, restored.GetCreationTime())
+	assert.Equal(t, now-60, restored.GetLastAccessTime())
+	v, _ := restored.Get("user")
+	assert.Equal(t, "ada", v)
+	require.NotNil(t, env.m.GetSessionById(legacyID))
+	assert.Equal(t, now-60, env.m.GetSessionById(legacyID).GetCreationTime())
+
+	clock.Advance(10 * time.Minute)
+	assert.Nil(t, env.m.GetSessionById(restoredID), "the restored session outlived its creation + MaxAge")
+	assert.NotNil(t, env.m.GetSessionById(legacyID), "a NewSession session counts its lifetime from its last access")
+}

@@ -24,6 +24,15 @@ var (
 	// renewed by another request while this one was using it.
 	ErrSessionGone = errors.New("session: session no longer exists")
 
+	// ErrSessionRenewed is returned when a request's changes could not be
+	// stored because another request renewed the session meanwhile (a login
+	// in another tab, say). The changes are not carried over to the new ID:
+	// a request holding the old ID, which may be one an attacker planted,
+	// never writes into the session renewed at login. Within a request the
+	// commit fails with it, so the response goes through the error handler
+	// (default 409 Conflict) instead of a 200 for a change that was lost.
+	ErrSessionRenewed = errors.New("session: session was renewed by another request; this request's changes were not stored")
+
 	// ErrNoSession is returned by operations that need a current session
 	// when the request has none.
 	ErrNoSession = errors.New("session: request has no session")

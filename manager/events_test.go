@@ -71,12 +71,14 @@ func TestCreatedAndUpdateEvents(t *testing.T) {
 		{name: "set new key", do: func() error { return s.Set("k", "a") }, updates: 1},
 		{name: "set same value", do: func() error { return s.Set("k", "a") }, updates: 1},
 		{name: "set other value", do: func() error { return s.Set("k", "b") }, updates: 2},
-		{name: "set same slice", do: func() error { return s.Set("list", []string{"x"}) }, updates: 3},
-		{name: "set equal slice again", do: func() error { return s.Set("list", []string{"x"}) }, updates: 3},
-		{name: "delete absent key with nil", do: func() error { return s.Set("absent", nil) }, updates: 3},
-		{name: "Delete absent key", do: func() error { return s.Delete("absent") }, updates: 3},
-		{name: "delete present key", do: func() error { return s.Set("k", nil) }, updates: 4},
-		{name: "delete it again", do: func() error { return s.Set("k", nil) }, updates: 4},
+		{name: "set a slice", do: func() error { return s.Set("list", []string{"x"}) }, updates: 3},
+		// A map, slice or pointer may have been changed in place since it
+		// was read, so setting one always counts as a change.
+		{name: "set equal slice again", do: func() error { return s.Set("list", []string{"x"}) }, updates: 4},
+		{name: "delete absent key with nil", do: func() error { return s.Set("absent", nil) }, updates: 4},
+		{name: "Delete absent key", do: func() error { return s.Delete("absent") }, updates: 4},
+		{name: "delete present key", do: func() error { return s.Set("k", nil) }, updates: 5},
+		{name: "delete it again", do: func() error { return s.Set("k", nil) }, updates: 5},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 // Handler is the net/http middleware: it looks the request's session up,
 // lets next use it through m.GetSession(r) and the other methods, and stores
 // the session's changes before the response's headers go out. A store
-// failure is answered through the error handler; next does not run.
+// failure is answered through the error handler; next does not run. When
+// next panics, its session changes are discarded (see [Scope.Serve]).
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc, err := m.Begin(w, r, nil)
@@ -20,8 +21,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc))
 		sc.r = r
-		next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r)
-		sc.CommitBeforeWrite()
+		sc.Serve(func() { next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r) })
 	})
 }
 

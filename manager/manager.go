@@ -169,7 +169,8 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 	if !IsValidID(sessionId) {
 		return ErrSessionGone
 	}
-	ctx := context.Background()
+	ctx, cancel := m.writeContext(context.Background())
+	defer cancel()
 	rec, deleted, err := m.store.Delete(ctx, sessionId)
 	if err != nil {
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(sessionId), err)
@@ -215,6 +216,8 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		return
 	case errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, ErrSessionRenewed):
+		code = http.StatusConflict
 	}
 	m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	http.Error(w, http.StatusText(code), code)
@@ -233,6 +236,14 @@ func (m *Manager) Close() error {
 	return m.closeErr
 }
 
+// writeContext returns the context of a store write that creates, changes,
+// renews or ends a session: ctx's values without its cancellation, so that a
+// client that goes away cannot leave a logout half done, bounded by
+// Options.StoreWriteTimeout so that such a write cannot hang either.
+func (m *Manager) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), m.opts.StoreWriteTimeout)
+}
+
 // newRecord returns the record of a session created at now.
 func (m *Manager) newRecord(values map[string]any, now time.Time) store.Record {
 	rec := store.Record{Values: values, Created: now, Accessed: now, Idle: m.opts.idleTimeout()}
@@ -249,6 +260,8 @@ func (m *Manager) newSession(ctx context.Context, r *http.Request, w http.Respon
 		return nil, err
 	}
 	rec := m.newRecord(values, m.opts.Clock())
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
 	if err := m.store.Create(ctx, id, rec); err != nil {
 		if errors.Is(err, store.ErrTooManySessions) {
 			m.noteRefusal()
@@ -357,6 +370,8 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSe
 // expire claims an expired session found by a lookup. Of all the lookups and
 // sweeps that find it, only the one whose delete succeeds fires Destroyed.
 func (m *Manager) expire(ctx context.Context, id string) {
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
 	rec, deleted, err := m.store.Delete(ctx, id)
 	if err != nil {
 		m.log.Warn("session: removing expired session failed; the sweeper will retry", "session", store.MaskedID(id), "err", err)
@@ -370,6 +385,8 @@ func (m *Manager) expire(ctx context.Context, id string) {
 // destroy deletes s and fires Destroyed if this call removed it.
 func (m *Manager) destroy(ctx context.Context, s *MemSession) error {
 	id := s.GetId()
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
 	_, deleted, err := m.store.Delete(ctx, id)
 	if err != nil {
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(id), err)
@@ -389,6 +406,8 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 		return err
 	}
 	oldID, now := s.GetId(), m.opts.Clock()
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
 	err = m.store.Renew(ctx, oldID, newID, now)
 	if errors.Is(err, store.ErrNotFound) {
 		s.markGone()
@@ -401,9 +420,13 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 	return nil
 }
 
-// restore stores the sessions of Options.SessionLoader.
+// restore stores the sessions of Options.SessionLoader. Each keeps its
+// creation time when it reports one (GetCreationTime, as a session from
+// RestoreSession does), so that a restart never extends its absolute
+// lifetime; a session that reports none, or one after its last access,
+// counts as created at its last access, as NewSession's do.
 func (m *Manager) restore(loaded []Session) {
-	ctx, now := context.Background(), m.opts.Clock()
+	now := m.opts.Clock()
 	for _, s := range loaded {
 		if s == nil {
 			continue
@@ -413,12 +436,20 @@ func (m *Manager) restore(loaded []Session) {
 			m.log.Warn("session: SessionLoader returned an invalid session ID; skipped")
 			continue
 		}
-		accessed := time.Unix(s.GetLastAccessTime(), 0)
-		rec := m.newRecord(unboundValues(s), accessed)
+		accessed := s.GetLastAccessTime()
+		created := s.GetCreationTime()
+		if created <= 0 || created > accessed {
+			created = accessed
+		}
+		rec := m.newRecord(unboundValues(s), time.Unix(created, 0))
+		rec.Accessed = time.Unix(accessed, 0)
 		if rec.ExpiredAt(now) {
 			continue
 		}
-		if err := m.store.Create(ctx, id, rec); errors.Is(err, store.ErrTooManySessions) {
+		ctx, cancel := m.writeContext(context.Background())
+		err := m.store.Create(ctx, id, rec)
+		cancel()
+		if errors.Is(err, store.ErrTooManySessions) {
 			m.noteRefusal()
 		} else if err != nil {
 			m.log.Warn("session: restoring a loaded session failed; skipped", "session", store.MaskedID(id), "err", err)

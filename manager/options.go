@@ -56,9 +56,10 @@ type Options struct {
 	GcStopChan <-chan struct{}
 
 	// SessionLoader, when set, is called once by NewManager; the sessions it
-	// returns are live when NewManager returns. Each keeps its ID and last
-	// access time (its creation time is taken to be that access time), and
-	// the values of a *MemSession (as made by NewSession). Sessions with an
+	// returns are live when NewManager returns. Each keeps its ID, its last
+	// access time, its creation time (see RestoreSession; a session from
+	// NewSession has none and counts as created at its last access, so its
+	// absolute lifetime starts again), and the values of a *MemSession. Sessions with an
 	// invalid ID, already expired, or whose ID is taken are skipped with a
 	// warning. Loading fires no Created event; loaded sessions fire Update
 	// and Destroyed like any other.
@@ -113,6 +114,12 @@ type Options struct {
 	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
 	// read that fails makes session creation fail.
 	Rand io.Reader
+
+	// StoreWriteTimeout bounds each store write that creates, changes,
+	// renews or ends a session. Such a write does not stop when the request
+	// is cancelled: a client that goes away in the middle of a logout must
+	// not leave the session alive. 0 means 5 seconds; at most 10 minutes.
+	StoreWriteTimeout time.Duration
 }
 
 // Defaults for the zero values of Options.
@@ -121,6 +128,9 @@ const (
 	defaultIdleTimeout = 1800
 	defaultGcInterval  = 60
 	defaultMaxSessions = 1_000_000
+
+	defaultStoreWriteTimeout = 5 * time.Second
+	maxStoreWriteTimeout     = 10 * time.Minute
 )
 
 // withDefaults returns o with every zero value replaced by its default. It
@@ -157,6 +167,13 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if o.StoreWriteTimeout == 0 {
+		o.StoreWriteTimeout = defaultStoreWriteTimeout
+	}
+	if o.StoreWriteTimeout < 0 || o.StoreWriteTimeout > maxStoreWriteTimeout {
+		panic(fmt.Sprintf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
+			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout))
 	}
 	if err := o.checkCookie(); err != nil {
 		panic(err)

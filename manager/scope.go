@@ -36,6 +36,7 @@ type Scope struct {
 	failed      bool  // the commit failed and the error handler answered
 	clearCookie bool  // the session was invalidated: expire the cookie
 	cookieSent  bool  // this response sets or expires the cookie
+	abandoned   bool  // the handler panicked: its pending changes are not stored
 	deferred    error // a failure to report at commit
 }
 
@@ -159,6 +160,7 @@ func (sc *Scope) Create() (Session, error) {
 	}
 	if old := sc.current(); old != nil {
 		if err := sc.m.destroy(sc.ctx(), old); err != nil {
+			sc.fail(old, "destroying the session that CreateSession replaces", err)
 			return nil, err
 		}
 		sc.drop(old)
@@ -169,7 +171,9 @@ func (sc *Scope) Create() (Session, error) {
 	}
 	if err := sc.sendID(s.id, s.expires); err != nil {
 		// The client can never present this session: take it back.
-		_, _, _ = sc.m.store.Delete(sc.ctx(), s.id)
+		ctx, cancel := sc.m.writeContext(sc.ctx())
+		_, _, _ = sc.m.store.Delete(ctx, s.id)
+		cancel()
 		return nil, err
 	}
 	sc.adopt(s)
@@ -189,7 +193,11 @@ func (sc *Scope) Renew() (Session, error) {
 	}
 	if err := sc.m.renew(sc.ctx(), s); err != nil {
 		if errors.Is(err, ErrSessionGone) {
-			sc.drop(s)
+			sc.drop(s) // another request renewed or ended it: it won
+		} else {
+			// The old ID may still work: a handler that ignores the error and
+			// logs the user in anyway must not answer 200 (session fixation).
+			sc.fail(s, "renewing the session", err)
 		}
 		return nil, err
 	}
@@ -202,10 +210,14 @@ func (sc *Scope) Renew() (Session, error) {
 
 // Destroy destroys the request's session, if any, and sends a cookie that
 // expires it. The session is destroyed on the server even when the headers
-// have gone out; the error then says the cookie could not follow.
+// have gone out; the error then says the cookie could not follow. When the
+// store fails, the session may live on: the error is returned and the commit
+// fails with it too, so that a handler that ignores it (and redirects as if
+// the user were logged out) is answered through the error handler instead.
 func (sc *Scope) Destroy() error {
 	if s := sc.current(); s != nil {
 		if err := sc.m.destroy(sc.ctx(), s); err != nil {
+			sc.fail(s, "destroying the session", err)
 			return err
 		}
 		sc.drop(s)
@@ -218,14 +230,31 @@ func (sc *Scope) Destroy() error {
 
 // invalidated records that s.Invalidate ran within this request.
 func (sc *Scope) invalidated(s *MemSession, err error) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
 	if err != nil {
-		sc.deferred = err
+		sc.fail(s, "invalidating the session", err)
 		return
 	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	if sc.session == s {
 		sc.session, sc.clearCookie = nil, true
+	}
+}
+
+// fail records a failure that the commit must report, so that a handler
+// that ignores an error still cannot answer 200: the response goes through
+// the error handler. Once the commit has run, the response is on its way
+// and the failure can only be logged.
+func (sc *Scope) fail(s *MemSession, what string, err error) {
+	sc.mu.Lock()
+	committed := sc.committed
+	if !committed && sc.deferred == nil {
+		sc.deferred = err
+	}
+	sc.mu.Unlock()
+	if committed {
+		sc.m.log.Error("session: "+what+" failed after the response started",
+			"session", s.GetMaskedSessionId(), "err", err)
 	}
 }
 
@@ -303,7 +332,10 @@ func cookieMaxAge(expires, now time.Time) int {
 // still due. It runs once; later calls return nil. After it, the session's
 // Set writes to the store at once. A change to a session that another
 // request destroyed meanwhile is dropped without error: a destroyed session
-// never comes back.
+// never comes back (logout wins). A change to a session that another
+// request renewed meanwhile fails with ErrSessionRenewed. A failed destroy
+// or renewal earlier in the request fails the commit with its error, and
+// the changes the request held are then not stored.
 func (sc *Scope) Commit() error {
 	sc.mu.Lock()
 	if sc.committed {
@@ -311,7 +343,7 @@ func (sc *Scope) Commit() error {
 		return nil
 	}
 	sc.committed = true
-	s, clearCookie, deferred := sc.session, sc.clearCookie, sc.deferred
+	s, clearCookie, deferred, abandoned := sc.session, sc.clearCookie, sc.deferred, sc.abandoned
 	sc.mu.Unlock()
 
 	if clearCookie {
@@ -320,18 +352,25 @@ func (sc *Scope) Commit() error {
 		}
 	}
 	sc.guardHeaders()
-	if s != nil {
-		s.mu.Lock()
-		s.writeThrough = true
-		s.mu.Unlock()
-		err := s.flush(sc.ctx())
-		if errors.Is(err, ErrSessionGone) {
-			sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
-			err = nil
-		}
-		if err != nil {
-			return err
-		}
+	if s == nil {
+		return deferred
+	}
+	s.mu.Lock()
+	s.writeThrough = true
+	if abandoned || deferred != nil {
+		// A request that panicked, or that the error handler will answer,
+		// stores none of the changes it held: its handler did not finish
+		// what it meant to do (a login on an ID that failed to renew, say).
+		s.pending = nil
+	}
+	s.mu.Unlock()
+	err := s.flush(sc.ctx())
+	if errors.Is(err, ErrSessionGone) {
+		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
+		err = nil
+	}
+	if err != nil {
+		return err
 	}
 	return deferred
 }
@@ -356,6 +395,46 @@ func (sc *Scope) CommitBeforeWrite() bool {
 		return false
 	}
 	return true
+}
+
+// Serve runs next, the rest of the request's handlers, and then commits
+// unless the response has started (see [Scope.CommitBeforeWrite]).
+//
+// When next panics (or calls runtime.Goexit), the changes the request's
+// session holds are discarded: a half-done handler must not leave half its
+// work in the store, even when a recovery middleware then writes an error
+// response through the commit writer. What already reached the store
+// stands (a session created, renewed or destroyed), and its cookie still
+// goes out with whatever response the recovery writes, so the client never
+// holds a dead ID. The panic goes on unchanged.
+func (sc *Scope) Serve(next func()) {
+	returned := false
+	defer func() {
+		if !returned {
+			sc.abandon()
+		}
+	}()
+	next()
+	returned = true
+	sc.CommitBeforeWrite()
+}
+
+// abandon drops the session's pending changes and commits what is left: the
+// cookie changes. A failure then can only be logged, since the handler
+// panicked and a recovery middleware, if any, will answer.
+func (sc *Scope) abandon() {
+	sc.mu.Lock()
+	sc.abandoned = true
+	s := sc.session
+	sc.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		s.pending = nil
+		s.mu.Unlock()
+	}
+	if err := sc.Commit(); err != nil {
+		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
+	}
 }
 
 // Manager returns the manager the scope belongs to.

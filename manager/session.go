@@ -82,6 +82,22 @@ func NewSession(id string, timeAccessed int64) Session {
 	return &MemSession{id: id, created: t, accessed: t, base: map[string]any{}}
 }
 
+// RestoreSession returns an unbound session for an Options.SessionLoader: a
+// session saved earlier, with the time it was created and last used (Unix
+// seconds) and its values (copied; a value that Set refuses is left out).
+// The creation time keeps the absolute
+// lifetime (Options.MaxAge) counting from when the session was made, across
+// restarts; [NewSession] has none, so the lifetime of its sessions starts
+// again at their last access.
+func RestoreSession(id string, created, lastAccessed int64, values map[string]any) Session {
+	s := NewSession(id, lastAccessed).(*MemSession)
+	s.created = time.Unix(created, 0)
+	for k, v := range values {
+		_ = s.Set(k, v) // an unbound session keeps any value; nil deletes
+	}
+	return s
+}
+
 // CreateMemSession is the default session creator: an unbound session with a
 // new random ID. It returns an error when the system's random source fails.
 func CreateMemSession(r *http.Request, w http.ResponseWriter) (Session, error) {
@@ -154,15 +170,22 @@ func (s *MemSession) IsNew() bool {
 	return s.isNew
 }
 
-// Get implements [Session].
+// Get implements [Session]. A map or slice of the kinds listed at
+// [MemSession.Set] comes back as a copy of its own, so that changing it
+// changes nothing until it is set again, and concurrent requests of one
+// session never share it.
 func (s *MemSession) Get(key interface{}) (interface{}, bool) {
 	k, ok := key.(string)
 	if !ok {
 		return nil, false
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lookup(k)
+	v, ok := s.lookup(k)
+	s.mu.Unlock()
+	if cp, err := copyValue(v); err == nil {
+		v = cp
+	} // else: a value that never went through Set (a session loader's); hand it out as it is
+	return v, ok
 }
 
 // lookup reads k through the pending changes. The caller holds s.mu.
@@ -200,16 +223,31 @@ func (s *MemSession) Delete(key interface{}) error {
 
 // Set implements [Session]. Within a request the change is held until the
 // request commits; otherwise it is written to the store before Set returns.
-// Either way an Update event fires when the value changed.
+// Either way an Update event fires when the value changed; setting a map,
+// a slice or a pointer always counts as a change.
+//
+// The session keeps a copy of map[string]any and []any values (deeply) and
+// of maps and slices of strings, bytes, booleans, ints and floats, so that
+// a later change to value is not seen until value is set again. Such a
+// value that contains itself, nests deeper than 1000 levels or holds more
+// than about four million elements is refused. Other values are kept as
+// they are: in memory, a struct pointer you set stays shared.
 func (s *MemSession) Set(key interface{}, value interface{}) error {
 	k, ok := key.(string)
 	if !ok || k == "" {
 		return ErrInvalidKey
 	}
-	if value != nil && s.m != nil && s.m.checker != nil {
-		if err := s.m.checker.CheckValue(k, value); err != nil {
+	if value != nil {
+		cp, err := copyValue(value)
+		if err != nil {
 			return fmt.Errorf("session: value of key %q cannot be stored: %w", k, err)
 		}
+		if s.m != nil && s.m.checker != nil {
+			if err := s.m.checker.CheckValue(k, value); err != nil {
+				return fmt.Errorf("session: value of key %q cannot be stored: %w", k, err)
+			}
+		}
+		value = cp
 	}
 
 	s.mu.Lock()
@@ -218,7 +256,7 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		return ErrSessionGone
 	}
 	current, exists := s.lookup(k)
-	if (value == nil && !exists) || (value != nil && exists && sameValue(current, value)) {
+	if (value == nil && !exists) || (value != nil && exists && !mutable(value) && sameValue(current, value)) {
 		s.mu.Unlock()
 		return nil
 	}
@@ -258,10 +296,16 @@ func (s *MemSession) flush(ctx context.Context) error {
 		return nil
 	}
 
+	ctx, cancel := s.m.writeContext(ctx)
+	defer cancel()
 	err := s.m.store.Update(ctx, id, changes)
 	if errors.Is(err, store.ErrNotFound) {
 		s.markGone()
 		return ErrSessionGone
+	}
+	if errors.Is(err, store.ErrRenewed) {
+		s.markGone()
+		return ErrSessionRenewed
 	}
 	if err != nil {
 		return fmt.Errorf("session: storing changes of session %s: %w", store.MaskedID(id), err)

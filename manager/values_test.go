@@ -2,8 +2,10 @@ package manager_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -173,5 +175,102 @@ func TestInvalidateFailureIsNeverSilent(t *testing.T) {
 		rec := serve(h, "/", ck)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code, "a logout that failed must not look done")
 		assert.NotContains(t, rec.Body.String(), "logged out")
+	})
+}
+
+// TestChangedContainerIsStored: the common pattern "get the cart, change it,
+// set it again" must store the change, with every store. Setting a map,
+// slice or pointer always counts as a change.
+func TestChangedContainerIsStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		env := newStoreEnv(t, st, manager.Options{})
+		_, ck := env.create(t)
+		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := env.m.GetSession(r)
+			cart, ok := s.Get("cart")
+			if !ok {
+				cart = map[string]any{"items": 0.0}
+			}
+			items := cart.(map[string]any)
+			items["items"] = items["items"].(float64) + 1
+			require.NoError(t, s.Set("cart", items))
+		}))
+		for range 2 {
+			require.Equal(t, http.StatusOK, serve(h, "/add", ck).Code)
+		}
+		assert.Equal(t, map[string]any{"items": 2.0}, valueOf(env.m, ck.Value, "cart"))
+	})
+}
+
+// TestSetCopiesASharedContainerOnce: a value that holds one container in
+// many places (2^40 paths through 40 slices) is copied in 40 steps, and
+// stays shared in the copy.
+func TestSetCopiesASharedContainerOnce(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	s, _ := env.create(t)
+	shared := []any{"leaf"}
+	for range 40 {
+		shared = []any{shared, shared}
+	}
+	require.NoError(t, s.Set("dag", shared))
+	got, _ := s.Get("dag")
+	assert.Equal(t, shared, got)
+}
+
+// TestConcurrentRequestsNeverShareAContainer: in memory, values are Go
+// values, so two requests of one session that change the map they got would
+// race on it. Get hands each its own copy; run with -race.
+func TestConcurrentRequestsNeverShareAContainer(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		env := newStoreEnv(t, st, manager.Options{})
+		s, ck := env.create(t)
+		require.NoError(t, s.Set("cart", map[string]any{"items": []any{"a"}}))
+		require.NoError(t, s.Set("tags", []string{"x"}))
+		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := env.m.GetSession(r)
+			cart, _ := s.Get("cart")
+			cart.(map[string]any)["seen"] = r.URL.Path
+			cart.(map[string]any)["items"].([]any)[0] = r.URL.Path
+			tags, _ := s.Get("tags")
+			tags.([]string)[0] = r.URL.Path
+		}))
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() { serve(h, fmt.Sprintf("/%d", i), ck) })
+		}
+		wg.Wait()
+		assert.Equal(t, map[string]any{"items": []any{"a"}}, valueOf(env.m, ck.Value, "cart"), "a change without Set reached the store")
+		assert.Equal(t, []string{"x"}, valueOf(env.m, ck.Value, "tags"))
+	})
+}
+
+// TestSetRefusesValuesThatWouldCrash: a value that contains itself, or nests
+// absurdly deep, is refused with an error naming its key instead of
+// overflowing the stack, with every store.
+func TestSetRefusesValuesThatWouldCrash(t *testing.T) {
+	selfMap := map[string]any{}
+	selfMap["self"] = selfMap
+	selfSlice := []any{nil}
+	selfSlice[0] = selfSlice
+	indirect := map[string]any{"list": []any{nil}}
+	indirect["list"].([]any)[0] = indirect
+	deep := map[string]any{}
+	for range 5000 {
+		deep = map[string]any{"d": deep}
+	}
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		env := newStoreEnv(t, st, manager.Options{})
+		s, _ := env.create(t)
+		for name, v := range map[string]any{
+			"map that holds itself":   selfMap,
+			"slice that holds itself": selfSlice,
+			"cycle through a slice":   indirect,
+			"5000 levels deep":        deep,
+		} {
+			err := s.Set("bad", v)
+			assert.ErrorContainsf(t, err, `key "bad"`, "%s: Set", name)
+		}
+		_, ok := s.Get("bad")
+		assert.False(t, ok)
 	})
 }

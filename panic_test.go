@@ -1,0 +1,93 @@
+package session_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/testkit"
+)
+
+// TestPanickingHandlerCommitsNothingUnderRecovery: gin.Recovery answers a
+// panic with a 500 written through the session's commit writer. The
+// changes the handler made before it panicked must not be committed then.
+func TestPanickingHandlerCommitsNothingUnderRecovery(t *testing.T) {
+	m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	r := gin.New()
+	r.Use(gin.Recovery(), session.UseManager(m, nil))
+	r.POST("/login", func(c *gin.Context) {
+		s, err := session.CreateSession(c)
+		require.NoError(t, err)
+		require.NoError(t, s.Set("user", "ada"))
+		panic("profile service failed")
+	})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	browser := newClient(t, srv)
+
+	code, _ := browser.post("/login")
+	assert.Equal(t, http.StatusInternalServerError, code)
+	id := browser.cookie(session.DefaultKey)
+	require.NotEmpty(t, id, "the session created before the panic sent no cookie")
+	s := m.GetSessionById(id)
+	require.NotNil(t, s, "the session created before the panic is gone")
+	_, set := s.Get("user")
+	assert.False(t, set, "a change made before the panic was committed")
+}
+
+// recoverWithoutHeaders is the recovery of the README's quick start: it logs
+// the panic without the request's headers, which hold the session cookie.
+func recoverWithoutHeaders(c *gin.Context, err any) {
+	slog.Error("handler panicked", "err", err, "path", c.Request.URL.Path)
+	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// TestQuickStartLogsNoRawIDWhenAHandlerPanics: in debug mode, the Recovery of
+// gin.Default() prints the request's headers, Cookie included, when a
+// handler panics; the setup the README shows does not, so no log line holds
+// the session ID.
+func TestQuickStartLogsNoRawIDWhenAHandlerPanics(t *testing.T) {
+	gin.SetMode(gin.DebugMode)
+	t.Cleanup(func() { gin.SetMode(gin.TestMode) })
+
+	// serve runs a router whose recovery is rec and whose /boom panics, and
+	// returns the session ID the browser held.
+	serve := func(t *testing.T, rec gin.HandlerFunc) string {
+		m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
+		t.Cleanup(func() { require.NoError(t, m.Close()) })
+		r := gin.New()
+		r.Use(gin.Logger(), rec, session.UseManager(m, nil))
+		r.POST("/create", func(c *gin.Context) {
+			if _, err := session.CreateSession(c); err != nil {
+				session.HandleError(c, err)
+			}
+		})
+		r.GET("/boom", func(*gin.Context) { panic("boom") })
+		srv := httptest.NewServer(r)
+		t.Cleanup(srv.Close)
+		browser := newClient(t, srv)
+		browser.post("/create")
+		code, _ := browser.get("/boom")
+		assert.Equal(t, http.StatusInternalServerError, code)
+		return browser.cookie(session.DefaultKey)
+	}
+
+	t.Run("gin.Default's recovery", func(t *testing.T) {
+		var out bytes.Buffer // not the run's log: this one holds the ID
+		id := serve(t, gin.RecoveryWithWriter(&out))
+		assert.Contains(t, out.String(), id, "gin's recovery no longer prints the cookie: the README's advice can go")
+	})
+	t.Run("the README's recovery", func(t *testing.T) {
+		id := serve(t, gin.CustomRecoveryWithWriter(nil, recoverWithoutHeaders))
+		assert.Contains(t, logs.String(), "handler panicked")
+		assert.NotContains(t, logs.String(), id)
+	})
+}
