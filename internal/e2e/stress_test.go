@@ -315,4 +315,3 @@ func firstOf(s []string, n int) []string {
 func firstLines(text string, n int) string {
 	return strings.Join(firstOf(strings.Split(strings.TrimSpace(text), "\n"), n), "\n")
 }
-
