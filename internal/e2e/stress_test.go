@@ -243,8 +243,8 @@ func clockMove(rng *rand.Rand) time.Duration {
 	}
 }
 
-// checkEnd moves the clock past every deadline, sweeps with both managers
-// until nothing is left, and checks the events and the store.
+// checkEnd ends every session (see endAll) and checks the events and the
+// store.
 func (rig *stressRig) checkEnd(t *testing.T) {
 	t.Helper()
 	defer func() {
@@ -252,12 +252,24 @@ func (rig *stressRig) checkEnd(t *testing.T) {
 			t.Logf("warnings and errors the managers logged (first lines):\n%s", firstLines(rig.logs.String(), 30))
 		}
 	}()
-	rig.clock.Step((stressMaxAge + stressIdle) * time.Second * 2)
-	ctx := context.Background()
+	endAll(t, rig.clock, rig.ledger, rig.managers[:]...)
+	for i, s := range rig.stores {
+		n, err := s.Count(context.Background())
+		require.NoError(t, err)
+		assert.Zero(t, n, "store of manager %d counts sessions after every deadline passed and the sweeps found nothing", i)
+	}
+}
+
+// endAll moves the clock past every deadline, sweeps with every manager
+// until nothing is left, and checks that each session created was destroyed
+// exactly once, under its last ID.
+func endAll(t *testing.T, clock *testkit.Clock, l *ledger, managers ...*manager.Manager) {
+	t.Helper()
+	clock.Step((stressMaxAge + stressIdle) * time.Second * 2)
 	for round := 0; ; round++ {
 		swept := 0
-		for _, m := range rig.managers {
-			n, err := m.Sweep(ctx)
+		for _, m := range managers {
+			n, err := m.Sweep(context.Background())
 			require.NoError(t, err, "final sweep")
 			swept += n
 		}
@@ -266,14 +278,9 @@ func (rig *stressRig) checkEnd(t *testing.T) {
 		}
 		require.Less(t, round, 100, "the final sweeps keep finding sessions")
 	}
-	for i, s := range rig.stores {
-		n, err := s.Count(ctx)
-		require.NoError(t, err)
-		assert.Zero(t, n, "store of manager %d counts sessions after every deadline passed and the sweeps found nothing", i)
-	}
-	created, destroyed := rig.ledger.totals()
+	created, destroyed := l.totals()
 	assert.Equal(t, created, destroyed, "Created and Destroyed events")
-	if v := rig.ledger.violations(); len(v) > 0 {
+	if v := l.violations(); len(v) > 0 {
 		t.Errorf("%d violations of \"Destroyed exactly once per session\":\n%s", len(v), strings.Join(firstOf(v, 20), "\n"))
 	}
 }
