@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,4 +230,85 @@ func (h *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
+}
+
+// randomLoser is a go-redis hook that loses the reply of about one script
+// call in oneIn that Redis ran, alone or in a pipeline, while on. A renewal
+// whose reply it loses still happened: it tells the ledger, which could
+// not learn it from the store's answer.
+type randomLoser struct {
+	on     atomic.Bool
+	ledger *ledger
+	oneIn  int
+
+	mu   sync.Mutex
+	rng  *rand.Rand
+	lost int
+}
+
+func (h *randomLoser) losses() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lost
+}
+
+func (h *randomLoser) loses(cmd redis.Cmder) bool {
+	if cmd.Err() != nil || !h.on.Load() {
+		return false
+	}
+	if _, _, ok := scriptShape(cmd); !ok {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rng.IntN(h.oneIn) != 0 {
+		return false
+	}
+	h.lost++
+	if keys, argv, _ := scriptShape(cmd); keys == 3 && argv == 4 && isRenewed(cmd) {
+		args := cmd.Args()
+		oldFP, _ := args[6].(string)
+		newFP, _ := args[7].(string)
+		h.ledger.renamedMasked(oldFP[:min(12, len(oldFP))], newFP[:min(12, len(newFP))])
+	}
+	return true
+}
+
+// isRenewed reports whether a renew script call moved its session: it
+// answered 1.
+func isRenewed(cmd redis.Cmder) bool {
+	c, ok := cmd.(*redis.Cmd)
+	if !ok {
+		return false
+	}
+	n, err := c.Int()
+	return err == nil && n == 1
+}
+
+func (h *randomLoser) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *randomLoser) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && h.loses(cmd) {
+			cmd.SetErr(errLostReply)
+			return errLostReply
+		}
+		return err
+	}
+}
+
+func (h *randomLoser) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if h.loses(cmd) {
+				cmd.SetErr(errLostReply)
+				if err == nil {
+					err = errLostReply
+				}
+			}
+		}
+		return err
+	}
 }

@@ -55,7 +55,12 @@ func (l *ledger) handle(s manager.Session, event int) {
 
 // renamed records that the store moved a session from oldID to newID.
 func (l *ledger) renamed(oldID, newID string) {
-	from, to := store.MaskedID(oldID), store.MaskedID(newID)
+	l.renamedMasked(store.MaskedID(oldID), store.MaskedID(newID))
+}
+
+// renamedMasked records that the store moved a session from the masked ID
+// from to the masked ID to.
+func (l *ledger) renamedMasked(from, to string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.renamedFrom[to] = from
