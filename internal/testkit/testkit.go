@@ -42,6 +42,22 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// Step moves the clock by d, which may be negative: a wall clock stepped
+// back by NTP or an operator, which deadlines compared across goroutines
+// must survive.
+func (c *Clock) Step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t, forward or back.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 // Buffer is a bytes.Buffer that log handlers on several goroutines may
 // write to while a test reads it.
 type Buffer struct {

@@ -1,0 +1,314 @@
+package e2e_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
+)
+
+// env is one manager on a given store, with the stress test's timeouts, a
+// fake clock, a ledger of its events and a captured debug log.
+type env struct {
+	m      *manager.Manager
+	clock  *testkit.Clock
+	ledger *ledger
+	logs   *testkit.Buffer
+}
+
+func newEnv(t *testing.T, st store.Store) *env {
+	t.Helper()
+	e := &env{
+		// Redis expires keys by the real clock: start at the real time.
+		clock:  testkit.NewClockAt(time.Now().Truncate(time.Millisecond)),
+		ledger: newLedger(),
+		logs:   &testkit.Buffer{},
+	}
+	stopped := make(chan struct{})
+	close(stopped)
+	e.m = manager.NewManager(manager.Options{
+		MaxInactiveInterval: stressIdle,
+		MaxAge:              stressMaxAge,
+		GcStopChan:          stopped,
+		Clock:               e.clock.Now,
+		Logger:              slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:               &linkingStore{Store: st, ledger: e.ledger},
+	}, nil, e.ledger.handle)
+	t.Cleanup(func() { _ = e.m.Close() })
+	return e
+}
+
+// end ends every session and checks the events (see endAll).
+func (e *env) end(t *testing.T) {
+	t.Helper()
+	endAll(t, e.clock, e.ledger, e.m)
+}
+
+// newBrowser returns a browser of e's cookie.
+func (e *env) newBrowser() *browser { return &browser{name: e.m.Options().CookieName} }
+
+// login starts a session for b through h and returns its ID.
+func (e *env) login(t *testing.T, h http.Handler, b *browser) string {
+	t.Helper()
+	rec := b.send(h, http.MethodPost, "/login?user=ada")
+	require.Equal(t, http.StatusOK, rec.Code, body(rec))
+	id := b.cookie.load()
+	require.NotEmpty(t, id)
+	return id
+}
+
+// storeKinds are the stores the end-to-end tests run on, each new for one
+// test (Redis: the package's server under a fresh prefix).
+var storeKinds = []struct {
+	name     string
+	newStore func(t *testing.T) store.Store
+}{
+	{"memory", func(t *testing.T) store.Store { return store.NewMemory() }},
+	{"redis", func(t *testing.T) store.Store { return newRedisStore(t) }},
+}
+
+// newRedisStore returns a store on the package's Redis under a fresh
+// prefix, through a client of its own with hooks added.
+func newRedisStore(t *testing.T, hooks ...redis.Hook) *redisstore.Store {
+	t.Helper()
+	c := redistest.Client(t)
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
+	return redisstore.New(c, redisstore.WithPrefix(redistest.Prefix()))
+}
+
+// errLostReply is what a client sees when the connection breaks after
+// Redis ran its command: the command took effect, the reply never came.
+var errLostReply = io.ErrUnexpectedEOF
+
+// replyLoser is a go-redis hook that lets chosen commands run in Redis and
+// then loses their replies, alone or in a pipeline. Arm it with the number
+// of replies to lose and which commands.
+type replyLoser struct {
+	mu    sync.Mutex
+	left  int
+	match func(redis.Cmder) bool
+	lost  int
+}
+
+func (h *replyLoser) arm(n int, match func(redis.Cmder) bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.left, h.match = n, match
+}
+
+// losses returns how many replies the hook lost.
+func (h *replyLoser) losses() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lost
+}
+
+// take reports whether the reply of cmd, which ran, is to be lost.
+func (h *replyLoser) take(cmd redis.Cmder) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.left == 0 || cmd.Err() != nil || !h.match(cmd) {
+		return false
+	}
+	h.left--
+	h.lost++
+	return true
+}
+
+func (h *replyLoser) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *replyLoser) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && h.take(cmd) {
+			cmd.SetErr(errLostReply)
+			return errLostReply
+		}
+		return err
+	}
+}
+
+func (h *replyLoser) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		lost := false
+		for _, cmd := range cmds {
+			if h.take(cmd) {
+				cmd.SetErr(errLostReply)
+				lost = true
+			}
+		}
+		if lost && err == nil {
+			err = errLostReply
+		}
+		return err
+	}
+}
+
+// scriptShape returns how many keys and arguments a script call (EVAL or
+// EVALSHA) passes, which tells the store's scripts apart without their
+// text: the store does not export it.
+func scriptShape(cmd redis.Cmder) (keys, argv int, ok bool) {
+	args := cmd.Args()
+	if len(args) < 3 {
+		return 0, 0, false
+	}
+	if name := cmd.Name(); name != "eval" && name != "evalsha" {
+		return 0, 0, false
+	}
+	n, isInt := args[2].(int)
+	if !isInt || 3+n > len(args) {
+		return 0, 0, false
+	}
+	return n, len(args) - 3 - n, true
+}
+
+// isDeleteScript matches the store's claim: two keys (record, index) and
+// two arguments (fingerprint, due time).
+func isDeleteScript(cmd redis.Cmder) bool {
+	keys, argv, ok := scriptShape(cmd)
+	return ok && keys == 2 && argv == 2
+}
+
+// isCreateScript matches the store's create: two keys (record, index), then
+// the fingerprint, deadline and retention and at least the four times as
+// field and value pairs.
+func isCreateScript(cmd redis.Cmder) bool {
+	keys, argv, ok := scriptShape(cmd)
+	return ok && keys == 2 && argv >= 11
+}
+
+// failScripts is a go-redis hook that fails the matching script calls
+// without sending them, as a Redis that went away would.
+type failScripts struct {
+	mu    sync.Mutex
+	match func(redis.Cmder) bool
+}
+
+func (h *failScripts) set(match func(redis.Cmder) bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.match = match
+}
+
+func (h *failScripts) fails(cmd redis.Cmder) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.match != nil && h.match(cmd)
+}
+
+var errRedisDown = errors.New("dial tcp: connection refused (injected)")
+
+func (h *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.fails(cmd) {
+			cmd.SetErr(errRedisDown)
+			return errRedisDown
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// randomLoser is a go-redis hook that loses the reply of about one script
+// call in oneIn that Redis ran, alone or in a pipeline, while on. A renewal
+// whose reply it loses still happened: it tells the ledger, which could
+// not learn it from the store's answer.
+type randomLoser struct {
+	on     atomic.Bool
+	ledger *ledger
+	oneIn  int
+
+	mu   sync.Mutex
+	rng  *rand.Rand
+	lost int
+}
+
+func (h *randomLoser) losses() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lost
+}
+
+func (h *randomLoser) loses(cmd redis.Cmder) bool {
+	if cmd.Err() != nil || !h.on.Load() {
+		return false
+	}
+	if _, _, ok := scriptShape(cmd); !ok {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rng.IntN(h.oneIn) != 0 {
+		return false
+	}
+	h.lost++
+	if keys, argv, _ := scriptShape(cmd); keys == 3 && argv == 4 && isRenewed(cmd) {
+		args := cmd.Args()
+		oldFP, _ := args[6].(string)
+		newFP, _ := args[7].(string)
+		h.ledger.renamedMasked(oldFP[:min(12, len(oldFP))], newFP[:min(12, len(newFP))])
+	}
+	return true
+}
+
+// isRenewed reports whether a renew script call moved its session: it
+// answered 1.
+func isRenewed(cmd redis.Cmder) bool {
+	c, ok := cmd.(*redis.Cmd)
+	if !ok {
+		return false
+	}
+	n, err := c.Int()
+	return err == nil && n == 1
+}
+
+func (h *randomLoser) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *randomLoser) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && h.loses(cmd) {
+			cmd.SetErr(errLostReply)
+			return errLostReply
+		}
+		return err
+	}
+}
+
+func (h *randomLoser) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if h.loses(cmd) {
+				cmd.SetErr(errLostReply)
+				if err == nil {
+					err = errLostReply
+				}
+			}
+		}
+		return err
+	}
+}
