@@ -119,26 +119,6 @@ func TestFailedRenewalFailsTheResponse(t *testing.T) {
 	assert.Nil(t, valueOf(env.m, ck.Value, "user"), "the old ID was logged in")
 }
 
-// TestInvalidateAfterTheResponseStartedLogsItsFailure: once the headers are
-// out, a failed Invalidate cannot reach the client; it must reach the log,
-// with the masked ID and the error.
-func TestInvalidateAfterTheResponseStartedLogsItsFailure(t *testing.T) {
-	fs := &faultyStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: fs}, nil)
-	s, ck := env.create(t)
-	fs.deleteErr = errors.New("injected delete failure")
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("streaming"))
-		env.m.GetSession(r).Invalidate()
-	}))
-	rec := serve(h, "/", ck)
-	assert.Equal(t, http.StatusOK, rec.Code)
-	logs := env.logs.String()
-	assert.Contains(t, logs, "invalidating the session failed after the response started")
-	assert.Contains(t, logs, s.GetMaskedSessionId())
-	assert.Contains(t, logs, "injected delete failure")
-}
-
 // failAfter is a random source that serves n reads from crypto/rand and then
 // fails every read.
 type failAfter struct {
