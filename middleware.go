@@ -20,12 +20,18 @@ import (
 // it with admin code, or to serve several route groups from one manager,
 // make it with [NewManager] and use [UseManager].
 func UseSession(options Options, store sessions.Store, sessionHandler func(Session, int)) gin.HandlerFunc {
+	if store != nil {
+		checkCarrier(store, options.MaxAge) // before a manager starts its sweeper
+	}
 	return UseManager(manager.NewManager(options, nil, sessionHandler), store)
 }
 
 // UseManager returns Gin middleware that serves the sessions of m. store
 // carries the session ID as in [UseSession]; the manager's cookie options
-// are applied to it.
+// are applied to it. It panics on a store that cannot carry the ID: the
+// gin-contrib memstore, whose entries never expire, and the gin-contrib
+// redis store with a negative Options.MaxAge. A store it does not recognise
+// is used with a warning that its server-side entries may never expire.
 //
 // For each request the middleware looks the session up, lets the handlers
 // use it, and writes its changes to the store before the first byte of the
