@@ -30,8 +30,9 @@ type contribCarrier struct {
 var _ manager.Carrier = (*contribCarrier)(nil)
 
 // newContribCarrier makes store the carrier of a manager with opts. It
-// panics on a store that cannot carry the ID (see checkCarrier) and warns
-// about one whose server-side state it cannot see.
+// panics on a store that cannot carry the ID (see checkCarrier), warns about
+// one whose server-side state it cannot see, and logs the store's own cookie
+// settings that opts replace.
 func newContribCarrier(store sessions.Store, opts manager.Options) *contribCarrier {
 	checkCarrier(store, opts.MaxAge)
 	log := opts.Logger
@@ -47,6 +48,7 @@ func newContribCarrier(store sessions.Store, opts manager.Options) *contribCarri
 		HttpOnly: opts.HttpOnly,
 		SameSite: opts.SameSite,
 	}
+	logReplacedCookieSettings(log, store, opts.CookieName, applied)
 	store.Options(applied)
 	return &contribCarrier{store: store, opts: opts}
 }

@@ -141,6 +141,60 @@ func managerWithRecordedLogs(t *testing.T, opts session.Options) (*session.Manag
 	return m, rec
 }
 
+// Issue 8, defect 16: the carrier's cookie settings replace the store's own,
+// and a change, above all a weaker one, must not go unsaid.
+func TestContribCarrierLogsReplacedCookieSettings(t *testing.T) {
+	storeWith := func(o sessions.Options) func() sessions.Store {
+		return func() sessions.Store {
+			st := cookie.NewStore(carrierKey)
+			st.Options(o)
+			return st
+		}
+	}
+	matching := sessions.Options{Path: "/", MaxAge: 600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	tests := []struct {
+		name   string
+		secure bool // Options.Secure of the manager
+		store  func() sessions.Store
+		want   []string
+	}{
+		{
+			name:  "Secure, Strict and MaxAge 3600",
+			store: storeWith(sessions.Options{Path: "/", MaxAge: 3600, Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}),
+			want: []string{"WARN session: the gin-contrib store's own cookie settings are replaced by the manager's; carry them over into session.Options to keep them" +
+				" store=*cookie.store changed=Secure true -> false, SameSite Strict -> Lax, MaxAge 3600 -> 600"},
+		},
+		{
+			name:  "gorilla's defaults",
+			store: func() sessions.Store { return cookie.NewStore(carrierKey) },
+			want: []string{"WARN session: the gin-contrib store's own cookie settings are replaced by the manager's; carry them over into session.Options to keep them" +
+				" store=*cookie.store changed=Secure true -> false, HttpOnly false -> true, SameSite None -> Lax, MaxAge 2592000 -> 600"},
+		},
+		{
+			name:   "nothing weakened",
+			secure: true,
+			store:  storeWith(sessions.Options{Path: "/app", Domain: "example.com", MaxAge: 3600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}),
+			want: []string{"INFO session: the gin-contrib store's own cookie settings are replaced by the manager's; carry them over into session.Options to keep them" +
+				" store=*cookie.store changed=MaxAge 3600 -> 600, Path /app -> /, Domain example.com -> (host only)"},
+		},
+		{
+			name:   "matching options",
+			secure: true,
+			store:  storeWith(matching),
+			want:   nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOptions(testkit.NewClock())
+			opts.Secure = tt.secure
+			m, logged := managerWithRecordedLogs(t, opts)
+			session.UseManager(m, tt.store())
+			assert.Equal(t, tt.want, logged.lines())
+		})
+	}
+}
+
 // errMemstoreCarrier is the startup panic for the gin-contrib memstore.
 const errMemstoreCarrier = "session: the gin-contrib memstore cannot carry the session ID: it never removes an entry," +
 	" so every session that expires or is abandoned would leave one in memory for the life of the process;" +

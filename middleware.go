@@ -28,7 +28,9 @@ func UseSession(options Options, store sessions.Store, sessionHandler func(Sessi
 
 // UseManager returns Gin middleware that serves the sessions of m. store
 // carries the session ID as in [UseSession]; the manager's cookie options
-// are applied to it. It panics on a store that cannot carry the ID: the
+// replace the store's own, and each attribute that changes is logged once,
+// as a warning when the cookie gets weaker (Secure or HttpOnly dropped, a
+// looser SameSite). It panics on a store that cannot carry the ID: the
 // gin-contrib memstore, whose entries never expire, and the gin-contrib
 // redis store with a negative Options.MaxAge. A store it does not recognise
 // is used with a warning that its server-side entries may never expire.
