@@ -22,7 +22,7 @@ const (
 	// stateUnknown: a store sessionkit does not recognise, such as gorm,
 	// postgres, mongo or memcached, or any store behind a wrapper. Whether its
 	// entries expire depends on how it was set up (gorm's
-	// expiredSessionCleanup, mongo's ensureTTL, pgstore's StartCleanup), which
+	// expiredSessionCleanup, mongo's ensureTTL, pgstore's Cleanup), which
 	// sessionkit cannot see. Allowed, with a warning at startup.
 	stateUnknown carrierState = iota
 	// stateNone: the cookie holds everything and the server nothing
@@ -88,5 +88,5 @@ func warnUnknownCarrier(log *slog.Logger, st sessions.Store) {
 		" a session that ends by logout or renewal takes its entry along, one that expires leaves it to the store's own expiry",
 		"store", fmt.Sprintf("%T", st),
 		"advice", "pass a nil store (the built-in cookie) or cookie.NewStore;"+
-			" with a server-side store, turn its expiry on (gorm: expiredSessionCleanup, mongo: ensureTTL, postgres: pgstore's StartCleanup)")
+			" with a server-side store, turn its expiry on (gorm: expiredSessionCleanup, mongo: ensureTTL, postgres: pgstore's Cleanup)")
 }

@@ -225,7 +225,7 @@ func TestContribCarrierWarnsOnAnUnknownStore(t *testing.T) {
 	const unknownStore = "WARN session: cannot tell whether this gin-contrib store removes the entries it keeps on the server;" +
 		" a session that ends by logout or renewal takes its entry along, one that expires leaves it to the store's own expiry" +
 		" store=*session_test.sizeWatchingStore advice=pass a nil store (the built-in cookie) or cookie.NewStore;" +
-		" with a server-side store, turn its expiry on (gorm: expiredSessionCleanup, mongo: ensureTTL, postgres: pgstore's StartCleanup)"
+		" with a server-side store, turn its expiry on (gorm: expiredSessionCleanup, mongo: ensureTTL, postgres: pgstore's Cleanup)"
 	opts := testOptions(testkit.NewClock())
 	opts.Secure = true
 	matching := sessions.Options{Path: "/", MaxAge: 600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}

@@ -13,8 +13,9 @@ import (
 
 // UseSession returns Gin middleware with a manager of its own, configured by
 // options. store carries the session ID to the browser: any gin-contrib
-// sessions.Store, or nil for the built-in cookie. sessionHandler, when not
-// nil, receives every session event.
+// sessions.Store, or nil for the built-in cookie; a store that cannot carry
+// the ID panics here, as in [UseManager]. sessionHandler, when not nil,
+// receives every session event.
 //
 // The manager made here lives as long as the program. To close it, to share
 // it with admin code, or to serve several route groups from one manager,
