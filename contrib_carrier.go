@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-contrib/sessions"
@@ -28,15 +29,27 @@ type contribCarrier struct {
 
 var _ manager.Carrier = (*contribCarrier)(nil)
 
+// newContribCarrier makes store the carrier of a manager with opts. It
+// panics on a store that cannot carry the ID (see checkCarrier), warns about
+// one whose server-side state it cannot see, and logs the store's own cookie
+// settings that opts replace.
 func newContribCarrier(store sessions.Store, opts manager.Options) *contribCarrier {
-	store.Options(sessions.Options{
+	checkCarrier(store, opts.MaxAge)
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	warnUnknownCarrier(log, store)
+	applied := sessions.Options{
 		Path:     opts.Path,
 		Domain:   opts.Domain,
 		MaxAge:   max(opts.MaxAge, 0),
 		Secure:   opts.Secure,
 		HttpOnly: opts.HttpOnly,
 		SameSite: opts.SameSite,
-	})
+	}
+	logReplacedCookieSettings(log, store, opts.CookieName, applied)
+	store.Options(applied)
 	return &contribCarrier{store: store, opts: opts}
 }
 
@@ -91,7 +104,7 @@ func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
 }
 
 // WriteID starts a new carrier session rather than reusing the request's:
-// with a server-side carrier (memstore, redis), reusing it would let the old
+// with a server-side carrier (redis), reusing it would let the old
 // cookie lead to the new ID after a renewal. The old carrier session is
 // deleted first.
 func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id string, maxAge int) error {

@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,10 +38,18 @@ func (s *decodeCountingStore) New(r *http.Request, name string) (*gsessions.Sess
 	return s.Store.New(r, name)
 }
 
+// newFuzzCarrier returns a carrier over a counting cookie store, its count
+// at zero: building the carrier reads the store's cookie options with a
+// request that has no cookie, which decodes nothing.
 func newFuzzCarrier() (*contribCarrier, *decodeCountingStore) {
 	st := &decodeCountingStore{Store: cookie.NewStore(fuzzSigningKey)}
-	opts := manager.Options{CookieName: DefaultKey, Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	return newContribCarrier(st, opts), st
+	opts := manager.Options{
+		CookieName: DefaultKey, Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Logger: slog.New(slog.DiscardHandler), // the startup lines, once per input
+	}
+	carrier := newContribCarrier(st, opts)
+	st.decodes = 0
+	return carrier, st
 }
 
 // signedWithFuzzKey reports whether value carries a valid MAC under

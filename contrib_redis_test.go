@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,9 +22,10 @@ import (
 
 // redisCarrier is gin-contrib's redis store (boj/redistore over redigo) used
 // as a carrier: its cookie holds a signed key of a Redis record, and that
-// record holds the session ID.
+// record holds the session ID. The store is a field, not embedded, so that
+// the middleware is given gin-contrib's own type, which it recognises.
 type redisCarrier struct {
-	sessions.Store
+	store  sessions.Store
 	redis  *redis.Client // a go-redis client of the same server, to look at its records
 	prefix string        // the prefix of its record keys
 }
@@ -40,7 +42,7 @@ func newRedisCarrier(t *testing.T, prefix string, key []byte) *redisCarrier {
 	rs, err := ginredis.GetRedisStore(st)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rs.Close() })
-	return &redisCarrier{Store: st, redis: client, prefix: prefix}
+	return &redisCarrier{store: st, redis: client, prefix: prefix}
 }
 
 // records returns how many carrier records the store keeps in Redis (a test
@@ -61,7 +63,7 @@ func TestGinContribRedisCarrier(t *testing.T) {
 		t.Helper()
 		m := newTestManager(t, testOptions(redisClock()), nil)
 		carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
-		return m, carrier, newClient(t, newTestServer(t, newApp(m, carrier)))
+		return m, carrier, newClient(t, newTestServer(t, newApp(m, carrier.store)))
 	}
 
 	t.Run("create, then read back", func(t *testing.T) {
@@ -123,19 +125,19 @@ func TestGinContribRedisCarrier(t *testing.T) {
 		opts.Store = counting
 		m := newTestManager(t, opts, nil)
 		carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
-		browser := newClient(t, newTestServer(t, newApp(m, carrier)))
+		browser := newClient(t, newTestServer(t, newApp(m, carrier.store)))
 		browser.post("/create")
 		signed := browser.cookie(session.DefaultKey)
 
 		// A cookie of the same store whose record is gone: signed, but it
 		// leads nowhere.
-		orphan := newClient(t, newTestServer(t, newApp(m, carrier)))
+		orphan := newClient(t, newTestServer(t, newApp(m, carrier.store)))
 		orphan.post("/create")
 		orphaned := orphan.cookie(session.DefaultKey)
 		orphan.post("/destroy")
 
 		// A cookie of another application's store, signed with its key.
-		elsewhere := newClient(t, newTestServer(t, newApp(m, newRedisCarrier(t, carrier.prefix, []byte("another key, another application")))))
+		elsewhere := newClient(t, newTestServer(t, newApp(m, newRedisCarrier(t, carrier.prefix, []byte("another key, another application")).store)))
 		elsewhere.post("/create")
 
 		for name, value := range map[string]string{
@@ -175,7 +177,7 @@ func TestGinContribRedisCarrierOverRedisStore(t *testing.T) {
 		opts := testOptions(clock)
 		opts.Store = redisstore.New(redistest.Client(t), redisstore.WithPrefix(storePrefix))
 		managers[i] = newTestManager(t, opts, evs.handle)
-		srv := newTestServer(t, newApp(managers[i], newRedisCarrier(t, carrierPrefix, carrierKey)))
+		srv := newTestServer(t, newApp(managers[i], newRedisCarrier(t, carrierPrefix, carrierKey).store))
 		servers[i] = newClient(t, srv)
 	}
 	first, second := servers[0], servers[1]
@@ -235,4 +237,122 @@ func TestGinContribRedisCarrierDown(t *testing.T) {
 
 	_, body = browser.withCookie(session.DefaultKey, "not a signed cookie").get("/whoami")
 	assert.Equal(t, "none", body, "a cookie that does not decode is still just no session")
+}
+
+// recordTTL returns the time to live of the carrier record that cookie
+// leads to: the store decodes the cookie into the record's key.
+func (c *redisCarrier) recordTTL(t *testing.T, cookie string) time.Duration {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.AddCookie(&http.Cookie{Name: session.DefaultKey, Value: cookie})
+	s, err := c.store.New(r, session.DefaultKey)
+	require.NoError(t, err)
+	require.False(t, s.IsNew, "the cookie leads to no record")
+	ttl, err := c.redis.PTTL(t.Context(), c.prefix+":"+s.ID).Result()
+	require.NoError(t, err)
+	return ttl
+}
+
+// serve sends one request with the session cookie, if any, straight to app
+// and returns the status and the session cookie of the response ("" if none).
+func serve(t *testing.T, app http.Handler, method, path, cookie string) (int, string) {
+	t.Helper()
+	r := httptest.NewRequest(method, path, nil)
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: session.DefaultKey, Value: cookie})
+	}
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, r)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == session.DefaultKey {
+			return rec.Code, ck.Value
+		}
+	}
+	return rec.Code, ""
+}
+
+// Issue 8, defect 11: the gin-contrib redis store keeps a record per carrier
+// session. The carrier deletes a session's record when the session ends by
+// logout, renewal or replacement, and writes every record with a TTL no
+// longer than its session's remaining absolute lifetime, so that Redis
+// itself removes the record of a session that expires, with no request and
+// no sweeper around: the records never outgrow the sessions of the last
+// MaxAge seconds.
+func TestGinContribRedisCarrierRecordsBoundedByLiveSessions(t *testing.T) {
+	const created = 1000
+	clock := redisClock()
+	opts := testOptions(clock)
+	opts.MaxAge = 600
+	opts.MaxInactiveInterval = 500
+	m := newTestManager(t, opts, nil)
+	carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
+	app := newApp(m, carrier.store)
+
+	cookies := make([]string, created)
+	for i := range cookies {
+		status, ck := serve(t, app, http.MethodPost, "/create", "")
+		require.Equal(t, http.StatusOK, status)
+		require.NotEmpty(t, ck)
+		cookies[i] = ck
+	}
+	require.Equal(t, created, carrier.records(t))
+
+	// Half-way through their lives, every session ends or changes its ID one
+	// way or another, or is left alone.
+	clock.Advance(300 * time.Second)
+	const (
+		logout = iota
+		renewal
+		replacement
+		leftAlone
+		ways
+	)
+	for i, ck := range cookies {
+		var status int
+		switch i % ways {
+		case logout:
+			status, _ = serve(t, app, http.MethodPost, "/destroy", ck)
+		case renewal:
+			status, cookies[i] = serve(t, app, http.MethodPost, "/renew", ck)
+		case replacement:
+			status, cookies[i] = serve(t, app, http.MethodPost, "/create", ck)
+		default:
+			status, _ = serve(t, app, http.MethodGet, "/whoami", ck)
+		}
+		require.Equal(t, http.StatusOK, status)
+	}
+	live := m.GetSessionSize()
+	assert.Equal(t, created/ways*3, live)
+	assert.Equal(t, live, carrier.records(t), "one carrier record per live session")
+
+	// Each record left expires in Redis by its session's absolute deadline:
+	// a renewed session keeps its deadline, 300 s away; a replacement starts
+	// a new life of 600 s; one left alone was written 600 s before its end
+	// (Redis counts on its own clock, which did not move with the test's).
+	for i, ck := range cookies {
+		if i%ways == logout {
+			continue
+		}
+		limit := 600 * time.Second
+		if i%ways == renewal {
+			limit = 300 * time.Second
+		}
+		ttl := carrier.recordTTL(t, ck)
+		require.Positive(t, ttl, "the record of session %d never expires", i)
+		require.LessOrEqual(t, ttl, limit, "the record of session %d outlives its session", i)
+	}
+}
+
+// The gin-contrib redis store deletes a record saved without a lifetime, so
+// it cannot carry the browser-session cookie a negative MaxAge asks for:
+// every new session would lose its ID at once. That is refused at startup.
+func TestGinContribRedisCarrierRefusesABrowserSessionCookie(t *testing.T) {
+	const want = "session: the gin-contrib redis store cannot carry a cookie without Max-Age: it deletes a record saved without a lifetime;" +
+		" give Options.MaxAge a positive value, or pass a nil store (the built-in cookie)"
+	opts := testOptions(redisClock())
+	opts.MaxAge = -1
+	carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
+	m := newTestManager(t, opts, nil)
+	assert.PanicsWithError(t, want, func() { session.UseManager(m, carrier.store) })
+	assert.PanicsWithError(t, want, func() { session.UseSession(opts, carrier.store, nil) })
 }

@@ -28,8 +28,9 @@
 // Sessions live in memory unless [Options].Store names another
 // store.Store, such as the Redis one. The session ID travels in a cookie:
 // the built-in one when UseSession is given a nil store, or inside the
-// session of any gin-contrib sessions.Store (cookie, memstore, redis, ...),
-// which then carries only the ID, signed by its keys.
+// session of a gin-contrib sessions.Store (cookie, redis, ...; not memstore,
+// whose entries never expire), which then carries only the ID, signed by its
+// keys.
 //
 // A request's changes are written to the store before its response headers
 // go out; a store failure is answered through [Options].ErrorHandler (by

@@ -13,19 +13,28 @@ import (
 
 // UseSession returns Gin middleware with a manager of its own, configured by
 // options. store carries the session ID to the browser: any gin-contrib
-// sessions.Store, or nil for the built-in cookie. sessionHandler, when not
-// nil, receives every session event.
+// sessions.Store, or nil for the built-in cookie; a store that cannot carry
+// the ID panics here, as in [UseManager]. sessionHandler, when not nil,
+// receives every session event.
 //
 // The manager made here lives as long as the program. To close it, to share
 // it with admin code, or to serve several route groups from one manager,
 // make it with [NewManager] and use [UseManager].
 func UseSession(options Options, store sessions.Store, sessionHandler func(Session, int)) gin.HandlerFunc {
+	if store != nil {
+		checkCarrier(store, options.MaxAge) // before a manager starts its sweeper
+	}
 	return UseManager(manager.NewManager(options, nil, sessionHandler), store)
 }
 
 // UseManager returns Gin middleware that serves the sessions of m. store
 // carries the session ID as in [UseSession]; the manager's cookie options
-// are applied to it.
+// replace the store's own, and each attribute that changes is logged once,
+// as a warning when the cookie gets weaker (Secure or HttpOnly dropped, a
+// looser SameSite). It panics on a store that cannot carry the ID: the
+// gin-contrib memstore, whose entries never expire, and the gin-contrib
+// redis store with a negative Options.MaxAge. A store it does not recognise
+// is used with a warning that its server-side entries may never expire.
 //
 // For each request the middleware looks the session up, lets the handlers
 // use it, and writes its changes to the store before the first byte of the

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/cookie"
-	"github.com/gin-contrib/sessions/memstore"
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,14 +22,15 @@ import (
 var carrierKey = []byte("a 32-byte key for signing tests!")
 
 // carriers are the ways a session ID can travel: the built-in cookie, a
-// signed gin-contrib cookie and a server-side gin-contrib memstore.
+// signed gin-contrib cookie and a server-side gin-contrib store (see
+// newServerSideCarrier).
 var carriers = []struct {
 	name string
 	new  func() sessions.Store
 }{
 	{"built-in cookie", func() sessions.Store { return nil }},
 	{"gin-contrib cookie", func() sessions.Store { return cookie.NewStore(carrierKey) }},
-	{"gin-contrib memstore", func() sessions.Store { return memstore.NewStore(carrierKey) }},
+	{"server-side gin-contrib store", newServerSideCarrier},
 }
 
 // newApp returns the routes the tests drive, behind UseManager(m, carrier).

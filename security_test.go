@@ -376,6 +376,7 @@ func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
 				m := newTestManager(t, opts, nil)
 				carrier := &decodeCounter{Store: cs.new()}
 				srv := newTestServer(t, newApp(m, carrier))
+				carrier.decodes.Store(0) // building the middleware read the store's options, with no cookie
 
 				req := newRequest(t, http.MethodGet, "/whoami")
 				req.Header.Set("Cookie", session.DefaultKey+"="+strings.Repeat("A", tt.length))
