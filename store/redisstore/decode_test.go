@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,34 @@ func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
 		})
 	}
 	assert.NoError(t, gobStore.CheckValue("cart", strings.Repeat("x", 64<<10)), "exactly the limit fits")
+}
+
+// TestDecodeGobDepthIsBounded checks that a gob value nested deeper than
+// Set accepts (32 levels) is refused at Load too, and that one at the bound
+// loads: Set and Load agree on the bound.
+func TestDecodeGobDepthIsBounded(t *testing.T) {
+	nested := func(depth int) string {
+		var v any = "leaf"
+		for range depth {
+			v = []any{v}
+		}
+		var buf bytes.Buffer
+		require.NoError(t, gob.NewEncoder(&buf).Encode(&v))
+		return "c" + buf.String()
+	}
+	for _, tc := range []struct {
+		depth int
+		ok    bool
+	}{{32, true}, {33, false}} {
+		t.Run(fmt.Sprint(tc.depth), func(t *testing.T) {
+			e := plantHostile(t, hostile{name: "deep gob", field: "vuser", value: nested(tc.depth)})
+			_, _, err := e.s.Load(t.Context(), e.id, e.at, false)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, redisstore.ErrDecode)
+			assert.ErrorContains(t, err, "deeper than 32")
+		})
+	}
 }
