@@ -268,3 +268,38 @@ func TestDecodeGobDepthIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeSignedValuesAreNotBoundToTheSession pins what signing does not
+// do, as SECURITY.md says: a signature binds a value to its key name, not
+// to its session, and the record's times are not signed. So a writer with
+// access to Redis can copy a whole record, or one value, from one session
+// to another, and move a session's deadlines.
+func TestDecodeSignedValuesAreNotBoundToTheSession(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithSigningKeys([]byte("bind-key-bind-key-bind-key-bind!")))
+	ctx, at := t.Context(), now()
+	ada, bob := newID(t), newID(t)
+	require.NoError(t, s.Create(ctx, ada, record(at, map[string]any{"user": "ada", "role": "admin"})))
+	adaKey := recordKey(t, client, prefix)
+	require.NoError(t, s.Create(ctx, bob, record(at, map[string]any{"user": "bob"})))
+	keys, err := client.Keys(ctx, "{"+prefix+"}:s:*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	bobKey := keys[0]
+	if bobKey == adaKey {
+		bobKey = keys[1]
+	}
+
+	fields, err := client.HGetAll(ctx, adaKey).Result()
+	require.NoError(t, err)
+	require.NoError(t, client.HSet(ctx, bobKey, fields).Err())
+	later := at.Add(24 * time.Hour)
+	require.NoError(t, client.HSet(ctx, bobKey, "e", later.UnixMilli()).Err())
+
+	rec, found, err := s.Load(ctx, bob, at, false)
+	require.NoError(t, err, "a copied record verifies: the signatures are not bound to the session")
+	require.True(t, found)
+	assert.Equal(t, map[string]any{"user": "ada", "role": "admin"}, rec.Values)
+	assert.True(t, rec.Expires.Equal(later), "the absolute deadline is not signed")
+}
