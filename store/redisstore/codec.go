@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Codec encodes the session values that have no compact form of their own
@@ -33,7 +34,23 @@ func Gob() Codec { return gobCodec{} }
 
 type gobCodec struct{}
 
-func (gobCodec) Encode(v any) ([]byte, error) {
+// boundedCodec is implemented by the package's own codecs, which check a
+// value's shape (see shape) before they encode it. The store passes its size
+// limit, so that a value whose shared parts would encode to more than the
+// limit is refused before the encoder spends the memory.
+type boundedCodec interface {
+	encodeWithin(v any, limit int) ([]byte, error)
+}
+
+// Encode refuses a value that contains itself or nests deeper than gob
+// values may (32 levels), then encodes it.
+func (c gobCodec) Encode(v any) ([]byte, error) { return c.encodeWithin(v, math.MaxInt) }
+
+func (gobCodec) encodeWithin(v any, limit int) ([]byte, error) {
+	w := shape{budget: limit, limit: limit}
+	if err := w.gobAny(v, 0); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	// A pointer to the interface makes gob send the concrete type's name.
 	if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
@@ -53,55 +70,47 @@ func (gobCodec) Decode(data []byte) (v any, err error) {
 			v, err = nil, fmt.Errorf("gob: %v", r)
 		}
 	}()
-	err = gob.NewDecoder(bytes.NewReader(data)).Decode(&v)
-	return v, err
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&v); err != nil {
+		return nil, err
+	}
+	// What Set refuses, Load refuses too: a value nested deeper than the
+	// bound was not written by this store.
+	w := shape{budget: math.MaxInt, limit: math.MaxInt, decoded: true}
+	if err := w.gobAny(v, 0); err != nil {
+		return nil, fmt.Errorf("gob: %w", err)
+	}
+	return v, nil
 }
 
 // JSON returns a codec that stores values as JSON, readable by other
-// programs. It keeps only values that come back with the same type:
-// map[string]any, []any, string, float64, bool and nil, nested to any
-// depth up to the store's limit, so it refuses structs and typed slices at
-// Set time rather than hand back a different type. Top-level strings, ints,
-// int64s, float64s, booleans, byte slices, string slices and times keep
-// their type through the compact form.
+// programs. It keeps only values that come back equal and with the same
+// type: map[string]any, []any, string, float64, bool and nil, nested up to
+// 32 arrays and objects deep. So it refuses at Set time, rather than hand
+// back something else, structs and typed slices, a nil []any or
+// map[string]any (JSON null comes back as nil), strings or keys that are
+// not valid UTF-8, NaN and the infinities, and a value that contains
+// itself. Top-level strings, ints, int64s, float64s, booleans, byte slices,
+// string slices and times keep their type through the compact form.
 func JSON() Codec { return jsonCodec{} }
 
 type jsonCodec struct{}
 
 var errNotJSONType = errors.New("json codec keeps only map[string]any, []any, string, float64, bool and nil")
 
-func (jsonCodec) Encode(v any) ([]byte, error) {
-	if err := checkJSONType(v); err != nil {
+// Encode refuses a value that would not come back equal (see [JSON]), then
+// encodes it.
+func (c jsonCodec) Encode(v any) ([]byte, error) { return c.encodeWithin(v, math.MaxInt) }
+
+func (jsonCodec) encodeWithin(v any, limit int) ([]byte, error) {
+	w := shape{budget: limit, limit: limit}
+	if err := w.json(v, 0); err != nil {
 		return nil, err
 	}
 	return json.Marshal(v)
 }
 
-func checkJSONType(v any) error {
-	switch v := v.(type) {
-	case nil, string, float64, bool:
-		return nil
-	case []any:
-		for _, e := range v {
-			if err := checkJSONType(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	case map[string]any:
-		for _, e := range v {
-			if err := checkJSONType(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		return fmt.Errorf("%w, not %T", errNotJSONType, v)
-	}
-}
-
 func (jsonCodec) Decode(data []byte) (any, error) {
-	if err := checkJSONDepth(data, maxJSONDepth); err != nil {
+	if err := checkJSONDepth(data, maxDepth); err != nil {
 		return nil, err
 	}
 	var v any
@@ -143,11 +152,6 @@ func gobUint(data []byte) (v uint64, read int) {
 	}
 	return v, 1 + n
 }
-
-// maxJSONDepth bounds how deeply the arrays and objects of a JSON value may
-// nest. Session values are shallow; the bound keeps a hostile record from
-// costing deep recursion.
-const maxJSONDepth = 32
 
 // checkJSONDepth reports an error when arrays and objects in data nest deeper
 // than limit. It scans the bytes once, before any decoding, skipping strings.

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,69 @@ func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
 		})
 	}
 	assert.NoError(t, gobStore.CheckValue("cart", strings.Repeat("x", 64<<10)), "exactly the limit fits")
+}
+
+// TestDecodeGobDepthIsBounded checks that a gob value nested deeper than
+// Set accepts (32 levels) is refused at Load too, and that one at the bound
+// loads: Set and Load agree on the bound.
+func TestDecodeGobDepthIsBounded(t *testing.T) {
+	nested := func(depth int) string {
+		var v any = "leaf"
+		for range depth {
+			v = []any{v}
+		}
+		var buf bytes.Buffer
+		require.NoError(t, gob.NewEncoder(&buf).Encode(&v))
+		return "c" + buf.String()
+	}
+	for _, tc := range []struct {
+		depth int
+		ok    bool
+	}{{32, true}, {33, false}} {
+		t.Run(fmt.Sprint(tc.depth), func(t *testing.T) {
+			e := plantHostile(t, hostile{name: "deep gob", field: "vuser", value: nested(tc.depth)})
+			_, _, err := e.s.Load(t.Context(), e.id, e.at, false)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, redisstore.ErrDecode)
+			assert.ErrorContains(t, err, "deeper than 32")
+		})
+	}
+}
+
+// TestDecodeSignedValuesAreNotBoundToTheSession pins what signing does not
+// do, as SECURITY.md says: a signature binds a value to its key name, not
+// to its session, and the record's times are not signed. So a writer with
+// access to Redis can copy a whole record, or one value, from one session
+// to another, and move a session's deadlines.
+func TestDecodeSignedValuesAreNotBoundToTheSession(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithSigningKeys([]byte("bind-key-bind-key-bind-key-bind!")))
+	ctx, at := t.Context(), now()
+	ada, bob := newID(t), newID(t)
+	require.NoError(t, s.Create(ctx, ada, record(at, map[string]any{"user": "ada", "role": "admin"})))
+	adaKey := recordKey(t, client, prefix)
+	require.NoError(t, s.Create(ctx, bob, record(at, map[string]any{"user": "bob"})))
+	keys, err := client.Keys(ctx, "{"+prefix+"}:s:*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	bobKey := keys[0]
+	if bobKey == adaKey {
+		bobKey = keys[1]
+	}
+
+	fields, err := client.HGetAll(ctx, adaKey).Result()
+	require.NoError(t, err)
+	require.NoError(t, client.HSet(ctx, bobKey, fields).Err())
+	later := at.Add(24 * time.Hour)
+	require.NoError(t, client.HSet(ctx, bobKey, "e", later.UnixMilli()).Err())
+
+	rec, found, err := s.Load(ctx, bob, at, false)
+	require.NoError(t, err, "a copied record verifies: the signatures are not bound to the session")
+	require.True(t, found)
+	assert.Equal(t, map[string]any{"user": "ada", "role": "admin"}, rec.Values)
+	assert.True(t, rec.Expires.Equal(later), "the absolute deadline is not signed")
 }

@@ -65,7 +65,13 @@ func (s *Store) encodeValue(key string, v any) (string, error) {
 		}
 		b = append([]byte{tagTime}, t...)
 	default:
-		data, err := s.codec.Encode(v)
+		var data []byte
+		var err error
+		if c, ok := s.codec.(boundedCodec); ok {
+			data, err = c.encodeWithin(v, s.maxValueSize)
+		} else {
+			data, err = s.codec.Encode(v)
+		}
 		if err != nil {
 			return "", err
 		}
