@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store"
 )
 
 // lost is a lost reply, as a read timeout reports it.
@@ -74,4 +78,57 @@ func TestRetryStopsAtAnAnswer(t *testing.T) {
 			assert.Equal(t, tc.wantDoubtful, doubtful)
 		})
 	}
+}
+
+// TestLateCopyAfterReleaseDoesNothing checks the tombstone a release leaves:
+// a copy of the claim or create that reaches Redis after the store took it
+// back (it was sent before the store gave up, and delayed) must not claim
+// the session again, or create it again, where nobody hears the answer.
+func TestLateCopyAfterReleaseDoesNothing(t *testing.T) {
+	ctx := t.Context()
+	s := New(redistest.Client(t), WithPrefix(redistest.Prefix()))
+	at := time.Now().Truncate(time.Millisecond)
+	rec := store.Record{Created: at, Accessed: at, Idle: 30 * time.Minute}
+	count := func() int {
+		t.Helper()
+		n, err := s.Count(ctx)
+		require.NoError(t, err)
+		return n
+	}
+
+	t.Run("claim", func(t *testing.T) {
+		id := "claim-" + redistest.Prefix()
+		require.NoError(t, s.Create(ctx, id, rec))
+		fp, token := fingerprint(id), "late-claim"
+		_, claimed, err := s.claim(ctx, fp, token) // ran; say its reply was lost
+		require.NoError(t, err)
+		require.True(t, claimed)
+		s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
+		assert.Equal(t, 1, count(), "taken back")
+
+		_, claimed, err = s.claim(ctx, fp, token) // the late copy
+		require.NoError(t, err)
+		assert.False(t, claimed)
+		assert.Equal(t, 1, count())
+		_, deleted, err := s.Delete(ctx, id)
+		require.NoError(t, err)
+		assert.True(t, deleted, "a new Delete claims it")
+	})
+
+	t.Run("create", func(t *testing.T) {
+		id := "create-" + redistest.Prefix()
+		fp, token := fingerprint(id), "late-create"
+		keys := []string{s.recordKey(fp), s.index, s.markerKey(createMarker, token)}
+		args := []any{fp, millis(rec.Deadline()), int64(0), markerTTL.Milliseconds(),
+			"c", millis(at), "a", millis(at), "i", rec.Idle.Milliseconds(), "e", int64(0)}
+		require.NoError(t, createScript.Run(ctx, s.client, keys, args...).Err()) // reply "lost"
+		s.doubts.add(doubt{kind: createMarker, token: token, fp: fp})
+		assert.Zero(t, count(), "taken back")
+
+		require.NoError(t, createScript.Run(ctx, s.client, keys, args...).Err()) // the late copy
+		assert.Zero(t, count())
+		_, found, err := s.Load(ctx, id, at, false)
+		require.NoError(t, err)
+		assert.False(t, found)
+	})
 }
