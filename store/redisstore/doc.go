@@ -32,6 +32,25 @@
 // that only reads costs one round trip; a request that writes costs two
 // (load, then one update of the keys it changed). Creating a session is one.
 //
+// # Lost replies
+//
+// A write whose reply the network loses (a timeout, a reset connection) may
+// have run. Create, Delete, Renew and the sweep's claims are therefore sent
+// again, a few times within the context's deadline, under a random token:
+// their script leaves a short-lived marker, {prefix}:<kind>:<token>, that
+// tells a second run what the first did, so a retried Delete still gets the
+// session it removed and nobody reports it twice. Update is sent again as it
+// is. An error that Redis answers is returned at once. The markers cost no
+// round trip; a Delete's marker keeps the removed record for five minutes.
+//
+// When every attempt loses its reply, the call fails with an error wrapping
+// store.ErrUnavailable, and the store's next call takes the work back: a
+// claimed session returns to the index, for a later Delete or the sweep of
+// any instance to report, and a created one is removed. The one window left
+// is a process that stops, or stays cut off from Redis for five minutes,
+// right after such a failure: the session it claimed is then never
+// reported, as when a process stops between a claim and its Destroyed event.
+//
 // # Values
 //
 // Strings, booleans, ints, int64s, float64s, byte slices, string slices and

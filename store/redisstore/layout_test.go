@@ -16,33 +16,62 @@ import (
 
 // TestKeysHoldNoSessionID checks that a dump of Redis holds nothing a client
 // could present as a cookie, and that every key shares the prefix's hash
-// tag, so the multi-key scripts work in Redis Cluster.
+// tag, so the multi-key scripts work in Redis Cluster. The markers that make
+// writes safe to retry expire on their own.
 func TestKeysHoldNoSessionID(t *testing.T) {
 	client := redistest.Client(t)
 	prefix := redistest.Prefix()
 	s := redisstore.New(client, redisstore.WithPrefix(prefix))
 	ctx, at := t.Context(), now()
-	id := newID(t)
+	id, renewed, gone := newID(t), newID(t), newID(t)
 	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
+	require.NoError(t, s.Create(ctx, gone, record(at, map[string]any{"user": "bob"})))
+	require.NoError(t, s.Renew(ctx, id, renewed, at))
+	_, deleted, err := s.Delete(ctx, gone)
+	require.NoError(t, err)
+	require.True(t, deleted)
+	ids := []string{id, renewed, gone}
 
 	keys, err := client.Keys(ctx, "{"+prefix+"}*").Result() // a test may scan; the store never does
 	require.NoError(t, err)
-	require.Len(t, keys, 2, "one record and the index")
+	kinds := map[string]int{}
+	for _, k := range keys {
+		kinds[strings.SplitN(strings.TrimPrefix(k, "{"+prefix+"}:"), ":", 2)[0]]++
+	}
+	assert.Equal(t, map[string]int{"index": 1, "s": 1, "create": 2, "renew": 1, "claim": 1}, kinds,
+		"one record, the index, and a marker per create, renewal and delete")
 	slot := redis.NewClusterClient(&redis.ClusterOptions{}) // only for its key-slot function
 	defer slot.Close()
 	for _, k := range keys {
-		assert.NotContains(t, k, id)
+		for _, id := range ids {
+			assert.NotContains(t, k, id)
+		}
 		assert.True(t, strings.HasPrefix(k, "{"+prefix+"}:"), "key %q lacks the hash tag", k)
+		if !strings.Contains(k, ":s:") && !strings.HasSuffix(k, ":index") {
+			ttl, err := client.PTTL(ctx, k).Result()
+			require.NoError(t, err)
+			assert.Positive(t, ttl, "marker %q does not expire", k)
+			assert.LessOrEqual(t, ttl, 5*time.Minute, "marker %q outlives its purpose", k)
+		}
+		if v, err := client.Get(ctx, k).Result(); err == nil {
+			for _, id := range ids {
+				assert.NotContains(t, v, id, "%q holds an ID", k)
+			}
+		}
 		fields, err := client.HGetAll(ctx, k).Result()
 		if err == nil {
 			for f, v := range fields {
-				assert.NotContains(t, f+v, id, "a field of %q holds the ID", k)
+				for _, id := range ids {
+					assert.NotContains(t, f+v, id, "a field of %q holds an ID", k)
+				}
 			}
 		}
 		members, err := client.ZRange(ctx, k, 0, -1).Result()
 		if err == nil {
 			for _, m := range members {
-				assert.NotContains(t, m, id)
+				for _, id := range ids {
+					assert.NotContains(t, m, id)
+				}
 			}
 		}
 	}

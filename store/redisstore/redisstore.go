@@ -33,6 +33,7 @@ type Store struct {
 
 	index  string // the key of the expiry index
 	closed atomic.Bool
+	doubts doubts // calls whose every reply was lost; see settle
 }
 
 var (
@@ -87,14 +88,23 @@ func (s *Store) CheckValue(key string, value any) error {
 	return nil
 }
 
-// Create stores rec under id, or returns store.ErrExists.
+// Create stores rec under id, or returns store.ErrExists. A create whose
+// reply is lost is sent again, and its marker tells the retry that the
+// session is its own; when every reply is lost it fails, and the store takes
+// the create back at its next call, so that a session nobody saw created is
+// never reported destroyed.
 func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
 	if err := s.open(); err != nil {
 		return err
 	}
+	s.settle(ctx)
 	fp := fingerprint(id)
-	args := make([]any, 0, 3+2*(4+len(rec.Values)))
-	args = append(args, fp, millis(rec.Deadline()), s.retention.Milliseconds(),
+	token, err := newToken()
+	if err != nil {
+		return fmt.Errorf("redisstore: create: %w", err)
+	}
+	args := make([]any, 0, 4+2*(4+len(rec.Values)))
+	args = append(args, fp, millis(rec.Deadline()), s.retention.Milliseconds(), markerTTL.Milliseconds(),
 		"c", millis(rec.Created), "a", millis(rec.Accessed),
 		"i", rec.Idle.Milliseconds(), "e", millis(rec.Expires))
 	for k, v := range rec.Values {
@@ -104,8 +114,16 @@ func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
 		}
 		args = append(args, "v"+k, b)
 	}
-	n, err := createScript.Run(ctx, s.client, []string{s.recordKey(fp), s.index}, args...).Int()
+	keys := []string{s.recordKey(fp), s.index, s.markerKey(createMarker, token)}
+	var n int
+	doubtful, err := retry(ctx, func() (err error) {
+		n, err = createScript.Run(ctx, s.client, keys, args...).Int()
+		return err
+	})
 	if err != nil {
+		if doubtful {
+			s.doubts.add(doubt{kind: createMarker, token: token, fp: fp})
+		}
 		return s.fail("create", err)
 	}
 	if n == 0 {
@@ -120,6 +138,7 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 	if err := s.open(); err != nil {
 		return store.Record{}, false, err
 	}
+	s.settle(ctx)
 	fp := fingerprint(id)
 	key := s.recordKey(fp)
 	touchArg := "0"
@@ -155,6 +174,7 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 	if err := s.open(); err != nil {
 		return err
 	}
+	s.settle(ctx)
 	// Sorted, so that a session's fields are written in a stable order.
 	keys := slices.Sorted(maps.Keys(changes))
 	args := make([]any, 1, 1+2*len(keys))
@@ -175,7 +195,18 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 		}
 		args = append(args, "v"+k, b)
 	}
-	n, err := updateScript.Run(ctx, s.client, []string{s.recordKey(fingerprint(id))}, args...).Int()
+	// An update is sent again as it is when its reply is lost: it sets the
+	// same fields to the same values, so a second run changes nothing the
+	// first did not. Between the runs another request may have written one
+	// of those keys; the retry then overwrites it, which is what the later
+	// of two concurrent writes of one key does anyway. If the session was
+	// deleted in between, the retry's ErrNotFound is the truth by then.
+	record := []string{s.recordKey(fingerprint(id))}
+	var n int
+	_, err := retry(ctx, func() (err error) {
+		n, err = updateScript.Run(ctx, s.client, record, args...).Int()
+		return err
+	})
 	if err != nil {
 		return s.fail("update", err)
 	}
@@ -186,24 +217,41 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 }
 
 // Delete removes id. Of all the deletes and sweeps that race for one
-// session, across every instance, exactly one gets deleted == true.
+// session, across every instance, exactly one gets deleted == true. A claim
+// whose reply is lost is sent again with the same token, and learns from
+// its marker that it claimed the session; when every reply is lost, Delete
+// fails with an error wrapping store.ErrUnavailable, and the store puts the
+// session back at its next call, for a later Delete or sweep to report.
 func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, error) {
 	if err := s.open(); err != nil {
 		return store.Record{}, false, err
 	}
+	s.settle(ctx)
 	fp := fingerprint(id)
-	rec, claimed, err := s.claim(ctx, s.client, fp, "")
+	token, err := newToken()
 	if err != nil {
+		return store.Record{}, false, fmt.Errorf("redisstore: delete: %w", err)
+	}
+	var rec store.Record
+	var claimed bool
+	doubtful, err := retry(ctx, func() (err error) {
+		rec, claimed, err = s.claim(ctx, fp, token)
+		return err
+	})
+	if err != nil {
+		if doubtful {
+			s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
+		}
 		return store.Record{}, false, s.fail("delete", err)
 	}
 	return rec, claimed, nil
 }
 
-// claim runs the delete script and decodes what it removed. Values that do
-// not decode are left out: the record is gone either way, and its Destroyed
-// event should still fire.
-func (s *Store) claim(ctx context.Context, c redis.Scripter, fp, due string) (store.Record, bool, error) {
-	res, err := deleteScript.Run(ctx, c, []string{s.recordKey(fp), s.index}, fp, due).Slice()
+// claim runs the delete script under token and decodes what it removed.
+// Values that do not decode are left out: the record is gone either way,
+// and its Destroyed event should still fire.
+func (s *Store) claim(ctx context.Context, fp, token string) (store.Record, bool, error) {
+	res, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds()).Slice()
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, false, nil
 	}
@@ -214,14 +262,34 @@ func (s *Store) claim(ctx context.Context, c redis.Scripter, fp, due string) (st
 	return rec, true, nil
 }
 
-// Renew moves the record of oldID to newID in one round trip.
+func (s *Store) claimKeys(fp, token string) []string {
+	return []string{s.recordKey(fp), s.index, s.markerKey(claimMarker, token)}
+}
+
+// Renew moves the record of oldID to newID in one round trip. A renewal whose
+// reply is lost is sent again, and its marker tells the retry that it
+// succeeded, where the old ID alone would say it is gone.
 func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
 	if err := s.open(); err != nil {
 		return err
 	}
+	s.settle(ctx)
 	oldFP, newFP := fingerprint(oldID), fingerprint(newID)
-	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index}
-	n, err := renewScript.Run(ctx, s.client, keys, oldFP, newFP, millis(now), s.retention.Milliseconds()).Int()
+	token, err := newToken()
+	if err != nil {
+		return fmt.Errorf("redisstore: renew: %w", err)
+	}
+	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index, s.markerKey(renewMarker, token)}
+	var n int
+	// When every reply is lost the renewal is not taken back: the session
+	// then lives on under newID, which nobody knows, and the sweep reports
+	// it at its deadline, once. Moving it back would bring oldID, which
+	// renewal promises dead, back to life.
+	_, err = retry(ctx, func() (err error) {
+		n, err = renewScript.Run(ctx, s.client, keys, oldFP, newFP, millis(now),
+			s.retention.Milliseconds(), markerTTL.Milliseconds()).Int()
+		return err
+	})
 	if err != nil {
 		return s.fail("renew", err)
 	}
@@ -242,6 +310,7 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	if err := s.open(); err != nil {
 		return 0, err
 	}
+	s.settle(ctx)
 	n, err := s.client.ZCard(ctx, s.index).Result()
 	if err != nil {
 		return 0, s.fail("count", err)
@@ -263,6 +332,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Ex
 	if limit < 1 {
 		return nil, nil
 	}
+	s.settle(ctx)
 	due := strconv.FormatInt(now.UnixMilli(), 10)
 	var out []store.Expired
 	for len(out) < limit {
@@ -280,6 +350,13 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Ex
 
 // sweepOnce lists up to n due sessions and claims them, appending what it
 // claimed to out. It returns how many it listed.
+//
+// The claims go in one pipeline, each under its own token. When the
+// pipeline loses replies (its connection failed part way), the claims that
+// got none are sent again with the same tokens, so that a claim that ran
+// reports its session and one that did not runs now; those still without a
+// reply after writeAttempts are left in doubt, for the store's next call to
+// put back.
 func (s *Store) sweepOnce(ctx context.Context, due string, n int, out *[]store.Expired) (int, error) {
 	fps, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
 		Key: s.index, ByScore: true, Start: "-inf", Stop: due, Count: int64(n),
@@ -291,24 +368,61 @@ func (s *Store) sweepOnce(ctx context.Context, due string, n int, out *[]store.E
 	if err := deleteScript.Load(ctx, s.client).Err(); err != nil {
 		return 0, err
 	}
-	pipe := s.client.Pipeline()
-	cmds := make([]*redis.Cmd, len(fps))
-	for i, fp := range fps {
-		cmds[i] = deleteScript.EvalSha(ctx, pipe, []string{s.recordKey(fp), s.index}, fp, due)
-	}
-	_, err = pipe.Exec(ctx)
-	for i, cmd := range cmds {
-		res, cerr := cmd.Slice()
-		if cerr != nil {
-			continue // claimed by another caller (redis.Nil), or failed with err
+	tokens := make([]string, len(fps))
+	for i := range tokens {
+		if tokens[i], err = newToken(); err != nil {
+			return 0, err
 		}
-		rec, _ := s.decodeReply(res, false)
-		*out = append(*out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
 	}
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return len(fps), err
+	pending := make([]int, len(fps)) // indexes into fps still without a reply
+	for i := range pending {
+		pending[i] = i
 	}
-	return len(fps), nil
+	var failed error // the first error that is not a lost reply
+	pause := retryPause
+	for attempt := 1; len(pending) > 0; attempt++ {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.Cmd, len(pending))
+		for j, i := range pending {
+			cmds[j] = deleteScript.EvalSha(ctx, pipe, s.claimKeys(fps[i], tokens[i]), fps[i], due, markerTTL.Milliseconds())
+		}
+		_, _ = pipe.Exec(ctx) // each command carries its own error
+		var lost []int
+		var lostErr error
+		for j, i := range pending {
+			res, cerr := cmds[j].Slice()
+			switch {
+			case cerr == nil:
+				rec, _ := s.decodeReply(res, false)
+				*out = append(*out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
+			case errors.Is(cerr, redis.Nil):
+				// claimed by another caller, or touched since it was listed
+			case replyLost(cerr):
+				lost, lostErr = append(lost, i), cerr
+			default:
+				// In doubt if this run may have gone through, or an
+				// earlier one lost its reply (it is in pending again).
+				if inDoubt(cerr) || attempt > 1 {
+					s.doubts.add(doubt{kind: claimMarker, token: tokens[i], fp: fps[i]})
+				}
+				if failed == nil {
+					failed = cerr
+				}
+			}
+		}
+		pending = lost
+		if len(lost) > 0 && (attempt == writeAttempts || !wait(ctx, pause)) {
+			for _, i := range lost {
+				s.doubts.add(doubt{kind: claimMarker, token: tokens[i], fp: fps[i]})
+			}
+			if failed == nil {
+				failed = lostErr
+			}
+			break
+		}
+		pause *= 2
+	}
+	return len(fps), failed
 }
 
 // Close makes every later call fail with store.ErrClosed. It does not close

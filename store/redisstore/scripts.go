@@ -51,16 +51,35 @@ return {1, h}
 `)
 
 // createScript stores a new record unless its ID is taken. It returns 1 on
-// success and 0 when the ID exists.
+// success and 0 when the ID exists. On success it leaves the call's marker
+// (see markerTTL), and a run that finds it answers 1 again: a retry after a
+// lost reply must not report the call's own session as taken.
 //
-// KEYS: record, index. ARGV: fingerprint, deadline, retention, then field and
-// value pairs.
+// KEYS: record, index, marker. ARGV: fingerprint, deadline, retention,
+// marker TTL, then field and value pairs.
 var createScript = redis.NewScript(luaDeadline + `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 1 end
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-for k = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1]) end
+for k = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1]) end
 local d = tonumber(ARGV[2])
 expire(KEYS[1], d, tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[2], score(d), ARGV[1])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+return 1
+`)
+
+// releaseCreateScript takes back a create whose every reply was lost: the
+// caller was told it failed, so nobody knows the ID, and a session nobody
+// saw created must not later be reported destroyed. It removes the record
+// only if the call's marker shows that the create ran, and turns the marker
+// into a tombstone, so that a late copy of the create cannot run after it.
+//
+// KEYS: marker, record, index. ARGV: fingerprint, marker TTL.
+var releaseCreateScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= '1' then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[1], 'released', 'PX', ARGV[2])
 return 1
 `)
 
@@ -85,27 +104,84 @@ return 1
 // not after it (a sweep must not take a session that was touched since it
 // listed it).
 //
-// KEYS: record, index. ARGV: fingerprint, due time or "".
+// The record is not deleted but renamed to the call's marker, a hash that
+// also holds the index score under "#s" (fields starting with "#" are the
+// marker's own; no record field does). A run that finds the marker answers
+// from it, as the first run did: a retry after a lost reply learns that the
+// session is its own, with its values, and nobody else can claim it again.
+// A marker that releaseClaimScript has handed back ("#r") answers nothing.
+// The script reads before it writes, so that an error stops it before any
+// change.
+//
+// KEYS: record, index, marker. ARGV: fingerprint, due time or "", marker
+// TTL.
 var deleteScript = redis.NewScript(`
-if ARGV[2] ~= '' then
-  local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
-  if not s or tonumber(s) > tonumber(ARGV[2]) then return false end
+local m = redis.call('HGETALL', KEYS[3])
+if #m > 0 then
+  local h = {}
+  for k = 1, #m, 2 do
+    if m[k] == '#r' then return false end
+    if string.sub(m[k], 1, 1) ~= '#' then
+      h[#h + 1] = m[k]
+      h[#h + 1] = m[k + 1]
+    end
+  end
+  return {1, h}
 end
-local removed = redis.call('ZREM', KEYS[2], ARGV[1])
+local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' and (not s or tonumber(s) > tonumber(ARGV[2])) then return false end
 local h = redis.call('HGETALL', KEYS[1])
-if #h > 0 then redis.call('DEL', KEYS[1]) end
-if removed == 0 and #h == 0 then return false end
+if not s and #h == 0 then return false end
+if s then redis.call('ZREM', KEYS[2], ARGV[1]) end
+if #h > 0 then redis.call('RENAME', KEYS[1], KEYS[3]) end
+redis.call('HSET', KEYS[3], '#s', s or '')
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {1, h}
+`)
+
+// releaseClaimScript takes back a claim whose every reply was lost: the
+// caller was told it failed and reported nothing, so the session goes back
+// where it was (its record, with its expiry, and its index entry), for a
+// later Delete or the sweep of any instance to claim and report. The marker
+// becomes a tombstone ("#r"), so that a late copy of the claim finds it and
+// claims nothing. Without a marker (it expired, or the claim never ran)
+// there is nothing to do.
+//
+// KEYS: marker, record, index. ARGV: fingerprint, retention, marker TTL.
+var releaseClaimScript = redis.NewScript(luaDeadline + `
+local m = redis.call('HGETALL', KEYS[1])
+if #m == 0 then return 0 end
+local s = ''
+for k = 1, #m, 2 do
+  if m[k] == '#r' then return 0 end
+  if m[k] == '#s' then s = m[k + 1] end
+end
+if #m > 2 and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  redis.call('HDEL', KEYS[2], '#s')
+  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e')
+  local a, i, e = tonumber(t[1]), tonumber(t[2]), tonumber(t[3])
+  if a and i and e then expire(KEYS[2], deadline(a, i, e), tonumber(ARGV[2])) end
+else
+  redis.call('DEL', KEYS[1])
+end
+if s ~= '' then redis.call('ZADD', KEYS[3], 'NX', s, ARGV[1]) end
+redis.call('HSET', KEYS[1], '#r', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
 `)
 
 // renewScript moves a live record to a new ID, keeping its values, creation
 // time and absolute deadline, with its access time set to now. It returns 1
 // on success, 0 when the old record is missing or expired, and 2 when the new
-// ID is taken.
+// ID is taken. On success it leaves the call's marker, and a run that finds
+// it answers 1 again: a retry after a lost reply would otherwise find the old
+// ID gone and report the call's own renewal as a failure.
 //
-// KEYS: old record, new record, index. ARGV: old fingerprint, new
-// fingerprint, now, retention.
+// KEYS: old record, new record, index, marker. ARGV: old fingerprint, new
+// fingerprint, now, retention, marker TTL.
 var renewScript = redis.NewScript(luaDeadline + `
+if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e')
 local now, a, i, e = tonumber(ARGV[3]), tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 if not (a and i and e) then return 0 end
@@ -119,5 +195,6 @@ if now > a then redis.call('HSET', KEYS[2], 'a', ARGV[3]) else now = a end
 local nd = deadline(now, i, e)
 expire(KEYS[2], nd, tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[3], score(nd), ARGV[2])
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])
 return 1
 `)
