@@ -38,8 +38,8 @@ func TestKeysHoldNoSessionID(t *testing.T) {
 	for _, k := range keys {
 		kinds[strings.SplitN(strings.TrimPrefix(k, "{"+prefix+"}:"), ":", 2)[0]]++
 	}
-	assert.Equal(t, map[string]int{"index": 1, "s": 1, "create": 2, "renew": 1, "claim": 1}, kinds,
-		"one record, the index, and a marker per create, renewal and delete")
+	assert.Equal(t, map[string]int{"index": 1, "s": 1, "create": 2, "renew": 1, "claim": 1, "r": 1}, kinds,
+		"one record, the index, a marker per create, renewal and delete, and the renewed session's former key")
 	slot := redis.NewClusterClient(&redis.ClusterOptions{}) // only for its key-slot function
 	defer slot.Close()
 	for _, k := range keys {
@@ -47,7 +47,12 @@ func TestKeysHoldNoSessionID(t *testing.T) {
 			assert.NotContains(t, k, id)
 		}
 		assert.True(t, strings.HasPrefix(k, "{"+prefix+"}:"), "key %q lacks the hash tag", k)
-		if !strings.Contains(k, ":s:") && !strings.HasSuffix(k, ":index") {
+		if strings.Contains(k, ":r:") {
+			ttl, err := client.PTTL(ctx, k).Result()
+			require.NoError(t, err)
+			assert.Positive(t, ttl, "former key %q does not expire", k)
+			assert.LessOrEqual(t, ttl, 30*time.Minute, "former key %q outlives the old record's deadline", k)
+		} else if !strings.Contains(k, ":s:") && !strings.HasSuffix(k, ":index") {
 			ttl, err := client.PTTL(ctx, k).Result()
 			require.NoError(t, err)
 			assert.Positive(t, ttl, "marker %q does not expire", k)
@@ -269,4 +274,36 @@ func indexMember(t *testing.T, client *redis.Client, prefix string) string {
 	require.NoError(t, err)
 	require.Len(t, members, 1)
 	return members[0]
+}
+
+// TestFormerKeysNeverOutnumberSessions: the key renewal leaves under an old
+// fingerprint (so that a late Update learns of the renewal) is one per
+// session however often it renews, and goes when the session ends.
+func TestFormerKeysNeverOutnumberSessions(t *testing.T) {
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	ctx, at := t.Context(), now()
+	formerKeys := func() int {
+		t.Helper()
+		keys, err := client.Keys(ctx, "{"+prefix+"}:r:*").Result() // a test may scan; the store never does
+		require.NoError(t, err)
+		return len(keys)
+	}
+	id := newID(t)
+	require.NoError(t, s.Create(ctx, id, record(at, nil)))
+	former := id
+	for range 50 {
+		next := newID(t)
+		require.NoError(t, s.Renew(ctx, id, next, at))
+		former, id = id, next
+	}
+	assert.Equal(t, 1, formerKeys(), "former keys after 50 renewals of one session")
+	assert.ErrorIs(t, s.Update(ctx, former, map[string]any{"k": "v"}), store.ErrRenewed)
+
+	_, deleted, err := s.Delete(ctx, id)
+	require.NoError(t, err)
+	require.True(t, deleted)
+	assert.Equal(t, 0, formerKeys(), "former keys once the session ended")
+	assert.ErrorIs(t, s.Update(ctx, former, map[string]any{"k": "v"}), store.ErrNotFound)
 }

@@ -31,9 +31,10 @@ type Store struct {
 	retention          time.Duration
 	resetOnDecodeError bool
 
-	index  string // the key of the expiry index
-	closed atomic.Bool
-	doubts doubts // calls whose every reply was lost; see settle
+	index        string // the key of the expiry index
+	formerPrefix string // the keys renewal leaves under old fingerprints, less the fingerprint
+	closed       atomic.Bool
+	doubts       doubts // calls whose every reply was lost; see settle
 }
 
 var (
@@ -57,6 +58,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		o(s)
 	}
 	s.index = s.key("index")
+	s.formerPrefix = s.key("r:")
 	return s
 }
 
@@ -73,6 +75,10 @@ func fingerprint(id string) string {
 }
 
 func (s *Store) recordKey(fp string) string { return s.key("s:" + fp) }
+
+// formerKey is the key renewal leaves under the fingerprint a session was
+// renewed from: see the scripts' documentation.
+func (s *Store) formerKey(fp string) string { return s.formerPrefix + fp }
 
 // maskedLen is the length of a masked ID: the first 9 bytes of the
 // fingerprint encode to exactly its first 12 base64 characters.
@@ -201,7 +207,8 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 	// of those keys; the retry then overwrites it, which is what the later
 	// of two concurrent writes of one key does anyway. If the session was
 	// deleted in between, the retry's ErrNotFound is the truth by then.
-	record := []string{s.recordKey(fingerprint(id))}
+	fp := fingerprint(id)
+	record := []string{s.recordKey(fp), s.formerKey(fp)}
 	var n int
 	_, err := retry(ctx, func() (err error) {
 		n, err = updateScript.Run(ctx, s.client, record, args...).Int()
@@ -210,8 +217,11 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 	if err != nil {
 		return s.fail("update", err)
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return store.ErrNotFound
+	case 2:
+		return store.ErrRenewed
 	}
 	return nil
 }
@@ -251,7 +261,7 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 // Values that do not decode are left out: the record is gone either way,
 // and its Destroyed event should still fire.
 func (s *Store) claim(ctx context.Context, fp, token string) (store.Record, bool, error) {
-	res, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds()).Slice()
+	res, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds(), s.formerPrefix).Slice()
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, false, nil
 	}
@@ -279,7 +289,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) e
 	if err != nil {
 		return fmt.Errorf("redisstore: renew: %w", err)
 	}
-	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index, s.markerKey(renewMarker, token)}
+	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index, s.markerKey(renewMarker, token), s.formerKey(oldFP)}
 	var n int
 	// When every reply is lost the renewal is not taken back: the session
 	// then lives on under newID, which nobody knows, and the sweep reports
@@ -287,7 +297,7 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) e
 	// renewal promises dead, back to life.
 	_, err = retry(ctx, func() (err error) {
 		n, err = renewScript.Run(ctx, s.client, keys, oldFP, newFP, millis(now),
-			s.retention.Milliseconds(), markerTTL.Milliseconds()).Int()
+			s.retention.Milliseconds(), markerTTL.Milliseconds(), s.formerPrefix).Int()
 		return err
 	})
 	if err != nil {
@@ -384,7 +394,7 @@ func (s *Store) sweepOnce(ctx context.Context, due string, n int, out *[]store.E
 		pipe := s.client.Pipeline()
 		cmds := make([]*redis.Cmd, len(pending))
 		for j, i := range pending {
-			cmds[j] = deleteScript.EvalSha(ctx, pipe, s.claimKeys(fps[i], tokens[i]), fps[i], due, markerTTL.Milliseconds())
+			cmds[j] = deleteScript.EvalSha(ctx, pipe, s.claimKeys(fps[i], tokens[i]), fps[i], due, markerTTL.Milliseconds(), s.formerPrefix)
 		}
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 		var lost []int

@@ -8,8 +8,15 @@ import "github.com/redis/go-redis/v9"
 //
 // A record is a hash with the fields c (created), a (accessed), i (idle) and
 // e (absolute deadline, 0 for none), all integer milliseconds, and one field
-// per session key, "v" followed by the key. The index is a sorted set of
+// per session key, "v" followed by the key; a renewed record also has p, the
+// fingerprint it was renewed from. The index is a sorted set of
 // fingerprints scored by deadline (+inf for none).
+//
+// Renewal leaves a small key under the old fingerprint (the "former" key,
+// see Store.formerKey), so that a late Update of the old ID learns that the
+// session was renewed rather than ended (store.ErrRenewed). It expires with
+// the old record's deadline, and goes sooner when the session it was
+// renewed to ends or is renewed again: there is at most one per session.
 
 // luaDeadline is shared by the scripts that compute a deadline: the earlier
 // of the idle deadline and the absolute one, 0 for none, as
@@ -25,6 +32,9 @@ local function ms(n) return string.format('%.0f', n) end
 local function score(d) if d == 0 then return '+inf' end return ms(d) end
 local function expire(key, d, retention)
   if d == 0 then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, ms(d + retention)) end
+end
+local function forget_former(prefix, p)
+  if p and p ~= '' then redis.call('DEL', prefix .. p) end
 end
 `
 
@@ -85,12 +95,16 @@ return 1
 
 // updateScript sets and deletes value fields of an existing record. It
 // returns 0 when the record does not exist, so that a late write never brings
-// a deleted session back (HSET alone would create a new hash).
+// a deleted session back (HSET alone would create a new hash), and 2 when
+// the record was renewed away (its former key is there).
 //
-// KEYS: record. ARGV: number of fields to delete, those fields, then field
-// and value pairs to set.
+// KEYS: record, former key of the same fingerprint. ARGV: number of fields
+// to delete, those fields, then field and value pairs to set.
 var updateScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+  return 0
+end
 local dels = tonumber(ARGV[1])
 for k = 2, dels + 1 do redis.call('HDEL', KEYS[1], ARGV[k]) end
 for k = dels + 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1]) end
@@ -113,9 +127,12 @@ return 1
 // The script reads before it writes, so that an error stops it before any
 // change.
 //
+// A claimed record that was renewed from another fingerprint takes that
+// fingerprint's former key with it.
+//
 // KEYS: record, index, marker. ARGV: fingerprint, due time or "", marker
-// TTL.
-var deleteScript = redis.NewScript(`
+// TTL, prefix of former keys.
+var deleteScript = redis.NewScript(luaDeadline + `
 local m = redis.call('HGETALL', KEYS[3])
 if #m > 0 then
   local h = {}
@@ -133,7 +150,10 @@ if ARGV[2] ~= '' and (not s or tonumber(s) > tonumber(ARGV[2])) then return fals
 local h = redis.call('HGETALL', KEYS[1])
 if not s and #h == 0 then return false end
 if s then redis.call('ZREM', KEYS[2], ARGV[1]) end
-if #h > 0 then redis.call('RENAME', KEYS[1], KEYS[3]) end
+if #h > 0 then
+  forget_former(ARGV[4], redis.call('HGET', KEYS[1], 'p'))
+  redis.call('RENAME', KEYS[1], KEYS[3])
+end
 redis.call('HSET', KEYS[3], '#s', s or '')
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {1, h}
@@ -178,8 +198,12 @@ return 1
 // it answers 1 again: a retry after a lost reply would otherwise find the old
 // ID gone and report the call's own renewal as a failure.
 //
-// KEYS: old record, new record, index, marker. ARGV: old fingerprint, new
-// fingerprint, now, retention, marker TTL.
+// The old fingerprint's former key is set, until the old deadline, and the
+// former key the record carried from an earlier renewal goes.
+//
+// KEYS: old record, new record, index, marker, old fingerprint's former key.
+// ARGV: old fingerprint, new fingerprint, now, retention, marker TTL, prefix
+// of former keys.
 var renewScript = redis.NewScript(luaDeadline + `
 if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e')
@@ -190,7 +214,11 @@ if d ~= 0 and d <= now then return 0 end
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 2 end
 redis.call('ZREM', KEYS[3], ARGV[1])
+forget_former(ARGV[6], redis.call('HGET', KEYS[1], 'p'))
 redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[2], 'p', ARGV[1])
+redis.call('SET', KEYS[5], '1')
+expire(KEYS[5], d, tonumber(ARGV[4]))
 if now > a then redis.call('HSET', KEYS[2], 'a', ARGV[3]) else now = a end
 local nd = deadline(now, i, e)
 expire(KEYS[2], nd, tonumber(ARGV[4]))
