@@ -139,8 +139,10 @@ func (m *Memory) shard(id string) *memoryShard {
 	return &m.shards[m.shardIndex(id)]
 }
 
+// newMemoryEntry keeps rec's times without their monotonic readings: see
+// [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
-	e := &memoryEntry{created: rec.Created, expires: rec.Expires, idle: rec.Idle}
+	e := &memoryEntry{created: wallClock(rec.Created), expires: wallClock(rec.Expires), idle: rec.Idle}
 	values := rec.Values
 	if values == nil {
 		values = map[string]any{}
@@ -159,6 +161,16 @@ func (e *memoryEntry) record() Record {
 		Expires:  e.expires,
 	}
 }
+
+// wallClock returns t without its monotonic reading. The store compares
+// every deadline by the wall clock alone: the expiry heap files deadlines by
+// it, and a time.Time that keeps a monotonic reading compares by that
+// reading with another that has one. After the wall clock stepped, the heap
+// would call a session due that ExpiredAt calls live, and a sweep would pop
+// and refile it until the monotonic deadline came. So every time the store
+// keeps, and every now it compares with, goes through here, whether or not
+// the caller stripped it already.
+func wallClock(t time.Time) time.Time { return t.Round(0) }
 
 // Create implements [Store]. At the store's cap it returns
 // [ErrTooManySessions] without allocating, whether or not id is taken.
@@ -194,6 +206,7 @@ func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 	if m.closed.Load() {
 		return Record{}, false, ErrClosed
 	}
+	now = wallClock(now)
 	s := m.shard(id)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -278,6 +291,7 @@ func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 	if m.closed.Load() {
 		return ErrClosed
 	}
+	now = wallClock(now)
 	from, to := m.shardIndex(oldID), m.shardIndex(newID)
 	unlock := m.lockPair(from, to)
 	defer unlock()
@@ -331,12 +345,23 @@ func (m *Memory) Count(context.Context) (int, error) {
 	return int(m.count.Load()), nil
 }
 
+// sweepStepsPerLock bounds how many filed deadlines a sweep pops under one
+// hold of a shard's lock. Between holds, the requests of that shard waiting
+// for the lock get it: a sweep through a large wave of deadlines (a million
+// sessions touched since they were filed) delays them by one step at most.
+const sweepStepsPerLock = 1024
+
 // Sweep implements [Store]. Its cost follows what came due: it looks only at
 // the filed deadlines that passed, one shard lock at a time.
+//
+// Its work is bounded: every deadline filed when it reaches a shard is
+// popped at most once, since a session refiled is refiled after now (see
+// sweepSteps), and it pops no more than that many deadlines of a shard.
 func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
 	if m.closed.Load() {
 		return nil, ErrClosed
 	}
+	now = wallClock(now)
 	var out []Expired
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
@@ -346,27 +371,67 @@ func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 	return out, nil
 }
 
+// sweepShard sweeps s until nothing filed there is due at now or out holds
+// limit records, sweepStepsPerLock deadlines per hold of s's lock. It pops
+// at most as many deadlines as s had filed when it began: those filed since
+// (a session created already expired, say) wait for the next sweep.
 func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) []Expired {
+	s.mu.RLock()
+	budget := s.due.Len()
+	s.mu.RUnlock()
+	for budget > 0 && len(out) < limit {
+		var popped int
+		var done bool
+		out, popped, done = m.sweepSteps(s, now, limit, out, min(budget, sweepStepsPerLock))
+		if done {
+			break
+		}
+		budget -= popped
+	}
+	return out
+}
+
+// sweepSteps pops up to steps deadlines of s that are due at now, under one
+// hold of s's lock, and appends the sessions that expired to out. It
+// returns how many it popped and done == true when nothing more is due or
+// out holds limit records.
+//
+// A session filed under a deadline that has since slid (a touching Load
+// does not refile) is refiled under its current one, which is after now:
+// ExpiredAt said so, by the same wall clock the heap uses. Should the two
+// ever disagree, the session is taken as expired rather than refiled where
+// the next pop would find it again: a refile at or before now is how a sweep
+// spun forever.
+func (m *Memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int) (_ []Expired, popped int, done bool) {
+	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(out) < limit {
+	for ; popped < steps; popped++ {
+		if len(out) >= limit {
+			return out, popped, true
+		}
 		id, ok := s.due.popDue(now)
 		if !ok {
-			break
+			return out, popped, true
 		}
 		e, live := s.entries[id]
 		if !live {
 			continue // deleted or renewed since it was filed
 		}
 		rec := e.record()
-		if !rec.ExpiredAt(now) {
-			s.due.file(id, rec.Deadline())
-			continue
+		if deadline := rec.Deadline(); !rec.ExpiredAt(now) {
+			if deadline.IsZero() {
+				continue // never expires: nothing to file (not filed by Create)
+			}
+			if nowAt.before(dueAtOf(deadline)) {
+				s.due.file(id, deadline)
+				continue
+			}
 		}
 		m.remove(s, id, e)
 		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
 	}
-	return out
+	return out, popped, len(out) >= limit
 }
 
 // Close implements [Store]. Later calls to any method return ErrClosed.
