@@ -74,7 +74,9 @@ type Options struct {
 	// CookieName is the name of the session cookie. "" means
 	// DefaultCookieName ("session-key"). A name starting with "__Host-"
 	// requires Secure, Path "/" and no Domain; one starting with
-	// "__Secure-" requires Secure. NewManager panics when they are missing.
+	// "__Secure-" requires Secure. Browsers read the prefixes in any case
+	// ("__HOST-" too), and so does NewManager, which panics when what they
+	// require is missing.
 	CookieName string
 
 	// SameSite is the cookie's SameSite attribute. 0 means
@@ -218,6 +220,12 @@ func (o Options) checkRanges() error {
 	return nil
 }
 
+// hasPrefixFold reports whether name begins with prefix in any case, as
+// browsers match the cookie name prefixes.
+func hasPrefixFold(name, prefix string) bool {
+	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+}
+
 // checkCookie refuses options whose cookie a browser would reject.
 func (o Options) checkCookie() error {
 	probe := o.cookie("", 0)
@@ -229,11 +237,11 @@ func (o Options) checkCookie() error {
 		return fmt.Errorf("session: SameSite=None needs Secure: browsers drop the cookie otherwise")
 	}
 	switch {
-	case strings.HasPrefix(o.CookieName, "__Host-"):
+	case hasPrefixFold(o.CookieName, "__Host-"):
 		if !o.Secure || o.Path != "/" || o.Domain != "" {
 			return fmt.Errorf("session: cookie name %q needs Secure, Path \"/\" and no Domain", o.CookieName)
 		}
-	case strings.HasPrefix(o.CookieName, "__Secure-"):
+	case hasPrefixFold(o.CookieName, "__Secure-"):
 		if !o.Secure {
 			return fmt.Errorf("session: cookie name %q needs Secure", o.CookieName)
 		}
