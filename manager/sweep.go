@@ -22,19 +22,20 @@ const sweepMaxBatches = 4096
 //
 // One call destroys at most about a million sessions (4096 store batches of
 // 256); the next call goes on from there. Between two batches it stops when
-// ctx is done, returning ctx's error, or when the manager is closed.
+// ctx is done, returning ctx's error.
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
-	return m.sweep(ctx, nil)
+	return m.sweep(ctx, nil, nil)
 }
 
-// sweep is Sweep that also stops between batches once stop is closed.
-func (m *Manager) sweep(ctx context.Context, stop <-chan struct{}) (int, error) {
+// sweep is Sweep that also stops between batches once stop or gcStop is
+// closed (nil: never), without an error: the sweeper was told to stop.
+func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (int, error) {
 	total := 0
 	for range sweepMaxBatches {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		if closed(m.stop) || closed(stop) {
+		if closed(stop) || closed(gcStop) {
 			return total, nil
 		}
 		batch, err := m.store.Sweep(ctx, m.opts.Clock(), sweepBatch)
@@ -69,7 +70,7 @@ func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	for {
 		select {
 		case <-ticker.C:
-			if _, err := m.sweep(context.Background(), stop); err != nil {
+			if _, err := m.sweep(context.Background(), m.stop, stop); err != nil {
 				m.log.Warn("session: sweeping expired sessions failed; will retry", "err", err)
 			}
 		case <-m.stop:
