@@ -119,8 +119,8 @@ type Options struct {
 
 	// Clock tells the time. nil means time.Now. Tests set it to move time
 	// forward without sleeping. The manager strips the monotonic reading
-	// from every time it tells (see withDefaults), so Options() returns it
-	// wrapped.
+	// from every time it tells, so that every deadline compares by the wall
+	// clock alone; Options() returns the clock wrapped that way.
 	Clock func() time.Time
 
 	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
