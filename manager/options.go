@@ -27,7 +27,10 @@ type Options struct {
 	// MaxAge is the absolute lifetime of a session in seconds, counted from
 	// its creation and not extended by use or renewal; it is also the
 	// cookie's Max-Age. 0 means 86400 (one day). A negative value means no
-	// absolute limit and a cookie that ends with the browser session.
+	// absolute limit and a cookie that ends with the browser session. At
+	// most 3,155,760,000 (100 years), so that every deadline stays a time the
+	// stores and cookies can hold; NewManager panics above it. (Browsers keep
+	// a cookie at most 400 days whatever its Max-Age.)
 	MaxAge int
 
 	// Secure sends the cookie over HTTPS only. Default false, so that the
@@ -42,13 +45,17 @@ type Options struct {
 
 	// MaxInactiveInterval is the idle timeout in seconds: a session not used
 	// for this long is destroyed. 0 means 1800 (30 minutes). A negative
-	// value means no idle limit.
+	// value means no idle limit. At most 3,155,760,000 (100 years), as
+	// MaxAge; NewManager panics above it.
 	MaxInactiveInterval int64
 
 	// GcInterval is the number of seconds between sweeps for expired
 	// sessions. 0 means 60. Expiry does not wait for the sweeper: every
 	// lookup enforces it too; the sweeper fires Destroyed for sessions no
-	// request comes back to, and frees their memory.
+	// request comes back to, and frees their memory. From 0 to 86400 (one
+	// day); NewManager panics outside: a session that no request comes back
+	// to would otherwise be reported destroyed, and would count toward
+	// MaxSessions, more than a day after it ended.
 	GcInterval int
 
 	// GcStopChan stops the sweeper when it is closed. nil means that only
@@ -68,12 +75,16 @@ type Options struct {
 	// CookieName is the name of the session cookie. "" means
 	// DefaultCookieName ("session-key"). A name starting with "__Host-"
 	// requires Secure, Path "/" and no Domain; one starting with
-	// "__Secure-" requires Secure. NewManager panics when they are missing.
+	// "__Secure-" requires Secure. Browsers read the prefixes in any case
+	// ("__HOST-" too), and so does NewManager, which panics when what they
+	// require is missing.
 	CookieName string
 
 	// SameSite is the cookie's SameSite attribute. 0 means
 	// http.SameSiteLaxMode; http.SameSiteDefaultMode leaves the attribute
-	// out, for the browser's own default.
+	// out, for the browser's own default. NewManager panics on a value that
+	// is not one of net/http's constants, which net/http would silently
+	// leave out.
 	SameSite http.SameSite
 
 	// Store keeps the sessions. nil means a new in-memory store that the
@@ -88,7 +99,7 @@ type Options struct {
 	// is logged at most once a minute; sessions that end make room. 0 means
 	// 1,000,000: at about 250 bytes a session plus its values, a few hundred
 	// MB, where no cap lets anyone who can start sessions exhaust memory.
-	// Negative means no cap.
+	// Negative means no cap. Any int is valid.
 	MaxSessions int
 
 	// ErrorHandler answers a request whose session could not be loaded or
@@ -108,7 +119,9 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Clock tells the time. nil means time.Now. Tests set it to move time
-	// forward without sleeping.
+	// forward without sleeping. The manager strips the monotonic reading
+	// from every time it tells, so that every deadline compares by the wall
+	// clock alone; Options() returns the clock wrapped that way.
 	Clock func() time.Time
 
 	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
@@ -133,10 +146,24 @@ const (
 	maxStoreWriteTimeout     = 10 * time.Minute
 )
 
+// Upper bounds of the numeric options, in seconds.
+const (
+	// maxTimeout bounds MaxAge and MaxInactiveInterval at 100 years: far
+	// beyond any session anyone means, and far within what a time.Duration
+	// (292 years) and Unix nanoseconds (the year 2262) can hold, so that no
+	// deadline or cookie lifetime computed from them overflows.
+	maxTimeout int64 = 36525 * 24 * 60 * 60 // 100 years of 365.25 days
+	// maxGcInterval bounds GcInterval at one day.
+	maxGcInterval = 24 * 60 * 60
+)
+
 // withDefaults returns o with every zero value replaced by its default. It
 // panics on a configuration that cannot work, so the mistake shows at
 // startup instead of as cookies that browsers silently drop.
 func (o Options) withDefaults() Options {
+	if err := o.checkRanges(); err != nil {
+		panic(err)
+	}
 	if o.Path == "" {
 		o.Path = "/"
 	}
@@ -146,7 +173,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxInactiveInterval == 0 {
 		o.MaxInactiveInterval = defaultIdleTimeout
 	}
-	if o.GcInterval <= 0 {
+	if o.GcInterval == 0 {
 		o.GcInterval = defaultGcInterval
 	}
 	if o.MaxSessions == 0 {
@@ -162,9 +189,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Clock == nil {
-		o.Clock = time.Now
-	}
+	o.Clock = wallClock(o.Clock)
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
@@ -181,6 +206,43 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// wallClock returns a clock that tells what clock (nil: time.Now) tells,
+// without the monotonic reading. Session times are stored, compared by
+// stores (whose expiry heaps and Redis scores use the wall clock) and
+// compared again here; a time that keeps its monotonic reading compares by
+// it against another that has one, and by the wall clock otherwise, so
+// after the wall clock steps (NTP, a resumed VM or laptop) the manager and
+// the store would disagree on whether a session expired. Stripping every
+// reading at its one source keeps all of them on the wall clock.
+func wallClock(clock func() time.Time) func() time.Time {
+	if clock == nil {
+		clock = time.Now
+	}
+	return func() time.Time { return clock().Round(0) }
+}
+
+// checkRanges refuses numeric options outside the range written on their
+// fields, before defaults replace the zero values.
+func (o Options) checkRanges() error {
+	switch {
+	case int64(o.MaxAge) > maxTimeout:
+		return fmt.Errorf("session: Options.MaxAge is %d seconds, more than 100 years (%d): deadlines that far cannot be kept", o.MaxAge, maxTimeout)
+	case o.MaxInactiveInterval > maxTimeout:
+		return fmt.Errorf("session: Options.MaxInactiveInterval is %d seconds, more than 100 years (%d): deadlines that far cannot be kept", o.MaxInactiveInterval, maxTimeout)
+	case o.GcInterval < 0 || o.GcInterval > maxGcInterval:
+		return fmt.Errorf("session: Options.GcInterval is %d seconds; it must be 0 (the default, 60) to %d (one day)", o.GcInterval, maxGcInterval)
+	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
+		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
+	}
+	return nil
+}
+
+// hasPrefixFold reports whether name begins with prefix in any case, as
+// browsers match the cookie name prefixes.
+func hasPrefixFold(name, prefix string) bool {
+	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+}
+
 // checkCookie refuses options whose cookie a browser would reject.
 func (o Options) checkCookie() error {
 	probe := o.cookie("", 0)
@@ -192,11 +254,11 @@ func (o Options) checkCookie() error {
 		return fmt.Errorf("session: SameSite=None needs Secure: browsers drop the cookie otherwise")
 	}
 	switch {
-	case strings.HasPrefix(o.CookieName, "__Host-"):
+	case hasPrefixFold(o.CookieName, "__Host-"):
 		if !o.Secure || o.Path != "/" || o.Domain != "" {
 			return fmt.Errorf("session: cookie name %q needs Secure, Path \"/\" and no Domain", o.CookieName)
 		}
-	case strings.HasPrefix(o.CookieName, "__Secure-"):
+	case hasPrefixFold(o.CookieName, "__Secure-"):
 		if !o.Secure {
 			return fmt.Errorf("session: cookie name %q needs Secure", o.CookieName)
 		}

@@ -1,10 +1,13 @@
 package manager_test
 
 import (
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,6 +89,133 @@ func TestInsecureSettingsWarnOnce(t *testing.T) {
 			if tt.mentions != "" {
 				assert.Contains(t, logged, tt.mentions)
 			}
+		})
+	}
+}
+
+// TestOptionsNumericRanges builds a manager at each boundary of each numeric
+// option's documented range: out of range, NewManager panics and says
+// which option. GcInterval math.MaxInt used to overflow into a negative
+// ticker period and crash the process from the sweeper goroutine.
+func TestOptionsNumericRanges(t *testing.T) {
+	const hundredYears = 3_155_760_000 // seconds: the longest MaxAge and MaxInactiveInterval
+	tests := []struct {
+		name      string
+		opts      manager.Options
+		wantPanic string // the option named in the panic; "" for none
+	}{
+		// MaxAge: any negative (no absolute limit), 0 (default), 1 to 100 years.
+		{name: "MaxAge min int", opts: manager.Options{MaxAge: math.MinInt}},
+		{name: "MaxAge -1", opts: manager.Options{MaxAge: -1}},
+		{name: "MaxAge 0", opts: manager.Options{MaxAge: 0}},
+		{name: "MaxAge 1", opts: manager.Options{MaxAge: 1}},
+		{name: "MaxAge max", opts: manager.Options{MaxAge: hundredYears}},
+		{name: "MaxAge max+1", opts: manager.Options{MaxAge: hundredYears + 1}, wantPanic: "MaxAge"},
+		{name: "MaxAge max int", opts: manager.Options{MaxAge: math.MaxInt}, wantPanic: "MaxAge"},
+
+		// MaxInactiveInterval: the same range as MaxAge.
+		{name: "MaxInactiveInterval min int64", opts: manager.Options{MaxInactiveInterval: math.MinInt64}},
+		{name: "MaxInactiveInterval -1", opts: manager.Options{MaxInactiveInterval: -1}},
+		{name: "MaxInactiveInterval 0", opts: manager.Options{MaxInactiveInterval: 0}},
+		{name: "MaxInactiveInterval 1", opts: manager.Options{MaxInactiveInterval: 1}},
+		{name: "MaxInactiveInterval max", opts: manager.Options{MaxInactiveInterval: hundredYears}},
+		{name: "MaxInactiveInterval max+1", opts: manager.Options{MaxInactiveInterval: hundredYears + 1}, wantPanic: "MaxInactiveInterval"},
+		{name: "MaxInactiveInterval max int64", opts: manager.Options{MaxInactiveInterval: math.MaxInt64}, wantPanic: "MaxInactiveInterval"},
+
+		// GcInterval: 0 (default) to one day.
+		{name: "GcInterval min int", opts: manager.Options{GcInterval: math.MinInt}, wantPanic: "GcInterval"},
+		{name: "GcInterval min-1", opts: manager.Options{GcInterval: -1}, wantPanic: "GcInterval"},
+		{name: "GcInterval min", opts: manager.Options{GcInterval: 0}},
+		{name: "GcInterval 1", opts: manager.Options{GcInterval: 1}},
+		{name: "GcInterval max", opts: manager.Options{GcInterval: 86400}},
+		{name: "GcInterval max+1", opts: manager.Options{GcInterval: 86401}, wantPanic: "GcInterval"},
+		{name: "GcInterval max int", opts: manager.Options{GcInterval: math.MaxInt}, wantPanic: "GcInterval"},
+
+		// MaxSessions: any int (negative: no cap; 0: default).
+		{name: "MaxSessions min int", opts: manager.Options{MaxSessions: math.MinInt}},
+		{name: "MaxSessions -1", opts: manager.Options{MaxSessions: -1}},
+		{name: "MaxSessions 0", opts: manager.Options{MaxSessions: 0}},
+		{name: "MaxSessions 1", opts: manager.Options{MaxSessions: 1}},
+		{name: "MaxSessions max int", opts: manager.Options{MaxSessions: math.MaxInt}},
+
+		// SameSite: 0 (default) to http.SameSiteNoneMode.
+		{name: "SameSite min-1", opts: manager.Options{SameSite: -1}, wantPanic: "SameSite"},
+		{name: "SameSite min", opts: manager.Options{SameSite: 0}},
+		{name: "SameSite default mode", opts: manager.Options{SameSite: http.SameSiteDefaultMode}},
+		{name: "SameSite max", opts: manager.Options{SameSite: http.SameSiteNoneMode, Secure: true}},
+		{name: "SameSite max+1", opts: manager.Options{SameSite: http.SameSiteNoneMode + 1, Secure: true}, wantPanic: "SameSite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.GcStopChan = stoppedGC()
+			tt.opts.Logger = slog.New(slog.DiscardHandler)
+			got := recoverFrom(func() {
+				m := manager.NewManager(tt.opts, nil, nil)
+				require.NoError(t, m.Close())
+			})
+			if tt.wantPanic == "" {
+				assert.Nil(t, got, "NewManager panicked")
+				return
+			}
+			require.NotNil(t, got, "NewManager accepted an option out of range")
+			assert.Contains(t, fmt.Sprint(got), "Options."+tt.wantPanic, "the panic names the option")
+		})
+	}
+}
+
+// recoverFrom runs f and returns what it panicked with, or nil.
+func recoverFrom(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
+}
+
+// TestCookiePrefixAnyCase checks the cookie name prefixes as browsers match
+// them, in any case: "__host-sid" without Secure, or "__HOST-sid" with a
+// Domain, passed the check and were then dropped by every browser.
+func TestCookiePrefixAnyCase(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      manager.Options
+		wantPanic bool
+	}{
+		{name: "__host- without Secure", opts: manager.Options{CookieName: "__host-sid"}, wantPanic: true},
+		{name: "__HOST- with a Domain", opts: manager.Options{CookieName: "__HOST-sid", Secure: true, Domain: "example.test"}, wantPanic: true},
+		{name: "__HoSt- with a Path other than /", opts: manager.Options{CookieName: "__HoSt-sid", Secure: true, Path: "/app"}, wantPanic: true},
+		{name: "__hOsT- with Secure, Path / and no Domain", opts: manager.Options{CookieName: "__hOsT-sid", Secure: true}},
+		{name: "__secure- without Secure", opts: manager.Options{CookieName: "__secure-sid"}, wantPanic: true},
+		{name: "__SECURE- without Secure", opts: manager.Options{CookieName: "__SECURE-sid"}, wantPanic: true},
+		{name: "__SeCuRe- with Secure", opts: manager.Options{CookieName: "__SeCuRe-sid", Secure: true, Domain: "example.test"}},
+		{name: "_host- is no prefix", opts: manager.Options{CookieName: "_host-sid"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.GcStopChan = stoppedGC()
+			tt.opts.Logger = slog.New(slog.DiscardHandler)
+			build := func() {
+				m := manager.NewManager(tt.opts, nil, nil)
+				require.NoError(t, m.Close())
+			}
+			if tt.wantPanic {
+				assert.Panics(t, build)
+				return
+			}
+			assert.NotPanics(t, build)
+		})
+	}
+}
+
+// TestClockReadsWallClockOnly checks that the manager strips the monotonic
+// reading from every time its clock tells, so that the deadlines it stores
+// compare by the wall clock alone, like the stores' own: time.Now, the
+// default clock, returns times that carry one.
+func TestClockReadsWallClockOnly(t *testing.T) {
+	for name, clock := range map[string]func() time.Time{"default": nil, "time.Now": time.Now} {
+		t.Run(name, func(t *testing.T) {
+			m := manager.NewManager(manager.Options{Clock: clock, GcStopChan: stoppedGC(), Logger: slog.New(slog.DiscardHandler)}, nil, nil)
+			t.Cleanup(func() { require.NoError(t, m.Close()) })
+			now := m.Options().Clock()
+			assert.True(t, now == now.Round(0), "Options().Clock() = %v carries a monotonic reading", now)
 		})
 	}
 }

@@ -9,12 +9,35 @@ import (
 // expiry wave is handled in steps rather than in one long store operation.
 const sweepBatch = 256
 
-// Sweep destroys every session whose deadline has passed, firing Destroyed
+// sweepMaxBatches bounds the store calls of one Sweep. A store that keeps
+// returning full batches (one that hands the same sessions back, or a wave
+// of expiries larger than this) cannot keep a Sweep, and the sweeper, going
+// for ever: the next call goes on where it stopped. 4096 batches of 256
+// sessions cover the default MaxSessions in one call.
+const sweepMaxBatches = 4096
+
+// Sweep destroys the sessions whose deadline has passed, firing Destroyed
 // for each, and returns how many it destroyed. The sweeper calls it every
 // Options.GcInterval seconds; tests and administrators may call it at will.
+//
+// One call destroys at most about a million sessions (4096 store batches of
+// 256); the next call goes on from there. Between two batches it stops when
+// ctx is done, returning ctx's error.
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
+	return m.sweep(ctx, nil, nil)
+}
+
+// sweep is Sweep that also stops between batches once stop or gcStop is
+// closed (nil: never), without an error: the sweeper was told to stop.
+func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (int, error) {
 	total := 0
-	for {
+	for range sweepMaxBatches {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		if closed(stop) || closed(gcStop) {
+			return total, nil
+		}
 		batch, err := m.store.Sweep(ctx, m.opts.Clock(), sweepBatch)
 		for _, e := range batch {
 			m.fire(m.ended(e.ID, e.MaskedID, e.Record), Destroyed)
@@ -24,9 +47,22 @@ func (m *Manager) Sweep(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
+	return total, nil
 }
 
-// sweepEvery runs Sweep every interval until Close or stop.
+// closed reports whether c is closed; a nil c never is.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// sweepEvery runs Sweep every interval until Close or stop. A sweep in
+// progress stops between two store batches when either comes, so that Close
+// waits for one batch at most.
 func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	defer close(m.sweeping)
 	ticker := time.NewTicker(interval)
@@ -34,7 +70,7 @@ func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	for {
 		select {
 		case <-ticker.C:
-			if _, err := m.Sweep(context.Background()); err != nil {
+			if _, err := m.sweep(context.Background(), m.stop, stop); err != nil {
 				m.log.Warn("session: sweeping expired sessions failed; will retry", "err", err)
 			}
 		case <-m.stop:

@@ -3,6 +3,8 @@ package manager_test
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 func TestSweep(t *testing.T) {
@@ -96,5 +99,127 @@ func TestClose(t *testing.T) {
 			t.Fatal("Close hung after GcStopChan stopped the sweeper")
 		}
 		assert.NoError(t, m.Close())
+	})
+}
+
+// endlessSweepStore is a store whose Sweep always returns a full batch, as
+// one would that hands the same expired sessions back, or that sees a wave
+// of expiries larger than any sweep. onSweep, when set, runs inside each
+// Sweep with its call number.
+type endlessSweepStore struct {
+	store.Store
+	calls   atomic.Int64
+	limit   atomic.Int64 // of the last call
+	onSweep func(call int64)
+}
+
+func (s *endlessSweepStore) Sweep(_ context.Context, now time.Time, limit int) ([]store.Expired, error) {
+	call := s.calls.Add(1)
+	s.limit.Store(int64(limit))
+	if s.onSweep != nil {
+		s.onSweep(call)
+	}
+	id := validID('s')
+	out := make([]store.Expired, limit)
+	for i := range out {
+		out[i] = store.Expired{ID: id, MaskedID: store.MaskedID(id), Record: store.Record{Created: now, Accessed: now}}
+	}
+	return out, nil
+}
+
+func newEndlessSweepManager(t *testing.T, s *endlessSweepStore, opts manager.Options) *manager.Manager {
+	t.Helper()
+	s.Store = store.NewMemory()
+	opts.Store = s
+	opts.Logger = slog.New(slog.DiscardHandler)
+	if opts.GcStopChan == nil {
+		opts.GcStopChan = stoppedGC()
+	}
+	m := manager.NewManager(opts, nil, nil)
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	return m
+}
+
+// waitOrHang waits for done and fails the test, instead of hanging it, when
+// it never comes. The wait is long: it detects a hang, it does not time a
+// sweep of a million sessions on a loaded machine under -race.
+func waitOrHang(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%s never returned", what)
+	}
+}
+
+// TestSweepEndsWhileBatchesStayFull checks that Manager.Sweep returns when
+// the store never runs out of full batches: it used to loop for as long as
+// they came, and the sweeper with it.
+func TestSweepEndsWhileBatchesStayFull(t *testing.T) {
+	s := &endlessSweepStore{}
+	m := newEndlessSweepManager(t, s, manager.Options{})
+
+	var n int
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, err = m.Sweep(t.Context())
+	}()
+	waitOrHang(t, done, "Sweep")
+	require.NoError(t, err)
+	calls := s.calls.Load()
+	assert.Equal(t, int64(manager.SweepMaxBatches), calls, "store sweeps")
+	assert.Equal(t, calls*s.limit.Load(), int64(n), "sessions destroyed by %d full batches", calls)
+}
+
+// TestSweepStopsBetweenBatches checks that a sweep in progress gives up
+// between two store calls once it is told to stop, so that neither a
+// cancelled caller nor Close waits for a sweep that goes on and on.
+func TestSweepStopsBetweenBatches(t *testing.T) {
+	t.Run("context cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		s := &endlessSweepStore{onSweep: func(call int64) {
+			if call == 3 {
+				cancel()
+			}
+		}}
+		m := newEndlessSweepManager(t, s, manager.Options{})
+		var err error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, err = m.Sweep(ctx)
+		}()
+		waitOrHang(t, done, "Sweep")
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, int64(3), s.calls.Load(), "store sweeps")
+	})
+	t.Run("GcStopChan closed", func(t *testing.T) {
+		stop := make(chan struct{})
+		s := &endlessSweepStore{onSweep: func(call int64) {
+			if call == 3 {
+				close(stop)
+			}
+		}}
+		m := newEndlessSweepManager(t, s, manager.Options{GcInterval: 1, GcStopChan: stop})
+		waitOrHang(t, m.SweeperDone(), "the sweeper")
+		assert.Equal(t, int64(3), s.calls.Load(), "store sweeps")
+	})
+	t.Run("Close", func(t *testing.T) {
+		swept := make(chan struct{})
+		var once sync.Once
+		s := &endlessSweepStore{onSweep: func(int64) { once.Do(func() { close(swept) }) }}
+		m := newEndlessSweepManager(t, s, manager.Options{GcInterval: 1, GcStopChan: make(chan struct{})})
+		waitOrHang(t, swept, "the first sweep")
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			assert.NoError(t, m.Close())
+		}()
+		waitOrHang(t, closed, "Close during a sweep")
+		// Not a sweep run to its end: Close stopped it between batches.
+		assert.Less(t, s.calls.Load(), int64(manager.SweepMaxBatches), "store sweeps")
 	})
 }

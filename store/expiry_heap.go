@@ -11,8 +11,28 @@ import (
 type expiryHeap []dueItem
 
 type dueItem struct {
-	deadline int64 // Unix nanoseconds
+	deadline dueAt
 	id       string
+}
+
+// dueAt is a moment by the wall clock alone, as Unix seconds and
+// nanoseconds. It holds every deadline a Record can have: Unix nanoseconds
+// in one int64 end in the year 2262, and a later deadline (a MaxAge of 250
+// years) wrapped into the past, was due at once and was refiled forever.
+// Built from wall readings, it cannot disagree with a time compared by the
+// monotonic clock: the store strips those readings anyway.
+type dueAt struct {
+	sec  int64
+	nsec int32
+}
+
+func dueAtOf(t time.Time) dueAt {
+	return dueAt{sec: t.Unix(), nsec: int32(t.Nanosecond())}
+}
+
+// before reports whether a is earlier than b.
+func (a dueAt) before(b dueAt) bool {
+	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 }
 
 // file adds id due at deadline. A session that never expires is not filed.
@@ -20,13 +40,13 @@ func (h *expiryHeap) file(id string, deadline time.Time) {
 	if deadline.IsZero() {
 		return
 	}
-	heap.Push(h, dueItem{deadline: deadline.UnixNano(), id: id})
+	heap.Push(h, dueItem{deadline: dueAtOf(deadline), id: id})
 }
 
 // popDue removes and returns the earliest ID whose filed deadline is not
 // after now.
 func (h *expiryHeap) popDue(now time.Time) (string, bool) {
-	if len(*h) == 0 || (*h)[0].deadline > now.UnixNano() {
+	if len(*h) == 0 || dueAtOf(now).before((*h)[0].deadline) {
 		return "", false
 	}
 	return heap.Pop(h).(dueItem).id, true
@@ -39,7 +59,7 @@ func (h *expiryHeap) retain(keep func(id string) bool) {
 }
 
 func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline.before(h[j].deadline) }
 func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
 func (h *expiryHeap) Pop() any {

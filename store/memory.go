@@ -150,8 +150,10 @@ func (m *Memory) shard(id string) *memoryShard {
 	return &m.shards[m.shardIndex(id)]
 }
 
+// newMemoryEntry keeps rec's times without their monotonic readings: see
+// [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
-	e := &memoryEntry{created: rec.Created, expires: rec.Expires, idle: rec.Idle}
+	e := &memoryEntry{created: wallClock(rec.Created), expires: wallClock(rec.Expires), idle: rec.Idle}
 	values := rec.Values
 	if values == nil {
 		values = map[string]any{}
@@ -170,6 +172,16 @@ func (e *memoryEntry) record() Record {
 		Expires:  e.expires,
 	}
 }
+
+// wallClock returns t without its monotonic reading. The store compares
+// every deadline by the wall clock alone: the expiry heap files deadlines by
+// it, and a time.Time that keeps a monotonic reading compares by that
+// reading with another that has one. After the wall clock stepped, the heap
+// would call a session due that ExpiredAt calls live, and a sweep would pop
+// and refile it until the monotonic deadline came. So every time the store
+// keeps, and every now it compares with, goes through here, whether or not
+// the caller stripped it already.
+func wallClock(t time.Time) time.Time { return t.Round(0) }
 
 // Create implements [Store]. At the store's cap it returns
 // [ErrTooManySessions] without allocating, whether or not id is taken.
@@ -205,6 +217,7 @@ func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 	if m.closed.Load() {
 		return Record{}, false, ErrClosed
 	}
+	now = wallClock(now)
 	s := m.shard(id)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -309,7 +322,7 @@ func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 	if m.closed.Load() {
 		return ErrClosed
 	}
-	formerID, err := m.renew(oldID, newID, now)
+	formerID, err := m.renew(oldID, newID, wallClock(now))
 	if err == nil {
 		m.dropTombstone(formerID) // one tombstone per session: the latest
 	}
@@ -373,12 +386,23 @@ func (m *Memory) Count(context.Context) (int, error) {
 	return int(m.count.Load()), nil
 }
 
+// sweepStepsPerLock bounds how many filed deadlines a sweep pops under one
+// hold of a shard's lock. Between holds, the requests of that shard waiting
+// for the lock get it: a sweep through a large wave of deadlines (a million
+// sessions touched since they were filed) delays them by one step at most.
+const sweepStepsPerLock = 1024
+
 // Sweep implements [Store]. Its cost follows what came due: it looks only at
 // the filed deadlines that passed, one shard lock at a time.
+//
+// Its work is bounded: every deadline filed when it reaches a shard is
+// popped at most once, since a session refiled is refiled after now (see
+// sweepSteps), and it pops no more than that many deadlines of a shard.
 func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
 	if m.closed.Load() {
 		return nil, ErrClosed
 	}
+	now = wallClock(now)
 	var out []Expired
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
@@ -392,24 +416,64 @@ func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 	return out, nil
 }
 
-// sweepShard sweeps one shard into out. It also returns the former IDs of the
-// sessions it removed, whose tombstones the caller drops once s.mu is free.
+// sweepShard sweeps s until nothing filed there is due at now or out holds
+// limit records, sweepStepsPerLock deadlines per hold of s's lock. It pops
+// at most as many deadlines as s had filed when it began: those filed since
+// (a session created already expired, say) wait for the next sweep. It also
+// returns the former IDs of the sessions it removed, whose tombstones the
+// caller drops once s.mu is free.
 func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
+	s.mu.RLock()
+	budget := s.due.Len()
+	s.mu.RUnlock()
+	for budget > 0 && len(out) < limit {
+		var popped int
+		var done bool
+		out, popped, done = m.sweepSteps(s, now, limit, out, min(budget, sweepStepsPerLock), &formerIDs)
+		if done {
+			break
+		}
+		budget -= popped
+	}
+	return out, formerIDs
+}
+
+// sweepSteps pops up to steps deadlines of s that are due at now, under one
+// hold of s's lock, and appends the sessions that expired to out. It
+// returns how many it popped and done == true when nothing more is due or
+// out holds limit records.
+//
+// A session filed under a deadline that has since slid (a touching Load
+// does not refile) is refiled under its current one, which is after now:
+// ExpiredAt said so, by the same wall clock the heap uses. Should the two
+// ever disagree, the session is taken as expired rather than refiled where
+// the next pop would find it again: a refile at or before now is how a sweep
+// spun forever.
+func (m *Memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int, formerIDs *[]string) (_ []Expired, popped int, done bool) {
+	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(out) < limit {
+	for ; popped < steps; popped++ {
+		if len(out) >= limit {
+			return out, popped, true
+		}
 		id, ok := s.due.popDue(now)
 		if !ok {
-			break
+			return out, popped, true
 		}
 		e, live := s.entries[id]
 		if !live {
 			continue // deleted since it was filed
 		}
 		rec := e.record()
-		if !rec.ExpiredAt(now) {
-			s.due.file(id, rec.Deadline())
-			continue
+		if deadline := rec.Deadline(); !rec.ExpiredAt(now) {
+			if deadline.IsZero() {
+				continue // never expires: nothing to file (not filed by Create)
+			}
+			if nowAt.before(dueAtOf(deadline)) {
+				s.due.file(id, deadline)
+				continue
+			}
 		}
 		if e.renewed {
 			delete(s.entries, id) // a tombstone: not counted, not reported
@@ -418,10 +482,10 @@ func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expi
 		m.remove(s, id, e)
 		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
 		if e.formerID != "" {
-			formerIDs = append(formerIDs, e.formerID)
+			*formerIDs = append(*formerIDs, e.formerID)
 		}
 	}
-	return out, formerIDs
+	return out, popped, len(out) >= limit
 }
 
 // Close implements [Store]. Later calls to any method return ErrClosed.

@@ -10,8 +10,12 @@ import (
 //
 // IDs reach a Store already checked for length and alphabet. A Store never
 // creates a record as a side effect of a read. Times are kept to at least
-// millisecond precision; the manager relies on whole seconds only. The
-// package storetest checks all of this: run it against any new Store.
+// millisecond precision; the manager relies on whole seconds only. Deadlines
+// are compared by the wall clock alone, and times handed back carry no
+// monotonic clock reading (see the time package), so that every comparison,
+// here or in the caller, agrees after the wall clock steps. A deadline far
+// in the future (past the year 2262, say) is kept as it is. The package
+// storetest checks all of this: run it against any new Store.
 type Store interface {
 	// Create stores rec under id. It returns ErrExists when id is taken. The
 	// store may keep rec.Values; the caller does not change it afterwards.
@@ -88,7 +92,9 @@ type Record struct {
 }
 
 // Deadline returns the moment the record expires: the earlier of its idle
-// deadline and its absolute one. The zero time means it never expires.
+// deadline and its absolute one. The zero time means it never expires. It
+// is a time.Time, which holds any Idle added to any real Accessed: Unix
+// nanoseconds would end in the year 2262.
 func (r Record) Deadline() time.Time {
 	if r.Idle <= 0 {
 		return r.Expires

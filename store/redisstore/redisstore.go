@@ -169,7 +169,7 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 		return store.Record{}, false, nil
 	}
 	if res[0] == int64(1) {
-		rec.Accessed = now
+		rec.Accessed = now.Round(0) // handed back by the wall clock alone, as stored
 	}
 	return rec, true, nil
 }

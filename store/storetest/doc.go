@@ -24,6 +24,9 @@
 //     seconds: it never sleeps. Deadlines therefore lie minutes to hours in
 //     the real future, so a store that also expires keys by the real clock (a
 //     TTL backstop) keeps them for the whole run.
+//   - Times come back without a monotonic clock reading, even when the
+//     suite passed ones that had it (as time.Now returns them), and a
+//     deadline past the year 2262 is kept and compared like any other.
 //   - Values: see [Profile] and the Values subtest. Every value a store
 //     accepts comes back equal and of the same Go type.
 package storetest

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SweepAfterTouch", testSweepAfterTouch},
 		{"SweepAndDeleteClaimOnce", testSweepAndDeleteClaimOnce},
 		{"ConcurrentSweep", testConcurrentSweep},
+		{"NoMonotonicReading", testNoMonotonicReading},
+		{"FarDeadline", testFarDeadline},
 		{"Values", testValues},
 		{"CloseTwice", testCloseTwice},
 	}
