@@ -162,37 +162,25 @@ func (h *replyLoser) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
-// scriptShape returns how many keys and arguments a script call (EVAL or
-// EVALSHA) passes, which tells the store's scripts apart without their
-// text: the store does not export it.
-func scriptShape(cmd redis.Cmder) (keys, argv int, ok bool) {
+// The store's scripts, told apart by the kind of marker key each names
+// (see store/redisstore's key layout): the script text is not exported.
+var (
+	isDeleteScript = redistest.ScriptWithKey("}:claim:")
+	isCreateScript = redistest.ScriptWithKey("}:create:")
+	isRenewScript  = redistest.ScriptWithKey("}:renew:")
+)
+
+// renewedFingerprints returns the old and new fingerprints a renew script
+// call names: its first two arguments after the keys.
+func renewedFingerprints(cmd redis.Cmder) (oldFP, newFP string) {
 	args := cmd.Args()
-	if len(args) < 3 {
-		return 0, 0, false
+	n, _ := args[2].(int)
+	if len(args) < 5+n {
+		return "", ""
 	}
-	if name := cmd.Name(); name != "eval" && name != "evalsha" {
-		return 0, 0, false
-	}
-	n, isInt := args[2].(int)
-	if !isInt || 3+n > len(args) {
-		return 0, 0, false
-	}
-	return n, len(args) - 3 - n, true
-}
-
-// isDeleteScript matches the store's claim: two keys (record, index) and
-// two arguments (fingerprint, due time).
-func isDeleteScript(cmd redis.Cmder) bool {
-	keys, argv, ok := scriptShape(cmd)
-	return ok && keys == 2 && argv == 2
-}
-
-// isCreateScript matches the store's create: two keys (record, index), then
-// the fingerprint, deadline and retention and at least the four times as
-// field and value pairs.
-func isCreateScript(cmd redis.Cmder) bool {
-	keys, argv, ok := scriptShape(cmd)
-	return ok && keys == 2 && argv >= 11
+	oldFP, _ = args[3+n].(string)
+	newFP, _ = args[4+n].(string)
+	return oldFP, newFP
 }
 
 // failScripts is a go-redis hook that fails the matching script calls
@@ -256,7 +244,7 @@ func (h *randomLoser) loses(cmd redis.Cmder) bool {
 	if cmd.Err() != nil || !h.on.Load() {
 		return false
 	}
-	if _, _, ok := scriptShape(cmd); !ok {
+	if name := cmd.Name(); name != "eval" && name != "evalsha" {
 		return false
 	}
 	h.mu.Lock()
@@ -265,10 +253,8 @@ func (h *randomLoser) loses(cmd redis.Cmder) bool {
 		return false
 	}
 	h.lost++
-	if keys, argv, _ := scriptShape(cmd); keys == 3 && argv == 4 && isRenewed(cmd) {
-		args := cmd.Args()
-		oldFP, _ := args[6].(string)
-		newFP, _ := args[7].(string)
+	if isRenewScript(cmd) && isRenewed(cmd) {
+		oldFP, newFP := renewedFingerprints(cmd)
 		h.ledger.renamedMasked(oldFP[:min(12, len(oldFP))], newFP[:min(12, len(newFP))])
 	}
 	return true
