@@ -53,7 +53,8 @@ const fullWarningInterval = time.Minute
 // not nil, receives each session's Created, Update and Destroyed events.
 //
 // NewManager panics when options describe a cookie that browsers would
-// reject, so the mistake shows at startup.
+// reject, or hold a number outside the range written on its field, so the
+// mistake shows at startup.
 func NewManager(options Options, sessionCreator func(*http.Request, http.ResponseWriter) (Session, error), sessionHandler func(Session, int)) *Manager {
 	opts := options.withDefaults()
 	m := &Manager{

@@ -196,10 +196,6 @@ func (o Options) withDefaults() Options {
 	if o.StoreWriteTimeout == 0 {
 		o.StoreWriteTimeout = defaultStoreWriteTimeout
 	}
-	if o.StoreWriteTimeout < 0 || o.StoreWriteTimeout > maxStoreWriteTimeout {
-		panic(fmt.Sprintf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
-			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout))
-	}
 	if err := o.checkCookie(); err != nil {
 		panic(err)
 	}
@@ -231,6 +227,9 @@ func (o Options) checkRanges() error {
 		return fmt.Errorf("session: Options.MaxInactiveInterval is %d seconds, more than 100 years (%d): deadlines that far cannot be kept", o.MaxInactiveInterval, maxTimeout)
 	case o.GcInterval < 0 || o.GcInterval > maxGcInterval:
 		return fmt.Errorf("session: Options.GcInterval is %d seconds; it must be 0 (the default, 60) to %d (one day)", o.GcInterval, maxGcInterval)
+	case o.StoreWriteTimeout < 0 || o.StoreWriteTimeout > maxStoreWriteTimeout:
+		return fmt.Errorf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
+			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
 	}

@@ -138,6 +138,13 @@ func TestOptionsNumericRanges(t *testing.T) {
 		{name: "MaxSessions 1", opts: manager.Options{MaxSessions: 1}},
 		{name: "MaxSessions max int", opts: manager.Options{MaxSessions: math.MaxInt}},
 
+		// StoreWriteTimeout: 0 (default, 5 s) to 10 minutes.
+		{name: "StoreWriteTimeout min-1", opts: manager.Options{StoreWriteTimeout: -time.Nanosecond}, wantPanic: "StoreWriteTimeout"},
+		{name: "StoreWriteTimeout min", opts: manager.Options{StoreWriteTimeout: 0}},
+		{name: "StoreWriteTimeout 1ns", opts: manager.Options{StoreWriteTimeout: time.Nanosecond}},
+		{name: "StoreWriteTimeout max", opts: manager.Options{StoreWriteTimeout: 10 * time.Minute}},
+		{name: "StoreWriteTimeout max+1", opts: manager.Options{StoreWriteTimeout: 10*time.Minute + time.Nanosecond}, wantPanic: "StoreWriteTimeout"},
+
 		// SameSite: 0 (default) to http.SameSiteNoneMode.
 		{name: "SameSite min-1", opts: manager.Options{SameSite: -1}, wantPanic: "SameSite"},
 		{name: "SameSite min", opts: manager.Options{SameSite: 0}},

@@ -2,7 +2,6 @@ package manager_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -133,24 +132,5 @@ func TestWritesOutliveTheClient(t *testing.T) {
 	require.NotEmpty(t, cs.deadlines)
 	for i, left := range cs.deadlines {
 		assert.Truef(t, left > 0 && left <= 3*time.Second, "write %d: time left %v, want a deadline within StoreWriteTimeout", i, left)
-	}
-}
-
-func TestStoreWriteTimeoutRange(t *testing.T) {
-	for _, d := range []time.Duration{-time.Nanosecond, 10*time.Minute + time.Nanosecond} {
-		t.Run(fmt.Sprint(d), func(t *testing.T) {
-			assert.PanicsWithValue(t,
-				fmt.Sprintf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, 5s) and 10m0s", d),
-				func() { manager.NewManager(manager.Options{StoreWriteTimeout: d}, nil, nil) })
-		})
-	}
-	for _, d := range []time.Duration{0, time.Nanosecond, 10 * time.Minute} {
-		m := manager.NewManager(manager.Options{StoreWriteTimeout: d, GcStopChan: stoppedGC()}, nil, nil)
-		want := d
-		if d == 0 {
-			want = 5 * time.Second
-		}
-		assert.Equal(t, want, m.Options().StoreWriteTimeout)
-		require.NoError(t, m.Close())
 	}
 }

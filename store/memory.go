@@ -226,13 +226,29 @@ func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 		return Record{}, false, nil
 	}
 	rec := e.record()
-	if touch && !rec.ExpiredAt(now) {
+	if touch && !rec.ExpiredAt(now) && e.touch(now) {
 		// A sweep needs the write lock, so it cannot see the deadline between
-		// the check above and this store.
-		e.accessed.Store(now.UnixNano())
+		// the check above and the touch.
 		rec.Accessed = now
 	}
 	return rec, true, nil
+}
+
+// touch moves the access time forward to now, and never back: after the
+// clock stepped back, or when a slower concurrent load brings an earlier
+// now, moving it back would cut the session's idle time short. It reports
+// whether it moved.
+func (e *memoryEntry) touch(now time.Time) bool {
+	n := now.UnixNano()
+	for {
+		old := e.accessed.Load()
+		if n <= old {
+			return false
+		}
+		if e.accessed.CompareAndSwap(old, n) {
+			return true
+		}
+	}
 }
 
 // Update implements [Store]. It copies the current values, applies changes
@@ -348,7 +364,9 @@ func (m *Memory) renew(oldID, newID string, now time.Time) (formerID string, err
 	if rec.ExpiredAt(now) {
 		return "", ErrNotFound // expired: renewal must not bring it back
 	}
-	rec.Accessed = now
+	if now.After(rec.Accessed) { // never back: see touch
+		rec.Accessed = now
+	}
 	moved := newMemoryEntry(rec)
 	moved.formerID = oldID
 	// The old entry stays as a tombstone, still filed under its deadline,

@@ -257,6 +257,24 @@ func testSweepAfterRenew(t *testing.T, e *env) {
 		"Update of the swept session")
 }
 
+// testAccessNeverMovesBack: a touch or a renewal at a time before the last
+// access (the clock stepped back, or a slower request came late) leaves the
+// access time, and so the idle deadline, where it was.
+func testAccessNeverMovesBack(t *testing.T, e *env) {
+	id, renewed := newID(t), newID(t)
+	rec := e.record(map[string]any{"k": "v"})
+	rec.Accessed = e.at(10 * time.Minute)
+	e.create(id, rec)
+
+	got, found := e.load(id, e.at(5*time.Minute), true)
+	require.True(t, found, "Load")
+	assertTime(t, rec.Accessed, got.Accessed, "Accessed after a touch at an earlier time")
+	assertRecord(t, rec, e.mustLoad(id, e.at(5*time.Minute)))
+
+	e.renew(id, renewed, e.at(5*time.Minute))
+	assertRecord(t, rec, e.mustLoad(renewed, e.at(5*time.Minute)))
+}
+
 func testRenewMissing(t *testing.T, e *env) {
 	unknown, deletedID, target := newID(t), newID(t), newID(t)
 	e.create(deletedID, e.record(nil))

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RenewExpired", testRenewExpired},
 		{"RenewTakenID", testRenewTakenID},
 		{"SweepAfterRenew", testSweepAfterRenew},
+		{"AccessNeverMovesBack", testAccessNeverMovesBack},
 		{"Count", testCount},
 		{"ConcurrentRenew", testConcurrentRenew},
 		{"ConcurrentRenewAndUpdate", testConcurrentRenewAndUpdate},
