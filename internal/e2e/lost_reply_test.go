@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
 )
 
 // The tests of this file break the connection to Redis after Redis ran a
@@ -19,15 +21,15 @@ import (
 // Redis but whose reply was lost, followed by the user's retry and the
 // deadlines passing, still fires Destroyed for the session, once.
 func TestRedisLostDeleteReplyStillFiresDestroyed(t *testing.T) {
-	loser := &replyLoser{}
+	loser := &redistest.LoseReplies{}
 	e := newEnv(t, newRedisStore(t, loser))
 	app := netHTTPApp(e.m)
 	b := e.newBrowser()
 	e.login(t, app, b)
 
-	loser.arm(1, isDeleteScript)
+	loser.Lose(isDeleteScript, 0, 1)
 	rec := b.send(app, http.MethodPost, "/logout")
-	require.Equal(t, 1, loser.losses(), "the claim's reply was lost")
+	require.Equal(t, 1, loser.Lost(), "the claim's reply was lost")
 	t.Logf("logout whose reply was lost answered %d", rec.Code)
 	rec = b.send(app, http.MethodPost, "/logout") // the user tries again
 	t.Logf("the retry answered %d", rec.Code)
@@ -39,7 +41,7 @@ func TestRedisLostDeleteReplyStillFiresDestroyed(t *testing.T) {
 // the sessions it claimed: a later sweep, on this instance or another,
 // still reports each of them once.
 func TestRedisLostSweepReplyStillFiresDestroyed(t *testing.T) {
-	loser := &replyLoser{}
+	loser := &redistest.LoseReplies{}
 	e := newEnv(t, newRedisStore(t, loser))
 	app := netHTTPApp(e.m)
 	for range 3 {
@@ -47,9 +49,9 @@ func TestRedisLostSweepReplyStillFiresDestroyed(t *testing.T) {
 	}
 	e.clock.Step((stressIdle + 1) * time.Second)
 
-	loser.arm(3, isDeleteScript)
+	loser.Lose(isDeleteScript, 0, 3)
 	n, err := e.m.Sweep(context.Background())
-	require.Equal(t, 3, loser.losses(), "the claims' replies were lost")
+	require.Equal(t, 3, loser.Lost(), "the claims' replies were lost")
 	t.Logf("sweep whose replies were lost: %d sessions, err %v", n, err)
 	e.end(t) // sweeps again until nothing is left
 }
@@ -60,15 +62,15 @@ func TestRedisLostSweepReplyStillFiresDestroyed(t *testing.T) {
 // its deadline passes, or an application counting Created minus Destroyed
 // (live users) drifts below the truth for good.
 func TestRedisLostCreateReplyKeepsEventsBalanced(t *testing.T) {
-	loser := &replyLoser{}
+	loser := &redistest.LoseReplies{}
 	st := newRedisStore(t, loser)
 	e := newEnv(t, st)
 	app := netHTTPApp(e.m)
 
-	loser.arm(1, isCreateScript)
+	loser.Lose(isCreateScript, 0, 1)
 	b := e.newBrowser()
 	rec := b.send(app, http.MethodPost, "/login?user=ada")
-	require.Equal(t, 1, loser.losses(), "the create's reply was lost")
+	require.Equal(t, 1, loser.Lost(), "the create's reply was lost")
 	t.Logf("login whose reply was lost answered %d", rec.Code)
 	n, err := st.Count(context.Background())
 	require.NoError(t, err)
