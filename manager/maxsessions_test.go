@@ -1,6 +1,7 @@
 package manager_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,6 +136,40 @@ func TestCreateSessionAtTheCap(t *testing.T) {
 	require.NoError(t, env.m.DestroySessionById(first.GetId()))
 	env.create(t) // an ended session makes room
 	assert.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
+}
+
+// TestCreateOverASessionAtTheCapExpiresTheOldCookie: CreateSession destroys
+// the request's session before it makes the new one. When the store then
+// refuses the new one (it filled up meanwhile), the client must not keep
+// the cookie of the session that was destroyed.
+func TestCreateOverASessionAtTheCapExpiresTheOldCookie(t *testing.T) {
+	st := &refusingStore{Store: store.NewMemory()}
+	env := newEnv(t, manager.Options{Store: st}, nil)
+	_, ck := env.create(t)
+	st.refuse.Store(true)
+	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := env.m.CreateSession(r, w)
+		require.ErrorIs(t, err, manager.ErrTooManySessions)
+		env.m.HandleError(w, r, err)
+	}))
+	rec := serve(h, "/login", ck)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Nil(t, env.m.GetSessionById(ck.Value), "the replaced session")
+	expired := sessionCookie(t, rec, manager.DefaultCookieName)
+	assert.Negative(t, expired.MaxAge, "the cookie of the destroyed session was not expired")
+}
+
+// refusingStore is a store that is full whenever refuse is set.
+type refusingStore struct {
+	store.Store
+	refuse atomic.Bool
+}
+
+func (s *refusingStore) Create(ctx context.Context, id string, rec store.Record) error {
+	if s.refuse.Load() {
+		return store.ErrTooManySessions
+	}
+	return s.Store.Create(ctx, id, rec)
 }
 
 // TestStoreFullWarnsOncePerInterval: a flood of refusals logs one warning a

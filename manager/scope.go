@@ -164,6 +164,11 @@ func (sc *Scope) Create() (Session, error) {
 			return nil, err
 		}
 		sc.drop(old)
+		// Should no new session follow (the store is full, say), the
+		// commit expires the cookie of the one destroyed; adopt undoes it.
+		sc.mu.Lock()
+		sc.clearCookie = true
+		sc.mu.Unlock()
 	}
 	s, err := sc.m.newSession(sc.ctx(), sc.r, sc.w)
 	if err != nil {
@@ -172,7 +177,10 @@ func (sc *Scope) Create() (Session, error) {
 	if err := sc.sendID(s.id, s.expires); err != nil {
 		// The client can never present this session: take it back.
 		ctx, cancel := sc.m.writeContext(sc.ctx())
-		_, _, _ = sc.m.store.Delete(ctx, s.id)
+		if _, _, derr := sc.m.store.Delete(ctx, s.id); derr != nil {
+			sc.m.log.Warn("session: taking back a session whose cookie could not be sent failed; it expires unused",
+				"session", s.GetMaskedSessionId(), "err", derr)
+		}
 		cancel()
 		return nil, err
 	}
