@@ -11,8 +11,9 @@ const (
 	Destroyed = 2
 	// Update: a Set or Delete changed a value, or RenewSession gave the
 	// session a new ID. Within a request it fires at Set, before the change
-	// is committed; should the commit fail, the request is answered with an
-	// error and the change is not kept.
+	// is committed; should the commit fail (or the handler panic), the
+	// change is not kept, and a failed commit answers the request with an
+	// error.
 	Update = 3
 )
 
