@@ -97,8 +97,9 @@ type Options struct {
 	// (see store.NewMemoryWithLimit). Past the cap, CreateSession fails with
 	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
 	// is logged at most once a minute; sessions that end make room. 0 means
-	// 1,000,000: at about 250 bytes a session plus its values, a few hundred
-	// MB, where no cap lets anyone who can start sessions exhaust memory.
+	// 1,000,000: at a few hundred bytes a session plus its values, several
+	// hundred MB, where no cap lets anyone who can start sessions exhaust
+	// memory.
 	// Negative means no cap. Any int is valid.
 	MaxSessions int
 
