@@ -24,14 +24,16 @@ var (
 	// renewed by another request while this one was using it.
 	ErrSessionGone = errors.New("session: session no longer exists")
 
-	// ErrSessionRenewed is returned when a request's changes could not be
-	// stored because another request renewed the session meanwhile (a login
-	// in another tab, say). The changes are not carried over to the new ID:
-	// a request holding the old ID, which may be one an attacker planted,
-	// never writes into the session renewed at login. Within a request the
-	// commit fails with it, so the response goes through the error handler
-	// (default 409 Conflict) instead of a 200 for a change that was lost.
-	ErrSessionRenewed = errors.New("session: session was renewed by another request; this request's changes were not stored")
+	// ErrSessionRenewed is returned when a request's work on a session could
+	// not be done because another request renewed the session meanwhile (a
+	// login in another tab, say): changes, a logout, or a renewal of its
+	// own. Nothing is carried over to the new ID: a request holding the old
+	// ID, which may be one an attacker planted, never acts on the session
+	// renewed at login. Within a request the commit fails with it, so the
+	// response goes through the error handler (default 409 Conflict) instead
+	// of a 200 for work that did not happen. It is also an ErrSessionGone
+	// (errors.Is reports true): the ID the request holds is gone.
+	ErrSessionRenewed error = renewedError{}
 
 	// ErrNoSession is returned by operations that need a current session
 	// when the request has none.
@@ -55,3 +57,13 @@ var (
 	// handler answers it with 503.
 	ErrTooManySessions = store.ErrTooManySessions
 )
+
+// renewedError is ErrSessionRenewed: an ErrSessionGone whose session lives
+// on under another ID.
+type renewedError struct{}
+
+func (renewedError) Error() string {
+	return "session: session was renewed by another request; this request's work on it was not done"
+}
+
+func (renewedError) Is(target error) bool { return target == ErrSessionGone }

@@ -173,6 +173,9 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 	ctx, cancel := m.writeContext(context.Background())
 	defer cancel()
 	rec, deleted, err := m.store.Delete(ctx, sessionId)
+	if errors.Is(err, store.ErrRenewed) {
+		return ErrSessionRenewed // the session lives on under its new ID
+	}
 	if err != nil {
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(sessionId), err)
 	}
@@ -280,7 +283,8 @@ func (m *Manager) noteRefusal() {
 	total := m.refused.Add(1)
 	now := m.opts.Clock().UnixNano()
 	last := m.lastFullWarning.Load()
-	if last != 0 && now-last < int64(fullWarningInterval) {
+	// A clock stepped back makes now-last negative: that counts as due.
+	if last != 0 && now-last >= 0 && now-last < int64(fullWarningInterval) {
 		return
 	}
 	if !m.lastFullWarning.CompareAndSwap(last, now) {
@@ -389,6 +393,10 @@ func (m *Manager) destroy(ctx context.Context, s *MemSession) error {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	_, deleted, err := m.store.Delete(ctx, id)
+	if errors.Is(err, store.ErrRenewed) {
+		s.markGone()
+		return ErrSessionRenewed // the session lives on: the logout did not happen
+	}
 	if err != nil {
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(id), err)
 	}
@@ -413,6 +421,10 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 	if errors.Is(err, store.ErrNotFound) {
 		s.markGone()
 		return ErrSessionGone
+	}
+	if errors.Is(err, store.ErrRenewed) {
+		s.markGone()
+		return ErrSessionRenewed
 	}
 	if err != nil {
 		return fmt.Errorf("session: renewing session %s: %w", store.MaskedID(oldID), err)

@@ -261,3 +261,20 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 func TestErrTooManySessionsIsTheStoreError(t *testing.T) {
 	assert.True(t, errors.Is(manager.ErrTooManySessions, store.ErrTooManySessions))
 }
+
+// TestStoreFullWarningSurvivesAClockStepBack: after the wall clock steps
+// back (NTP, an operator fixing a wrong date), the "store is full" warning
+// comes back within its interval of the new time: a time before the last
+// warning counts as due, or a clock stepped back by a day would silence a
+// full store for a day.
+func TestStoreFullWarningSurvivesAClockStepBack(t *testing.T) {
+	env := newEnv(t, manager.Options{MaxSessions: 1}, nil)
+	env.create(t)
+	require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
+	require.Equal(t, 1, fullWarnings(env.logs.String()))
+
+	env.clock.Step(-24 * time.Hour)
+	env.clock.Advance(2 * time.Minute) // well past the interval, on the new clock
+	require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
+	assert.Equal(t, 2, fullWarnings(env.logs.String()), "a full store went unreported after the clock stepped back")
+}

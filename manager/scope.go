@@ -199,12 +199,17 @@ func (sc *Scope) Renew() (Session, error) {
 	if sc.headersSent() {
 		return nil, ErrHeadersWritten
 	}
+	held := s.hasPending()
 	if err := sc.m.renew(sc.ctx(), s); err != nil {
-		if errors.Is(err, ErrSessionGone) {
+		gone := errors.Is(err, ErrSessionGone)
+		if gone {
 			sc.drop(s) // another request renewed or ended it: it won
-		} else {
-			// The old ID may still work: a handler that ignores the error and
-			// logs the user in anyway must not answer 200 (session fixation).
+		}
+		// A store failure leaves the old ID working: a handler that ignores
+		// the error and logs the user in anyway must not answer 200 (session
+		// fixation). A renewal lost to another request's drops the changes
+		// this one held: no 200 for them either.
+		if !gone || held && errors.Is(err, ErrSessionRenewed) {
 			sc.fail(s, "renewing the session", err)
 		}
 		return nil, err
@@ -373,7 +378,7 @@ func (sc *Scope) Commit() error {
 	}
 	s.mu.Unlock()
 	err := s.flush(sc.ctx())
-	if errors.Is(err, ErrSessionGone) {
+	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil
 	}

@@ -536,7 +536,7 @@ func TestSecurityFixationConcurrentRenewal(t *testing.T) {
 				continue
 			}
 			assert.ErrorIs(t, err, manager.ErrSessionGone)
-			assert.Equal(t, "session: session no longer exists", err.Error())
+			assert.NotContains(t, err.Error(), ck.Value, "an error names the session's ID")
 		}
 		assert.Equal(t, 1, wins, "exactly one renewal wins")
 

@@ -346,6 +346,13 @@ func (s *MemSession) Invalidate() {
 	}
 }
 
+// hasPending reports whether the session holds changes not yet stored.
+func (s *MemSession) hasPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
+}
+
 // markGone records that the session no longer exists in the store.
 func (s *MemSession) markGone() {
 	s.mu.Lock()

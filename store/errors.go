@@ -8,15 +8,16 @@ var (
 	// found == false instead.
 	ErrNotFound = errors.New("store: session not found")
 
-	// ErrRenewed is returned by Update of an ID that Renew moved to a new ID.
-	// Unlike ErrNotFound, the session lives on, so a change meant for it must
-	// not be dropped as if the session had ended; nor may it follow the
-	// record, because a request that still holds the old ID (perhaps one an
-	// attacker planted before the login that renewed it) must never write
-	// into the renewed session. Stores report it for a session's latest
-	// former ID while the session lives; once it ends, or once it is renewed
-	// again, they may answer ErrNotFound instead (the change is then dropped
-	// like any change to a session that ended).
+	// ErrRenewed is returned by Update, Delete and Renew of an ID that Renew
+	// moved to a new ID. Unlike ErrNotFound, the session lives on, so a
+	// change (or a logout) meant for it must not be taken as done, as if the
+	// session had ended; nor may it follow the record, because a request
+	// that still holds the old ID (perhaps one an attacker planted before
+	// the login that renewed it) must never act on the renewed session.
+	// Stores report it for the latest eight former IDs of a session while it
+	// lives, and at least until the idle deadline each had when it was
+	// renewed; after that, or once the session ends, they answer as for an
+	// unknown ID.
 	ErrRenewed = errors.New("store: session was renewed to a new ID")
 
 	// ErrExists is returned by Create and Renew when the target ID is taken.

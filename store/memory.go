@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,17 +79,17 @@ type memoryEntry struct {
 	// Update can tell a renewed session (ErrRenewed) from an ended one. It is
 	// set under the shard's write lock, so readers holding the read lock see
 	// it. A tombstone is not counted; it goes when the session it was renewed
-	// to ends or is renewed again (see dropTombstone), or when the sweep
+	// to ends (see dropTombstone), or when the sweep
 	// finds its deadline passed, so there are never more tombstones than
 	// sessions.
 	renewed bool
-	// formerID is the ID this session was renewed from, whose tombstone goes
-	// when this entry leaves; "" for a session never renewed.
-	formerID string
-	values   atomic.Pointer[map[string]any]
-	created  time.Time
-	expires  time.Time
-	idle     time.Duration
+	// formerIDs are the IDs this session was renewed from, latest last, at
+	// most maxFormerIDs: their tombstones go when this entry leaves.
+	formerIDs []string
+	values    atomic.Pointer[map[string]any]
+	created   time.Time
+	expires   time.Time
+	idle      time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
@@ -296,16 +297,19 @@ func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	s := m.shard(id)
 	s.mu.Lock()
 	e, ok := s.entries[id]
-	ok = ok && !e.renewed // a tombstone is no session
-	if ok {
+	renewed := ok && e.renewed // a tombstone is no session
+	if ok && !renewed {
 		m.remove(s, id, e)
 		s.dropStale()
 	}
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case renewed:
+		return Record{}, false, ErrRenewed
+	case !ok:
 		return Record{}, false, nil
 	}
-	m.dropTombstone(e.formerID)
+	m.dropTombstones(e.formerIDs)
 	return e.record(), true, nil
 }
 
@@ -318,19 +322,24 @@ func (m *Memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	e.mu.Unlock()
 }
 
-// dropTombstone removes the tombstone of a former ID, if it is still there.
-// The caller holds no shard lock: the tombstone may live in any shard.
-func (m *Memory) dropTombstone(formerID string) {
-	if formerID == "" {
-		return
+// maxFormerIDs bounds the tombstones one session keeps: a session renewed
+// more often than this within its idle time (a loop of renewals) forgets
+// its oldest former IDs, so tombstones never outnumber sessions by more
+// than this factor.
+const maxFormerIDs = 8
+
+// dropTombstones removes the tombstones of former IDs that are still there.
+// The caller holds no shard lock: a tombstone may live in any shard.
+func (m *Memory) dropTombstones(formerIDs []string) {
+	for _, id := range formerIDs {
+		s := m.shard(id)
+		s.mu.Lock()
+		if e, ok := s.entries[id]; ok && e.renewed {
+			delete(s.entries, id)
+			s.dropStale()
+		}
+		s.mu.Unlock()
 	}
-	s := m.shard(formerID)
-	s.mu.Lock()
-	if e, ok := s.entries[formerID]; ok && e.renewed {
-		delete(s.entries, formerID)
-		s.dropStale()
-	}
-	s.mu.Unlock()
 }
 
 // Renew implements [Store].
@@ -338,43 +347,48 @@ func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 	if m.closed.Load() {
 		return ErrClosed
 	}
-	formerID, err := m.renew(oldID, newID, wallClock(now))
-	if err == nil {
-		m.dropTombstone(formerID) // one tombstone per session: the latest
-	}
+	forgotten, err := m.renew(oldID, newID, wallClock(now))
+	m.dropTombstones(forgotten)
 	return err
 }
 
-// renew moves the entry and returns the ID the session had been renewed
-// from before, whose tombstone is no longer needed.
-func (m *Memory) renew(oldID, newID string, now time.Time) (formerID string, err error) {
+// renew moves the entry and returns the former IDs the session no longer
+// keeps, whose tombstones the caller drops once the shard locks are free.
+func (m *Memory) renew(oldID, newID string, now time.Time) (forgotten []string, err error) {
 	from, to := m.shardIndex(oldID), m.shardIndex(newID)
 	unlock := m.lockPair(from, to)
 	defer unlock()
 	e, ok := m.shards[from].entries[oldID]
-	if !ok || e.renewed {
-		return "", ErrNotFound
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if e.renewed {
+		return nil, ErrRenewed
 	}
 	if _, taken := m.shards[to].entries[newID]; taken {
-		return "", ErrExists
+		return nil, ErrExists
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec := e.record()
 	if rec.ExpiredAt(now) {
-		return "", ErrNotFound // expired: renewal must not bring it back
+		return nil, ErrNotFound // expired: renewal must not bring it back
 	}
 	if now.After(rec.Accessed) { // never back: see touch
 		rec.Accessed = now
 	}
 	moved := newMemoryEntry(rec)
-	moved.formerID = oldID
+	moved.formerIDs = append(slices.Clone(e.formerIDs), oldID)
+	if n := len(moved.formerIDs) - maxFormerIDs; n > 0 {
+		forgotten = moved.formerIDs[:n]
+		moved.formerIDs = moved.formerIDs[n:]
+	}
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.
 	e.dead, e.renewed = true, true
 	m.shards[to].entries[newID] = moved
 	m.shards[to].due.file(newID, rec.Deadline())
-	return e.formerID, nil
+	return forgotten, nil
 }
 
 // lockPair write-locks two shards in index order, so that two renewals
@@ -427,9 +441,7 @@ func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 		s := &m.shards[(start+i)&(shardCount-1)]
 		var formerIDs []string
 		out, formerIDs = m.sweepShard(s, now, limit, out)
-		for _, id := range formerIDs {
-			m.dropTombstone(id) // after sweepShard let go of s.mu
-		}
+		m.dropTombstones(formerIDs) // after sweepShard let go of s.mu
 	}
 	return out, nil
 }
@@ -499,9 +511,7 @@ func (m *Memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 		}
 		m.remove(s, id, e)
 		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
-		if e.formerID != "" {
-			*formerIDs = append(*formerIDs, e.formerID)
-		}
+		*formerIDs = append(*formerIDs, e.formerIDs...)
 	}
 	return out, popped, len(out) >= limit
 }

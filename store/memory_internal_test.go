@@ -140,8 +140,9 @@ func (m *Memory) tombstones() int {
 }
 
 // TestMemoryTombstonesNeverOutnumberSessions: what Renew leaves under an old
-// ID (so that a late Update learns of the renewal) is bounded by the live
-// sessions, however often one session renews, and goes when it ends.
+// ID (so that a late Update learns of the renewal) is bounded by
+// maxFormerIDs per live session, however often one session renews, and goes
+// when it ends.
 func TestMemoryTombstonesNeverOutnumberSessions(t *testing.T) {
 	ctx := t.Context()
 	m := NewMemory()
@@ -154,7 +155,7 @@ func TestMemoryTombstonesNeverOutnumberSessions(t *testing.T) {
 		require.NoError(t, m.Renew(ctx, id, next, testBase))
 		former, id = id, next
 	}
-	assert.Equal(t, 1, m.tombstones(), "tombstones after 1,000 renewals of one session")
+	assert.Equal(t, maxFormerIDs, m.tombstones(), "tombstones after 1,000 renewals of one session")
 	assert.ErrorIs(t, m.Update(ctx, former, map[string]any{"k": "v"}), ErrRenewed, "Update of the latest former ID")
 
 	_, deleted, err := m.Delete(ctx, id)

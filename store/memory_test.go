@@ -85,7 +85,7 @@ func TestMemoryCountConcurrent(t *testing.T) {
 					assert.True(t, deleted)
 				case 2:
 					assert.NoError(t, m.Renew(ctx, id, targets[w][i], base))
-					assert.ErrorIs(t, m.Renew(ctx, id, targets[w][i], base), store.ErrNotFound)
+					assert.ErrorIs(t, m.Renew(ctx, id, targets[w][i], base), store.ErrRenewed)
 				case 3:
 					_, found, err := m.Load(ctx, id, base.Add(time.Minute), true)
 					assert.NoError(t, err)

@@ -39,15 +39,17 @@ type Store interface {
 
 	// Delete removes id and returns the record it removed with deleted ==
 	// true. Of concurrent deletes of one ID exactly one gets deleted == true;
-	// that caller alone reports the session as destroyed.
+	// that caller alone reports the session as destroyed. It returns
+	// ErrRenewed when Renew moved id's record to another ID.
 	Delete(ctx context.Context, id string) (rec Record, deleted bool, err error)
 
 	// Renew moves the record of oldID to newID with its values, creation time
 	// and absolute deadline unchanged, and its access time set to now. oldID
-	// is gone when Renew returns: Load and Delete find nothing under it, and
-	// Update of it returns ErrRenewed (see there). It returns ErrNotFound when oldID does not
-	// exist or has expired at now (of concurrent renewals only one finds it),
-	// and ErrExists when newID is taken.
+	// is gone when Renew returns: Load finds nothing under it, and Update,
+	// Delete and Renew of it return ErrRenewed (see there). It returns
+	// ErrNotFound when oldID does not exist or has expired at now. Of
+	// concurrent renewals of one ID exactly one succeeds; the others get
+	// ErrRenewed (or ErrNotFound). It returns ErrExists when newID is taken.
 	Renew(ctx context.Context, oldID, newID string, now time.Time) error
 
 	// Count returns the number of sessions stored. Records whose deadline

@@ -243,11 +243,14 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 		return store.Record{}, false, fmt.Errorf("redisstore: delete: %w", err)
 	}
 	var rec store.Record
-	var claimed bool
+	var claimed, renewed bool
 	doubtful, err := retry(ctx, func() (err error) {
-		rec, claimed, err = s.claim(ctx, fp, token)
+		rec, claimed, renewed, err = s.claim(ctx, fp, token)
 		return err
 	})
+	if renewed {
+		return store.Record{}, false, store.ErrRenewed
+	}
 	if err != nil {
 		if doubtful {
 			s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
@@ -259,21 +262,26 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 
 // claim runs the delete script under token and decodes what it removed.
 // Values that do not decode are left out: the record is gone either way,
-// and its Destroyed event should still fire.
-func (s *Store) claim(ctx context.Context, fp, token string) (store.Record, bool, error) {
-	res, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds(), s.formerPrefix).Slice()
+// and its Destroyed event should still fire. renewed reports a fingerprint
+// that was renewed away.
+func (s *Store) claim(ctx context.Context, fp, token string) (rec store.Record, claimed, renewed bool, err error) {
+	reply, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds(), s.formerPrefix).Result()
 	if errors.Is(err, redis.Nil) {
-		return store.Record{}, false, nil
+		return store.Record{}, false, false, nil
 	}
 	if err != nil {
-		return store.Record{}, false, err
+		return store.Record{}, false, false, err
 	}
-	rec, _ := s.decodeReply(res, false)
-	return rec, true, nil
+	res, ok := reply.([]any)
+	if !ok {
+		return store.Record{}, false, reply == int64(2), nil
+	}
+	rec, _ = s.decodeReply(res, false)
+	return rec, true, false, nil
 }
 
 func (s *Store) claimKeys(fp, token string) []string {
-	return []string{s.recordKey(fp), s.index, s.markerKey(claimMarker, token)}
+	return []string{s.recordKey(fp), s.index, s.markerKey(claimMarker, token), s.formerKey(fp)}
 }
 
 // Renew moves the record of oldID to newID in one round trip. A renewal whose
@@ -308,6 +316,8 @@ func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) e
 		return nil
 	case 2:
 		return store.ErrExists
+	case 3:
+		return store.ErrRenewed
 	default:
 		return store.ErrNotFound
 	}

@@ -9,14 +9,15 @@ import "github.com/redis/go-redis/v9"
 // A record is a hash with the fields c (created), a (accessed), i (idle) and
 // e (absolute deadline, 0 for none), all integer milliseconds, and one field
 // per session key, "v" followed by the key; a renewed record also has p, the
-// fingerprint it was renewed from. The index is a sorted set of
-// fingerprints scored by deadline (+inf for none).
+// fingerprints it was renewed from, oldest first, separated by spaces. The
+// index is a sorted set of fingerprints scored by deadline (+inf for none).
 //
 // Renewal leaves a small key under the old fingerprint (the "former" key,
-// see Store.formerKey), so that a late Update of the old ID learns that the
-// session was renewed rather than ended (store.ErrRenewed). It expires with
-// the old record's deadline, and goes sooner when the session it was
-// renewed to ends or is renewed again: there is at most one per session.
+// see Store.formerKey), so that a late Update, Delete or Renew of the old ID
+// learns that the session was renewed rather than ended (store.ErrRenewed).
+// It expires with the old record's deadline, and goes sooner when the
+// session it was renewed to ends; a session keeps the former keys of its
+// last maxFormer renewals, so they never outnumber sessions by more.
 
 // luaDeadline is shared by the scripts that compute a deadline: the earlier
 // of the idle deadline and the absolute one, 0 for none, as
@@ -33,8 +34,10 @@ local function score(d) if d == 0 then return '+inf' end return ms(d) end
 local function expire(key, d, retention)
   if d == 0 then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, ms(d + retention)) end
 end
+local maxFormer = 8
 local function forget_former(prefix, p)
-  if p and p ~= '' then redis.call('DEL', prefix .. p) end
+  if not p then return end
+  for fp in string.gmatch(p, '%S+') do redis.call('DEL', prefix .. fp) end
 end
 `
 
@@ -130,8 +133,10 @@ return 1
 // A claimed record that was renewed from another fingerprint takes that
 // fingerprint's former key with it.
 //
-// KEYS: record, index, marker. ARGV: fingerprint, due time or "", marker
-// TTL, prefix of former keys.
+// A Delete (no due time) of a fingerprint that was renewed away answers 2.
+//
+// KEYS: record, index, marker, former key of the fingerprint. ARGV:
+// fingerprint, due time or "", marker TTL, prefix of former keys.
 var deleteScript = redis.NewScript(luaDeadline + `
 local m = redis.call('HGETALL', KEYS[3])
 if #m > 0 then
@@ -148,7 +153,10 @@ end
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and (not s or tonumber(s) > tonumber(ARGV[2])) then return false end
 local h = redis.call('HGETALL', KEYS[1])
-if not s and #h == 0 then return false end
+if not s and #h == 0 then
+  if ARGV[2] == '' and redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
+  return false
+end
 if s then redis.call('ZREM', KEYS[2], ARGV[1]) end
 if #h > 0 then
   forget_former(ARGV[4], redis.call('HGET', KEYS[1], 'p'))
@@ -193,13 +201,14 @@ return 1
 
 // renewScript moves a live record to a new ID, keeping its values, creation
 // time and absolute deadline, with its access time set to now. It returns 1
-// on success, 0 when the old record is missing or expired, and 2 when the new
-// ID is taken. On success it leaves the call's marker, and a run that finds
+// on success, 0 when the old record is missing or expired, 2 when the new
+// ID is taken, and 3 when the old one was renewed away. On success it leaves the call's marker, and a run that finds
 // it answers 1 again: a retry after a lost reply would otherwise find the old
 // ID gone and report the call's own renewal as a failure.
 //
-// The old fingerprint's former key is set, until the old deadline, and the
-// former key the record carried from an earlier renewal goes.
+// The old fingerprint's former key is set, until the old deadline, and
+// joins the record's list p; the former keys past the last maxFormer go. A
+// renewal of a fingerprint that was renewed away answers 3.
 //
 // KEYS: old record, new record, index, marker, old fingerprint's former key.
 // ARGV: old fingerprint, new fingerprint, now, retention, marker TTL, prefix
@@ -208,15 +217,23 @@ var renewScript = redis.NewScript(luaDeadline + `
 if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e')
 local now, a, i, e = tonumber(ARGV[3]), tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
-if not (a and i and e) then return 0 end
+if not (a and i and e) then
+  if redis.call('EXISTS', KEYS[5]) == 1 then return 3 end
+  return 0
+end
 local d = deadline(a, i, e)
 if d ~= 0 and d <= now then return 0 end
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 2 end
 redis.call('ZREM', KEYS[3], ARGV[1])
-forget_former(ARGV[6], redis.call('HGET', KEYS[1], 'p'))
+local former = {}
+for fp in string.gmatch(redis.call('HGET', KEYS[1], 'p') or '', '%S+') do former[#former + 1] = fp end
+former[#former + 1] = ARGV[1]
+while #former > maxFormer do
+  redis.call('DEL', ARGV[6] .. table.remove(former, 1))
+end
 redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[2], 'p', ARGV[1])
+redis.call('HSET', KEYS[2], 'p', table.concat(former, ' '))
 redis.call('SET', KEYS[5], '1')
 expire(KEYS[5], d, tonumber(ARGV[4]))
 if now > a then redis.call('HSET', KEYS[2], 'a', ARGV[3]) else now = a end

@@ -230,14 +230,38 @@ func testRenew(t *testing.T, e *env) {
 	e.assertGone(oldID)
 	assert.ErrorIs(t, e.s.Update(e.ctx, oldID, map[string]any{"k": "v"}), store.ErrRenewed,
 		"Update of the old ID after Renew")
-	_, deleted := e.delete(oldID)
+	_, deleted, err := e.s.Delete(e.ctx, oldID)
+	assert.ErrorIs(t, err, store.ErrRenewed, "Delete of the old ID after Renew")
 	assert.False(t, deleted, "Delete of the old ID after Renew")
+	assert.ErrorIs(t, e.s.Renew(e.ctx, oldID, newID(t), now), store.ErrRenewed, "Renew of the old ID after Renew")
 	e.assertGone(oldID)
 	assert.Equal(t, 1, e.count(), "Count")
+	assertRecord(t, want, e.mustLoad(renewed, now))
 
 	e.update(renewed, map[string]any{"role": "admin"})
 	want.Values = map[string]any{"user": "ada", "role": "admin"}
 	assertRecord(t, want, e.mustLoad(renewed, now))
+}
+
+// testRenewChain: a session renewed several times in a row still answers
+// ErrRenewed for each of its recent former IDs, not only the latest, so
+// that a request that loaded it two renewals ago learns of the renewal.
+func testRenewChain(t *testing.T, e *env) {
+	ids := newIDs(t, 4)
+	e.create(ids[0], e.record(nil))
+	for i := 1; i < len(ids); i++ {
+		e.renew(ids[i-1], ids[i], e.at(time.Duration(i)*time.Minute))
+	}
+	for _, former := range ids[:len(ids)-1] {
+		assert.ErrorIs(t, e.s.Update(e.ctx, former, map[string]any{"k": "v"}), store.ErrRenewed,
+			"Update of a former ID")
+	}
+	_, deleted := e.delete(ids[len(ids)-1])
+	require.True(t, deleted, "Delete of the session")
+	for _, former := range ids[:len(ids)-1] {
+		assert.ErrorIs(t, e.s.Update(e.ctx, former, map[string]any{"k": "v"}), store.ErrNotFound,
+			"Update of a former ID of a session that ended")
+	}
 }
 
 // testSweepAfterRenew: what Renew leaves under the old ID is neither counted
@@ -352,7 +376,7 @@ func testCount(t *testing.T, e *env) {
 
 	e.renew(ids[4], newID(t), e.base)
 	assert.Equal(t, 5, e.count(), "Count after Renew")
-	require.ErrorIs(t, e.s.Renew(e.ctx, ids[4], newID(t), e.base), store.ErrNotFound, "Renew of a renewed ID")
+	require.ErrorIs(t, e.s.Renew(e.ctx, ids[4], newID(t), e.base), store.ErrRenewed, "Renew of a renewed ID")
 	assert.Equal(t, 5, e.count(), "Count after a refused Renew")
 
 	_, found := e.load(newID(t), e.base, true)

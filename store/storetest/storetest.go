@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RenewMissing", testRenewMissing},
 		{"RenewExpired", testRenewExpired},
 		{"RenewTakenID", testRenewTakenID},
+		{"RenewChain", testRenewChain},
 		{"SweepAfterRenew", testSweepAfterRenew},
 		{"AccessNeverMovesBack", testAccessNeverMovesBack},
 		{"Count", testCount},

@@ -1,0 +1,175 @@
+package manager_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
+)
+
+// The tests of this file race a request's session work against another
+// request (on another instance sharing the store) that renews or ends the
+// session: the work lands, or the response goes through the error handler;
+// it is never answered 200 and lost, and never done to the renewed session.
+
+// TestWriteRacingARenewalFailsInsteadOfVanishing: request A holds a change
+// while request B (on another instance sharing the store) renews the
+// session, as a login in another tab does. A's commit must not answer 200
+// for a change that was lost, nor carry it into the renewed session.
+func TestWriteRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		a := newStoreEnv(t, st, manager.Options{})
+		b := newStoreEnv(t, st, manager.Options{})
+		s, ck := a.create(t)
+		require.NoError(t, s.Set("role", "user"))
+
+		var renewedID string
+		renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := b.m.RenewSession(r, w)
+			require.NoError(t, err)
+			renewedID = s.GetId()
+		}))
+		write := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, a.m.GetSession(r).Set("role", "admin"))
+			require.Equal(t, http.StatusOK, serve(renew, "/renew", ck).Code, "the renewal in between")
+			_, _ = w.Write([]byte("saved"))
+		}))
+
+		rec := serve(write, "/write", ck)
+		assert.Equal(t, http.StatusConflict, rec.Code, "the response of a change lost to a renewal")
+		assert.NotContains(t, rec.Body.String(), "saved", "the handler's body went out")
+		assert.Equal(t, "user", valueOf(b.m, renewedID, "role"), "the renewed session")
+		assert.Nil(t, a.m.GetSessionById(ck.Value), "the old ID came back")
+	})
+}
+
+// TestWriteRacingALogoutIsDropped: a change held by a request while
+// another one destroys the session is dropped, and the response goes on
+// (logout wins): the session stays destroyed.
+func TestWriteRacingALogoutIsDropped(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		env := newStoreEnv(t, st, manager.Options{})
+		_, ck := env.create(t)
+		logout := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, env.m.DestroySession(r, w))
+		}))
+		write := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, env.m.GetSession(r).Set("role", "admin"))
+			serve(logout, "/logout", ck)
+			_, _ = w.Write([]byte("saved"))
+		}))
+
+		rec := serve(write, "/write", ck)
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Nil(t, env.m.GetSessionById(ck.Value), "a late change brought a destroyed session back")
+		assert.Equal(t, 1, env.events.countKind(manager.Destroyed))
+	})
+}
+
+// TestLogoutRacingARenewalFailsInsteadOfVanishing: a logout request loads
+// the session; before it destroys it, another request (a login in another
+// tab, on another instance) renews the session. The logout finds only the
+// renewal's mark under the old ID: it did not land, so it must not answer
+// 200 and expire the cookie while the renewed session lives on. It fails
+// with ErrSessionRenewed (409); it does not end the renewed session either,
+// which an old, possibly planted, ID must never act on.
+func TestLogoutRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
+	for name, logout := range map[string]func(m *manager.Manager, w http.ResponseWriter, r *http.Request){
+		"DestroySession": func(m *manager.Manager, w http.ResponseWriter, r *http.Request) { _ = m.DestroySession(r, w) },
+		"Invalidate":     func(m *manager.Manager, w http.ResponseWriter, r *http.Request) { m.GetSession(r).Invalidate() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, st store.Store) {
+				a := newStoreEnv(t, st, manager.Options{})
+				b := newStoreEnv(t, st, manager.Options{})
+				s, ck := a.create(t)
+				require.NoError(t, s.Set("user", "ada"))
+
+				var renewedID string
+				renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s, err := b.m.RenewSession(r, w)
+					require.NoError(t, err)
+					renewedID = s.GetId()
+				}))
+				h := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					require.NotNil(t, a.m.GetSession(r))
+					require.Equal(t, http.StatusOK, serve(renew, "/login", ck).Code, "the renewal in between")
+					logout(a.m, w, r)
+					http.Redirect(w, r, "/", http.StatusSeeOther)
+				}))
+
+				rec := serve(h, "/logout", ck)
+				if rec.Code == http.StatusSeeOther {
+					assert.Nil(t, b.m.GetSessionById(renewedID), "the logout answered its redirect, but the session lives on under its renewed ID")
+				}
+			})
+		})
+	}
+}
+
+// TestWriteRacingTwoRenewalsFailsInsteadOfVanishing: request A holds a
+// change while the session is renewed twice in quick succession (a login,
+// then a privilege step-up, in other tabs). The store remembers each recent
+// former ID, not only the latest, so A's commit still learns of the renewal
+// and fails with 409 instead of dropping the change as if logout had won.
+func TestWriteRacingTwoRenewalsFailsInsteadOfVanishing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		a := newStoreEnv(t, st, manager.Options{})
+		b := newStoreEnv(t, st, manager.Options{})
+		s, ck := a.create(t)
+		require.NoError(t, s.Set("role", "user"))
+
+		renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := b.m.RenewSession(r, w)
+			require.NoError(t, err)
+		}))
+		write := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, a.m.GetSession(r).Set("role", "admin"))
+			first := serve(renew, "/renew", ck)
+			require.Equal(t, http.StatusOK, first.Code, "the first renewal")
+			second := serve(renew, "/renew", sessionCookie(t, first, manager.DefaultCookieName))
+			require.Equal(t, http.StatusOK, second.Code, "the second renewal")
+			_, _ = w.Write([]byte("saved"))
+		}))
+
+		rec := serve(write, "/write", ck)
+		assert.Equal(t, http.StatusConflict, rec.Code, "a change lost to two renewals was answered")
+		assert.NotContains(t, rec.Body.String(), "saved")
+	})
+}
+
+// TestChangesOfTheLoserOfTwoRenewalsFailTheResponse: two logins of one
+// session race (two tabs, two instances). The loser set a value, then its
+// RenewSession finds the ID renewed away, and its held change cannot land.
+// Even when the handler ignores the error, the response goes to the error
+// handler (409, as a change racing a renewal does) instead of a 200 for a
+// change that was lost.
+func TestChangesOfTheLoserOfTwoRenewalsFailTheResponse(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st store.Store) {
+		a := newStoreEnv(t, st, manager.Options{})
+		b := newStoreEnv(t, st, manager.Options{})
+		_, ck := a.create(t)
+
+		winner := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := b.m.RenewSession(r, w)
+			require.NoError(t, err)
+		}))
+		loser := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := a.m.GetSession(r)
+			require.NotNil(t, s)
+			require.Equal(t, http.StatusOK, serve(winner, "/login", ck).Code, "the winning renewal")
+			require.NoError(t, s.Set("cart", "3 items"))
+			_, err := a.m.RenewSession(r, w)
+			require.ErrorIs(t, err, manager.ErrSessionGone)
+			_, _ = w.Write([]byte("welcome"))
+		}))
+
+		rec := serve(loser, "/login", ck)
+		assert.NotEqual(t, http.StatusOK, rec.Code, "a change lost to another request's renewal was answered 200")
+		assert.NotContains(t, rec.Body.String(), "welcome")
+	})
+}
