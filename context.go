@@ -19,6 +19,11 @@ var (
 	// ErrSessionGone: another request destroyed, expired or renewed the
 	// session first (of concurrent renewals, all but one get it).
 	ErrSessionGone = manager.ErrSessionGone
+	// ErrSessionRenewed: another request renewed the session first, so this
+	// one's work on it (changes, a logout, a renewal) was not done; the
+	// request's commit fails with it (default 409). It is also an
+	// ErrSessionGone.
+	ErrSessionRenewed = manager.ErrSessionRenewed
 	// ErrHeadersWritten: a cookie had to be sent after the response started.
 	// Create, renew and destroy sessions before writing the response.
 	ErrHeadersWritten = manager.ErrHeadersWritten
@@ -58,7 +63,7 @@ func CreateSession(c *gin.Context) (Session, error) {
 // RenewSession gives the request's session a new ID, keeping its values and
 // creation time; the old ID stops working at once. Call it on login, to
 // defeat session fixation. Of concurrent renewals of one session exactly one
-// succeeds; the others get manager.ErrSessionGone.
+// succeeds; the others get ErrSessionRenewed (also an ErrSessionGone).
 func RenewSession(c *gin.Context) (Session, error) {
 	sc := scopeOf(c)
 	if sc == nil {

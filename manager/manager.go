@@ -119,8 +119,9 @@ func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session
 // RenewSession gives the request's session a new ID, keeping its values,
 // creation time and absolute deadline, and sets the new cookie on w. The old
 // ID stops working at once. Call it when a user logs in. It returns
-// ErrNoSession when the request has no session, and ErrSessionGone when
-// another request renewed or destroyed it first.
+// ErrNoSession when the request has no session, ErrSessionGone when another
+// request destroyed it first, and ErrSessionRenewed (also an ErrSessionGone)
+// when another request renewed it first.
 func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session, error) {
 	sc := m.scopeOf(r)
 	if sc == nil {
@@ -165,7 +166,8 @@ func (m *Manager) GetSessionById(sessionId string) Session {
 
 // DestroySessionById destroys the session with the given ID wherever it is
 // in use (an administrator's "log this user out"). It returns ErrSessionGone
-// when there is no such live session.
+// when there is no such live session, and ErrSessionRenewed when the ID is
+// one the session was renewed away from: only its current ID ends it.
 func (m *Manager) DestroySessionById(sessionId string) error {
 	if !IsValidID(sessionId) {
 		return ErrSessionGone
