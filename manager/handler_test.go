@@ -360,3 +360,23 @@ func TestHandlerFlushReportsAFailedCommit(t *testing.T) {
 	assert.ErrorIs(t, flushErr, manager.ErrCommitFailed)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 }
+
+// TestCookieChangesAfterTheResponseStarted: once the headers are out, a new
+// cookie cannot follow, so CreateSession and RenewSession refuse with
+// ErrHeadersWritten and change nothing in the store.
+func TestCookieChangesAfterTheResponseStarted(t *testing.T) {
+	env := newEnv(t, manager.Options{}, nil)
+	_, ck := env.create(t)
+	var createErr, renewErr error
+	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "started")
+		_, createErr = env.m.CreateSession(r, w)
+		_, renewErr = env.m.RenewSession(r, w)
+	}))
+	rec := serve(h, "/", ck)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.ErrorIs(t, createErr, manager.ErrHeadersWritten)
+	assert.ErrorIs(t, renewErr, manager.ErrHeadersWritten)
+	assert.Equal(t, 1, env.m.GetSessionSize(), "a session was made or lost")
+	assert.NotNil(t, env.m.GetSessionById(ck.Value), "the session was renewed away")
+}
