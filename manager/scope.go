@@ -432,19 +432,13 @@ func (sc *Scope) Serve(next func()) {
 	sc.CommitBeforeWrite()
 }
 
-// abandon drops the session's pending changes and commits what is left: the
-// cookie changes. A failure then can only be logged, since the handler
-// panicked and a recovery middleware, if any, will answer.
+// abandon commits what is left of a request whose handler panicked: the
+// cookie changes, not the pending values (see Commit). A failure then can
+// only be logged, since a recovery middleware, if any, will answer.
 func (sc *Scope) abandon() {
 	sc.mu.Lock()
 	sc.abandoned = true
-	s := sc.session
 	sc.mu.Unlock()
-	if s != nil {
-		s.mu.Lock()
-		s.pending = nil
-		s.mu.Unlock()
-	}
 	if err := sc.Commit(); err != nil {
 		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
 	}

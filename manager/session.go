@@ -85,10 +85,9 @@ func NewSession(id string, timeAccessed int64) Session {
 // RestoreSession returns an unbound session for an Options.SessionLoader: a
 // session saved earlier, with the time it was created and last used (Unix
 // seconds) and its values (copied; a value that Set refuses is left out).
-// The creation time keeps the absolute
-// lifetime (Options.MaxAge) counting from when the session was made, across
-// restarts; [NewSession] has none, so the lifetime of its sessions starts
-// again at their last access.
+// The creation time keeps the absolute lifetime (Options.MaxAge) counting
+// from when the session was made, across restarts; [NewSession] has none,
+// so the lifetime of its sessions starts again at their last access.
 func RestoreSession(id string, created, lastAccessed int64, values map[string]any) Session {
 	s := NewSession(id, lastAccessed).(*MemSession)
 	s.created = time.Unix(created, 0)
@@ -182,9 +181,11 @@ func (s *MemSession) Get(key interface{}) (interface{}, bool) {
 	s.mu.Lock()
 	v, ok := s.lookup(k)
 	s.mu.Unlock()
+	// Every value went through Set's copy, so this copy cannot fail; should
+	// it, the value is handed out as it is rather than lost.
 	if cp, err := copyValue(v); err == nil {
 		v = cp
-	} // else: a value that never went through Set (a session loader's); hand it out as it is
+	}
 	return v, ok
 }
 
