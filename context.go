@@ -20,9 +20,10 @@ var (
 	// session first (of concurrent renewals, all but one get it).
 	ErrSessionGone = manager.ErrSessionGone
 	// ErrSessionRenewed: another request renewed the session first, so this
-	// one's work on it (changes, a logout, a renewal) was not done; the
-	// request's commit fails with it (default 409). It is also an
-	// ErrSessionGone.
+	// one's work on it (changes, a logout, a renewal) was not done. A
+	// request whose changes or logout it stopped fails its commit with it
+	// (default 409); a renewal that lost with nothing held only returns it.
+	// It is also an ErrSessionGone.
 	ErrSessionRenewed = manager.ErrSessionRenewed
 	// ErrHeadersWritten: a cookie had to be sent after the response started.
 	// Create, renew and destroy sessions before writing the response.

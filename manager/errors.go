@@ -29,10 +29,12 @@ var (
 	// login in another tab, say): changes, a logout, or a renewal of its
 	// own. Nothing is carried over to the new ID: a request holding the old
 	// ID, which may be one an attacker planted, never acts on the session
-	// renewed at login. Within a request the commit fails with it, so the
-	// response goes through the error handler (default 409 Conflict) instead
-	// of a 200 for work that did not happen. It is also an ErrSessionGone
-	// (errors.Is reports true): the ID the request holds is gone.
+	// renewed at login. Within a request whose changes or logout it stopped,
+	// the commit fails with it, so the response goes through the error
+	// handler (default 409 Conflict) instead of a 200 for work that did not
+	// happen; a renewal that lost with no changes held only returns it. It is
+	// also an ErrSessionGone (errors.Is reports true): the ID the request
+	// holds is gone.
 	ErrSessionRenewed error = renewedError{}
 
 	// ErrNoSession is returned by operations that need a current session

@@ -403,7 +403,7 @@ func (m *Manager) destroy(ctx context.Context, s *MemSession) error {
 	defer cancel()
 	_, deleted, err := m.store.Delete(ctx, id)
 	if errors.Is(err, store.ErrRenewed) {
-		s.markGone()
+		s.markRenewedAway()
 		return ErrSessionRenewed // the session lives on: the logout did not happen
 	}
 	if err != nil {
@@ -432,7 +432,7 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 		return ErrSessionGone
 	}
 	if errors.Is(err, store.ErrRenewed) {
-		s.markGone()
+		s.markRenewedAway()
 		return ErrSessionRenewed
 	}
 	if err != nil {

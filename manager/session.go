@@ -65,6 +65,10 @@ type MemSession struct {
 	pending map[string]any
 	isNew   bool
 	gone    bool // destroyed, expired or renewed away
+	// renewedAway is set with gone when another request renewed the session:
+	// it lives on under another ID, so work on it fails with
+	// ErrSessionRenewed rather than being dropped as for an ended session.
+	renewedAway bool
 
 	m *Manager // nil for an unbound session
 	// scope is the request that holds the changes until its commit; nil (or
@@ -253,8 +257,17 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 
 	s.mu.Lock()
 	if s.gone {
+		renewedAway := s.renewedAway
 		s.mu.Unlock()
-		return ErrSessionGone
+		if !renewedAway {
+			return ErrSessionGone
+		}
+		// Another request renewed the session: this change cannot land,
+		// and within a request the response must say so.
+		if s.scope != nil && !s.scope.direct {
+			s.scope.fail(s, "setting a value", ErrSessionRenewed)
+		}
+		return ErrSessionRenewed
 	}
 	current, exists := s.lookup(k)
 	if (value == nil && !exists) || (value != nil && exists && !mutable(value) && sameValue(current, value)) {
@@ -305,7 +318,7 @@ func (s *MemSession) flush(ctx context.Context) error {
 		return ErrSessionGone
 	}
 	if errors.Is(err, store.ErrRenewed) {
-		s.markGone()
+		s.markRenewedAway()
 		return ErrSessionRenewed
 	}
 	if err != nil {
@@ -358,6 +371,15 @@ func (s *MemSession) hasPending() bool {
 func (s *MemSession) markGone() {
 	s.mu.Lock()
 	s.gone = true
+	s.pending = nil
+	s.mu.Unlock()
+}
+
+// markRenewedAway records that another request renewed the session: its ID
+// no longer exists in the store, but the session does, under another ID.
+func (s *MemSession) markRenewedAway() {
+	s.mu.Lock()
+	s.gone, s.renewedAway = true, true
 	s.pending = nil
 	s.mu.Unlock()
 }

@@ -192,7 +192,7 @@ func (s *Store) settle(ctx context.Context) {
 		if d.kind == createMarker {
 			cmds[i] = releaseCreateScript.Eval(ctx, pipe, keys, d.fp, ttl)
 		} else {
-			cmds[i] = releaseClaimScript.Eval(ctx, pipe, keys, d.fp, s.retention.Milliseconds(), ttl)
+			cmds[i] = releaseClaimScript.Eval(ctx, pipe, keys, d.fp, s.retention.Milliseconds(), ttl, s.formerPrefix)
 		}
 	}
 	_, _ = pipe.Exec(ctx)

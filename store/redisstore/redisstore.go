@@ -163,7 +163,7 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 		if !s.resetOnDecodeError {
 			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
 		}
-		if err := s.client.Del(ctx, key).Err(); err != nil {
+		if err := resetScript.Run(ctx, s.client, []string{key}, s.formerPrefix).Err(); err != nil {
 			return store.Record{}, false, s.fail("reset undecodable session", err)
 		}
 		return store.Record{}, false, nil

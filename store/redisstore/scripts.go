@@ -175,7 +175,11 @@ return {1, h}
 // claims nothing. Without a marker (it expired, or the claim never ran)
 // there is nothing to do.
 //
-// KEYS: marker, record, index. ARGV: fingerprint, retention, marker TTL.
+// The claim forgot the session's former keys; they come back with the
+// record, expiring at its deadline.
+//
+// KEYS: marker, record, index. ARGV: fingerprint, retention, marker TTL,
+// prefix of former keys.
 var releaseClaimScript = redis.NewScript(luaDeadline + `
 local m = redis.call('HGETALL', KEYS[1])
 if #m == 0 then return 0 end
@@ -187,8 +191,12 @@ end
 if #m > 2 and redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('RENAME', KEYS[1], KEYS[2])
   redis.call('HDEL', KEYS[2], '#s')
-  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e')
+  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e', 'p')
   local a, i, e = tonumber(t[1]), tonumber(t[2]), tonumber(t[3])
+  for fp in string.gmatch(t[4] or '', '%S+') do
+    redis.call('SET', ARGV[4] .. fp, '1')
+    if a and i and e then expire(ARGV[4] .. fp, deadline(a, i, e), tonumber(ARGV[2])) end
+  end
   if a and i and e then expire(KEYS[2], deadline(a, i, e), tonumber(ARGV[2])) end
 else
   redis.call('DEL', KEYS[1])
@@ -196,6 +204,17 @@ end
 if s ~= '' then redis.call('ZADD', KEYS[3], 'NX', s, ARGV[1]) end
 redis.call('HSET', KEYS[1], '#r', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// resetScript removes a record that does not decode, with its former keys,
+// for WithResetOnDecodeError; its index entry stays, for the sweep to report
+// the session.
+//
+// KEYS: record. ARGV: prefix of former keys.
+var resetScript = redis.NewScript(luaDeadline + `
+forget_former(ARGV[1], redis.call('HGET', KEYS[1], 'p'))
+redis.call('DEL', KEYS[1])
 return 1
 `)
 
