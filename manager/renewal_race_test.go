@@ -143,68 +143,52 @@ func TestWriteRacingTwoRenewalsFailsInsteadOfVanishing(t *testing.T) {
 }
 
 // TestChangesOfTheLoserOfTwoRenewalsFailTheResponse: two logins of one
-// session race (two tabs, two instances). The loser set a value, then its
-// RenewSession finds the ID renewed away, and its held change cannot land.
-// Even when the handler ignores the error, the response goes to the error
-// handler (409, as a change racing a renewal does) instead of a 200 for a
-// change that was lost.
+// session race (two tabs, two instances). The loser's RenewSession finds
+// the ID renewed away, and a change it sets, before or after that call,
+// cannot land. Even when the handler ignores the errors, the response goes
+// to the error handler (409, as a change racing a renewal does) instead of
+// a 200 for a change that was lost: the order of two calls must not decide.
+// A Set after the lost renewal says why it was refused (ErrSessionRenewed,
+// not a plain ErrSessionGone, which callers treat as "logged out, ignore").
 func TestChangesOfTheLoserOfTwoRenewalsFailTheResponse(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
-		a := newStoreEnv(t, st, manager.Options{})
-		b := newStoreEnv(t, st, manager.Options{})
-		_, ck := a.create(t)
+	for _, setFirst := range []bool{true, false} {
+		name := "set after the lost renewal"
+		if setFirst {
+			name = "set before the lost renewal"
+		}
+		t.Run(name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, st store.Store) {
+				a := newStoreEnv(t, st, manager.Options{})
+				b := newStoreEnv(t, st, manager.Options{})
+				_, ck := a.create(t)
 
-		winner := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, err := b.m.RenewSession(r, w)
-			require.NoError(t, err)
-		}))
-		loser := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := a.m.GetSession(r)
-			require.NotNil(t, s)
-			require.Equal(t, http.StatusOK, serve(winner, "/login", ck).Code, "the winning renewal")
-			require.NoError(t, s.Set("cart", "3 items"))
-			_, err := a.m.RenewSession(r, w)
-			require.ErrorIs(t, err, manager.ErrSessionGone)
-			_, _ = w.Write([]byte("welcome"))
-		}))
+				winner := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, err := b.m.RenewSession(r, w)
+					require.NoError(t, err)
+				}))
+				var renewErr, setErr error
+				loser := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s := a.m.GetSession(r)
+					require.NotNil(t, s)
+					require.Equal(t, http.StatusOK, serve(winner, "/login", ck).Code, "the winning renewal")
+					if setFirst {
+						setErr = s.Set("cart", "3 items")
+					}
+					_, renewErr = a.m.RenewSession(r, w)
+					if !setFirst {
+						setErr = s.Set("cart", "3 items")
+					}
+					_, _ = w.Write([]byte("welcome"))
+				}))
 
-		rec := serve(loser, "/login", ck)
-		assert.NotEqual(t, http.StatusOK, rec.Code, "a change lost to another request's renewal was answered 200")
-		assert.NotContains(t, rec.Body.String(), "welcome")
-	})
-}
-
-// TestChangeAfterALostRenewalFailsTheResponse: as
-// TestChangesOfTheLoserOfTwoRenewalsFailTheResponse, but the loser sets its
-// value after its RenewSession failed, on the session it looked up before.
-// The change cannot land either way; the order of two calls must not decide
-// between a 409 and a 200 for a change that was lost. Set says why it was
-// refused (ErrSessionRenewed, not a plain ErrSessionGone, which callers
-// treat as "logged out meanwhile, ignore").
-func TestChangeAfterALostRenewalFailsTheResponse(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
-		a := newStoreEnv(t, st, manager.Options{})
-		b := newStoreEnv(t, st, manager.Options{})
-		_, ck := a.create(t)
-
-		winner := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, err := b.m.RenewSession(r, w)
-			require.NoError(t, err)
-		}))
-		var setErr error
-		loser := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := a.m.GetSession(r)
-			require.NotNil(t, s)
-			require.Equal(t, http.StatusOK, serve(winner, "/login", ck).Code, "the winning renewal")
-			_, err := a.m.RenewSession(r, w)
-			require.ErrorIs(t, err, manager.ErrSessionRenewed)
-			setErr = s.Set("cart", "3 items")
-			_, _ = w.Write([]byte("welcome"))
-		}))
-
-		rec := serve(loser, "/login", ck)
-		assert.ErrorIs(t, setErr, manager.ErrSessionRenewed, "Set on the session a renewal took")
-		assert.NotEqual(t, http.StatusOK, rec.Code, "a change lost to another request's renewal was answered 200")
-		assert.NotContains(t, rec.Body.String(), "welcome")
-	})
+				rec := serve(loser, "/login", ck)
+				assert.ErrorIs(t, renewErr, manager.ErrSessionRenewed, "the losing RenewSession")
+				if !setFirst {
+					assert.ErrorIs(t, setErr, manager.ErrSessionRenewed, "Set on the session a renewal took")
+				}
+				assert.NotEqual(t, http.StatusOK, rec.Code, "a change lost to another request's renewal was answered 200")
+				assert.NotContains(t, rec.Body.String(), "welcome")
+			})
+		})
+	}
 }
