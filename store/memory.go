@@ -76,12 +76,12 @@ type memoryEntry struct {
 	mu   sync.Mutex
 	dead bool // set under mu when the entry leaves its shard or is renewed
 	// renewed marks the tombstone Renew leaves under the old ID, so that
-	// Update can tell a renewed session (ErrRenewed) from an ended one. It is
-	// set under the shard's write lock, so readers holding the read lock see
-	// it. A tombstone is not counted; it goes when the session it was renewed
-	// to ends (see dropTombstone), or when the sweep
-	// finds its deadline passed, so there are never more tombstones than
-	// sessions.
+	// Update, Delete and Renew can tell a renewed session (ErrRenewed) from
+	// an ended one. It is set under the shard's write lock, so readers
+	// holding the read lock see it. A tombstone is not counted; it goes when
+	// the session it was renewed to ends or forgets it (see dropTombstones),
+	// or when the sweep finds its deadline passed, so there are never more
+	// than maxFormerIDs tombstones per session.
 	renewed bool
 	// formerIDs are the IDs this session was renewed from, latest last, at
 	// most maxFormerIDs: their tombstones go when this entry leaves.
