@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -128,7 +127,6 @@ func TestCreateSessionAtTheCap(t *testing.T) {
 
 	err := createAtCap(t, env)
 	assert.ErrorIs(t, err, store.ErrTooManySessions)
-	assert.ErrorIs(t, err, manager.ErrTooManySessions)
 	ids.requireNoneIn(t, err.Error())
 	assert.Equal(t, 2, env.m.GetSessionSize())
 	assert.Equal(t, 2, env.events.countKind(manager.Created), "a refused session fired Created")
@@ -149,7 +147,7 @@ func TestCreateOverASessionAtTheCapExpiresTheOldCookie(t *testing.T) {
 	st.refuse.Store(true)
 	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := env.m.CreateSession(r, w)
-		require.ErrorIs(t, err, manager.ErrTooManySessions)
+		require.ErrorIs(t, err, store.ErrTooManySessions)
 		env.m.HandleError(w, r, err)
 	}))
 	rec := serve(h, "/login", ck)
@@ -255,11 +253,6 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 			assert.NotContains(t, env.logs.String(), "level=ERROR", "a refusal logged an error line per request")
 		})
 	}
-}
-
-// TestErrTooManySessionsIsTheStoreError guards the re-export.
-func TestErrTooManySessionsIsTheStoreError(t *testing.T) {
-	assert.True(t, errors.Is(manager.ErrTooManySessions, store.ErrTooManySessions))
 }
 
 // TestStoreFullWarningSurvivesAClockStepBack: after the wall clock steps

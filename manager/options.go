@@ -9,11 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/store"
 )
-
-// DefaultCookieName is the cookie name used when Options.CookieName is empty.
-const DefaultCookieName = "session-key"
 
 // Options configures a [Manager]. The zero value is usable: each field's
 // comment gives the default that its zero value stands for.
@@ -73,7 +71,7 @@ type Options struct {
 	SessionLoader func() []Session
 
 	// CookieName is the name of the session cookie. "" means
-	// DefaultCookieName ("session-key"). A name starting with "__Host-"
+	// "session-key". A name starting with "__Host-"
 	// requires Secure, Path "/" and no Domain; one starting with
 	// "__Secure-" requires Secure. Browsers read the prefixes in any case
 	// ("__HOST-" too), and so does NewManager, which panics when what they
@@ -181,7 +179,7 @@ func (o Options) withDefaults() Options {
 		o.MaxSessions = defaultMaxSessions
 	}
 	if o.CookieName == "" {
-		o.CookieName = DefaultCookieName
+		o.CookieName = seam.DefaultCookieName
 	}
 	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode
@@ -246,7 +244,7 @@ func hasPrefixFold(name, prefix string) bool {
 // checkCookie refuses options whose cookie a browser would reject.
 func (o Options) checkCookie() error {
 	probe := o.cookie("", 0)
-	probe.Value = strings.Repeat("A", IDLength)
+	probe.Value = strings.Repeat("A", seam.IDLength)
 	if err := probe.Valid(); err != nil {
 		return fmt.Errorf("session: invalid cookie options: %w", err)
 	}
