@@ -98,13 +98,9 @@ func TestMaxSessionsCapsTheDefaultStore(t *testing.T) {
 	}{
 		{name: "cap of 2", opts: manager.Options{MaxSessions: 2}, refused: true},
 		{name: "no cap", opts: manager.Options{MaxSessions: -1}},
-		{name: "ignored for a given store", opts: manager.Options{MaxSessions: 2, Store: store.NewMemory()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.opts.Store != nil {
-				t.Cleanup(func() { assert.NoError(t, tt.opts.Store.Close()) })
-			}
 			env := newEnv(t, tt.opts, nil)
 			env.create(t)
 			env.create(t)

@@ -91,8 +91,9 @@ type Options struct {
 	Store store.Store
 
 	// MaxSessions caps the number of sessions in the in-memory store the
-	// manager makes when Store is nil; a Store passed in is not capped by it
-	// (see store.NewMemoryWithLimit). Past the cap, CreateSession fails with
+	// manager makes when Store is nil. Set beside a Store, it makes
+	// NewManager panic: a store passed in carries its own cap, if any (see
+	// store.NewMemoryWithLimit). Past the cap, CreateSession fails with
 	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
 	// is logged at most once a minute; sessions that end make room. 0 means
 	// 1,000,000: at a few hundred bytes a session plus its values, several
@@ -229,6 +230,8 @@ func (o Options) checkRanges() error {
 	case o.StoreWriteTimeout < 0 || o.StoreWriteTimeout > maxStoreWriteTimeout:
 		return fmt.Errorf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
 			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout)
+	case o.Store != nil && o.MaxSessions != 0:
+		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead", o.MaxSessions)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
 	}
