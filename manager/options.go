@@ -94,7 +94,7 @@ type Options struct {
 
 	// MaxSessions caps the number of sessions in the in-memory store the
 	// manager makes when Store is nil; a Store passed in is not capped by it
-	// (see store.NewMemoryWithLimit). Past the cap, CreateSession fails with
+	// (see store.WithMaxSessions). Past the cap, CreateSession fails with
 	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
 	// is logged at most once a minute; sessions that end make room. 0 means
 	// 1,000,000: at a few hundred bytes a session plus its values, several
