@@ -71,11 +71,15 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 		sweeping: make(chan struct{}),
 	}
 	if m.store == nil {
-		m.store = store.NewMemoryWithLimit(opts.MaxSessions) // negative: no cap
+		m.store = store.NewMemory(store.WithMaxSessions(opts.MaxSessions)) // negative: no cap
 		m.ownsStore = true
 	}
 	m.checker, _ = m.store.(store.ValueChecker)
-	_, m.inProcess = m.store.(*store.Memory)
+	// The memory store's type is unexported; it tells what it is through
+	// this method instead.
+	if s, ok := m.store.(interface{ InProcess() bool }); ok {
+		m.inProcess = s.InProcess()
+	}
 	opts.warnInsecure()
 	if opts.SessionLoader != nil {
 		m.restore(opts.SessionLoader())
@@ -83,9 +87,6 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 	go m.sweepEvery(time.Duration(opts.GcInterval)*time.Second, opts.GcStopChan)
 	return m
 }
-
-// Options returns the manager's options with every default filled in.
-func (m *Manager) Options() Options { return m.opts }
 
 // GetSession returns the session of the request, or nil when it has none.
 //
@@ -224,7 +225,7 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
 		http.Error(w, http.StatusText(code), code)
 		return
-	case errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, ErrSessionRenewed):
 		code = http.StatusConflict
@@ -369,7 +370,7 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSe
 	now := m.opts.Clock()
 	rec, found, err := m.store.Load(ctx, id, now, touch)
 	if err != nil {
-		return nil, fmt.Errorf("%w: loading session %s: %w", ErrUnavailable, store.MaskedID(id), err)
+		return nil, fmt.Errorf("session: loading session %s: %w", store.MaskedID(id), err)
 	}
 	if !found {
 		return nil, nil
