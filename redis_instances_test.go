@@ -254,6 +254,7 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	warm.do(in, http.MethodPost, "/login")
 	warm.do(in, http.MethodGet, "/get/key")
 	warm.do(in, http.MethodPost, "/set/a/b")
+	warm.do(in, http.MethodGet, "/size")
 
 	ada := newBrowser(t, in)
 	tests := []struct {

@@ -86,7 +86,7 @@ var storeKinds = []struct {
 
 // newRedisStore returns a store on the package's Redis under a fresh
 // prefix, through a client of its own with hooks added.
-func newRedisStore(t *testing.T, hooks ...redis.Hook) *redisstore.Store {
+func newRedisStore(t *testing.T, hooks ...redis.Hook) store.Store {
 	t.Helper()
 	c := redistest.Client(t)
 	for _, h := range hooks {
@@ -100,11 +100,15 @@ func newRedisStore(t *testing.T, hooks ...redis.Hook) *redisstore.Store {
 var errLostReply = io.ErrUnexpectedEOF
 
 // The store's scripts, told apart by the kind of marker key each names
-// (see store/redisstore's key layout): the script text is not exported.
+// (see store/redisstore's key layout): the script text is not exported. A
+// renewal is three scripts, whose markers are "renew" (in the new ID's
+// shard) and "renewed" (in the old ID's).
 var (
 	isDeleteScript = redistest.ScriptWithKey("}:claim:")
 	isCreateScript = redistest.ScriptWithKey("}:create:")
-	isRenewScript  = redistest.ScriptWithKey("}:renew:")
+	isRenewScript  = func(cmd redis.Cmder) bool {
+		return redistest.ScriptWithKey("}:renew:")(cmd) || redistest.ScriptWithKey("}:renewed:")(cmd)
+	}
 )
 
 // renewedFingerprints returns the old and new fingerprints a renew script
@@ -197,12 +201,16 @@ func (h *randomLoser) loses(cmd redis.Cmder) bool {
 	return true
 }
 
-// isRenewed reports whether a renew script call moved its session: it
-// answered 1.
+// isRenewed reports whether a renew script call moved its session, or
+// began to (which the store then finishes): it answered 1, or a reply
+// beginning with 1.
 func isRenewed(cmd redis.Cmder) bool {
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
 		return false
+	}
+	if res, err := c.Slice(); err == nil {
+		return len(res) > 0 && res[0] == int64(1)
 	}
 	n, err := c.Int()
 	return err == nil && n == 1

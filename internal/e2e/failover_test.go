@@ -276,7 +276,8 @@ func sessionMaster(t *testing.T, ctx context.Context, d redistest.Deployment, pr
 }
 
 // recordsPerMaster counts, on each master, the session records of prefix:
-// the Redis hashes whose name holds it. A test may scan; the store never
+// the Redis hashes named "{<tag>}:s:<fingerprint>" whose tag holds it (see
+// store/redisstore's layout). A test may scan; the store never
 // does.
 func recordsPerMaster(t *testing.T, ctx context.Context, d redistest.Deployment, prefix string) map[*redistest.Server]int {
 	t.Helper()
@@ -286,7 +287,7 @@ func recordsPerMaster(t *testing.T, ctx context.Context, d redistest.Deployment,
 	for _, m := range masters {
 		c := m.NewUniversalClient()
 		n := 0
-		iter := c.ScanType(ctx, 0, "*"+prefix+"*", 1000, "hash").Iterator()
+		iter := c.ScanType(ctx, 0, "*"+prefix+"*:s:*", 1000, "hash").Iterator()
 		for iter.Next(ctx) {
 			n++
 		}

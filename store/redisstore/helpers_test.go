@@ -28,3 +28,12 @@ func now() time.Time { return time.Now().Truncate(time.Millisecond) }
 func record(t time.Time, values map[string]any) store.Record {
 	return store.Record{Values: values, Created: t, Accessed: t, Idle: 30 * time.Minute, Expires: t.Add(2 * time.Hour)}
 }
+
+// checkingStore is a store that checks values at Set time, as every Redis
+// store does.
+type checkingStore interface {
+	store.Store
+	store.ValueChecker
+}
+
+func asChecking(s store.Store) checkingStore { return s.(checkingStore) }
