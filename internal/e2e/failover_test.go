@@ -36,36 +36,49 @@ const failoverBound = time.Minute
 // again through the same apps and clients, without a restart; and every
 // write answered 200 is still there.
 //
-// The master is killed once its replica holds every write it acknowledged
-// (see redistest.Server.KillInSync): an asynchronous replica can lose the
-// writes of the last moment before a crash, which is what a WAIT-style
-// acknowledgement is for, and not what this test is about.
+// An asynchronous replica can lose the writes of the last moment before a
+// crash. Without replica acknowledgements the master is therefore killed
+// once its replica holds every write it acknowledged (see
+// redistest.Server.KillInSync), which shows the failover itself. With
+// redisstore.WithReplicaAcks the replica first hangs and loses its link,
+// so that the master is ahead of it when it crashes, and still no write
+// answered 200 may be lost (without the option, writes answered 200 after
+// the link broke are lost). A write then needs a replica, so the killed
+// master is revived (it rejoins as a replica) before the sessions must
+// work again.
 func TestFailoverUnderLoad(t *testing.T) {
 	tests := []struct {
 		name string
 		tp   redistest.Topology
+		acks bool // redisstore.WithReplicaAcks, and a crash at any moment
 	}{
-		{"sentinel: the master killed", redistest.SentinelSet},
-		{"cluster: a master with a replica killed", redistest.ClusterSet},
+		{"sentinel: the master killed", redistest.SentinelSet, false},
+		{"cluster: a master with a replica killed", redistest.ClusterSet, false},
+		{"sentinel with replica acks: the master crashes", redistest.SentinelSet, true},
+		{"cluster with replica acks: a master with a replica crashes", redistest.ClusterSet, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			testFailoverUnderLoad(t, tc.tp)
+			testFailoverUnderLoad(t, tc.tp, tc.acks)
 		})
 	}
 }
 
-func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
+func testFailoverUnderLoad(t *testing.T, tp redistest.Topology, acks bool) {
 	d := tp.Start(t)
 	prefix := redistest.Prefix()
+	opts := []redisstore.Option{redisstore.WithPrefix(prefix)}
+	if acks {
+		opts = append(opts, redisstore.WithReplicaAcks(1, time.Second))
+	}
 	logs := &testkit.Buffer{}
 	var apps []http.Handler
 	for i := range 2 {
 		c := d.NewUniversalClient()
 		t.Cleanup(func() { _ = c.Close() })
 		m := manager.NewManager(manager.Options{
-			Store:  redisstore.New(c, redisstore.WithPrefix(prefix)),
+			Store:  redisstore.New(c, opts...),
 			Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		}, nil, nil)
 		t.Cleanup(func() { _ = m.Close() })
@@ -115,12 +128,38 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
 	}), "writes before the crash")
 
 	victim := sessionMaster(t, ctx, d, prefix)
-	require.NoError(t, victim.KillInSync(ctx))
+	if acks {
+		replicas, err := redistest.ReplicasOf(ctx, d, victim)
+		require.NoError(t, err)
+		require.NotEmpty(t, replicas)
+		for _, r := range replicas {
+			require.NoError(t, r.Pause())
+		}
+		// The master drops its links to the hung replicas, which cannot
+		// come back: its later writes reach no replica.
+		admin := victim.NewUniversalClient()
+		require.NoError(t, admin.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Err())
+		_ = admin.Close()
+		// Let requests complete meanwhile: without acks they would be
+		// answered 200 from the master alone.
+		before := completed(writers)
+		require.NoError(t, waitFor(ctx, func() bool { return completed(writers) >= before+2*len(writers) }))
+		victim.Kill()
+		for _, r := range replicas {
+			require.NoError(t, r.Resume())
+		}
+	} else {
+		require.NoError(t, victim.KillInSync(ctx))
+	}
 	t.Logf("killed master %s", victim.Addr)
 	require.NoError(t, d.Wait(ctx), "a replica takes over")
 	masters, err := d.Masters(ctx)
 	require.NoError(t, err)
 	require.NotContains(t, masters, victim, "the killed master still serves")
+	if acks {
+		require.NoError(t, victim.Revive())
+		require.NoError(t, d.Wait(ctx), "the killed master rejoins as a replica")
+	}
 
 	// Every session works again through the same apps: each writer gets a
 	// write acknowledged through each app after the new master took over.
@@ -236,6 +275,15 @@ func (w *failoverWriter) check(t *testing.T, rec *httptest.ResponseRecorder, wha
 		assert.Failf(t, "a request neither succeeded nor failed closed", "%s of %s: %d %s", what, w.user, rec.Code, body(rec))
 		return false
 	}
+}
+
+// completed returns how many writes of writers were answered, 200 or not.
+func completed(writers []*failoverWriter) int {
+	n := 0
+	for _, w := range writers {
+		n += w.ackedCount() + int(w.failed.Load())
+	}
+	return n
 }
 
 func (w *failoverWriter) ackedCount() int {

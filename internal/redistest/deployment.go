@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -243,4 +244,48 @@ func poll(ctx context.Context, try func(ctx context.Context) error) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Pause stops the server's process without killing it (SIGSTOP), as a
+// machine that hangs would: it keeps its connections but answers nothing
+// until [Server.Resume].
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again (SIGCONT).
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return fmt.Errorf("redistest: %s is not running", s.Addr)
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// ReplicasOf returns the servers of d that replicate master now, as
+// master's INFO replication lists them.
+func ReplicasOf(ctx context.Context, d Deployment, master *Server) ([]*Server, error) {
+	c := master.newClient()
+	defer c.Close()
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redistest: INFO on %s: %w", master.Addr, err)
+	}
+	var all []*Server
+	switch d := d.(type) {
+	case *Sentinel:
+		all = d.Data
+	case *Cluster:
+		all = d.Nodes
+	}
+	var out []*Server
+	for _, addr := range replicaAddrs(infoFields(info)) {
+		for _, s := range all {
+			if s.Addr == addr {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
 }
