@@ -92,10 +92,7 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 // whose Set writes to the store at once; a store failure is logged and
 // answered with nil.
 func (m *Manager) GetSession(r *http.Request) Session {
-	if sc := m.scopeOf(r); sc != nil {
-		return sc.Session()
-	}
-	sc, err := m.directScope(nil, r)
+	sc, err := m.scopeFor(nil, r)
 	if err != nil {
 		m.log.Error("session: lookup failed", "err", err)
 		return nil
@@ -107,12 +104,9 @@ func (m *Manager) GetSession(r *http.Request) Session {
 // and fires Created. A session the request already has is destroyed first
 // (firing Destroyed), so the new one always has a new ID.
 func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return nil, err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return nil, err
 	}
 	return sc.Create()
 }
@@ -124,12 +118,9 @@ func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session
 // request destroyed it first, and ErrSessionRenewed (also an ErrSessionGone)
 // when another request renewed it first.
 func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return nil, err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return nil, err
 	}
 	return sc.Renew()
 }
@@ -137,12 +128,9 @@ func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session,
 // DestroySession destroys the request's session, if any, and sends a cookie
 // that expires it.
 func (m *Manager) DestroySession(r *http.Request, w http.ResponseWriter) error {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return err
 	}
 	return sc.Destroy()
 }
@@ -332,7 +320,7 @@ func unboundValues(s Session) map[string]any {
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	if ms.m != nil || len(ms.base) == 0 {
+	if ms.mode != unbound || len(ms.base) == 0 {
 		return nil
 	}
 	return maps.Clone(ms.base)
@@ -347,7 +335,7 @@ func (m *Manager) bind(id string, rec store.Record, into *MemSession) *MemSessio
 	into.id = id
 	into.created, into.accessed, into.expires = rec.Created, rec.Accessed, rec.Expires
 	into.base = rec.Values
-	into.m = m
+	into.m, into.mode = m, writeThrough
 	return into
 }
 

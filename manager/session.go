@@ -50,7 +50,11 @@ type Session interface {
 // [NewSession] or [RestoreSession] belongs to no manager yet: it holds its
 // values itself, for a session creator or an Options.SessionLoader to fill.
 type MemSession struct {
-	mu       sync.Mutex
+	// m is the manager the session belongs to; nil for an unbound session.
+	// Set by bind before the session is shared, never changed after.
+	m *Manager
+
+	mu       sync.Mutex // guards every field below
 	id       string
 	masked   string // computed on first use
 	created  time.Time
@@ -67,13 +71,31 @@ type MemSession struct {
 	// it lives on under another ID, so work on it fails with
 	// ErrSessionRenewed rather than being dropped as for an ended session.
 	renewedAway bool
-
-	m *Manager // nil for an unbound session
-	// scope is the request that holds the changes until its commit; nil (or
-	// writeThrough) means Set writes to the store at once.
-	scope        *requestScope
-	writeThrough bool
+	// mode says what Set does with a change. scope is the request that
+	// answers for the session's failures, in modes held and committed; nil
+	// in the others.
+	mode  sessionMode
+	scope *requestScope
 }
+
+// sessionMode says what Set does with a change.
+type sessionMode uint8
+
+const (
+	// unbound: the session belongs to no manager yet (NewSession,
+	// RestoreSession) and keeps its values itself.
+	unbound sessionMode = iota
+	// writeThrough: bound to no request that will commit it (a session from
+	// GetSessionById, or one a call without the middleware found): Set
+	// writes to the store before it returns.
+	writeThrough
+	// held: within a request, before its commit: Set holds the change for
+	// the commit.
+	held
+	// committed: within a request, after its commit: Set writes through,
+	// and a failure the response can no longer report is logged.
+	committed
+)
 
 var _ Session = (*MemSession)(nil)
 
@@ -244,6 +266,7 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 	}
 
 	s.mu.Lock()
+	mode, sc := s.mode, s.scope
 	if s.gone {
 		renewedAway := s.renewedAway
 		s.mu.Unlock()
@@ -252,8 +275,8 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		}
 		// Another request renewed the session: this change cannot land,
 		// and within a request the response must say so.
-		if s.scope != nil && !s.scope.direct {
-			s.scope.fail(s, "setting a value", ErrSessionRenewed)
+		if sc != nil {
+			sc.fail(s, "setting a value", ErrSessionRenewed)
 		}
 		return ErrSessionRenewed
 	}
@@ -262,7 +285,7 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if s.m == nil { // unbound: the session keeps its own values
+	if mode == unbound {
 		if value == nil {
 			delete(s.base, k)
 		} else {
@@ -275,10 +298,9 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.pending = make(map[string]any, 1)
 	}
 	s.pending[k] = value
-	writeThrough := s.writeThrough || s.scope == nil
 	s.mu.Unlock()
 
-	if writeThrough {
+	if mode != held {
 		if err := s.flush(context.Background()); err != nil {
 			return err
 		}
@@ -331,16 +353,19 @@ func (s *MemSession) flush(ctx context.Context) error {
 // Invalidate implements [Session]. A store failure is logged and, within a
 // request, answered through the error handler: the session may still exist.
 func (s *MemSession) Invalidate() {
-	if s.m == nil {
-		s.mu.Lock()
+	s.mu.Lock()
+	mode, sc := s.mode, s.scope
+	if mode == unbound {
 		s.base = map[string]any{}
 		s.gone = true
-		s.mu.Unlock()
+	}
+	s.mu.Unlock()
+	if mode == unbound {
 		return
 	}
 	err := s.m.destroy(context.Background(), s)
-	if s.scope != nil && !s.scope.direct {
-		s.scope.invalidated(s, err) // the commit expires the cookie or reports err
+	if sc != nil {
+		sc.invalidated(s, err) // the commit expires the cookie or reports err
 		return
 	}
 	if err != nil {
