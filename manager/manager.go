@@ -411,17 +411,8 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 	oldID, now := s.GetId(), m.opts.Clock()
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
-	err = m.store.Renew(ctx, oldID, newID, now)
-	if errors.Is(err, store.ErrNotFound) {
-		s.markGone()
-		return ErrSessionGone
-	}
-	if errors.Is(err, store.ErrRenewed) {
-		s.markRenewedAway()
-		return ErrSessionRenewed
-	}
-	if err != nil {
-		return fmt.Errorf("session: renewing session %s: %w", store.MaskedID(oldID), err)
+	if err := s.writeFailed(m.store.Renew(ctx, oldID, newID, now), "renewing", oldID); err != nil {
+		return err
 	}
 	s.rename(newID, now)
 	return nil

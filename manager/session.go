@@ -322,17 +322,8 @@ func (s *MemSession) flush(ctx context.Context) error {
 
 	ctx, cancel := s.m.writeContext(ctx)
 	defer cancel()
-	err := s.m.store.Update(ctx, id, changes)
-	if errors.Is(err, store.ErrNotFound) {
-		s.markGone()
-		return ErrSessionGone
-	}
-	if errors.Is(err, store.ErrRenewed) {
-		s.markRenewedAway()
-		return ErrSessionRenewed
-	}
-	if err != nil {
-		return fmt.Errorf("session: storing changes of session %s: %w", store.MaskedID(id), err)
+	if err := s.writeFailed(s.m.store.Update(ctx, id, changes), "storing changes of", id); err != nil {
+		return err
 	}
 
 	s.mu.Lock()
@@ -373,6 +364,24 @@ func (s *MemSession) Invalidate() {
 	}
 }
 
+// writeFailed turns the error of a store write to the session with the
+// given ID into the manager's, and records what the store found: a session
+// that is gone (ErrSessionGone), or one that another request renewed away
+// (ErrSessionRenewed). what names the write in any other error.
+func (s *MemSession) writeFailed(err error, what, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		s.markGone()
+		return ErrSessionGone
+	case errors.Is(err, store.ErrRenewed):
+		s.markRenewedAway()
+		return ErrSessionRenewed
+	}
+	return fmt.Errorf("session: %s session %s: %w", what, store.MaskedID(id), err)
+}
+
 // hasPending reports whether the session holds changes not yet stored.
 func (s *MemSession) hasPending() bool {
 	s.mu.Lock()
@@ -410,20 +419,21 @@ func (s *MemSession) rename(id string, now time.Time) {
 func sameValue(a, b any) bool {
 	switch av := a.(type) {
 	case string:
-		bv, ok := b.(string)
-		return ok && av == bv
+		return equalTo(av, b)
 	case int:
-		bv, ok := b.(int)
-		return ok && av == bv
+		return equalTo(av, b)
 	case int64:
-		bv, ok := b.(int64)
-		return ok && av == bv
+		return equalTo(av, b)
 	case bool:
-		bv, ok := b.(bool)
-		return ok && av == bv
+		return equalTo(av, b)
 	case float64:
-		bv, ok := b.(float64)
-		return ok && av == bv
+		return equalTo(av, b)
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// equalTo reports whether b is a T equal to a.
+func equalTo[T comparable](a T, b any) bool {
+	bv, ok := b.(T)
+	return ok && a == bv
 }
