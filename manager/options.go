@@ -231,7 +231,7 @@ func (o Options) checkRanges() error {
 		return fmt.Errorf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
 			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout)
 	case o.Store != nil && o.MaxSessions != 0:
-		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead", o.MaxSessions)
+		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead (store.NewMemory(store.WithMaxSessions(n)))", o.MaxSessions)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
 	}
