@@ -91,10 +91,9 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 // GetSession returns the session of the request, or nil when it has none.
 //
 // Within [Manager.Handler] it returns the request's session, whose changes
-// are stored when the response starts. Called without the middleware, as the
-// original package was used, it looks the cookie up and returns a session
-// whose Set writes to the store at once; a store failure is logged and
-// answered with nil.
+// are stored when the response starts. Called without the middleware, it
+// looks the cookie up and returns a session whose Set writes to the store at
+// once; a store failure is logged and answered with nil.
 func (m *Manager) GetSession(r *http.Request) Session {
 	sc, err := m.scopeFor(nil, r)
 	if err != nil {
@@ -139,24 +138,6 @@ func (m *Manager) DestroySession(r *http.Request, w http.ResponseWriter) error {
 	return sc.Destroy()
 }
 
-// GetSessionById returns the live session with the given ID, or nil. It does
-// not count as use: the idle deadline does not move. Its Set writes to the
-// store at once. A store failure is logged and answered with nil.
-func (m *Manager) GetSessionById(sessionId string) Session {
-	if !IsValidID(sessionId) {
-		return nil
-	}
-	s, err := m.lookup(context.Background(), sessionId, false, nil)
-	if err != nil {
-		m.log.Error("session: lookup by ID failed", "session", store.MaskedID(sessionId), "err", err)
-		return nil
-	}
-	if s == nil {
-		return nil // not a typed nil: callers compare the interface with nil
-	}
-	return s // bound to no request, so its Set writes through
-}
-
 // DestroySessionById destroys the session with the given ID wherever it is
 // in use (an administrator's "log this user out"). It returns ErrSessionGone
 // when there is no such live session, and ErrSessionRenewed when the ID is
@@ -182,19 +163,6 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 		return ErrSessionGone // it had already expired; this call only cleared it away
 	}
 	return nil
-}
-
-// GetSessionSize returns the number of sessions in the store: with a shared
-// store, across every instance that uses it. Sessions that expired since the
-// last sweep may still be counted. A store failure is logged and answered
-// with 0.
-func (m *Manager) GetSessionSize() int {
-	n, err := m.store.Count(context.Background())
-	if err != nil {
-		m.log.Error("session: counting sessions failed", "err", err)
-		return 0
-	}
-	return n
 }
 
 // HandleError answers a request whose session could not be loaded or

@@ -36,9 +36,9 @@ type Options struct {
 	// manager logs one warning when it starts.
 	Secure bool
 
-	// HttpOnly is kept from the original package. Cookies are always
-	// HttpOnly (unreadable by page scripts) whether or not it is set; see
-	// ScriptReadableCookie to turn that off.
+	// HttpOnly is a kept name, and ignored: cookies are always HttpOnly
+	// (unreadable by page scripts) whether or not it is set.
+	// ScriptReadableCookie is the Go-style option: it turns HttpOnly off.
 	HttpOnly bool
 
 	// MaxInactiveInterval is the idle timeout in seconds: a session not used
@@ -47,8 +47,8 @@ type Options struct {
 	// MaxAge; NewManager panics above it.
 	MaxInactiveInterval int64
 
-	// GcInterval is the number of seconds between sweeps for expired
-	// sessions. 0 means 60. Expiry does not wait for the sweeper: every
+	// GcInterval is the sweep interval, in seconds: how often the manager
+	// runs [Manager.Sweep] to destroy expired sessions. 0 means 60. Expiry does not wait for the sweeper: every
 	// lookup enforces it too; the sweeper fires Destroyed for sessions no
 	// request comes back to, and frees their memory. From 0 to 86400 (one
 	// day); NewManager panics outside: a session that no request comes back
@@ -57,7 +57,8 @@ type Options struct {
 	GcInterval int
 
 	// GcStopChan stops the sweeper when it is closed. nil means that only
-	// [Manager.Close] stops it.
+	// [Manager.Close] stops it; Close is the Go-style way, and also closes
+	// the store the manager made.
 	GcStopChan <-chan struct{}
 
 	// SessionLoader, when set, is called once by NewManager; the sessions it

@@ -99,13 +99,6 @@ const (
 
 var _ Session = (*MemSession)(nil)
 
-// NewSession returns an unbound session with the given ID and last access
-// time (Unix seconds), for a session creator or an Options.SessionLoader.
-func NewSession(id string, timeAccessed int64) Session {
-	t := time.Unix(timeAccessed, 0)
-	return &MemSession{id: id, created: t, accessed: t, base: map[string]any{}}
-}
-
 // RestoreSession returns an unbound session for an Options.SessionLoader: a
 // session saved earlier, with the time it was created and last used (Unix
 // seconds) and its values (copied; a value that Set refuses is left out).
@@ -119,23 +112,6 @@ func RestoreSession(id string, created, lastAccessed int64, values map[string]an
 		_ = s.Set(k, v) // an unbound session keeps any value; nil deletes
 	}
 	return s
-}
-
-// GetId implements [Session].
-func (s *MemSession) GetId() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.id
-}
-
-// GetMaskedSessionId implements [Session]: see [store.MaskedID].
-func (s *MemSession) GetMaskedSessionId() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.masked == "" {
-		s.masked = store.MaskedID(s.id)
-	}
-	return s.masked
 }
 
 var (
@@ -160,13 +136,6 @@ func (s *MemSession) safeName() string {
 		return "<nil>"
 	}
 	return s.GetMaskedSessionId()
-}
-
-// GetLastAccessTime implements [Session].
-func (s *MemSession) GetLastAccessTime() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accessed.Unix()
 }
 
 // GetCreationTime implements [Session].
