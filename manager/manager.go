@@ -35,9 +35,9 @@ type Manager struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// refused counts creations the store refused with ErrTooManySessions;
-	// lastFullWarning is when the manager last logged them, in Unix
-	// nanoseconds by Options.Clock (0: never).
+	// refused counts creations the store refused with
+	// store.ErrTooManySessions; lastFullWarning is when the manager last
+	// logged them, in Unix nanoseconds by Options.Clock (0: never).
 	refused         atomic.Uint64
 	lastFullWarning atomic.Int64
 }
@@ -166,7 +166,8 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 }
 
 // HandleError answers a request whose session could not be loaded or
-// stored, through Options.ErrorHandler or the default one.
+// stored, through Options.ErrorHandler or the default one (see
+// [Options.ErrorHandler] for its status codes).
 func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error) {
 	if m.opts.ErrorHandler != nil {
 		m.opts.ErrorHandler(w, r, err)

@@ -95,19 +95,21 @@ type Options struct {
 	// manager makes when Store is nil. Set beside a Store, it makes
 	// NewManager panic: a store passed in carries its own cap, if any (see
 	// store.WithMaxSessions). Past the cap, CreateSession fails with
-	// store.ErrTooManySessions (the default ErrorHandler answers 503) and a warning
-	// is logged at most once a minute; sessions that end make room. 0 means
-	// 1,000,000: at a few hundred bytes a session plus its values, several
-	// hundred MB, where no cap lets anyone who can start sessions exhaust
-	// memory.
-	// Negative means no cap. Any int is valid.
+	// store.ErrTooManySessions (the default ErrorHandler answers 503) and a
+	// warning is logged at most once a minute; sessions that end make room.
+	// 0 means 1,000,000: at a few hundred bytes a session plus its values,
+	// several hundred MB, where no cap lets anyone who can start sessions
+	// exhaust memory. Negative means no cap. Any int is valid.
 	MaxSessions int
 
 	// ErrorHandler answers a request whose session could not be loaded or
-	// stored. nil means: log the error and answer 503 Service Unavailable
-	// when the store could not be reached or is full (ErrTooManySessions,
-	// logged only at debug level: see MaxSessions), 500 Internal Server
-	// Error otherwise, with only the status text in the body.
+	// stored; err wraps the store's own error. nil means: log the error and
+	// answer, with only the status text in the body, 503 Service Unavailable
+	// when the store could not be reached (store.ErrUnavailable), is closed
+	// (store.ErrClosed), did not answer in time (context.DeadlineExceeded)
+	// or is full (store.ErrTooManySessions, logged only at debug level: see
+	// MaxSessions); 409 Conflict for ErrSessionRenewed; 500 Internal Server
+	// Error otherwise (a record that cannot be read, say).
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
@@ -122,7 +124,7 @@ type Options struct {
 	// Clock tells the time. nil means time.Now. Tests set it to move time
 	// forward without sleeping. The manager strips the monotonic reading
 	// from every time it tells, so that every deadline compares by the wall
-	// clock alone; Options() returns the clock wrapped that way.
+	// clock alone.
 	Clock func() time.Time
 
 	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
