@@ -20,3 +20,9 @@ const (
 // ShardTags returns the hash tags of a store's shards, for tests that look
 // at its keys.
 func ShardTags(prefix string, n int) []string { return shardTags(prefix, n) }
+
+// ShardOf returns the shard of a session ID in a store of n shards.
+func ShardOf(id string, n int) int {
+	s := &redisStore{shards: n}
+	return s.shardOf(fingerprint(id))
+}

@@ -3,9 +3,11 @@ package redisstore_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/store"
@@ -37,3 +39,9 @@ type checkingStore interface {
 }
 
 func asChecking(s store.Store) checkingStore { return s.(checkingStore) }
+
+// redisZ is one sorted-set member with its score.
+func redisZ(score float64, member string) redis.Z { return redis.Z{Score: score, Member: member} }
+
+// replacePrefix puts prefix where part says PREFIX.
+func replacePrefix(part, prefix string) string { return strings.ReplaceAll(part, "PREFIX", prefix) }

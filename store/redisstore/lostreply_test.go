@@ -22,6 +22,12 @@ import (
 // hook is armed to drop, and the client itself.
 func lossyStore(t *testing.T, prefix string) (store.Store, *redistest.LoseReplies, *redis.Client) {
 	t.Helper()
+	return lossyStoreWith(t, prefix)
+}
+
+// lossyStoreWith is lossyStore with options.
+func lossyStoreWith(t *testing.T, prefix string, opts ...redisstore.Option) (store.Store, *redistest.LoseReplies, *redis.Client) {
+	t.Helper()
 	client := redistest.Client(t)
 	lose := &redistest.LoseReplies{}
 	client.AddHook(lose)
@@ -34,7 +40,7 @@ func lossyStore(t *testing.T, prefix string) (store.Store, *redistest.LoseReplie
 	require.NoError(t, warm.Renew(t.Context(), id, next, at))
 	_, _, err := warm.Delete(t.Context(), next)
 	require.NoError(t, err)
-	return redisstore.New(client, redisstore.WithPrefix(prefix)), lose, client
+	return redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...), lose, client
 }
 
 // TestDeleteReplyLostOnce checks that a Delete whose first reply is lost

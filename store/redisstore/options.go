@@ -138,7 +138,9 @@ func WithTouchGranularity(d time.Duration) Option {
 // sweep sends its claims shard by shard. Reads (Load, also when it slides
 // the idle deadline) never wait. WAIT narrows the loss window; it does not
 // make Redis strongly consistent (see the Redis documentation of WAIT).
-// n must be positive and timeout at least a millisecond.
+// n must be positive and timeout at least a millisecond, and below the
+// client's read timeout, or the client gives up on a WAIT that was about to
+// answer.
 func WithReplicaAcks(n int, timeout time.Duration) Option {
 	if n < 1 || timeout < time.Millisecond {
 		panic("redisstore: WithReplicaAcks needs at least one replica and a timeout of at least 1ms")

@@ -1,16 +1,18 @@
 package redisstore
 
-import "strconv"
+import (
+	"strconv"
+	"sync"
+)
 
 // clusterSlots is the number of hash slots of a Redis Cluster.
 const clusterSlots = 16384
 
-// crc16 is CRC16-XMODEM (polynomial 0x1021, initial value 0), the checksum
-// Redis Cluster maps keys to slots with.
-func crc16(s string) uint16 {
-	var crc uint16
-	for i := 0; i < len(s); i++ {
-		crc ^= uint16(s[i]) << 8
+// crc16Table holds the CRC of each byte value, so that crc16 takes a byte
+// at a time: the tag search runs it thousands of times per store.
+var crc16Table = func() (t [256]uint16) {
+	for b := range t {
+		crc := uint16(b) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
 				crc = crc<<1 ^ 0x1021
@@ -18,6 +20,17 @@ func crc16(s string) uint16 {
 				crc <<= 1
 			}
 		}
+		t[b] = crc
+	}
+	return t
+}()
+
+// crc16 is CRC16-XMODEM (polynomial 0x1021, initial value 0), the checksum
+// Redis Cluster maps keys to slots with.
+func crc16(s string) uint16 {
+	var crc uint16
+	for i := 0; i < len(s); i++ {
+		crc = crc<<8 ^ crc16Table[byte(crc>>8)^s[i]]
 	}
 	return crc
 }
@@ -35,6 +48,20 @@ func tagSlot(tag string) int { return int(crc16(tag)) % clusterSlots }
 // search is deterministic, so every instance computes the same tags; it
 // costs about 4*16384/n checksums per shard.
 func shardTags(prefix string, n int) []string {
+	key := strconv.Itoa(n) + " " + prefix
+	if tags, ok := knownTags.Load(key); ok {
+		return tags.([]string)
+	}
+	tags := searchTags(prefix, n)
+	knownTags.Store(key, tags)
+	return tags
+}
+
+// knownTags keeps the tags found for each prefix and number of shards: a
+// process that makes many stores (tests do) searches once.
+var knownTags sync.Map
+
+func searchTags(prefix string, n int) []string {
 	tags := make([]string, n)
 	for i := range n {
 		lo, hi := i*clusterSlots/n, (i+1)*clusterSlots/n

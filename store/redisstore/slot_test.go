@@ -128,5 +128,5 @@ func TestShardTagsAreDistinctAndStable(t *testing.T) {
 		require.False(t, seen[tag], "tag %q twice", tag)
 		seen[tag] = true
 	}
-	assert.Equal(t, tags, shardTags("sessionkit", 256))
+	assert.Equal(t, tags, searchTags("sessionkit", 256), "searched again")
 }
