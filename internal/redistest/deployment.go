@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -249,16 +248,19 @@ func poll(ctx context.Context, try func(ctx context.Context) error) error {
 // Pause stops the server's process without killing it (SIGSTOP), as a
 // machine that hangs would: it keeps its connections but answers nothing
 // until [Server.Resume].
-func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+func (s *Server) Pause() error { return s.signal(sigStop) }
 
 // Resume lets a paused server run again (SIGCONT).
-func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+func (s *Server) Resume() error { return s.signal(sigCont) }
 
-func (s *Server) signal(sig syscall.Signal) error {
+func (s *Server) signal(sig os.Signal) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return fmt.Errorf("redistest: %s is not running", s.Addr)
+	}
+	if sig == nil {
+		return fmt.Errorf("redistest: cannot pause a process on this system")
 	}
 	return s.cmd.Process.Signal(sig)
 }
