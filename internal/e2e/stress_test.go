@@ -212,9 +212,9 @@ func (rig *stressRig) init(t *testing.T, stores [2]store.Store, clock *testkit.C
 		t.Cleanup(func() { _ = m.Close() })
 		rig.managers[i] = m
 	}
-	rig.apps = [2]http.Handler{netHTTPApp(rig.managers[0]), ginApp(rig.managers[1])}
+	rig.apps = [2]http.Handler{netHTTPApp(rig.managers[0]), ginApp(rig.managers[1], nil)}
 	for range stressBrowsers {
-		rig.browsers = append(rig.browsers, &browser{name: manager.DefaultCookieName})
+		rig.browsers = append(rig.browsers, &browser{name: cookieName})
 	}
 }
 
