@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
-	"github.com/sessionkit/session/store"
 )
 
 // The tests of this file pin the rule "a write is never answered 200 and
@@ -23,45 +23,46 @@ import (
 // handlers that redirect after logout tend to) must not answer its redirect:
 // the commit fails and the error handler answers.
 func TestFailedDestroyFailsTheResponse(t *testing.T) {
-	fs := &faultyStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: fs}, nil)
-	_, ck := env.create(t)
+	fs := testkit.NewFaultyStore()
+	env := testkit.NewEnv(t, manager.Options{Store: fs}, nil)
+	_, ck := env.Create(t)
 	injected := errors.New("injected delete failure")
-	fs.deleteErr = injected
+	fs.Err = injected
+	fs.FailDelete.Store(true)
 
 	for name, destroy := range map[string]func(w http.ResponseWriter, r *http.Request){
-		"DestroySession": func(w http.ResponseWriter, r *http.Request) { _ = env.m.DestroySession(r, w) },
-		"Invalidate":     func(w http.ResponseWriter, r *http.Request) { env.m.GetSession(r).Invalidate() },
+		"DestroySession": func(w http.ResponseWriter, r *http.Request) { _ = env.M.DestroySession(r, w) },
+		"Invalidate":     func(w http.ResponseWriter, r *http.Request) { env.M.GetSession(r).Invalidate() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				destroy(w, r)
 				http.Redirect(w, r, "/", http.StatusSeeOther)
 			}))
-			rec := serve(h, "/logout", ck)
+			rec := testkit.Get(h, "/logout", ck)
 			assert.Equal(t, http.StatusInternalServerError, rec.Code, "a logout that failed answered")
-			assert.Contains(t, env.logs.String(), injected.Error())
+			assert.Contains(t, env.Logs.String(), injected.Error())
 		})
 	}
-	fs.deleteErr = nil
-	assert.NotNil(t, env.m.GetSessionById(ck.Value), "the session should have survived the failed deletes")
+	fs.FailDelete.Store(false)
+	assert.NotNil(t, env.M.GetSessionById(ck.Value), "the session should have survived the failed deletes")
 }
 
 // TestFailedRenewalFailsTheResponse: a renewal the store failed leaves the
 // old, possibly planted, ID working; a handler that ignores the error and
 // logs the user in anyway must not answer 200.
 func TestFailedRenewalFailsTheResponse(t *testing.T) {
-	env := newEnv(t, manager.Options{Rand: &failAfter{n: 1}}, nil)
-	_, ck := env.create(t) // the one read the source allows
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = env.m.RenewSession(r, w)
-		_ = env.m.GetSession(r).Set("user", "ada")
+	env := testkit.NewEnv(t, manager.Options{Rand: &failAfter{n: 1}}, nil)
+	_, ck := env.Create(t) // the one read the source allows
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = env.M.RenewSession(r, w)
+		_ = env.M.GetSession(r).Set("user", "ada")
 		_, _ = w.Write([]byte("welcome"))
 	}))
-	rec := serve(h, "/login", ck)
+	rec := testkit.Get(h, "/login", ck)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.NotContains(t, rec.Body.String(), "welcome")
-	assert.Nil(t, valueOf(env.m, ck.Value, "user"), "the old ID was logged in")
+	assert.Nil(t, testkit.ValueOf(env.M, ck.Value, "user"), "the old ID was logged in")
 }
 
 // failAfter is a random source that serves n reads from crypto/rand and then

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 )
 
@@ -29,9 +30,9 @@ func recoverWith500(next http.Handler) http.Handler {
 // panic (a new session, an invalidation) stands, and its cookie goes out
 // with the recovery's 500, so that the client never holds a dead ID.
 func TestPanickingHandlerCommitsNothing(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	m := env.m
-	s, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	m := env.M
+	s, ck := env.Create(t)
 	require.NoError(t, s.Set("balance", 100))
 
 	t.Run("pending changes", func(t *testing.T) {
@@ -41,10 +42,10 @@ func TestPanickingHandlerCommitsNothing(t *testing.T) {
 			require.NoError(t, s.Set("paid", true))
 			panic("payment service failed")
 		})))
-		rec := serve(h, "/pay", ck)
+		rec := testkit.Get(h, "/pay", ck)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code)
-		assert.Equal(t, 100, valueOf(m, ck.Value, "balance"))
-		assert.Nil(t, valueOf(m, ck.Value, "paid"))
+		assert.Equal(t, 100, testkit.ValueOf(m, ck.Value, "balance"))
+		assert.Nil(t, testkit.ValueOf(m, ck.Value, "paid"))
 	})
 
 	t.Run("created session", func(t *testing.T) {
@@ -54,11 +55,11 @@ func TestPanickingHandlerCommitsNothing(t *testing.T) {
 			require.NoError(t, s.Set("user", "ada"))
 			panic("profile service failed")
 		})))
-		rec := serve(h, "/login", nil)
+		rec := testkit.Get(h, "/login", nil)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code)
-		created := sessionCookie(t, rec, manager.DefaultCookieName)
+		created := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 		require.NotNil(t, m.GetSessionById(created.Value), "the session created before the panic")
-		assert.Nil(t, valueOf(m, created.Value, "user"))
+		assert.Nil(t, testkit.ValueOf(m, created.Value, "user"))
 	})
 
 	t.Run("invalidated session", func(t *testing.T) {
@@ -66,10 +67,10 @@ func TestPanickingHandlerCommitsNothing(t *testing.T) {
 			m.GetSession(r).Invalidate()
 			panic("audit log failed")
 		})))
-		rec := serve(h, "/logout", ck)
+		rec := testkit.Get(h, "/logout", ck)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code)
 		assert.Nil(t, m.GetSessionById(ck.Value), "the session invalidated before the panic")
-		expired := sessionCookie(t, rec, manager.DefaultCookieName)
+		expired := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 		assert.Negative(t, expired.MaxAge, "the expiring cookie did not go out")
 	})
 }
@@ -77,8 +78,8 @@ func TestPanickingHandlerCommitsNothing(t *testing.T) {
 // TestPanickingHandlerPanicGoesOn: the middleware must not swallow the
 // panic: the recovery middleware (or net/http) decides what to do with it.
 func TestPanickingHandlerPanicGoesOn(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	h := env.m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	h := env.M.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
 	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	})

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
@@ -22,28 +23,28 @@ import (
 // for a change that was lost, nor carry it into the renewed session.
 func TestWriteRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		a := newStoreEnv(t, st, manager.Options{})
-		b := newStoreEnv(t, st, manager.Options{})
-		s, ck := a.create(t)
+		a := testkit.NewStoreEnv(t, st, manager.Options{})
+		b := testkit.NewStoreEnv(t, st, manager.Options{})
+		s, ck := a.Create(t)
 		require.NoError(t, s.Set("role", "user"))
 
 		var renewedID string
-		renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, err := b.m.RenewSession(r, w)
+		renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := b.M.RenewSession(r, w)
 			require.NoError(t, err)
 			renewedID = s.GetId()
 		}))
-		write := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			require.NoError(t, a.m.GetSession(r).Set("role", "admin"))
-			require.Equal(t, http.StatusOK, serve(renew, "/renew", ck).Code, "the renewal in between")
+		write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
+			require.Equal(t, http.StatusOK, testkit.Get(renew, "/renew", ck).Code, "the renewal in between")
 			_, _ = w.Write([]byte("saved"))
 		}))
 
-		rec := serve(write, "/write", ck)
+		rec := testkit.Get(write, "/write", ck)
 		assert.Equal(t, http.StatusConflict, rec.Code, "the response of a change lost to a renewal")
 		assert.NotContains(t, rec.Body.String(), "saved", "the handler's body went out")
-		assert.Equal(t, "user", valueOf(b.m, renewedID, "role"), "the renewed session")
-		assert.Nil(t, a.m.GetSessionById(ck.Value), "the old ID came back")
+		assert.Equal(t, "user", testkit.ValueOf(b.M, renewedID, "role"), "the renewed session")
+		assert.Nil(t, a.M.GetSessionById(ck.Value), "the old ID came back")
 	})
 }
 
@@ -52,21 +53,21 @@ func TestWriteRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
 // (logout wins): the session stays destroyed.
 func TestWriteRacingALogoutIsDropped(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		_, ck := env.create(t)
-		logout := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			require.NoError(t, env.m.DestroySession(r, w))
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		_, ck := env.Create(t)
+		logout := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, env.M.DestroySession(r, w))
 		}))
-		write := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			require.NoError(t, env.m.GetSession(r).Set("role", "admin"))
-			serve(logout, "/logout", ck)
+		write := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, env.M.GetSession(r).Set("role", "admin"))
+			testkit.Get(logout, "/logout", ck)
 			_, _ = w.Write([]byte("saved"))
 		}))
 
-		rec := serve(write, "/write", ck)
+		rec := testkit.Get(write, "/write", ck)
 		assert.Equal(t, http.StatusOK, rec.Code)
-		assert.Nil(t, env.m.GetSessionById(ck.Value), "a late change brought a destroyed session back")
-		assert.Equal(t, 1, env.events.countKind(manager.Destroyed))
+		assert.Nil(t, env.M.GetSessionById(ck.Value), "a late change brought a destroyed session back")
+		assert.Equal(t, 1, env.Events.CountKind(manager.Destroyed))
 	})
 }
 
@@ -84,27 +85,27 @@ func TestLogoutRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				a := newStoreEnv(t, st, manager.Options{})
-				b := newStoreEnv(t, st, manager.Options{})
-				s, ck := a.create(t)
+				a := testkit.NewStoreEnv(t, st, manager.Options{})
+				b := testkit.NewStoreEnv(t, st, manager.Options{})
+				s, ck := a.Create(t)
 				require.NoError(t, s.Set("user", "ada"))
 
 				var renewedID string
-				renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					s, err := b.m.RenewSession(r, w)
+				renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s, err := b.M.RenewSession(r, w)
 					require.NoError(t, err)
 					renewedID = s.GetId()
 				}))
-				h := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					require.NotNil(t, a.m.GetSession(r))
-					require.Equal(t, http.StatusOK, serve(renew, "/login", ck).Code, "the renewal in between")
-					logout(a.m, w, r)
+				h := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					require.NotNil(t, a.M.GetSession(r))
+					require.Equal(t, http.StatusOK, testkit.Get(renew, "/login", ck).Code, "the renewal in between")
+					logout(a.M, w, r)
 					http.Redirect(w, r, "/", http.StatusSeeOther)
 				}))
 
-				rec := serve(h, "/logout", ck)
+				rec := testkit.Get(h, "/logout", ck)
 				if rec.Code == http.StatusSeeOther {
-					assert.Nil(t, b.m.GetSessionById(renewedID), "the logout answered its redirect, but the session lives on under its renewed ID")
+					assert.Nil(t, b.M.GetSessionById(renewedID), "the logout answered its redirect, but the session lives on under its renewed ID")
 				}
 			})
 		})
@@ -118,25 +119,25 @@ func TestLogoutRacingARenewalFailsInsteadOfVanishing(t *testing.T) {
 // and fails with 409 instead of dropping the change as if logout had won.
 func TestWriteRacingTwoRenewalsFailsInsteadOfVanishing(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		a := newStoreEnv(t, st, manager.Options{})
-		b := newStoreEnv(t, st, manager.Options{})
-		s, ck := a.create(t)
+		a := testkit.NewStoreEnv(t, st, manager.Options{})
+		b := testkit.NewStoreEnv(t, st, manager.Options{})
+		s, ck := a.Create(t)
 		require.NoError(t, s.Set("role", "user"))
 
-		renew := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, err := b.m.RenewSession(r, w)
+		renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := b.M.RenewSession(r, w)
 			require.NoError(t, err)
 		}))
-		write := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			require.NoError(t, a.m.GetSession(r).Set("role", "admin"))
-			first := serve(renew, "/renew", ck)
+		write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
+			first := testkit.Get(renew, "/renew", ck)
 			require.Equal(t, http.StatusOK, first.Code, "the first renewal")
-			second := serve(renew, "/renew", sessionCookie(t, first, manager.DefaultCookieName))
+			second := testkit.Get(renew, "/renew", testkit.SessionCookie(t, first, manager.DefaultCookieName))
 			require.Equal(t, http.StatusOK, second.Code, "the second renewal")
 			_, _ = w.Write([]byte("saved"))
 		}))
 
-		rec := serve(write, "/write", ck)
+		rec := testkit.Get(write, "/write", ck)
 		assert.Equal(t, http.StatusConflict, rec.Code, "a change lost to two renewals was answered")
 		assert.NotContains(t, rec.Body.String(), "saved")
 	})
@@ -158,30 +159,30 @@ func TestChangesOfTheLoserOfTwoRenewalsFailTheResponse(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				a := newStoreEnv(t, st, manager.Options{})
-				b := newStoreEnv(t, st, manager.Options{})
-				_, ck := a.create(t)
+				a := testkit.NewStoreEnv(t, st, manager.Options{})
+				b := testkit.NewStoreEnv(t, st, manager.Options{})
+				_, ck := a.Create(t)
 
-				winner := b.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					_, err := b.m.RenewSession(r, w)
+				winner := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, err := b.M.RenewSession(r, w)
 					require.NoError(t, err)
 				}))
 				var renewErr, setErr error
-				loser := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					s := a.m.GetSession(r)
+				loser := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s := a.M.GetSession(r)
 					require.NotNil(t, s)
-					require.Equal(t, http.StatusOK, serve(winner, "/login", ck).Code, "the winning renewal")
+					require.Equal(t, http.StatusOK, testkit.Get(winner, "/login", ck).Code, "the winning renewal")
 					if setFirst {
 						setErr = s.Set("cart", "3 items")
 					}
-					_, renewErr = a.m.RenewSession(r, w)
+					_, renewErr = a.M.RenewSession(r, w)
 					if !setFirst {
 						setErr = s.Set("cart", "3 items")
 					}
 					_, _ = w.Write([]byte("welcome"))
 				}))
 
-				rec := serve(loser, "/login", ck)
+				rec := testkit.Get(loser, "/login", ck)
 				assert.ErrorIs(t, renewErr, manager.ErrSessionRenewed, "the losing RenewSession")
 				if !setFirst {
 					assert.ErrorIs(t, setErr, manager.ErrSessionRenewed, "Set on the session a renewal took")

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,166 +31,37 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// securityApp is a small application behind m.Handler. It routes on the
-// last element of the path, so that it serves under any cookie Path:
-//
-//	create      CreateSession
-//	login       a login done right: renew the session, or create one
-//	renew       RenewSession; 409 when it fails
-//	destroy     DestroySession
-//	invalidate  Session.Invalidate
-//	set         Set(?k, ?v); 404 without a session
-//	whoami      "none", or the session's masked ID and values
-func securityApp(m *manager.Manager) http.Handler {
-	return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := m.GetSession(r)
-		var err error
-		switch path.Base(r.URL.Path) {
-		case "create":
-			_, err = m.CreateSession(r, w)
-		case "login":
-			if s == nil {
-				s, err = m.CreateSession(r, w)
-			} else {
-				s, err = m.RenewSession(r, w)
-			}
-			if err == nil {
-				err = s.Set("user", "victim")
-			}
-		case "renew":
-			if _, err = m.RenewSession(r, w); err != nil {
-				http.Error(w, "renew failed", http.StatusConflict)
-				return
-			}
-		case "destroy":
-			err = m.DestroySession(r, w)
-		case "invalidate":
-			if s != nil {
-				s.Invalidate()
-			}
-		case "set":
-			if s == nil {
-				http.Error(w, "no session", http.StatusNotFound)
-				return
-			}
-			err = s.Set(r.URL.Query().Get("k"), r.URL.Query().Get("v"))
-		case "whoami":
-			if s == nil {
-				_, _ = io.WriteString(w, "none")
-				return
-			}
-			_, _ = fmt.Fprintf(w, "%s %s", s.GetMaskedSessionId(), strings.Join(keyValues(s), ","))
-			return
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		if err != nil {
-			http.Error(w, "failed", http.StatusInternalServerError)
-			return
-		}
-		_, _ = io.WriteString(w, "ok")
-	}))
-}
-
-// keyValues returns "key=value" for each key of s, sorted by key.
-func keyValues(s manager.Session) []string {
-	var out []string
-	for _, k := range s.Keys() {
-		v, _ := s.Get(k)
-		out = append(out, fmt.Sprintf("%s=%v", k, v))
-	}
-	return out
-}
-
-// send runs h on a request for target that carries cookies.
-func send(h http.Handler, method, target string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for _, ck := range cookies {
-		r.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-// sendRawCookie runs h on a GET of target whose Cookie header is exactly
-// name=value, however malformed value is.
-func sendRawCookie(h http.Handler, target, name, value string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Header.Set("Cookie", name+"="+value)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-// randomID returns a well-formed session ID that no manager issued.
-func randomID(t *testing.T) string {
-	t.Helper()
-	var b [32]byte
-	_, err := rand.Read(b[:])
-	require.NoError(t, err)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// idRecorder is a random source that records every session ID made from
-// it: a manager reads exactly 32 bytes per ID.
-type idRecorder struct {
-	mu   sync.Mutex
-	ids  []string
-	fail atomic.Bool
-}
-
-var errEntropy = errors.New("test: random source failed")
-
-func (r *idRecorder) Read(p []byte) (int, error) {
-	if r.fail.Load() {
-		return 0, errEntropy
-	}
-	n, err := io.ReadFull(rand.Reader, p)
-	r.mu.Lock()
-	r.ids = append(r.ids, base64.RawURLEncoding.EncodeToString(p[:n]))
-	r.mu.Unlock()
-	return n, err
-}
-
-func (r *idRecorder) issued() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.ids...)
-}
-
 // Requirement 1: IDs are 32 bytes from crypto/rand, and a failing source is
 // an error, never a weak ID.
 func TestSecurityIDEntropy(t *testing.T) {
 	t.Run("the default source is crypto/rand", func(t *testing.T) {
-		env := newEnv(t, manager.Options{}, nil)
-		assert.True(t, env.m.Options().Rand == rand.Reader, "Options.Rand defaults to %T", env.m.Options().Rand)
+		env := testkit.NewEnv(t, manager.Options{}, nil)
+		assert.True(t, env.M.Options().Rand == rand.Reader, "Options.Rand defaults to %T", env.M.Options().Rand)
 	})
 
 	t.Run("an ID is one 32-byte read, unchanged", func(t *testing.T) {
-		source := &idRecorder{}
-		env := newEnv(t, manager.Options{Rand: source}, nil)
+		source := &testkit.IDRecorder{}
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
 		var ids []string
 		for range 100 {
-			s, _ := env.create(t)
+			s, _ := env.Create(t)
 			ids = append(ids, s.GetId())
 		}
-		for i, read := range source.issued() {
+		for i, read := range source.Issued() {
 			raw, err := base64.RawURLEncoding.DecodeString(read)
 			require.NoError(t, err)
 			require.Len(t, raw, 32, "read %d: the manager reads 32 bytes per ID", i)
 		}
-		assert.Equal(t, source.issued(), ids, "each ID is the base64url form of exactly one read")
+		assert.Equal(t, source.Issued(), ids, "each ID is the base64url form of exactly one read")
 	})
 
 	t.Run("every bit varies", func(t *testing.T) {
 		// A constant bit would show a lost byte or a masked-off range; with
 		// 256 random IDs a sound generator leaves none (chance 2^-250).
-		env := newEnv(t, manager.Options{}, nil)
+		env := testkit.NewEnv(t, manager.Options{}, nil)
 		var ones, zeros [32]byte
 		for range 256 {
-			s, _ := env.create(t)
+			s, _ := env.Create(t)
 			raw, err := base64.RawURLEncoding.DecodeString(s.GetId())
 			require.NoError(t, err)
 			for i, b := range raw {
@@ -206,30 +76,30 @@ func TestSecurityIDEntropy(t *testing.T) {
 	})
 
 	t.Run("renewal with a failing source keeps the old ID and sends nothing", func(t *testing.T) {
-		source := &idRecorder{}
-		env := newEnv(t, manager.Options{Rand: source}, nil)
-		s, ck := env.create(t)
-		source.fail.Store(true)
+		source := &testkit.IDRecorder{}
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
+		s, ck := env.Create(t)
+		source.Fail.Store(true)
 
 		rec := httptest.NewRecorder()
-		renewed, err := env.m.RenewSession(requestWith(ck), rec)
+		renewed, err := env.M.RenewSession(testkit.RequestWith(ck), rec)
 		require.ErrorIs(t, err, manager.ErrRandom)
-		assert.ErrorIs(t, err, errEntropy)
+		assert.ErrorIs(t, err, testkit.ErrEntropy)
 		assert.Nil(t, renewed)
 		assert.Empty(t, rec.Header().Values("Set-Cookie"))
-		assert.NotNil(t, env.m.GetSessionById(s.GetId()), "a failed renewal lost the session")
-		assert.Equal(t, 1, env.m.GetSessionSize())
+		assert.NotNil(t, env.M.GetSessionById(s.GetId()), "a failed renewal lost the session")
+		assert.Equal(t, 1, env.M.GetSessionSize())
 	})
 
 	t.Run("creation through the middleware with a failing source", func(t *testing.T) {
-		source := &idRecorder{}
-		source.fail.Store(true)
-		env := newEnv(t, manager.Options{Rand: source}, nil)
-		rec := send(securityApp(env.m), http.MethodPost, "/create")
+		source := &testkit.IDRecorder{}
+		source.Fail.Store(true)
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
+		rec := testkit.Send(testkit.App(env.M), http.MethodPost, "/create")
 		assert.Equal(t, http.StatusInternalServerError, rec.Code)
 		assert.Empty(t, rec.Header().Values("Set-Cookie"))
-		assert.Zero(t, env.m.GetSessionSize())
-		assert.Zero(t, env.events.countKind(manager.Created))
+		assert.Zero(t, env.M.GetSessionSize())
+		assert.Zero(t, env.Events.CountKind(manager.Created))
 	})
 }
 
@@ -238,40 +108,40 @@ func TestSecurityIDEntropy(t *testing.T) {
 func TestSecurityStrictModeCreatesNothing(t *testing.T) {
 	const unknownIDs = 10_000
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		rs := &recordingStore{Store: st}
-		env := newStoreEnv(t, rs, manager.Options{})
-		h := securityApp(env.m)
-		live, liveCk := env.create(t) // the one session the server did issue
+		rs := &testkit.RecordingStore{Store: st}
+		env := testkit.NewStoreEnv(t, rs, manager.Options{})
+		h := testkit.App(env.M)
+		live, liveCk := env.Create(t) // the one session the server did issue
 
 		for i := range unknownIDs {
-			ck := &http.Cookie{Name: manager.DefaultCookieName, Value: randomID(t)}
-			rec := send(h, http.MethodGet, "/whoami", ck)
+			ck := &http.Cookie{Name: manager.DefaultCookieName, Value: testkit.RandomID(t)}
+			rec := testkit.Send(h, http.MethodGet, "/whoami", ck)
 			if rec.Code != http.StatusOK || rec.Body.String() != "none" || len(rec.Header().Values("Set-Cookie")) > 0 {
 				t.Fatalf("unknown ID %d: status %d, body %q, Set-Cookie %q", i, rec.Code, rec.Body.String(), rec.Header().Values("Set-Cookie"))
 			}
-			if env.m.GetSessionById(ck.Value) != nil {
+			if env.M.GetSessionById(ck.Value) != nil {
 				t.Fatalf("unknown ID %d: GetSessionById found a session", i)
 			}
 			if i%100 == 0 { // the other ways to present an ID, on a sample
-				if rec := send(h, http.MethodPost, "/renew", ck); rec.Code != http.StatusConflict {
+				if rec := testkit.Send(h, http.MethodPost, "/renew", ck); rec.Code != http.StatusConflict {
 					t.Fatalf("unknown ID %d: renew answered %d", i, rec.Code)
 				}
-				if rec := send(h, http.MethodPost, "/set?k=a&v=b", ck); rec.Code != http.StatusNotFound {
+				if rec := testkit.Send(h, http.MethodPost, "/set?k=a&v=b", ck); rec.Code != http.StatusNotFound {
 					t.Fatalf("unknown ID %d: set answered %d", i, rec.Code)
 				}
-				if err := env.m.DestroySessionById(ck.Value); !errors.Is(err, manager.ErrSessionGone) {
+				if err := env.M.DestroySessionById(ck.Value); !errors.Is(err, manager.ErrSessionGone) {
 					t.Fatalf("unknown ID %d: DestroySessionById: %v", i, err)
 				}
 			}
 		}
 
-		assert.Equal(t, 1, rs.createCount(), "a lookup created a record")
-		assert.Equal(t, 1, env.m.GetSessionSize())
-		assert.Equal(t, 1, env.events.countKind(manager.Created), "only the issued session was created")
-		assert.Zero(t, env.events.countKind(manager.Update))
-		assert.Zero(t, env.events.countKind(manager.Destroyed))
-		assert.Equal(t, "ok", send(h, http.MethodPost, "/set?k=a&v=b", liveCk).Body.String(), "control: the issued ID works")
-		assert.Equal(t, 1, env.events.count(live.GetId(), manager.Update))
+		assert.Equal(t, 1, rs.Creates(), "a lookup created a record")
+		assert.Equal(t, 1, env.M.GetSessionSize())
+		assert.Equal(t, 1, env.Events.CountKind(manager.Created), "only the issued session was created")
+		assert.Zero(t, env.Events.CountKind(manager.Update))
+		assert.Zero(t, env.Events.CountKind(manager.Destroyed))
+		assert.Equal(t, "ok", testkit.Send(h, http.MethodPost, "/set?k=a&v=b", liveCk).Body.String(), "control: the issued ID works")
+		assert.Equal(t, 1, env.Events.Count(live.GetId(), manager.Update))
 	})
 }
 
@@ -292,38 +162,38 @@ func TestSecurityStrictModeExpiredIDNotAdopted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				rs := &recordingStore{Store: st}
-				env := newStoreEnv(t, rs, tt.opts)
-				h := securityApp(env.m)
-				created := send(h, http.MethodPost, "/create")
+				rs := &testkit.RecordingStore{Store: st}
+				env := testkit.NewStoreEnv(t, rs, tt.opts)
+				h := testkit.App(env.M)
+				created := testkit.Send(h, http.MethodPost, "/create")
 				require.Equal(t, http.StatusOK, created.Code)
-				ck := sessionCookie(t, created, manager.DefaultCookieName)
-				require.Equal(t, "ok", send(h, http.MethodPost, "/set?k=user&v=ann", ck).Body.String())
+				ck := testkit.SessionCookie(t, created, manager.DefaultCookieName)
+				require.Equal(t, "ok", testkit.Send(h, http.MethodPost, "/set?k=user&v=ann", ck).Body.String())
 
 				for passed := time.Duration(0); passed < tt.elapsed; {
 					step := tt.elapsed - passed
 					if tt.keepAlive > 0 {
 						step = min(step, tt.keepAlive)
 					}
-					env.clock.Advance(step)
+					env.Clock.Advance(step)
 					passed += step
 					if passed < tt.elapsed {
-						require.NotEqual(t, "none", send(h, http.MethodGet, "/whoami", ck).Body.String(), "expired early, at %v", passed)
+						require.NotEqual(t, "none", testkit.Send(h, http.MethodGet, "/whoami", ck).Body.String(), "expired early, at %v", passed)
 					}
 				}
 
-				rec := send(h, http.MethodGet, "/whoami", ck)
+				rec := testkit.Send(h, http.MethodGet, "/whoami", ck)
 				assert.Equal(t, "none", rec.Body.String())
 				assert.Empty(t, rec.Header().Values("Set-Cookie"))
-				assert.Nil(t, env.m.GetSessionById(ck.Value))
-				assert.Equal(t, 0, env.m.GetSessionSize(), "the expired record outlived its lookup")
-				assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
+				assert.Nil(t, env.M.GetSessionById(ck.Value))
+				assert.Equal(t, 0, env.M.GetSessionSize(), "the expired record outlived its lookup")
+				assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
 
-				fresh := send(h, http.MethodPost, "/create", ck)
+				fresh := testkit.Send(h, http.MethodPost, "/create", ck)
 				require.Equal(t, http.StatusOK, fresh.Code)
-				assert.NotEqual(t, ck.Value, sessionCookie(t, fresh, manager.DefaultCookieName).Value, "CreateSession revived the expired ID")
-				assert.Equal(t, 2, rs.createCount())
-				assert.Equal(t, 1, env.m.GetSessionSize())
+				assert.NotEqual(t, ck.Value, testkit.SessionCookie(t, fresh, manager.DefaultCookieName).Value, "CreateSession revived the expired ID")
+				assert.Equal(t, 2, rs.Creates())
+				assert.Equal(t, 1, env.M.GetSessionSize())
 			})
 		})
 	}
@@ -332,7 +202,7 @@ func TestSecurityStrictModeExpiredIDNotAdopted(t *testing.T) {
 // malformedIDs are values a client may send that are not session IDs. None
 // may reach a store.
 func malformedIDs() map[string]string {
-	valid := validID(7)
+	valid := testkit.ValidID(7)
 	return map[string]string{
 		"empty":                 "",
 		"one character":         "A",
@@ -364,40 +234,40 @@ func malformedIDs() map[string]string {
 // and Options.SessionLoader.
 func TestSecurityIDCheckedBeforeStore(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		rs := &recordingStore{Store: st}
-		env := newStoreEnv(t, rs, manager.Options{})
-		_, live := env.create(t)
-		h := securityApp(env.m)
+		rs := &testkit.RecordingStore{Store: st}
+		env := testkit.NewStoreEnv(t, rs, manager.Options{})
+		_, live := env.Create(t)
+		h := testkit.App(env.M)
 		bad := malformedIDs()
 
 		for name, value := range bad {
 			for _, route := range []string{"/whoami", "/set?k=a&v=b", "/renew", "/destroy", "/invalidate", "/create"} {
-				rec := sendRawCookie(h, route, manager.DefaultCookieName, value)
+				rec := testkit.SendRawCookie(h, route, manager.DefaultCookieName, value)
 				assert.NotEqualf(t, http.StatusInternalServerError, rec.Code, "%s on %s", name, route)
 			}
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Cookie", manager.DefaultCookieName+"="+value)
-			assert.Nilf(t, env.m.GetSession(r), "%s: GetSession", name)
-			_, err := env.m.RenewSession(r, httptest.NewRecorder())
+			assert.Nilf(t, env.M.GetSession(r), "%s: GetSession", name)
+			_, err := env.M.RenewSession(r, httptest.NewRecorder())
 			assert.ErrorIsf(t, err, manager.ErrNoSession, "%s: RenewSession", name)
-			assert.NoErrorf(t, env.m.DestroySession(r, httptest.NewRecorder()), "%s: DestroySession", name)
-			assert.Nilf(t, env.m.GetSessionById(value), "%s: GetSessionById", name)
-			assert.ErrorIsf(t, env.m.DestroySessionById(value), manager.ErrSessionGone, "%s: DestroySessionById", name)
+			assert.NoErrorf(t, env.M.DestroySession(r, httptest.NewRecorder()), "%s: DestroySession", name)
+			assert.Nilf(t, env.M.GetSessionById(value), "%s: GetSessionById", name)
+			assert.ErrorIsf(t, env.M.DestroySessionById(value), manager.ErrSessionGone, "%s: DestroySessionById", name)
 
 			creator := func(*http.Request, http.ResponseWriter) (manager.Session, error) {
-				return manager.NewSession(value, env.clock.Now().Unix()), nil
+				return manager.NewSession(value, env.Clock.Now().Unix()), nil
 			}
-			withCreator := manager.NewManager(manager.Options{Store: rs, Clock: env.clock.Now, GcStopChan: stoppedGC(), Logger: slog.New(slog.DiscardHandler)}, creator, nil)
+			withCreator := manager.NewManager(manager.Options{Store: rs, Clock: env.Clock.Now, GcStopChan: testkit.StoppedSweeper(), Logger: slog.New(slog.DiscardHandler)}, creator, nil)
 			_, err = withCreator.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
 			assert.ErrorIsf(t, err, manager.ErrInvalidID, "%s: a creator's ID", name)
 			require.NoError(t, withCreator.Close())
 
-			loader := func() []manager.Session { return []manager.Session{manager.NewSession(value, env.clock.Now().Unix())} }
-			loaded := manager.NewManager(manager.Options{Store: rs, Clock: env.clock.Now, GcStopChan: stoppedGC(), Logger: slog.New(slog.DiscardHandler), SessionLoader: loader}, nil, nil)
+			loader := func() []manager.Session { return []manager.Session{manager.NewSession(value, env.Clock.Now().Unix())} }
+			loaded := manager.NewManager(manager.Options{Store: rs, Clock: env.Clock.Now, GcStopChan: testkit.StoppedSweeper(), Logger: slog.New(slog.DiscardHandler), SessionLoader: loader}, nil, nil)
 			require.NoError(t, loaded.Close())
 		}
 
-		seen := rs.seen()
+		seen := rs.Seen()
 		require.NotEmpty(t, seen, "control: the store saw the valid IDs")
 		for _, id := range seen {
 			assert.Truef(t, manager.IsValidID(id), "the store was asked about a malformed ID %q", id)
@@ -409,7 +279,7 @@ func TestSecurityIDCheckedBeforeStore(t *testing.T) {
 				}
 			}
 		}
-		assert.NotNil(t, env.m.GetSessionById(live.Value), "control: the live session survived")
+		assert.NotNil(t, env.M.GetSessionById(live.Value), "control: the live session survived")
 	})
 }
 
@@ -418,38 +288,38 @@ func TestSecurityIDCheckedBeforeStore(t *testing.T) {
 // victim logs in; the victim keeps values and creation time.
 func TestSecurityFixationRenewKillsTheOldID(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		h := securityApp(env.m)
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		h := testkit.App(env.M)
 
-		attacker := send(h, http.MethodPost, "/create")
+		attacker := testkit.Send(h, http.MethodPost, "/create")
 		require.Equal(t, http.StatusOK, attacker.Code)
-		planted := sessionCookie(t, attacker, manager.DefaultCookieName)
-		require.Equal(t, "ok", send(h, http.MethodPost, "/set?k=cart&v=3", planted).Body.String())
-		createdAt := env.m.GetSessionById(planted.Value).GetCreationTime()
+		planted := testkit.SessionCookie(t, attacker, manager.DefaultCookieName)
+		require.Equal(t, "ok", testkit.Send(h, http.MethodPost, "/set?k=cart&v=3", planted).Body.String())
+		createdAt := env.M.GetSessionById(planted.Value).GetCreationTime()
 
-		env.clock.Advance(time.Minute)
-		login := send(h, http.MethodPost, "/login", planted) // the victim, with the planted cookie
+		env.Clock.Advance(time.Minute)
+		login := testkit.Send(h, http.MethodPost, "/login", planted) // the victim, with the planted cookie
 		require.Equal(t, http.StatusOK, login.Code)
-		victim := sessionCookie(t, login, manager.DefaultCookieName)
+		victim := testkit.SessionCookie(t, login, manager.DefaultCookieName)
 		assert.NotEqual(t, planted.Value, victim.Value)
 		assert.True(t, manager.IsValidID(victim.Value))
 		assert.Equal(t, "no-store", login.Header().Get("Cache-Control"))
 
 		t.Run("the old cookie finds nothing", func(t *testing.T) {
-			assert.Equal(t, "none", send(h, http.MethodGet, "/whoami", planted).Body.String())
-			assert.Nil(t, env.m.GetSessionById(planted.Value))
-			assert.Equal(t, http.StatusConflict, send(h, http.MethodPost, "/renew", planted).Code)
-			assert.Equal(t, http.StatusNotFound, send(h, http.MethodPost, "/set?k=user&v=attacker", planted).Code)
-			assert.Equal(t, http.StatusOK, send(h, http.MethodPost, "/destroy", planted).Code)
-			assert.ErrorIs(t, env.m.DestroySessionById(planted.Value), manager.ErrSessionGone)
+			assert.Equal(t, "none", testkit.Send(h, http.MethodGet, "/whoami", planted).Body.String())
+			assert.Nil(t, env.M.GetSessionById(planted.Value))
+			assert.Equal(t, http.StatusConflict, testkit.Send(h, http.MethodPost, "/renew", planted).Code)
+			assert.Equal(t, http.StatusNotFound, testkit.Send(h, http.MethodPost, "/set?k=user&v=attacker", planted).Code)
+			assert.Equal(t, http.StatusOK, testkit.Send(h, http.MethodPost, "/destroy", planted).Code)
+			assert.ErrorIs(t, env.M.DestroySessionById(planted.Value), manager.ErrSessionGone)
 		})
 		t.Run("the new ID keeps values and creation time", func(t *testing.T) {
-			s := env.m.GetSessionById(victim.Value)
+			s := env.M.GetSessionById(victim.Value)
 			require.NotNil(t, s, "the old cookie's requests touched the new session")
-			assert.Equal(t, []string{"cart=3", "user=victim"}, keyValues(s))
+			assert.Equal(t, []string{"cart=3", "user=victim"}, testkit.KeyValues(s))
 			assert.Equal(t, createdAt, s.GetCreationTime())
-			assert.Equal(t, env.clock.Now().Unix(), s.GetLastAccessTime())
-			assert.Equal(t, 1, env.m.GetSessionSize())
+			assert.Equal(t, env.Clock.Now().Unix(), s.GetLastAccessTime())
+			assert.Equal(t, 1, env.M.GetSessionSize())
 		})
 	})
 }
@@ -458,18 +328,18 @@ func TestSecurityFixationRenewKillsTheOldID(t *testing.T) {
 // browser, is replaced at login and never becomes a session.
 func TestSecurityFixationUnissuedIDIsReplaced(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		h := securityApp(env.m)
-		planted := &http.Cookie{Name: manager.DefaultCookieName, Value: randomID(t)}
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		h := testkit.App(env.M)
+		planted := &http.Cookie{Name: manager.DefaultCookieName, Value: testkit.RandomID(t)}
 
-		login := send(h, http.MethodPost, "/login", planted)
+		login := testkit.Send(h, http.MethodPost, "/login", planted)
 		require.Equal(t, http.StatusOK, login.Code)
-		issued := sessionCookie(t, login, manager.DefaultCookieName)
+		issued := testkit.SessionCookie(t, login, manager.DefaultCookieName)
 		assert.NotEqual(t, planted.Value, issued.Value)
-		assert.Nil(t, env.m.GetSessionById(planted.Value))
-		assert.Equal(t, "none", send(h, http.MethodGet, "/whoami", planted).Body.String())
-		assert.Contains(t, send(h, http.MethodGet, "/whoami", issued).Body.String(), "user=victim")
-		assert.Equal(t, 1, env.m.GetSessionSize())
+		assert.Nil(t, env.M.GetSessionById(planted.Value))
+		assert.Equal(t, "none", testkit.Send(h, http.MethodGet, "/whoami", planted).Body.String())
+		assert.Contains(t, testkit.Send(h, http.MethodGet, "/whoami", issued).Body.String(), "user=victim")
+		assert.Equal(t, 1, env.M.GetSessionSize())
 	})
 }
 
@@ -477,23 +347,23 @@ func TestSecurityFixationUnissuedIDIsReplaced(t *testing.T) {
 // one; it never reuses its ID or its values.
 func TestSecurityFixationCreateReplacesTheOldSession(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		h := securityApp(env.m)
-		first := sessionCookie(t, send(h, http.MethodPost, "/create"), manager.DefaultCookieName)
-		require.Equal(t, "ok", send(h, http.MethodPost, "/set?k=user&v=ann", first).Body.String())
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		h := testkit.App(env.M)
+		first := testkit.SessionCookie(t, testkit.Send(h, http.MethodPost, "/create"), manager.DefaultCookieName)
+		require.Equal(t, "ok", testkit.Send(h, http.MethodPost, "/set?k=user&v=ann", first).Body.String())
 
-		rec := send(h, http.MethodPost, "/create", first)
+		rec := testkit.Send(h, http.MethodPost, "/create", first)
 		require.Equal(t, http.StatusOK, rec.Code)
-		second := sessionCookie(t, rec, manager.DefaultCookieName)
+		second := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 		assert.NotEqual(t, first.Value, second.Value)
 		assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
-		assert.Equal(t, "none", send(h, http.MethodGet, "/whoami", first).Body.String())
-		assert.Nil(t, env.m.GetSessionById(first.Value))
-		s := env.m.GetSessionById(second.Value)
+		assert.Equal(t, "none", testkit.Send(h, http.MethodGet, "/whoami", first).Body.String())
+		assert.Nil(t, env.M.GetSessionById(first.Value))
+		s := env.M.GetSessionById(second.Value)
 		require.NotNil(t, s)
 		assert.Empty(t, s.Keys(), "the new session inherited the old one's values")
-		assert.Equal(t, 1, env.events.count(first.Value, manager.Destroyed))
-		assert.Equal(t, 1, env.m.GetSessionSize())
+		assert.Equal(t, 1, env.Events.Count(first.Value, manager.Destroyed))
+		assert.Equal(t, 1, env.M.GetSessionSize())
 	})
 }
 
@@ -502,29 +372,29 @@ func TestSecurityFixationCreateReplacesTheOldSession(t *testing.T) {
 func TestSecurityFixationConcurrentRenewal(t *testing.T) {
 	const requests = 16
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		s, ck := env.create(t)
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		s, ck := env.Create(t)
 		require.NoError(t, s.Set("user", "ann"))
 
 		var loaded sync.WaitGroup
 		loaded.Add(requests)
 		errs := make(chan error, requests)
-		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			has := env.m.GetSession(r) != nil
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			has := env.M.GetSession(r) != nil
 			loaded.Done()
 			loaded.Wait() // every request holds the session before any renews it
 			if !has {
 				errs <- manager.ErrNoSession
 				return
 			}
-			_, err := env.m.RenewSession(r, w)
+			_, err := env.M.RenewSession(r, w)
 			errs <- err
 		}))
 		recs := make([]*httptest.ResponseRecorder, requests)
 		var done sync.WaitGroup
 		for i := range recs {
 			recs[i] = httptest.NewRecorder()
-			done.Go(func() { h.ServeHTTP(recs[i], requestWith(ck)) })
+			done.Go(func() { h.ServeHTTP(recs[i], testkit.RequestWith(ck)) })
 		}
 		done.Wait()
 		close(errs)
@@ -544,15 +414,15 @@ func TestSecurityFixationConcurrentRenewal(t *testing.T) {
 		for _, rec := range recs {
 			if len(rec.Header().Values("Set-Cookie")) > 0 {
 				require.Empty(t, winner, "two responses sent a cookie")
-				winner = sessionCookie(t, rec, manager.DefaultCookieName).Value
+				winner = testkit.SessionCookie(t, rec, manager.DefaultCookieName).Value
 			}
 		}
 		require.NotEmpty(t, winner)
-		assert.Nil(t, env.m.GetSessionById(ck.Value))
-		found := env.m.GetSessionById(winner)
+		assert.Nil(t, env.M.GetSessionById(ck.Value))
+		found := env.M.GetSessionById(winner)
 		require.NotNil(t, found)
-		assert.Equal(t, []string{"user=ann"}, keyValues(found))
-		assert.Equal(t, 1, env.m.GetSessionSize())
+		assert.Equal(t, []string{"user=ann"}, testkit.KeyValues(found))
+		assert.Equal(t, 1, env.M.GetSessionSize())
 	})
 }
 
@@ -580,28 +450,28 @@ func TestSecurityTimeoutsWithGCStopped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				env := newStoreEnv(t, st, tt.opts)
+				env := testkit.NewStoreEnv(t, st, tt.opts)
 				select {
-				case <-env.m.SweeperDone():
+				case <-env.M.SweeperDone():
 				case <-time.After(5 * time.Second):
 					t.Fatal("the sweeper is still running")
 				}
-				h := securityApp(env.m)
-				ck := sessionCookie(t, send(h, http.MethodPost, "/create"), manager.DefaultCookieName)
+				h := testkit.App(env.M)
+				ck := testkit.SessionCookie(t, testkit.Send(h, http.MethodPost, "/create"), manager.DefaultCookieName)
 				firstID := ck.Value
 
 				var elapsed time.Duration
 				for {
-					env.clock.Advance(tt.every)
+					env.Clock.Advance(tt.every)
 					elapsed += tt.every
 					if tt.renewAt > 0 && elapsed == tt.renewAt {
-						rec := send(h, http.MethodPost, "/renew", ck)
+						rec := testkit.Send(h, http.MethodPost, "/renew", ck)
 						require.Equal(t, http.StatusOK, rec.Code)
-						ck = sessionCookie(t, rec, manager.DefaultCookieName)
+						ck = testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 						assert.Equal(t, int((tt.deadAt-elapsed)/time.Second), ck.MaxAge, "the renewed cookie outlives the session")
 						continue
 					}
-					alive := send(h, http.MethodGet, "/whoami", ck).Body.String() != "none"
+					alive := testkit.Send(h, http.MethodGet, "/whoami", ck).Body.String() != "none"
 					if elapsed < tt.deadAt {
 						require.Truef(t, alive, "refused %v after creation", elapsed)
 						continue
@@ -609,9 +479,9 @@ func TestSecurityTimeoutsWithGCStopped(t *testing.T) {
 					require.Falsef(t, alive, "still alive %v after creation", elapsed)
 					break
 				}
-				assert.Nil(t, env.m.GetSessionById(ck.Value))
-				assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
-				assert.Equal(t, 0, env.m.GetSessionSize())
+				assert.Nil(t, env.M.GetSessionById(ck.Value))
+				assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
+				assert.Equal(t, 0, env.M.GetSessionSize())
 				if tt.renewAt > 0 {
 					assert.NotEqual(t, firstID, ck.Value)
 				}
@@ -628,20 +498,20 @@ func TestSecurityLogout(t *testing.T) {
 		t.Run(route, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
 				opts := manager.Options{Path: "/app", Domain: "example.test", Secure: true, CookieName: "__Secure-sid"}
-				env := newStoreEnv(t, st, opts)
-				h := securityApp(env.m)
-				login := send(h, http.MethodPost, "https://example.test/app/login")
+				env := testkit.NewStoreEnv(t, st, opts)
+				h := testkit.App(env.M)
+				login := testkit.Send(h, http.MethodPost, "https://example.test/app/login")
 				require.Equal(t, http.StatusOK, login.Code)
-				ck := sessionCookie(t, login, opts.CookieName)
+				ck := testkit.SessionCookie(t, login, opts.CookieName)
 				require.Equal(t, "/app", ck.Path)
 				require.Equal(t, "example.test", ck.Domain)
 
-				logout := send(h, http.MethodPost, "https://example.test/app/"+route, ck)
+				logout := testkit.Send(h, http.MethodPost, "https://example.test/app/"+route, ck)
 				require.Equal(t, http.StatusOK, logout.Code)
 				setCookies := logout.Header().Values("Set-Cookie")
 				require.Len(t, setCookies, 1)
 				assert.Contains(t, setCookies[0], "Max-Age=0")
-				gone := sessionCookie(t, logout, opts.CookieName)
+				gone := testkit.SessionCookie(t, logout, opts.CookieName)
 				assert.Empty(t, gone.Value)
 				assert.Less(t, gone.MaxAge, 0)
 				assert.Equal(t, ck.Path, gone.Path)
@@ -650,16 +520,16 @@ func TestSecurityLogout(t *testing.T) {
 				assert.Equal(t, ck.HttpOnly, gone.HttpOnly)
 				assert.Equal(t, ck.SameSite, gone.SameSite)
 				assert.Equal(t, "no-store", logout.Header().Get("Cache-Control"))
-				assert.Nil(t, env.m.GetSessionById(ck.Value), "the record outlived logout")
-				assert.Equal(t, 0, env.m.GetSessionSize())
-				assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
+				assert.Nil(t, env.M.GetSessionById(ck.Value), "the record outlived logout")
+				assert.Equal(t, 0, env.M.GetSessionSize())
+				assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
 
-				replay := send(h, http.MethodGet, "https://example.test/app/whoami", ck)
+				replay := testkit.Send(h, http.MethodGet, "https://example.test/app/whoami", ck)
 				assert.Equal(t, "none", replay.Body.String())
 				assert.Empty(t, replay.Header().Values("Set-Cookie"))
-				assert.Equal(t, http.StatusConflict, send(h, http.MethodPost, "https://example.test/app/renew", ck).Code)
-				assert.Equal(t, http.StatusNotFound, send(h, http.MethodPost, "https://example.test/app/set?k=a&v=b", ck).Code)
-				assert.Equal(t, 0, env.m.GetSessionSize(), "the replay brought the session back")
+				assert.Equal(t, http.StatusConflict, testkit.Send(h, http.MethodPost, "https://example.test/app/renew", ck).Code)
+				assert.Equal(t, http.StatusNotFound, testkit.Send(h, http.MethodPost, "https://example.test/app/set?k=a&v=b", ck).Code)
+				assert.Equal(t, 0, env.M.GetSessionSize(), "the replay brought the session back")
 			})
 		})
 	}
@@ -670,12 +540,12 @@ func TestSecurityLogout(t *testing.T) {
 // break those rules panic at NewManager with a message that says why.
 func TestSecurityHostPrefixCookie(t *testing.T) {
 	t.Run("the cookie", func(t *testing.T) {
-		env := newEnv(t, manager.Options{CookieName: "__Host-sid", Secure: true}, nil)
-		h := securityApp(env.m)
-		created := send(h, http.MethodPost, "https://example.test/create")
-		ck := sessionCookie(t, created, "__Host-sid")
-		renewed := send(h, http.MethodPost, "https://example.test/renew", ck)
-		destroyed := send(h, http.MethodPost, "https://example.test/destroy", sessionCookie(t, renewed, "__Host-sid"))
+		env := testkit.NewEnv(t, manager.Options{CookieName: "__Host-sid", Secure: true}, nil)
+		h := testkit.App(env.M)
+		created := testkit.Send(h, http.MethodPost, "https://example.test/create")
+		ck := testkit.SessionCookie(t, created, "__Host-sid")
+		renewed := testkit.Send(h, http.MethodPost, "https://example.test/renew", ck)
+		destroyed := testkit.Send(h, http.MethodPost, "https://example.test/destroy", testkit.SessionCookie(t, renewed, "__Host-sid"))
 		for name, rec := range map[string]*httptest.ResponseRecorder{"create": created, "renew": renewed, "destroy": destroyed} {
 			raw := rec.Header().Values("Set-Cookie")
 			require.Lenf(t, raw, 1, "%s: Set-Cookie", name)
@@ -698,7 +568,7 @@ func TestSecurityHostPrefixCookie(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				tt.opts.Logger, tt.opts.GcStopChan = slog.New(slog.DiscardHandler), stoppedGC()
+				tt.opts.Logger, tt.opts.GcStopChan = slog.New(slog.DiscardHandler), testkit.StoppedSweeper()
 				assert.PanicsWithError(t, `session: cookie name "__Host-sid" needs Secure, Path "/" and no Domain`, func() {
 					_ = manager.NewManager(tt.opts, nil, nil)
 				})
@@ -707,8 +577,8 @@ func TestSecurityHostPrefixCookie(t *testing.T) {
 	})
 
 	t.Run("Secure is one option away", func(t *testing.T) {
-		env := newEnv(t, manager.Options{Secure: true}, nil)
-		_, ck := env.create(t)
+		env := testkit.NewEnv(t, manager.Options{Secure: true}, nil)
+		_, ck := env.Create(t)
 		assert.True(t, ck.Secure)
 		assert.True(t, ck.HttpOnly)
 		assert.Equal(t, http.SameSiteLaxMode, ck.SameSite)
@@ -721,16 +591,16 @@ func TestSecurityHostPrefixCookie(t *testing.T) {
 // the cookie; every response carries Vary: Cookie, even when the handler
 // replaced its Vary header.
 func TestSecurityCacheControlAndVary(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	app := securityApp(env.m)
-	_, live := env.create(t)
-	fresh := func() *http.Cookie { _, ck := env.create(t); return ck }
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	app := testkit.App(env.M)
+	_, live := env.Create(t)
+	fresh := func() *http.Cookie { _, ck := env.Create(t); return ck }
 
 	// cachingApp is an application that asks caches to keep its responses.
-	cachingApp := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cachingApp := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Vary", "Accept-Encoding")
 		if r.URL.Path == "/create" {
-			if _, err := env.m.CreateSession(r, w); err != nil {
+			if _, err := env.M.CreateSession(r, w); err != nil {
 				http.Error(w, "failed", http.StatusInternalServerError)
 				return
 			}
@@ -745,16 +615,16 @@ func TestSecurityCacheControlAndVary(t *testing.T) {
 		rec        *httptest.ResponseRecorder
 		setsCookie bool
 	}{
-		{name: "no cookie", rec: send(app, http.MethodGet, "/whoami")},
-		{name: "a read", rec: send(app, http.MethodGet, "/whoami", live)},
-		{name: "a write", rec: send(app, http.MethodPost, "/set?k=a&v=b", live)},
-		{name: "not found", rec: send(app, http.MethodGet, "/nowhere", live)},
-		{name: "create", rec: send(app, http.MethodPost, "/create"), setsCookie: true},
-		{name: "renew", rec: send(app, http.MethodPost, "/renew", fresh()), setsCookie: true},
-		{name: "destroy", rec: send(app, http.MethodPost, "/destroy", fresh()), setsCookie: true},
-		{name: "invalidate", rec: send(app, http.MethodPost, "/invalidate", fresh()), setsCookie: true},
-		{name: "caching app, read", rec: send(cachingApp, http.MethodGet, "/", live)},
-		{name: "caching app, create", rec: send(cachingApp, http.MethodPost, "/create"), setsCookie: true},
+		{name: "no cookie", rec: testkit.Send(app, http.MethodGet, "/whoami")},
+		{name: "a read", rec: testkit.Send(app, http.MethodGet, "/whoami", live)},
+		{name: "a write", rec: testkit.Send(app, http.MethodPost, "/set?k=a&v=b", live)},
+		{name: "not found", rec: testkit.Send(app, http.MethodGet, "/nowhere", live)},
+		{name: "create", rec: testkit.Send(app, http.MethodPost, "/create"), setsCookie: true},
+		{name: "renew", rec: testkit.Send(app, http.MethodPost, "/renew", fresh()), setsCookie: true},
+		{name: "destroy", rec: testkit.Send(app, http.MethodPost, "/destroy", fresh()), setsCookie: true},
+		{name: "invalidate", rec: testkit.Send(app, http.MethodPost, "/invalidate", fresh()), setsCookie: true},
+		{name: "caching app, read", rec: testkit.Send(cachingApp, http.MethodGet, "/", live)},
+		{name: "caching app, create", rec: testkit.Send(cachingApp, http.MethodPost, "/create"), setsCookie: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -773,15 +643,15 @@ func TestSecurityCacheControlAndVary(t *testing.T) {
 // Requirement 8: the session ID is read from the session cookie only:
 // never from the URL, a form, another header or another cookie.
 func TestSecurityIDOnlyFromCookie(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	_, live := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	_, live := env.Create(t)
 	id := live.Value
 	name := manager.DefaultCookieName
 
 	var sawSession bool
 	var formValue string
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sawSession = env.m.GetSession(r) != nil
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawSession = env.M.GetSession(r) != nil
 		formValue = r.FormValue(name) // the body is still the handler's to read
 	}))
 
@@ -850,7 +720,7 @@ func TestSecurityIDOnlyFromCookie(t *testing.T) {
 	}
 
 	t.Run("control: the cookie", func(t *testing.T) {
-		h.ServeHTTP(httptest.NewRecorder(), requestWith(live))
+		h.ServeHTTP(httptest.NewRecorder(), testkit.RequestWith(live))
 		assert.True(t, sawSession)
 	})
 }
@@ -870,74 +740,24 @@ func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				rs := &recordingStore{Store: st}
-				env := newStoreEnv(t, rs, manager.Options{})
+				rs := &testkit.RecordingStore{Store: st}
+				env := testkit.NewStoreEnv(t, rs, manager.Options{})
 				// A value an ID check could mistake for an ID if it looked
 				// only at a prefix: a valid ID, padded.
-				value := validID(3) + strings.Repeat("A", tt.length-manager.IDLength)
+				value := testkit.ValidID(3) + strings.Repeat("A", tt.length-manager.IDLength)
 				require.Len(t, value, tt.length)
 
-				rec := sendRawCookie(securityApp(env.m), "/whoami", manager.DefaultCookieName, value)
+				rec := testkit.SendRawCookie(testkit.App(env.M), "/whoami", manager.DefaultCookieName, value)
 				assert.Equal(t, http.StatusOK, rec.Code)
 				assert.Equal(t, "none", rec.Body.String())
 				assert.Empty(t, rec.Header().Values("Set-Cookie"))
-				assert.Empty(t, rs.seen(), "the store saw the cookie")
-				logged := env.logs.String()
+				assert.Empty(t, rs.Seen(), "the store saw the cookie")
+				logged := env.Logs.String()
 				assert.Contains(t, logged, tt.wantReason)
-				assert.NotContains(t, logged, validID(3), "the log holds the cookie")
+				assert.NotContains(t, logged, testkit.ValidID(3), "the log holds the cookie")
 			})
 		})
 	}
-}
-
-// failingStore wraps a store and fails each operation whose switch is on,
-// with an error whose text must never reach a client.
-type failingStore struct {
-	store.Store
-	err                                     error
-	load, create, update, del, renew, count atomic.Bool
-}
-
-func (s *failingStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
-	if s.load.Load() {
-		return store.Record{}, false, s.err
-	}
-	return s.Store.Load(ctx, id, now, touch)
-}
-
-func (s *failingStore) Create(ctx context.Context, id string, rec store.Record) error {
-	if s.create.Load() {
-		return s.err
-	}
-	return s.Store.Create(ctx, id, rec)
-}
-
-func (s *failingStore) Update(ctx context.Context, id string, changes map[string]any) error {
-	if s.update.Load() {
-		return s.err
-	}
-	return s.Store.Update(ctx, id, changes)
-}
-
-func (s *failingStore) Delete(ctx context.Context, id string) (store.Record, bool, error) {
-	if s.del.Load() {
-		return store.Record{}, false, s.err
-	}
-	return s.Store.Delete(ctx, id)
-}
-
-func (s *failingStore) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
-	if s.renew.Load() {
-		return s.err
-	}
-	return s.Store.Renew(ctx, oldID, newID, now)
-}
-
-func (s *failingStore) Count(ctx context.Context) (int, error) {
-	if s.count.Load() {
-		return 0, s.err
-	}
-	return s.Store.Count(ctx)
 }
 
 // internalDetail is in the text of every injected store error: no response
@@ -960,61 +780,61 @@ func TestSecurityFailClosed(t *testing.T) {
 	for _, cause := range causes {
 		t.Run(cause.name, func(t *testing.T) {
 			forEachStore(t, func(t *testing.T, st store.Store) {
-				fs := &failingStore{Store: st, err: cause.err}
-				env := newStoreEnv(t, fs, manager.Options{})
-				app := securityApp(env.m)
-				s, ck := env.create(t)
+				fs := &testkit.FaultyStore{Store: st, Err: cause.err}
+				env := testkit.NewStoreEnv(t, fs, manager.Options{})
+				app := testkit.App(env.M)
+				s, ck := env.Create(t)
 				require.NoError(t, s.Set("user", "ann"))
-				fs.load.Store(true)
+				fs.FailLoad.Store(true)
 
 				for _, route := range []string{"/whoami", "/create", "/login", "/renew", "/destroy", "/set?k=user&v=mallory"} {
-					rec := send(app, http.MethodPost, route, ck)
+					rec := testkit.Send(app, http.MethodPost, route, ck)
 					assert.Equal(t, http.StatusServiceUnavailable, rec.Code, route)
 					// Only the status text: the application's handler did not run.
 					assert.Equal(t, "Service Unavailable\n", rec.Body.String(), route)
 					assert.Empty(t, rec.Header().Values("Set-Cookie"), route)
 					assert.Contains(t, rec.Header().Values("Vary"), "Cookie", route)
 				}
-				assert.Equal(t, 1, env.events.countKind(manager.Created), "a session was created during the outage")
-				assert.Zero(t, env.events.countKind(manager.Destroyed))
+				assert.Equal(t, 1, env.Events.CountKind(manager.Created), "a session was created during the outage")
+				assert.Zero(t, env.Events.CountKind(manager.Destroyed))
 
 				t.Run("without the middleware", func(t *testing.T) {
 					rec := httptest.NewRecorder()
-					_, err := env.m.CreateSession(requestWith(ck), rec)
+					_, err := env.M.CreateSession(testkit.RequestWith(ck), rec)
 					assert.ErrorIs(t, err, manager.ErrUnavailable)
-					_, err = env.m.RenewSession(requestWith(ck), rec)
+					_, err = env.M.RenewSession(testkit.RequestWith(ck), rec)
 					assert.ErrorIs(t, err, manager.ErrUnavailable)
-					assert.ErrorIs(t, env.m.DestroySession(requestWith(ck), rec), manager.ErrUnavailable)
-					assert.Nil(t, env.m.GetSession(requestWith(ck)))
+					assert.ErrorIs(t, env.M.DestroySession(testkit.RequestWith(ck), rec), manager.ErrUnavailable)
+					assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
 					assert.Empty(t, rec.Header().Values("Set-Cookie"))
 				})
 
-				fs.load.Store(false)
-				assert.Equal(t, 1, env.m.GetSessionSize(), "a session was made during the outage")
-				assert.Contains(t, send(app, http.MethodGet, "/whoami", ck).Body.String(), "user=ann", "the session did not survive the outage")
-				assert.Contains(t, env.logs.String(), internalDetail, "the failure was not logged")
+				fs.FailLoad.Store(false)
+				assert.Equal(t, 1, env.M.GetSessionSize(), "a session was made during the outage")
+				assert.Contains(t, testkit.Send(app, http.MethodGet, "/whoami", ck).Body.String(), "user=ann", "the session did not survive the outage")
+				assert.Contains(t, env.Logs.String(), internalDetail, "the failure was not logged")
 			})
 		})
 	}
 
 	t.Run("custom ErrorHandler", func(t *testing.T) {
 		forEachStore(t, func(t *testing.T, st store.Store) {
-			fs := &failingStore{Store: st, err: errors.New(internalDetail)}
+			fs := &testkit.FaultyStore{Store: st, Err: errors.New(internalDetail)}
 			var got []error
-			env := newStoreEnv(t, fs, manager.Options{ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			env := testkit.NewStoreEnv(t, fs, manager.Options{ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 				got = append(got, err)
 				http.Error(w, "try again later", http.StatusServiceUnavailable)
 			}})
-			_, ck := env.create(t)
-			fs.load.Store(true)
+			_, ck := env.Create(t)
+			fs.FailLoad.Store(true)
 
-			rec := send(securityApp(env.m), http.MethodGet, "/whoami", ck)
+			rec := testkit.Send(testkit.App(env.M), http.MethodGet, "/whoami", ck)
 			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 			assert.Equal(t, "try again later\n", rec.Body.String())
 			assert.Empty(t, rec.Header().Values("Set-Cookie"))
 			require.Len(t, got, 1)
 			assert.ErrorIs(t, got[0], manager.ErrUnavailable)
-			assert.ErrorIs(t, got[0], fs.err)
+			assert.ErrorIs(t, got[0], fs.Err)
 			assert.NotContains(t, got[0].Error(), ck.Value, "the error holds the raw ID")
 		})
 	})
@@ -1025,7 +845,7 @@ func TestSecurityFailClosed(t *testing.T) {
 // recorded from its random source; every log line, every error and every
 // way of printing an event's session is searched for each.
 func TestSecurityNoRawIDInLogsEventsOrErrors(t *testing.T) {
-	source := &idRecorder{}
+	source := &testkit.IDRecorder{}
 	logs := &testkit.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var eventText testkit.Buffer
@@ -1050,10 +870,10 @@ func TestSecurityNoRawIDInLogsEventsOrErrors(t *testing.T) {
 	}
 
 	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
-	fs := &failingStore{Store: store.NewMemory(), err: errors.New(internalDetail)}
+	fs := &testkit.FaultyStore{Store: store.NewMemory(), Err: errors.New(internalDetail)}
 	t.Cleanup(func() { require.NoError(t, fs.Store.Close()) })
 	opts := manager.Options{
-		Store: fs, Rand: source, Logger: logger, Clock: clock.Now, GcStopChan: stoppedGC(),
+		Store: fs, Rand: source, Logger: logger, Clock: clock.Now, GcStopChan: testkit.StoppedSweeper(),
 		MaxInactiveInterval: 60, MaxAge: 600,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			keep(err)
@@ -1063,14 +883,14 @@ func TestSecurityNoRawIDInLogsEventsOrErrors(t *testing.T) {
 	}
 	m := manager.NewManager(opts, nil, onEvent)
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
-	h := securityApp(m)
+	h := testkit.App(m)
 	do := func(method, target string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-		rec := send(h, method, target, cookies...)
+		rec := testkit.Send(h, method, target, cookies...)
 		keep(errors.New(rec.Body.String()))
 		return rec
 	}
 	cookieOf := func(rec *httptest.ResponseRecorder) *http.Cookie {
-		return sessionCookie(t, rec, manager.DefaultCookieName)
+		return testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 	}
 
 	// The lifecycle: create, use, renew, replace, destroy, expire.
@@ -1102,41 +922,41 @@ func TestSecurityNoRawIDInLogsEventsOrErrors(t *testing.T) {
 
 	// Store failures at every step.
 	live := cookieOf(do(http.MethodPost, "/create"))
-	for i, fail := range []*atomic.Bool{&fs.load, &fs.update, &fs.del, &fs.renew, &fs.create, &fs.count} {
+	for i, fail := range []*atomic.Bool{&fs.FailLoad, &fs.FailUpdate, &fs.FailDelete, &fs.FailRenew, &fs.FailCreate, &fs.FailCount} {
 		fail.Store(true)
 		for _, route := range []string{"/whoami", fmt.Sprintf("/set?k=a&v=%d", i), "/renew", "/create", "/destroy", "/invalidate"} {
 			do(http.MethodPost, route, live)
 		}
-		_, err := m.RenewSession(requestWith(live), httptest.NewRecorder())
+		_, err := m.RenewSession(testkit.RequestWith(live), httptest.NewRecorder())
 		keep(err)
-		keep(m.DestroySession(requestWith(live), httptest.NewRecorder()))
+		keep(m.DestroySession(testkit.RequestWith(live), httptest.NewRecorder()))
 		keep(m.DestroySessionById(live.Value))
 		m.GetSessionById(live.Value)
-		m.GetSession(requestWith(live))
+		m.GetSession(testkit.RequestWith(live))
 		m.GetSessionSize()
 		fail.Store(false)
 		live = cookieOf(do(http.MethodPost, "/create"))
 	}
 	clock.Advance(time.Minute)
-	fs.del.Store(true)
+	fs.FailDelete.Store(true)
 	do(http.MethodGet, "/whoami", live) // expired, and its removal fails
-	fs.del.Store(false)
+	fs.FailDelete.Store(false)
 
 	// IDs that a creator or a loader hand over: taken, or refused.
 	taken := cookieOf(do(http.MethodPost, "/create")).Value
 	reuse := func(*http.Request, http.ResponseWriter) (manager.Session, error) {
 		return manager.NewSession(taken, clock.Now().Unix()), nil
 	}
-	withCreator := manager.NewManager(manager.Options{Store: fs, Logger: logger, Clock: clock.Now, GcStopChan: stoppedGC()}, reuse, onEvent)
+	withCreator := manager.NewManager(manager.Options{Store: fs, Logger: logger, Clock: clock.Now, GcStopChan: testkit.StoppedSweeper()}, reuse, onEvent)
 	_, err = withCreator.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
 	require.Error(t, err)
 	keep(err)
 	require.NoError(t, withCreator.Close())
 	loader := func() []manager.Session { return []manager.Session{manager.NewSession(taken, clock.Now().Unix())} }
-	withLoader := manager.NewManager(manager.Options{Store: fs, Logger: logger, Clock: clock.Now, GcStopChan: stoppedGC(), SessionLoader: loader}, nil, onEvent)
+	withLoader := manager.NewManager(manager.Options{Store: fs, Logger: logger, Clock: clock.Now, GcStopChan: testkit.StoppedSweeper(), SessionLoader: loader}, nil, onEvent)
 	require.NoError(t, withLoader.Close())
 
-	ids := source.issued()
+	ids := source.Issued()
 	require.Greater(t, len(ids), 20, "control: the run issued IDs")
 	everything := logs.String() + eventText.String() + strings.Join(texts, "\n")
 	require.Contains(t, everything, "event handler panicked", "control: the panics were logged")

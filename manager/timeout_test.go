@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 )
 
@@ -16,29 +17,29 @@ func TestIdleTimeoutOnLookup(t *testing.T) {
 	tests := []struct {
 		name string
 		// use is what happens to the session 45 s after its creation.
-		use func(env *testEnv, id string, ck *http.Cookie)
+		use func(env *testkit.Env, id string, ck *http.Cookie)
 		// used says whether use counts as use: the idle deadline (60 s after
 		// the last use) moves from 60 s to 105 s.
 		used bool
 	}{
-		{name: "unused session expires", use: func(*testEnv, string, *http.Cookie) {}},
-		{name: "GetSessionById is not use", use: func(env *testEnv, id string, _ *http.Cookie) {
-			env.m.GetSessionById(id)
+		{name: "unused session expires", use: func(*testkit.Env, string, *http.Cookie) {}},
+		{name: "GetSessionById is not use", use: func(env *testkit.Env, id string, _ *http.Cookie) {
+			env.M.GetSessionById(id)
 		}},
-		{name: "GetSession(r) is use", use: func(env *testEnv, _ string, ck *http.Cookie) {
-			env.m.GetSession(requestWith(ck))
+		{name: "GetSession(r) is use", use: func(env *testkit.Env, _ string, ck *http.Cookie) {
+			env.M.GetSession(testkit.RequestWith(ck))
 		}, used: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
-			s, ck := env.create(t)
+			env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
+			s, ck := env.Create(t)
 			id := s.GetId()
-			created := env.clock.Now().Unix()
+			created := env.Clock.Now().Unix()
 
-			env.clock.Advance(45 * time.Second)
+			env.Clock.Advance(45 * time.Second)
 			tt.use(env, id, ck)
-			found := env.m.GetSessionById(id)
+			found := env.M.GetSessionById(id)
 			require.NotNil(t, found, "expired before its idle deadline")
 			if tt.used {
 				assert.Equal(t, created+45, found.GetLastAccessTime())
@@ -46,15 +47,15 @@ func TestIdleTimeoutOnLookup(t *testing.T) {
 				assert.Equal(t, created, found.GetLastAccessTime())
 			}
 
-			env.clock.Advance(15 * time.Second) // 60 s
+			env.Clock.Advance(15 * time.Second) // 60 s
 			if tt.used {
-				require.NotNil(t, env.m.GetSessionById(id))
-				assert.Zero(t, env.events.count(id, manager.Destroyed))
-				env.clock.Advance(45 * time.Second) // 105 s
+				require.NotNil(t, env.M.GetSessionById(id))
+				assert.Zero(t, env.Events.Count(id, manager.Destroyed))
+				env.Clock.Advance(45 * time.Second) // 105 s
 			}
-			assert.Nil(t, env.m.GetSession(requestWith(ck)))
-			assert.Nil(t, env.m.GetSessionById(id))
-			assert.Equal(t, 1, env.events.count(id, manager.Destroyed))
+			assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
+			assert.Nil(t, env.M.GetSessionById(id))
+			assert.Equal(t, 1, env.Events.Count(id, manager.Destroyed))
 		})
 	}
 }
@@ -72,29 +73,29 @@ func TestAbsoluteTimeoutOnLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{MaxAge: lifetime, MaxInactiveInterval: 60}, nil)
-			s, ck := env.create(t)
+			env := testkit.NewEnv(t, manager.Options{MaxAge: lifetime, MaxInactiveInterval: 60}, nil)
+			s, ck := env.Create(t)
 			require.Equal(t, lifetime, ck.MaxAge)
 			require.NoError(t, s.Set("k", "v"))
 
 			for elapsed := 5; elapsed < lifetime; elapsed += 5 {
-				env.clock.Advance(5 * time.Second)
+				env.Clock.Advance(5 * time.Second)
 				if elapsed == tt.renewAt {
 					rec := httptest.NewRecorder()
-					renewed, err := env.m.RenewSession(requestWith(ck), rec)
+					renewed, err := env.M.RenewSession(testkit.RequestWith(ck), rec)
 					require.NoError(t, err)
-					ck = sessionCookie(t, rec, manager.DefaultCookieName)
+					ck = testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 					require.Equal(t, renewed.GetId(), ck.Value)
 					assert.Equal(t, lifetime-elapsed, ck.MaxAge, "the cookie outlives the session")
 					continue
 				}
-				require.NotNilf(t, env.m.GetSession(requestWith(ck)), "expired %d s after creation", elapsed)
+				require.NotNilf(t, env.M.GetSession(testkit.RequestWith(ck)), "expired %d s after creation", elapsed)
 			}
-			env.clock.Advance(5 * time.Second)
-			assert.Nil(t, env.m.GetSession(requestWith(ck)))
-			assert.Nil(t, env.m.GetSessionById(ck.Value))
-			assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
-			assert.Equal(t, 0, env.m.GetSessionSize())
+			env.Clock.Advance(5 * time.Second)
+			assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
+			assert.Nil(t, env.M.GetSessionById(ck.Value))
+			assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
+			assert.Equal(t, 0, env.M.GetSessionSize())
 		})
 	}
 }

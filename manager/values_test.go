@@ -11,13 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
 
 func TestSetAndDelete(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	s, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	s, _ := env.Create(t)
 	require.NoError(t, s.Set("b", 2))
 	require.NoError(t, s.Set("a", 1))
 	require.NoError(t, s.Set("c", 3))
@@ -37,7 +38,7 @@ func TestSetAndDelete(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, tt.do())
 			assert.Equal(t, tt.keys, s.Keys())
-			stored := env.m.GetSessionById(s.GetId())
+			stored := env.M.GetSessionById(s.GetId())
 			require.NotNil(t, stored)
 			assert.Equal(t, tt.keys, stored.Keys(), "store disagrees with the session")
 		})
@@ -50,8 +51,8 @@ func TestSetAndDelete(t *testing.T) {
 type keyType string
 
 func TestInvalidKeys(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	s, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	s, _ := env.Create(t)
 	tests := []struct {
 		name string
 		key  any
@@ -72,60 +73,60 @@ func TestInvalidKeys(t *testing.T) {
 		})
 	}
 	assert.Empty(t, s.Keys())
-	assert.Zero(t, env.events.countKind(manager.Update))
+	assert.Zero(t, env.Events.CountKind(manager.Update))
 }
 
 func TestGetSessionByIdWritesThrough(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	created, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	created, _ := env.Create(t)
 	id := created.GetId()
 
-	first := env.m.GetSessionById(id)
+	first := env.M.GetSessionById(id)
 	require.NotNil(t, first)
 	require.NoError(t, first.Set("k", "v"))
 
-	second := env.m.GetSessionById(id)
+	second := env.M.GetSessionById(id)
 	require.NotNil(t, second)
 	v, ok := second.Get("k")
 	assert.True(t, ok)
 	assert.Equal(t, "v", v)
 
 	require.NoError(t, second.Delete("k"))
-	_, ok = env.m.GetSessionById(id).Get("k")
+	_, ok = env.M.GetSessionById(id).Get("k")
 	assert.False(t, ok)
 }
 
 func TestSetOnDestroyedSession(t *testing.T) {
 	tests := []struct {
 		name    string
-		destroy func(env *testEnv, s manager.Session)
+		destroy func(env *testkit.Env, s manager.Session)
 	}{
-		{name: "invalidated", destroy: func(_ *testEnv, s manager.Session) { s.Invalidate() }},
-		{name: "destroyed by ID elsewhere", destroy: func(env *testEnv, s manager.Session) {
-			if err := env.m.DestroySessionById(s.GetId()); err != nil {
+		{name: "invalidated", destroy: func(_ *testkit.Env, s manager.Session) { s.Invalidate() }},
+		{name: "destroyed by ID elsewhere", destroy: func(env *testkit.Env, s manager.Session) {
+			if err := env.M.DestroySessionById(s.GetId()); err != nil {
 				panic(err)
 			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{}, nil)
-			created, _ := env.create(t)
-			s := env.m.GetSessionById(created.GetId())
+			env := testkit.NewEnv(t, manager.Options{}, nil)
+			created, _ := env.Create(t)
+			s := env.M.GetSessionById(created.GetId())
 			require.NotNil(t, s)
 
 			tt.destroy(env, s)
 			assert.ErrorIs(t, s.Set("k", "v"), manager.ErrSessionGone)
-			assert.Equal(t, 0, env.m.GetSessionSize(), "Set brought the session back")
-			assert.Nil(t, env.m.GetSessionById(created.GetId()))
-			assert.Zero(t, env.events.countKind(manager.Update))
+			assert.Equal(t, 0, env.M.GetSessionSize(), "Set brought the session back")
+			assert.Nil(t, env.M.GetSessionById(created.GetId()))
+			assert.Zero(t, env.Events.CountKind(manager.Update))
 		})
 	}
 }
 
 func TestValueCheckerRefusesAtSetTime(t *testing.T) {
-	env := newEnv(t, manager.Options{Store: funcRefusingStore{store.NewMemory()}}, nil)
-	s, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{Store: funcRefusingStore{store.NewMemory()}}, nil)
+	s, _ := env.Create(t)
 
 	tests := []struct {
 		name  string
@@ -146,33 +147,34 @@ func TestValueCheckerRefusesAtSetTime(t *testing.T) {
 			require.NoError(t, err)
 		})
 	}
-	v, ok := env.m.GetSessionById(s.GetId()).Get("k")
+	v, ok := env.M.GetSessionById(s.GetId()).Get("k")
 	assert.True(t, ok)
 	assert.Equal(t, "fine", v)
-	assert.Equal(t, 1, env.events.countKind(manager.Update))
+	assert.Equal(t, 1, env.Events.CountKind(manager.Update))
 	assert.NoError(t, s.Set("k", nil), "deleting needs no check")
 }
 
 func TestInvalidateFailureIsNeverSilent(t *testing.T) {
-	faulty := &faultyStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: faulty}, nil)
-	_, ck := env.create(t)
-	faulty.deleteErr = errors.New("store down")
+	faulty := testkit.NewFaultyStore()
+	env := testkit.NewEnv(t, manager.Options{Store: faulty}, nil)
+	_, ck := env.Create(t)
+	faulty.Err = errors.New("store down")
+	faulty.FailDelete.Store(true)
 
 	t.Run("without middleware: logged", func(t *testing.T) {
-		s := env.m.GetSession(requestWith(ck))
+		s := env.M.GetSession(testkit.RequestWith(ck))
 		require.NotNil(t, s)
 		s.Invalidate()
-		assert.Contains(t, env.logs.String(), "invalidate failed")
-		assert.NotNil(t, env.m.GetSessionById(ck.Value), "the session still exists")
+		assert.Contains(t, env.Logs.String(), "invalidate failed")
+		assert.NotNil(t, env.M.GetSessionById(ck.Value), "the session still exists")
 	})
 
 	t.Run("within a request: answered", func(t *testing.T) {
-		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			env.m.GetSession(r).Invalidate()
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			env.M.GetSession(r).Invalidate()
 			_, _ = io.WriteString(w, "logged out")
 		}))
-		rec := serve(h, "/", ck)
+		rec := testkit.Get(h, "/", ck)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code, "a logout that failed must not look done")
 		assert.NotContains(t, rec.Body.String(), "logged out")
 	})
@@ -183,10 +185,10 @@ func TestInvalidateFailureIsNeverSilent(t *testing.T) {
 // slice or pointer always counts as a change.
 func TestChangedContainerIsStored(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		_, ck := env.create(t)
-		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := env.m.GetSession(r)
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		_, ck := env.Create(t)
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := env.M.GetSession(r)
 			cart, ok := s.Get("cart")
 			if !ok {
 				cart = map[string]any{"items": 0.0}
@@ -196,9 +198,9 @@ func TestChangedContainerIsStored(t *testing.T) {
 			require.NoError(t, s.Set("cart", items))
 		}))
 		for range 2 {
-			require.Equal(t, http.StatusOK, serve(h, "/add", ck).Code)
+			require.Equal(t, http.StatusOK, testkit.Get(h, "/add", ck).Code)
 		}
-		assert.Equal(t, map[string]any{"items": 2.0}, valueOf(env.m, ck.Value, "cart"))
+		assert.Equal(t, map[string]any{"items": 2.0}, testkit.ValueOf(env.M, ck.Value, "cart"))
 	})
 }
 
@@ -206,8 +208,8 @@ func TestChangedContainerIsStored(t *testing.T) {
 // many places (2^40 paths through 40 slices) is copied in 40 steps, and
 // stays shared in the copy.
 func TestSetCopiesASharedContainerOnce(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	s, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	s, _ := env.Create(t)
 	shared := []any{"leaf"}
 	for range 40 {
 		shared = []any{shared, shared}
@@ -222,12 +224,12 @@ func TestSetCopiesASharedContainerOnce(t *testing.T) {
 // race on it. Get hands each its own copy; run with -race.
 func TestConcurrentRequestsNeverShareAContainer(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		s, ck := env.create(t)
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		s, ck := env.Create(t)
 		require.NoError(t, s.Set("cart", map[string]any{"items": []any{"a"}}))
 		require.NoError(t, s.Set("tags", []string{"x"}))
-		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := env.m.GetSession(r)
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := env.M.GetSession(r)
 			cart, _ := s.Get("cart")
 			cart.(map[string]any)["seen"] = r.URL.Path
 			cart.(map[string]any)["items"].([]any)[0] = r.URL.Path
@@ -236,11 +238,11 @@ func TestConcurrentRequestsNeverShareAContainer(t *testing.T) {
 		}))
 		var wg sync.WaitGroup
 		for i := range 8 {
-			wg.Go(func() { serve(h, fmt.Sprintf("/%d", i), ck) })
+			wg.Go(func() { testkit.Get(h, fmt.Sprintf("/%d", i), ck) })
 		}
 		wg.Wait()
-		assert.Equal(t, map[string]any{"items": []any{"a"}}, valueOf(env.m, ck.Value, "cart"), "a change without Set reached the store")
-		assert.Equal(t, []string{"x"}, valueOf(env.m, ck.Value, "tags"))
+		assert.Equal(t, map[string]any{"items": []any{"a"}}, testkit.ValueOf(env.M, ck.Value, "cart"), "a change without Set reached the store")
+		assert.Equal(t, []string{"x"}, testkit.ValueOf(env.M, ck.Value, "tags"))
 	})
 }
 
@@ -259,8 +261,8 @@ func TestSetRefusesValuesThatWouldCrash(t *testing.T) {
 		deep = map[string]any{"d": deep}
 	}
 	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := newStoreEnv(t, st, manager.Options{})
-		s, _ := env.create(t)
+		env := testkit.NewStoreEnv(t, st, manager.Options{})
+		s, _ := env.Create(t)
 		for name, v := range map[string]any{
 			"map that holds itself":   selfMap,
 			"slice that holds itself": selfSlice,
