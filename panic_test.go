@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -19,21 +18,18 @@ import (
 // panic with a 500 written through the session's commit writer. The
 // changes the handler made before it panicked must not be committed then.
 func TestPanickingHandlerCommitsNothingUnderRecovery(t *testing.T) {
-	m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
-	t.Cleanup(func() { require.NoError(t, m.Close()) })
-	r := gin.New()
-	r.Use(gin.Recovery(), session.UseManager(m, nil))
-	r.POST("/login", func(c *gin.Context) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := newApp(gin.Recovery(), session.UseManager(m, nil))
+	r.POST("/panic", func(c *gin.Context) {
 		s, err := session.CreateSession(c)
 		require.NoError(t, err)
 		require.NoError(t, s.Set("user", "ada"))
 		panic("profile service failed")
 	})
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
+	srv := serve(t, r)
 	browser := newClient(t, srv)
 
-	code, _ := browser.post("/login")
+	code, _ := browser.post("/panic")
 	assert.Equal(t, http.StatusInternalServerError, code)
 	id := browser.cookie(session.DefaultKey)
 	require.NotEmpty(t, id, "the session created before the panic sent no cookie")
@@ -61,18 +57,10 @@ func TestQuickStartLogsNoRawIDWhenAHandlerPanics(t *testing.T) {
 	// serve runs a router whose recovery is rec and whose /boom panics, and
 	// returns the session ID the browser held.
 	serve := func(t *testing.T, rec gin.HandlerFunc) string {
-		m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
-		t.Cleanup(func() { require.NoError(t, m.Close()) })
-		r := gin.New()
-		r.Use(gin.Logger(), rec, session.UseManager(m, nil))
-		r.POST("/create", func(c *gin.Context) {
-			if _, err := session.CreateSession(c); err != nil {
-				session.HandleError(c, err)
-			}
-		})
+		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+		r := newApp(gin.Logger(), rec, session.UseManager(m, nil))
 		r.GET("/boom", func(*gin.Context) { panic("boom") })
-		srv := httptest.NewServer(r)
-		t.Cleanup(srv.Close)
+		srv := serve(t, r)
 		browser := newClient(t, srv)
 		browser.post("/create")
 		code, _ := browser.get("/boom")

@@ -1,12 +1,10 @@
 package e2e_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	session "github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
@@ -71,18 +70,6 @@ func (c *redisCarrier) recordTTL(t *testing.T, cookie string) time.Duration {
 	ttl, err := c.redis.PTTL(t.Context(), c.prefix+":"+s.ID).Result()
 	require.NoError(t, err)
 	return ttl
-}
-
-// loadCounter is a store that counts its loads, to show that a bad cookie
-// never reaches it.
-type loadCounter struct {
-	store.Store
-	loads atomic.Int64
-}
-
-func (s *loadCounter) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
-	s.loads.Add(1)
-	return s.Store.Load(ctx, id, now, touch)
 }
 
 // withCookie returns a browser that holds value as its session cookie.
@@ -150,7 +137,7 @@ func TestGinContribRedisCarrier(t *testing.T) {
 	})
 
 	t.Run("bad cookies", func(t *testing.T) {
-		counting := &loadCounter{Store: store.NewMemory()}
+		counting := testkit.NewFaultyStore()
 		e := newEnv(t, counting)
 		carrier := newRedisCarrier(t, redistest.Prefix(), carrierKey)
 		app := ginApp(e.m, carrier.store)
@@ -181,11 +168,11 @@ func TestGinContribRedisCarrier(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				require.NotEmpty(t, value)
-				before := counting.loads.Load()
+				before := counting.Loads()
 				rec := withCookie(value).send(app, http.MethodGet, "/whoami")
 				assert.Equal(t, http.StatusOK, rec.Code, "no 500")
 				assert.Equal(t, "none", body(rec))
-				assert.Equal(t, before, counting.loads.Load(), "the session store was asked")
+				assert.Equal(t, before, counting.Loads(), "the session store was asked")
 			})
 		}
 		assert.NotEqual(t, "none", body(browser.send(app, http.MethodGet, "/whoami")), "the genuine cookie still works")

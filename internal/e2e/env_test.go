@@ -2,15 +2,12 @@ package e2e_test
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,13 +65,11 @@ func newRealTimeClock() *testkit.Clock {
 func buildEnv(t *testing.T, name string, st store.Store, clock *testkit.Clock, l *ledger, tune []func(*manager.Options)) *env {
 	t.Helper()
 	e := &env{name: name, clock: clock, ledger: l, logs: &testkit.Buffer{}}
-	stopped := make(chan struct{})
-	close(stopped)
-	ids := &idRecorder{}
+	ids := &testkit.IDRecorder{}
 	opts := manager.Options{
 		MaxInactiveInterval: stressIdle,
 		MaxAge:              stressMaxAge,
-		GcStopChan:          stopped,
+		GcStopChan:          testkit.StoppedSweeper(),
 		Clock:               clock.Now,
 		Logger:              slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Rand:                ids,
@@ -91,7 +86,7 @@ func buildEnv(t *testing.T, name string, st store.Store, clock *testkit.Clock, l
 	})
 	// Registered first, so it runs last: after Close, with every log line in.
 	t.Cleanup(func() {
-		if leaked := ids.foundIn(e.logs.String()); leaked != "" {
+		if leaked := ids.FoundIn(e.logs.String()); leaked != "" {
 			t.Errorf("%s: a log line holds a raw session ID (masked %s)", name, leaked)
 		}
 	})
@@ -116,36 +111,6 @@ func (e *env) login(t *testing.T, h http.Handler, b *browser) string {
 	id := b.cookie.load()
 	require.NotEmpty(t, id)
 	return id
-}
-
-// idRecorder is a random source (Options.Rand) that reads crypto/rand and
-// records every 32-byte read, base64url-encoded: every ID the manager made,
-// for the check that no log line holds one.
-type idRecorder struct {
-	mu  sync.Mutex
-	ids []string
-}
-
-func (r *idRecorder) Read(p []byte) (int, error) {
-	n, err := io.ReadFull(crand.Reader, p)
-	if n == 32 {
-		r.mu.Lock()
-		r.ids = append(r.ids, base64.RawURLEncoding.EncodeToString(p))
-		r.mu.Unlock()
-	}
-	return n, err
-}
-
-// foundIn returns the masked form of the first recorded ID in text, or "".
-func (r *idRecorder) foundIn(text string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range r.ids {
-		if strings.Contains(text, id) {
-			return store.MaskedID(id)
-		}
-	}
-	return ""
 }
 
 // storeKinds are the stores the end-to-end tests run on, each new for one
