@@ -2,7 +2,6 @@ package manager_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/manager"
 )
 
@@ -60,42 +60,8 @@ func TestIdleTimeoutOnLookup(t *testing.T) {
 	}
 }
 
-func TestAbsoluteTimeoutOnLookup(t *testing.T) {
-	const lifetime = 300
-	tests := []struct {
-		name string
-		// renewAt is when, in seconds after creation, the session is renewed;
-		// 0 means never.
-		renewAt int
-	}{
-		{name: "session used every few seconds"},
-		{name: "renewal does not extend the deadline", renewAt: 200},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := testkit.NewEnv(t, manager.Options{MaxAge: lifetime, MaxInactiveInterval: 60}, nil)
-			s, ck := env.Create(t)
-			require.Equal(t, lifetime, ck.MaxAge)
-			require.NoError(t, s.Set("k", "v"))
-
-			for elapsed := 5; elapsed < lifetime; elapsed += 5 {
-				env.Clock.Advance(5 * time.Second)
-				if elapsed == tt.renewAt {
-					rec := httptest.NewRecorder()
-					renewed, err := env.M.RenewSession(testkit.RequestWith(ck), rec)
-					require.NoError(t, err)
-					ck = testkit.SessionCookie(t, rec, manager.DefaultCookieName)
-					require.Equal(t, renewed.GetId(), ck.Value)
-					assert.Equal(t, lifetime-elapsed, ck.MaxAge, "the cookie outlives the session")
-					continue
-				}
-				require.NotNilf(t, env.M.GetSession(testkit.RequestWith(ck)), "expired %d s after creation", elapsed)
-			}
-			env.Clock.Advance(5 * time.Second)
-			assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
-			assert.Nil(t, env.M.GetSessionById(ck.Value))
-			assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
-			assert.Equal(t, 0, env.M.GetSessionSize())
-		})
-	}
+// TestSecurityTimeoutsWithGCStopped (SECURITY.md, requirement 5) runs on
+// the memory store; internal/e2e runs it on Redis.
+func TestSecurityTimeoutsWithGCStopped(t *testing.T) {
+	managertest.SecurityTimeoutsWithGCStopped(t, managertest.Memory)
 }
