@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 )
@@ -162,8 +163,8 @@ func SecurityOversizedCookieRefusedBeforeDecoding(t *testing.T, newStore NewStor
 		length     int
 		wantReason string // what the debug log says of it
 	}{
-		{name: "at the limit", length: maxCookieSize, wantReason: "malformed"},
-		{name: "one byte over", length: maxCookieSize + 1, wantReason: "over the 4096-byte limit"},
+		{name: "at the limit", length: seam.MaxCookieSize, wantReason: "malformed"},
+		{name: "one byte over", length: seam.MaxCookieSize + 1, wantReason: "over the 4096-byte limit"},
 		{name: "64 KiB", length: 64 << 10, wantReason: "over the 4096-byte limit"},
 	}
 	for _, tt := range tests {
@@ -173,7 +174,7 @@ func SecurityOversizedCookieRefusedBeforeDecoding(t *testing.T, newStore NewStor
 			env := testkit.NewStoreEnv(t, rs, manager.Options{})
 			// A value an ID check could mistake for an ID if it looked
 			// only at a prefix: a valid ID, padded.
-			value := testkit.ValidID(3) + strings.Repeat("A", tt.length-idLength)
+			value := testkit.ValidID(3) + strings.Repeat("A", tt.length-seam.IDLength)
 			require.Len(t, value, tt.length)
 
 			rec := testkit.SendRawCookie(testkit.App(env.M), "/whoami", env.CookieName, value)
@@ -187,13 +188,6 @@ func SecurityOversizedCookieRefusedBeforeDecoding(t *testing.T, newStore NewStor
 		})
 	}
 }
-
-// The sizes the manager checks a cookie against (manager's MaxCookieSize
-// and IDLength), written out so that a change of either fails these tests.
-const (
-	maxCookieSize = 4096
-	idLength      = 43
-)
 
 // malformedIDs are values a client may send that are not session IDs. None
 // may reach a store.
@@ -218,8 +212,8 @@ func malformedIDs() map[string]string {
 		"non-canonical last _":  strings.Repeat("A", 42) + "_",
 		"SQL":                   "' OR '1'='1' --" + valid[15:],
 		"Redis key pattern":     strings.Repeat("*", 43),
-		"oversized":             strings.Repeat("A", maxCookieSize+1),
-		"4096 bytes":            strings.Repeat("A", maxCookieSize),
+		"oversized":             strings.Repeat("A", seam.MaxCookieSize+1),
+		"4096 bytes":            strings.Repeat("A", seam.MaxCookieSize),
 		"valid ID with a colon": valid[:42] + ":",
 	}
 }
