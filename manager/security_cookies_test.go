@@ -125,6 +125,4 @@ func TestSecurityCacheControlAndVary(t *testing.T) {
 }
 
 // TestSecurityLogout runs on the memory store; internal/e2e runs it on Redis.
-func TestSecurityLogout(t *testing.T) {
-	managertest.SecurityLogout(t, managertest.Memory)
-}
+func TestSecurityLogout(t *testing.T) { managertest.SecurityLogout(t, managertest.Memory) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -202,11 +203,27 @@ func TestSetCopiesASharedContainerOnce(t *testing.T) {
 func TestChangedContainerIsStored(t *testing.T) {
 	managertest.ChangedContainerIsStored(t, managertest.Memory)
 }
-
 func TestConcurrentRequestsNeverShareAContainer(t *testing.T) {
 	managertest.ConcurrentRequestsNeverShareAContainer(t, managertest.Memory)
 }
-
 func TestSetRefusesValuesThatWouldCrash(t *testing.T) {
 	managertest.SetRefusesValuesThatWouldCrash(t, managertest.Memory)
+}
+
+// errNoFuncs is what funcRefusingStore says of a func value.
+var errNoFuncs = errors.New("test store: functions cannot be stored")
+
+// funcRefusingStore is a memory store that, like a store that encodes its
+// values, refuses some of them: here, functions.
+type funcRefusingStore struct {
+	store.Store
+}
+
+var _ store.ValueChecker = funcRefusingStore{}
+
+func (funcRefusingStore) CheckValue(_ string, value any) error {
+	if reflect.ValueOf(value).Kind() == reflect.Func {
+		return errNoFuncs
+	}
+	return nil
 }

@@ -16,23 +16,39 @@ import (
 // session: the work lands, or the response goes through the error handler;
 // it is never answered 200 and lost, and never done to the renewed session.
 
+// twoInstances returns two managers sharing one new store, as two
+// instances of an application behind a load balancer, and a session made
+// by the first, with key set to value unless key is empty.
+func twoInstances(t *testing.T, newStore NewStore, key, value string) (a, b *testkit.Env, ck *http.Cookie) {
+	t.Helper()
+	st := newStore(t)
+	a = testkit.NewStoreEnv(t, st, manager.Options{})
+	b = testkit.NewStoreEnv(t, st, manager.Options{})
+	s, ck := a.Create(t)
+	if key != "" {
+		require.NoError(t, s.Set(key, value))
+	}
+	return a, b, ck
+}
+
+// renewer is a handler of env that renews the request's session, which
+// must succeed, and stores the new ID in *renewedID.
+func renewer(t *testing.T, env *testkit.Env, renewedID *string) http.Handler {
+	return env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := env.M.RenewSession(r, w)
+		require.NoError(t, err)
+		*renewedID = s.GetId()
+	}))
+}
+
 // WriteRacingARenewalFailsInsteadOfVanishing: request A holds a change
 // while request B (on another instance sharing the store) renews the
 // session, as a login in another tab does. A's commit must not answer 200
 // for a change that was lost, nor carry it into the renewed session.
 func WriteRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	a := testkit.NewStoreEnv(t, st, manager.Options{})
-	b := testkit.NewStoreEnv(t, st, manager.Options{})
-	s, ck := a.Create(t)
-	require.NoError(t, s.Set("role", "user"))
-
+	a, b, ck := twoInstances(t, newStore, "role", "user")
 	var renewedID string
-	renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := b.M.RenewSession(r, w)
-		require.NoError(t, err)
-		renewedID = s.GetId()
-	}))
+	renew := renewer(t, b, &renewedID)
 	write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
 		require.Equal(t, http.StatusOK, testkit.Get(renew, "/renew", ck).Code, "the renewal in between")
@@ -81,18 +97,9 @@ func LogoutRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore
 		"Invalidate":     func(m *manager.Manager, w http.ResponseWriter, r *http.Request) { m.GetSession(r).Invalidate() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			st := newStore(t)
-			a := testkit.NewStoreEnv(t, st, manager.Options{})
-			b := testkit.NewStoreEnv(t, st, manager.Options{})
-			s, ck := a.Create(t)
-			require.NoError(t, s.Set("user", "ada"))
-
+			a, b, ck := twoInstances(t, newStore, "user", "ada")
 			var renewedID string
-			renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, err := b.M.RenewSession(r, w)
-				require.NoError(t, err)
-				renewedID = s.GetId()
-			}))
+			renew := renewer(t, b, &renewedID)
 			h := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				require.NotNil(t, a.M.GetSession(r))
 				require.Equal(t, http.StatusOK, testkit.Get(renew, "/login", ck).Code, "the renewal in between")
@@ -114,16 +121,9 @@ func LogoutRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore
 // former ID, not only the latest, so A's commit still learns of the renewal
 // and fails with 409 instead of dropping the change as if logout had won.
 func WriteRacingTwoRenewalsFailsInsteadOfVanishing(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	a := testkit.NewStoreEnv(t, st, manager.Options{})
-	b := testkit.NewStoreEnv(t, st, manager.Options{})
-	s, ck := a.Create(t)
-	require.NoError(t, s.Set("role", "user"))
-
-	renew := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := b.M.RenewSession(r, w)
-		require.NoError(t, err)
-	}))
+	a, b, ck := twoInstances(t, newStore, "role", "user")
+	var renewedID string
+	renew := renewer(t, b, &renewedID)
 	write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
 		first := testkit.Get(renew, "/renew", ck)
@@ -153,15 +153,9 @@ func ChangesOfTheLoserOfTwoRenewalsFailTheResponse(t *testing.T, newStore NewSto
 			name = "set before the lost renewal"
 		}
 		t.Run(name, func(t *testing.T) {
-			st := newStore(t)
-			a := testkit.NewStoreEnv(t, st, manager.Options{})
-			b := testkit.NewStoreEnv(t, st, manager.Options{})
-			_, ck := a.Create(t)
-
-			winner := b.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, err := b.M.RenewSession(r, w)
-				require.NoError(t, err)
-			}))
+			a, b, ck := twoInstances(t, newStore, "", "")
+			var renewedID string
+			winner := renewer(t, b, &renewedID)
 			var renewErr, setErr error
 			loser := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s := a.M.GetSession(r)
