@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 var carrierKey = []byte("a 32-byte key for signing tests!")
@@ -49,12 +52,8 @@ func newServerSideCarrier() sessions.Store {
 	return unrecognisedStore{memstore.NewStore(carrierKey)}
 }
 
-// maxCookieSize is the longest session cookie the middleware hands to a
-// carrier (SECURITY.md, requirement 9).
-const maxCookieSize = 4096
-
 // decodeCounter is a gin-contrib store that counts the cookies it was asked
-// to decode: all of them, and those over maxCookieSize.
+// to decode: all of them, and those over seam.MaxCookieSize.
 type decodeCounter struct {
 	sessions.Store
 	decodes, oversized atomic.Int64
@@ -62,7 +61,7 @@ type decodeCounter struct {
 
 func (s *decodeCounter) count(r *http.Request, name string) {
 	s.decodes.Add(1)
-	if ck, err := r.Cookie(name); err == nil && len(ck.Value) > maxCookieSize {
+	if ck, err := r.Cookie(name); err == nil && len(ck.Value) > seam.MaxCookieSize {
 		s.oversized.Add(1)
 	}
 }
@@ -102,6 +101,21 @@ func newTestManager(t *testing.T, opts session.Options, handler func(session.Ses
 	m := session.NewManager(opts, nil, handler)
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	return m
+}
+
+// errStoreDown is what a FaultyStore fails with in the tests of a store that
+// cannot be reached: the default ErrorHandler answers it with 503.
+var errStoreDown = fmt.Errorf("%w: %w", store.ErrUnavailable, testkit.ErrInjected)
+
+// newFaultyManager returns a test manager on a FaultyStore, which counts its
+// loads and fails with err (nil: testkit.ErrInjected) where the test says.
+func newFaultyManager(t *testing.T, err error, handler func(session.Session, int)) (*session.Manager, *testkit.FaultyStore) {
+	t.Helper()
+	faulty := testkit.NewFaultyStore()
+	faulty.Err = err
+	opts := testOptions(testkit.NewClock())
+	opts.Store = faulty
+	return newTestManager(t, opts, handler), faulty
 }
 
 // startApp serves newApp behind UseManager(m, carrier) until the test ends.

@@ -40,10 +40,7 @@ func TestAValueSetBeforeTheBodyIsStored(t *testing.T) {
 }
 
 func TestAFailedCommitIsAnErrorNotA200(t *testing.T) {
-	failing := testkit.NewFaultyStore()
-	opts := testOptions(testkit.NewClock())
-	opts.Store = failing
-	m := newTestManager(t, opts, nil)
+	m, failing := newFaultyManager(t, nil, nil)
 	browser := newClient(t, startApp(t, m, nil))
 	browser.post("/create")
 

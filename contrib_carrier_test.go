@@ -15,13 +15,14 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 )
 
 // Found by FuzzContribCarrier: WriteID and ClearID handed an oversized
 // cookie to the store's decoder, which only ReadID refused.
 func TestContribCarrierNeverDecodesAnOversizedCookie(t *testing.T) {
-	oversized := strings.Repeat("A", maxCookieSize+1)
+	oversized := strings.Repeat("A", seam.MaxCookieSize+1)
 	stores := []struct {
 		name string
 		new  func() sessions.Store

@@ -31,10 +31,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 	for _, carrier := range carriers {
 		for _, tt := range tests {
 			t.Run(carrier.name+"/"+tt.name, func(t *testing.T) {
-				counting := testkit.NewFaultyStore()
-				opts := testOptions(testkit.NewClock())
-				opts.Store = counting
-				m := newTestManager(t, opts, nil)
+				m, counting := newFaultyManager(t, nil, nil)
 				srv := startApp(t, m, carrier.new())
 				status, body := newClient(t, srv).withCookie(session.DefaultKey, tt.value).get("/whoami")
 				assert.Equal(t, http.StatusOK, status)
@@ -45,10 +42,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 	}
 
 	t.Run("gin-contrib cookie tampered", func(t *testing.T) {
-		counting := testkit.NewFaultyStore()
-		opts := testOptions(testkit.NewClock())
-		opts.Store = counting
-		m := newTestManager(t, opts, nil)
+		m, counting := newFaultyManager(t, nil, nil)
 		browser := newClient(t, startApp(t, m, cookie.NewStore(carrierKey)))
 		browser.post("/create")
 		signed := browser.cookie(session.DefaultKey)

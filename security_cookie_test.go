@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 )
 
@@ -186,17 +187,14 @@ func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
 		length      int
 		wantDecodes int64
 	}{
-		{name: "at the limit", length: maxCookieSize, wantDecodes: 1},
-		{name: "one byte over", length: maxCookieSize + 1},
+		{name: "at the limit", length: seam.MaxCookieSize, wantDecodes: 1},
+		{name: "one byte over", length: seam.MaxCookieSize + 1},
 		{name: "64 KiB", length: 64 << 10},
 	}
 	for _, cs := range contribStores {
 		for _, tt := range tests {
 			t.Run(cs.name+"/"+tt.name, func(t *testing.T) {
-				counting := testkit.NewFaultyStore()
-				opts := testOptions(testkit.NewClock())
-				opts.Store = counting
-				m := newTestManager(t, opts, nil)
+				m, counting := newFaultyManager(t, nil, nil)
 				carrier := &decodeCounter{Store: cs.new()}
 				srv := startApp(t, m, carrier)
 				carrier.reset() // building the middleware read the store's options, with no cookie

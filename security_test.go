@@ -18,7 +18,7 @@ import (
 
 	session "github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/testkit"
-	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 // Requirement 4: a cookie planted in a victim's browser, issued or not, is
@@ -121,11 +121,8 @@ func TestSecurityLogoutThroughGin(t *testing.T) {
 func TestSecurityFailClosedThroughGin(t *testing.T) {
 	for _, carrier := range carriers {
 		t.Run(carrier.name, func(t *testing.T) {
-			failing := testkit.NewFaultyStore()
-			opts := testOptions(testkit.NewClock())
-			opts.Store = failing
 			ev := &testkit.Events{}
-			m := newTestManager(t, opts, ev.Handle)
+			m, failing := newFaultyManager(t, errStoreDown, ev.Handle)
 			srv := startApp(t, m, carrier.new())
 			browser := newClient(t, srv)
 			browser.post("/secure-login")
@@ -155,6 +152,7 @@ func TestSecurityFailClosedThroughGin(t *testing.T) {
 
 	t.Run("custom ErrorHandler", func(t *testing.T) {
 		failing := testkit.NewFaultyStore()
+		failing.Err = errStoreDown
 		opts := testOptions(testkit.NewClock())
 		opts.Store = failing
 		var got atomic.Value
@@ -173,7 +171,7 @@ func TestSecurityFailClosedThroughGin(t *testing.T) {
 		assert.Equal(t, "try again later\n", body)
 		err, _ := got.Load().(error)
 		require.Error(t, err)
-		assert.ErrorIs(t, err, manager.ErrUnavailable)
+		assert.ErrorIs(t, err, store.ErrUnavailable)
 		assert.ErrorIs(t, err, testkit.ErrInjected)
 	})
 }

@@ -102,25 +102,3 @@ func TestInvalidateWithinARequest(t *testing.T) {
 	assert.Nil(t, env.M.GetSessionById(ck.Value))
 	assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
 }
-
-func TestCreateSessionReplacesTheCurrentOne(t *testing.T) {
-	env := testkit.NewEnv(t, manager.Options{}, nil)
-	old, ck := env.Create(t)
-	require.NoError(t, old.Set("k", "old"))
-	var fresh manager.Session
-	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var err error
-		if fresh, err = env.M.CreateSession(r, w); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
-	}))
-	rec := testkit.Get(h, "/", ck)
-	require.Equal(t, http.StatusOK, rec.Code)
-	require.NotNil(t, fresh)
-	assert.NotEqual(t, ck.Value, fresh.GetId())
-	assert.Empty(t, fresh.Keys())
-	assert.Equal(t, fresh.GetId(), testkit.SessionCookie(t, rec, manager.DefaultCookieName).Value)
-	assert.Nil(t, env.M.GetSessionById(ck.Value))
-	assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
-	assert.Equal(t, 1, env.M.GetSessionSize())
-}

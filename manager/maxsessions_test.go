@@ -2,7 +2,6 @@ package manager_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,13 +67,9 @@ func TestMaxSessionsCapsTheDefaultStore(t *testing.T) {
 	}{
 		{name: "cap of 2", opts: manager.Options{MaxSessions: 2}, refused: true},
 		{name: "no cap", opts: manager.Options{MaxSessions: -1}},
-		{name: "ignored for a given store", opts: manager.Options{MaxSessions: 2, Store: store.NewMemory()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.opts.Store != nil {
-				t.Cleanup(func() { assert.NoError(t, tt.opts.Store.Close()) })
-			}
 			env := testkit.NewEnv(t, tt.opts, nil)
 			env.Create(t)
 			env.Create(t)
@@ -97,7 +92,6 @@ func TestCreateSessionAtTheCap(t *testing.T) {
 
 	err := createAtCap(t, env)
 	assert.ErrorIs(t, err, store.ErrTooManySessions)
-	assert.ErrorIs(t, err, manager.ErrTooManySessions)
 	require.NotEmpty(t, ids.Issued(), "no ID was issued")
 	assert.Empty(t, ids.FoundIn(err.Error()), "a raw session ID leaked")
 	assert.Equal(t, 2, env.M.GetSessionSize())
@@ -119,7 +113,7 @@ func TestCreateOverASessionAtTheCapExpiresTheOldCookie(t *testing.T) {
 	st.refuse.Store(true)
 	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := env.M.CreateSession(r, w)
-		require.ErrorIs(t, err, manager.ErrTooManySessions)
+		require.ErrorIs(t, err, store.ErrTooManySessions)
 		env.M.HandleError(w, r, err)
 	}))
 	rec := testkit.Get(h, "/login", ck)
@@ -226,11 +220,6 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 			assert.NotContains(t, env.Logs.String(), "level=ERROR", "a refusal logged an error line per request")
 		})
 	}
-}
-
-// TestErrTooManySessionsIsTheStoreError guards the re-export.
-func TestErrTooManySessionsIsTheStoreError(t *testing.T) {
-	assert.True(t, errors.Is(manager.ErrTooManySessions, store.ErrTooManySessions))
 }
 
 // TestStoreFullWarningSurvivesAClockStepBack: after the wall clock steps

@@ -2,16 +2,16 @@ package manager_test
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"sync"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
@@ -180,30 +180,6 @@ func TestInvalidateFailureIsNeverSilent(t *testing.T) {
 	})
 }
 
-// TestChangedContainerIsStored: the common pattern "get the cart, change it,
-// set it again" must store the change, with every store. Setting a map,
-// slice or pointer always counts as a change.
-func TestChangedContainerIsStored(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := testkit.NewStoreEnv(t, st, manager.Options{})
-		_, ck := env.Create(t)
-		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := env.M.GetSession(r)
-			cart, ok := s.Get("cart")
-			if !ok {
-				cart = map[string]any{"items": 0.0}
-			}
-			items := cart.(map[string]any)
-			items["items"] = items["items"].(float64) + 1
-			require.NoError(t, s.Set("cart", items))
-		}))
-		for range 2 {
-			require.Equal(t, http.StatusOK, testkit.Get(h, "/add", ck).Code)
-		}
-		assert.Equal(t, map[string]any{"items": 2.0}, testkit.ValueOf(env.M, ck.Value, "cart"))
-	})
-}
-
 // TestSetCopiesASharedContainerOnce: a value that holds one container in
 // many places (2^40 paths through 40 slices) is copied in 40 steps, and
 // stays shared in the copy.
@@ -219,60 +195,35 @@ func TestSetCopiesASharedContainerOnce(t *testing.T) {
 	assert.Equal(t, shared, got)
 }
 
-// TestConcurrentRequestsNeverShareAContainer: in memory, values are Go
-// values, so two requests of one session that change the map they got would
-// race on it. Get hands each its own copy; run with -race.
+// Values come back from the store as they were set, and never crash the
+// process (SECURITY.md, requirements 19 and 20). The tests are in
+// internal/testkit/managertest, run here on the memory store and by
+// internal/e2e on Redis.
+
+func TestChangedContainerIsStored(t *testing.T) {
+	managertest.ChangedContainerIsStored(t, managertest.Memory)
+}
 func TestConcurrentRequestsNeverShareAContainer(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := testkit.NewStoreEnv(t, st, manager.Options{})
-		s, ck := env.Create(t)
-		require.NoError(t, s.Set("cart", map[string]any{"items": []any{"a"}}))
-		require.NoError(t, s.Set("tags", []string{"x"}))
-		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := env.M.GetSession(r)
-			cart, _ := s.Get("cart")
-			cart.(map[string]any)["seen"] = r.URL.Path
-			cart.(map[string]any)["items"].([]any)[0] = r.URL.Path
-			tags, _ := s.Get("tags")
-			tags.([]string)[0] = r.URL.Path
-		}))
-		var wg sync.WaitGroup
-		for i := range 8 {
-			wg.Go(func() { testkit.Get(h, fmt.Sprintf("/%d", i), ck) })
-		}
-		wg.Wait()
-		assert.Equal(t, map[string]any{"items": []any{"a"}}, testkit.ValueOf(env.M, ck.Value, "cart"), "a change without Set reached the store")
-		assert.Equal(t, []string{"x"}, testkit.ValueOf(env.M, ck.Value, "tags"))
-	})
+	managertest.ConcurrentRequestsNeverShareAContainer(t, managertest.Memory)
+}
+func TestSetRefusesValuesThatWouldCrash(t *testing.T) {
+	managertest.SetRefusesValuesThatWouldCrash(t, managertest.Memory)
 }
 
-// TestSetRefusesValuesThatWouldCrash: a value that contains itself, or nests
-// absurdly deep, is refused with an error naming its key instead of
-// overflowing the stack, with every store.
-func TestSetRefusesValuesThatWouldCrash(t *testing.T) {
-	selfMap := map[string]any{}
-	selfMap["self"] = selfMap
-	selfSlice := []any{nil}
-	selfSlice[0] = selfSlice
-	indirect := map[string]any{"list": []any{nil}}
-	indirect["list"].([]any)[0] = indirect
-	deep := map[string]any{}
-	for range 5000 {
-		deep = map[string]any{"d": deep}
+// errNoFuncs is what funcRefusingStore says of a func value.
+var errNoFuncs = errors.New("test store: functions cannot be stored")
+
+// funcRefusingStore is a memory store that, like a store that encodes its
+// values, refuses some of them: here, functions.
+type funcRefusingStore struct {
+	store.Store
+}
+
+var _ store.ValueChecker = funcRefusingStore{}
+
+func (funcRefusingStore) CheckValue(_ string, value any) error {
+	if reflect.ValueOf(value).Kind() == reflect.Func {
+		return errNoFuncs
 	}
-	forEachStore(t, func(t *testing.T, st store.Store) {
-		env := testkit.NewStoreEnv(t, st, manager.Options{})
-		s, _ := env.Create(t)
-		for name, v := range map[string]any{
-			"map that holds itself":   selfMap,
-			"slice that holds itself": selfSlice,
-			"cycle through a slice":   indirect,
-			"5000 levels deep":        deep,
-		} {
-			err := s.Set("bad", v)
-			assert.ErrorContainsf(t, err, `key "bad"`, "%s: Set", name)
-		}
-		_, ok := s.Get("bad")
-		assert.False(t, ok)
-	})
+	return nil
 }

@@ -9,14 +9,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
-
-// DefaultCookieName is the manager's default cookie name, which
-// manager's TestDefaults pins; Env looks for it when Options.CookieName is
-// empty.
-const DefaultCookieName = "session-key"
 
 // Env is a manager built for a test: a fake clock, recorded events, a
 // captured debug log, and a sweeper that does not run unless the test
@@ -38,7 +34,7 @@ func NewEnv(t testing.TB, opts manager.Options, creator func(*http.Request, http
 	t.Helper()
 	env := &Env{Clock: NewClock(), Events: &Events{}, Logs: &Buffer{}, CookieName: opts.CookieName}
 	if env.CookieName == "" {
-		env.CookieName = DefaultCookieName
+		env.CookieName = seam.DefaultCookieName
 	}
 	if opts.Clock == nil {
 		opts.Clock = env.Clock.Now

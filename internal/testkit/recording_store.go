@@ -9,14 +9,16 @@ import (
 )
 
 // RecordingStore wraps a store and records every session ID it is asked
-// about and how many records it is asked to create, so that a test can
-// prove a malformed or unknown ID never reached the store, or that a
-// lookup created nothing.
+// about, how many records it is asked to create and how often it is swept,
+// so that a test can prove a malformed or unknown ID never reached the
+// store, that a lookup created nothing, or that expiry was found without a
+// sweep.
 type RecordingStore struct {
 	store.Store
 	mu      sync.Mutex
 	ids     []string
 	creates int
+	sweeps  int
 }
 
 var _ store.Store = (*RecordingStore)(nil)
@@ -39,6 +41,21 @@ func (s *RecordingStore) Creates() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.creates
+}
+
+// Sweeps returns how many times Sweep was called.
+func (s *RecordingStore) Sweeps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sweeps
+}
+
+// Sweep counts the call.
+func (s *RecordingStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+	s.mu.Lock()
+	s.sweeps++
+	s.mu.Unlock()
+	return s.Store.Sweep(ctx, now, limit)
 }
 
 // Create records id and counts the call.
