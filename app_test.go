@@ -200,18 +200,11 @@ func newApp(middleware ...gin.HandlerFunc) *gin.Engine {
 		c.String(http.StatusOK, "created")
 	})
 	r.POST("/renew", func(c *gin.Context) {
-		if _, err := session.RenewSession(c); err != nil {
-			c.String(http.StatusConflict, "renew failed")
-			return
-		}
-		c.String(http.StatusOK, "renewed")
+		_, err := session.RenewSession(c)
+		reply(c, err, http.StatusConflict, "renewed")
 	})
 	r.POST("/destroy", func(c *gin.Context) {
-		if err := session.DestroySession(c); err != nil {
-			c.String(http.StatusInternalServerError, "destroy failed")
-			return
-		}
-		c.String(http.StatusOK, "destroyed")
+		reply(c, session.DestroySession(c), http.StatusInternalServerError, "destroyed")
 	})
 	r.POST("/set/:key/:value", func(c *gin.Context) {
 		s := session.GetSession(c)
@@ -219,11 +212,7 @@ func newApp(middleware ...gin.HandlerFunc) *gin.Engine {
 			c.String(http.StatusNotFound, "no session")
 			return
 		}
-		if err := s.Set(c.Param("key"), c.Param("value")); err != nil {
-			c.String(http.StatusInternalServerError, "set failed")
-			return
-		}
-		c.String(http.StatusOK, "set")
+		reply(c, s.Set(c.Param("key"), c.Param("value")), http.StatusInternalServerError, "set")
 	})
 	r.GET("/whoami", func(c *gin.Context) {
 		s := session.GetSession(c)
@@ -237,4 +226,13 @@ func newApp(middleware ...gin.HandlerFunc) *gin.Engine {
 		c.String(http.StatusOK, "%d", session.GetSessionSize(c))
 	})
 	return r
+}
+
+// reply answers ok when err is nil, else status with "failed".
+func reply(c *gin.Context, err error, status int, ok string) {
+	if err != nil {
+		c.String(status, "failed")
+		return
+	}
+	c.String(http.StatusOK, ok)
 }

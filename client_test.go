@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	session "github.com/sessionkit/session"
 )
 
 // The tests talk to their app in two ways: a client is a browser, with a
@@ -33,6 +35,18 @@ func newClient(t *testing.T, srv *httptest.Server) *client {
 		// Tests look at redirects themselves.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// newSession returns a browser of srv that has just created a session
+// (POST /create), and the value of its session cookie.
+func newSession(t *testing.T, srv *httptest.Server) (*client, string) {
+	t.Helper()
+	browser := newClient(t, srv)
+	status, _ := browser.post("/create")
+	require.Equal(t, http.StatusOK, status)
+	value := browser.cookie(session.DefaultKey)
+	require.NotEmpty(t, value, "no session cookie")
+	return browser, value
 }
 
 // do sends a request and returns the status and body.

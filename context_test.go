@@ -48,54 +48,54 @@ func TestHelpersWithoutMiddleware(t *testing.T) {
 
 // TestCreateSessionAtTheCapAnswers503 fills a UseSession manager capped at
 // one session, then creates another from a second browser: CreateSession's
-// error, passed to HandleError, reaches the ErrorHandler.
+// error, passed to HandleError, reaches the ErrorHandler as it is.
 func TestCreateSessionAtTheCapAnswers503(t *testing.T) {
-	var passed error
-	tests := []struct {
-		name     string
-		handler  func(http.ResponseWriter, *http.Request, error)
-		wantCode int
-	}{
-		{name: "default ErrorHandler", wantCode: http.StatusServiceUnavailable},
-		{name: "custom ErrorHandler", wantCode: http.StatusTeapot, handler: func(w http.ResponseWriter, _ *http.Request, err error) {
+	t.Run("default ErrorHandler", func(t *testing.T) {
+		code, body, _ := createPastTheCap(t, nil)
+		assert.Equal(t, http.StatusServiceUnavailable, code)
+		assert.Equal(t, http.StatusText(http.StatusServiceUnavailable), trimmed(body), "internal text in the body")
+	})
+	t.Run("custom ErrorHandler", func(t *testing.T) {
+		var passed error
+		code, _, created := createPastTheCap(t, func(w http.ResponseWriter, _ *http.Request, err error) {
 			passed = err
 			w.WriteHeader(http.StatusTeapot)
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			passed = nil
-			opts := testOptions(testkit.NewClock())
-			opts.MaxSessions = 1
-			opts.ErrorHandler = tt.handler
-			ev := &testkit.Events{}
-			app := newApp(session.UseSession(opts, nil, ev.Handle))
-			var created error // what CreateSession returned
-			app.POST("/create-and-keep-the-error", func(c *gin.Context) {
-				if _, created = session.CreateSession(c); created != nil {
-					session.HandleError(c, created)
-					return
-				}
-				c.String(http.StatusOK, "created")
-			})
-			srv := serve(t, app)
-
-			code, _ := newClient(t, srv).post("/create-and-keep-the-error")
-			require.Equal(t, http.StatusOK, code)
-
-			refused := newClient(t, srv)
-			code, body := refused.post("/create-and-keep-the-error")
-			assert.Equal(t, tt.wantCode, code)
-			require.ErrorIs(t, created, store.ErrTooManySessions)
-			assert.Empty(t, refused.cookies(), "a refused session sent a cookie")
-			assert.Equal(t, 1, ev.CountKind(session.Created))
-			_, size := refused.get("/size")
-			assert.Equal(t, "1", size)
-			if tt.handler != nil {
-				assert.Same(t, created, passed, "the ErrorHandler got another error than CreateSession's")
-				return
-			}
-			assert.Equal(t, http.StatusText(http.StatusServiceUnavailable), trimmed(body), "internal text in the body")
 		})
-	}
+		assert.Equal(t, http.StatusTeapot, code)
+		assert.Same(t, created, passed, "the ErrorHandler got another error than CreateSession's")
+	})
+}
+
+// createPastTheCap makes one session on a UseSession manager capped at one,
+// with errorHandler as its ErrorHandler, then asks for a second from another
+// browser through HandleError. It checks that the second was refused and
+// returns its status, its body and the error CreateSession returned.
+func createPastTheCap(t *testing.T, errorHandler func(http.ResponseWriter, *http.Request, error)) (int, string, error) {
+	t.Helper()
+	opts := testOptions(testkit.NewClock())
+	opts.MaxSessions = 1
+	opts.ErrorHandler = errorHandler
+	ev := &testkit.Events{}
+	app := newApp(session.UseSession(opts, nil, ev.Handle))
+	var created error // what CreateSession returned
+	app.POST("/create-and-keep-the-error", func(c *gin.Context) {
+		if _, created = session.CreateSession(c); created != nil {
+			session.HandleError(c, created)
+			return
+		}
+		c.String(http.StatusOK, "created")
+	})
+	srv := serve(t, app)
+
+	code, _ := newClient(t, srv).post("/create-and-keep-the-error")
+	require.Equal(t, http.StatusOK, code)
+
+	refused := newClient(t, srv)
+	code, body := refused.post("/create-and-keep-the-error")
+	require.ErrorIs(t, created, store.ErrTooManySessions)
+	assert.Empty(t, refused.cookies(), "a refused session sent a cookie")
+	assert.Equal(t, 1, ev.CountKind(session.Created))
+	_, size := refused.get("/size")
+	assert.Equal(t, "1", size)
+	return code, body, created
 }

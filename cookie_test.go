@@ -43,9 +43,7 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 
 	t.Run("gin-contrib cookie tampered", func(t *testing.T) {
 		m, counting := newFaultyManager(t, nil, nil)
-		browser := newClient(t, startApp(t, m, cookie.NewStore(carrierKey)))
-		browser.post("/create")
-		signed := browser.cookie(session.DefaultKey)
+		browser, signed := newSession(t, startApp(t, m, cookie.NewStore(carrierKey)))
 		loads := counting.Loads()
 		for i, edit := range []string{
 			signed[:len(signed)-1],                       // cut short
@@ -57,9 +55,8 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 		}
 		assert.Equal(t, loads, counting.Loads(), "the store was asked")
 
-		signedElsewhere := newClient(t, startApp(t, m, cookie.NewStore([]byte("another key, another application"))))
-		signedElsewhere.post("/create")
-		_, body := browser.withCookie(session.DefaultKey, signedElsewhere.cookie(session.DefaultKey)).get("/whoami")
+		_, signedElsewhere := newSession(t, startApp(t, m, cookie.NewStore([]byte("another key, another application"))))
+		_, body := browser.withCookie(session.DefaultKey, signedElsewhere).get("/whoami")
 		assert.Equal(t, "none", body, "a cookie signed with another key")
 	})
 }

@@ -23,22 +23,7 @@ func TestOriginalProgramThroughGin(t *testing.T) {
 			opts.MaxInactiveInterval, opts.MaxAge, opts.HttpOnly = 1800, 84000, true
 			ev := &testkit.Events{}
 			srv := serve(t, newApp(session.UseSession(opts, carrier.new(), ev.Handle)))
-			browser := newClient(t, srv)
-
-			status, _ := browser.get("/private")
-			assert.Equal(t, http.StatusForbidden, status, "private before login")
-
-			status, _ = browser.post("/login")
-			require.Equal(t, http.StatusOK, status)
-			status, body := browser.get("/private")
-			assert.Equal(t, http.StatusOK, status)
-			assert.Equal(t, "hello login", body)
-
-			status, _ = browser.post("/logout")
-			require.Equal(t, http.StatusOK, status)
-			status, _ = browser.get("/private")
-			assert.Equal(t, http.StatusForbidden, status, "private after logout")
-
+			walkOriginalProgram(t, newClient(t, srv), http.MethodPost, "hello login")
 			assert.Equal(t, 1, ev.CountKind(session.Created))
 			assert.Equal(t, 2, ev.CountKind(session.Update), "set on login, delete on logout")
 			assert.Equal(t, 0, ev.CountKind(session.Destroyed))
@@ -86,22 +71,30 @@ func TestOriginalProgramThroughNetHTTP(t *testing.T) {
 		"with manager.Handler": m.Handler(mux),
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := serve(t, handler)
-			browser := newClient(t, srv)
-			status, _ := browser.get("/private")
-			assert.Equal(t, http.StatusForbidden, status)
-			status, _ = browser.get("/login")
-			require.Equal(t, http.StatusOK, status)
-			status, body := browser.get("/private")
-			assert.Equal(t, http.StatusOK, status)
-			assert.Equal(t, "private", body)
-			status, _ = browser.get("/logout")
-			require.Equal(t, http.StatusOK, status)
-			status, _ = browser.get("/private")
-			assert.Equal(t, http.StatusForbidden, status)
+			walkOriginalProgram(t, newClient(t, serve(t, handler)), http.MethodGet, "private")
 		})
 	}
 	assert.Equal(t, 2, ev.CountKind(session.Created))
 	assert.Equal(t, 4, ev.CountKind(session.Update))
 	assert.Equal(t, 2, m.GetSessionSize(), "logout drops the key, not the session")
+}
+
+// walkOriginalProgram is the original program's user: the private page is
+// forbidden, then shows privateBody after a login, then is forbidden again
+// after a logout. The program logs in and out with method.
+func walkOriginalProgram(t *testing.T, browser *client, method, privateBody string) {
+	t.Helper()
+	status, _ := browser.get("/private")
+	assert.Equal(t, http.StatusForbidden, status, "private before login")
+
+	status, _ = browser.do(method, "/login")
+	require.Equal(t, http.StatusOK, status)
+	status, body := browser.get("/private")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, privateBody, body)
+
+	status, _ = browser.do(method, "/logout")
+	require.Equal(t, http.StatusOK, status)
+	status, _ = browser.get("/private")
+	assert.Equal(t, http.StatusForbidden, status, "private after logout")
 }

@@ -110,11 +110,7 @@ func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
 		t.Run(carrier.name, func(t *testing.T) {
 			m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 			srv := startApp(t, m, carrier.new())
-			browser := newClient(t, srv)
-			status, _ := browser.post("/create")
-			require.Equal(t, http.StatusOK, status)
-			token := browser.cookie(session.DefaultKey)
-			require.NotEmpty(t, token)
+			_, token := newSession(t, srv)
 			name := session.DefaultKey
 			form := url.Values{name: {token}, "sessionid": {token}, "sid": {token}}
 

@@ -31,14 +31,9 @@ func TestSecurityFixationThroughGin(t *testing.T) {
 			m := newTestManager(t, testOptions(clock), nil)
 			srv := startApp(t, m, carrier.new())
 
-			attacker := newClient(t, srv)
-			status, _ := attacker.post("/create")
-			require.Equal(t, http.StatusOK, status)
-			planted := attacker.cookie(session.DefaultKey)
-			require.NotEmpty(t, planted)
-
+			attacker, planted := newSession(t, srv)
 			victim := attacker.withCookie(session.DefaultKey, planted)
-			status, _ = victim.post("/set/cart/book")
+			status, _ := victim.post("/set/cart/book")
 			require.Equal(t, http.StatusOK, status)
 			_, before := victim.get("/whoami")
 			clock.Advance(10 * time.Second)
