@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -202,6 +201,3 @@ func TestRedisSetRefusesWhatCannotBeStored(t *testing.T) {
 	v, ok := s.Get("cart")
 	assert.False(t, ok, "a refused value is not kept: %v", v)
 }
-
-// redisOf returns a maker of clients of server, for newInstances.
-func redisOf(server *redistest.Server) func(testing.TB) *redis.Client { return server.NewClient }

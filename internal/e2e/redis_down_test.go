@@ -25,7 +25,7 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 	// appendfsync always: an acknowledged write is on disk, so it survives
 	// a SIGKILL.
 	server := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	ins := newInstances(t, 2, sharedRedis(redisOf(server)))
+	ins := newInstances(t, 2, sharedRedis(server.NewClient))
 	apps := ginApps(ins)
 
 	const users = 6
@@ -128,7 +128,7 @@ func TestRedisDownErrorHandler(t *testing.T) {
 	server := redistest.Start(t)
 	var got []error
 	var mu sync.Mutex
-	in := newInstances(t, 1, sharedRedis(redisOf(server)), func(o *manager.Options) {
+	in := newInstances(t, 1, sharedRedis(server.NewClient), func(o *manager.Options) {
 		o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 			mu.Lock()
 			got = append(got, err)

@@ -198,13 +198,11 @@ func (rig *stressRig) init(t *testing.T, stores [2]store.Store, clock *testkit.C
 	}
 	rig.stats.counts = map[string]int{}
 	logger := slog.New(slog.NewTextHandler(rig.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stopped := make(chan struct{})
-	close(stopped) // the test sweeps by itself
 	for i := range rig.managers {
 		m := manager.NewManager(manager.Options{
 			MaxInactiveInterval: stressIdle,
 			MaxAge:              stressMaxAge,
-			GcStopChan:          stopped,
+			GcStopChan:          testkit.StoppedSweeper(), // the test sweeps by itself
 			Clock:               clock.Now,
 			Logger:              logger,
 			Store:               &linkingStore{Store: stores[i], ledger: rig.ledger},
