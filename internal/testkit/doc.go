@@ -4,5 +4,6 @@
 // demand, a random source that remembers the IDs it gave, and a manager
 // ready for tests (Env) with a small application behind it (App).
 //
-// It is imported by _test.go files only.
+// It is imported by _test.go files, and by managertest, the manager's
+// store-dependent tests that both package manager and internal/e2e run.
 package testkit
