@@ -48,7 +48,8 @@ func testOptions(clock *testkit.Clock) session.Options {
 type events struct {
 	mu     sync.Mutex
 	counts map[int]int
-	// byMask counts the Destroyed events of each session.
+	// destroyedByMask counts the Destroyed events of each session, keyed by
+	// its masked ID.
 	destroyedByMask map[string]int
 }
 
