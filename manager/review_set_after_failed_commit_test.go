@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
@@ -41,15 +42,15 @@ func (s *renewFailingStore) Renew(ctx context.Context, oldID, newID string, now 
 // becomes a logged-in session (fixation) behind an error response.
 func TestSetAfterAFailedCommitStoresNothing(t *testing.T) {
 	st := &renewFailingStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: st}, nil)
-	planted, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
+	planted, ck := env.Create(t)
 
 	var setErr error
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := env.m.GetSession(r)
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := env.M.GetSession(r)
 		require.NotNil(t, s)
 		st.failRenew.Store(true)
-		_, err := env.m.RenewSession(r, w)
+		_, err := env.M.RenewSession(r, w)
 		require.ErrorIs(t, err, store.ErrUnavailable)
 		st.failRenew.Store(false) // the store is back
 		// The handler ignores the error, answers, then logs the user in.
@@ -57,12 +58,12 @@ func TestSetAfterAFailedCommitStoresNothing(t *testing.T) {
 		setErr = s.Set("user", "alice")
 	}))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, requestWith(ck))
+	h.ServeHTTP(rec, testkit.RequestWith(ck))
 
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "the failed renewal is answered through the error handler")
 	assert.NotContains(t, rec.Body.String(), "welcome")
 	assert.True(t, errors.Is(setErr, manager.ErrCommitFailed), "Set after the failed commit returned %v", setErr)
-	old := env.m.GetSessionById(planted.GetId())
+	old := env.M.GetSessionById(planted.GetId())
 	require.NotNil(t, old, "the old session lives on: the renewal failed")
 	_, loggedIn := old.Get("user")
 	assert.False(t, loggedIn, "a Set after the failed commit logged the old ID in")
