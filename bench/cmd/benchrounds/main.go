@@ -52,7 +52,7 @@ const (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 10, "interleaved rounds of every request benchmark")
+	rounds := flag.Int("rounds", 10, "interleaved rounds of every request benchmark (0: none, only the heap and sweep benchmarks)")
 	benchtime := flag.String("benchtime", "1s", "-benchtime of each request benchmark run")
 	cpus := flag.String("cpu", "1,2", "GOMAXPROCS values of the parallel benchmarks, each run on its own")
 	short := flag.Bool("short", false, "run the heap and sweep benchmarks at their -short sizes (10,000 sessions; a sweep of 20,000)")
@@ -72,9 +72,12 @@ func main() {
 	fmt.Printf("Machine: %s\n\n", machine())
 	loadBefore := loadAverage()
 
-	names, err := r.discover()
-	if err != nil {
-		fatal(err)
+	var names []string
+	if *rounds > 0 {
+		var err error
+		if names, err = r.discover(); err != nil {
+			fatal(err)
+		}
 	}
 	var items []item
 	for _, name := range names {
@@ -106,14 +109,14 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "round %d of %d: %d benchmarks in %s\n", i+1, *rounds, len(order), time.Since(start).Round(time.Second))
 	}
-	loadAfter := loadAverage()
-	if loadBefore != "" {
-		fmt.Printf("Load average (1, 5, 15 min) before the rounds: %s; after: %s\n\n", loadBefore, loadAfter)
-	}
-
 	t := tables{rounds: results, items: items, cpus: strings.Split(*cpus, ",")}
-	t.printServe()
-	t.printParallel()
+	if *rounds > 0 {
+		if loadBefore != "" {
+			fmt.Printf("Load average (1, 5, 15 min) before the rounds: %s; after: %s\n\n", loadBefore, loadAverage())
+		}
+		t.printServe()
+		t.printParallel()
+	}
 
 	var memResults []sample
 	if *memory {
@@ -126,6 +129,9 @@ func main() {
 			memResults = append(memResults, ss...)
 		}
 		printMemory(memResults)
+		if loadBefore != "" {
+			fmt.Printf("Load average (1, 5, 15 min) at the start: %s; after the heap and sweep benchmarks: %s\n\n", loadBefore, loadAverage())
+		}
 	}
 	t.printTargets(memResults)
 	if failures > 0 {
