@@ -140,11 +140,15 @@ func sharedRedis(newClient func(testing.TB) *redis.Client, hooks ...redis.Hook) 
 var errLostReply = io.ErrUnexpectedEOF
 
 // The store's scripts, told apart by the kind of marker key each names
-// (see store/redisstore's key layout): the script text is not exported.
+// (see store/redisstore's key layout): the script text is not exported. A
+// renewal is three scripts, whose markers are "renew" (in the new ID's
+// shard) and "renewed" (in the old ID's).
 var (
 	isDeleteScript = redistest.ScriptWithKey("}:claim:")
 	isCreateScript = redistest.ScriptWithKey("}:create:")
-	isRenewScript  = redistest.ScriptWithKey("}:renew:")
+	isRenewScript  = func(cmd redis.Cmder) bool {
+		return redistest.ScriptWithKey("}:renew:")(cmd) || redistest.ScriptWithKey("}:renewed:")(cmd)
+	}
 )
 
 // renewedFingerprints returns the old and new fingerprints a renew script
@@ -237,12 +241,16 @@ func (h *randomLoser) loses(cmd redis.Cmder) bool {
 	return true
 }
 
-// isRenewed reports whether a renew script call moved its session: it
-// answered 1.
+// isRenewed reports whether a renew script call moved its session, or
+// began to (which the store then finishes): it answered 1, or a reply
+// beginning with 1.
 func isRenewed(cmd redis.Cmder) bool {
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
 		return false
+	}
+	if res, err := c.Slice(); err == nil {
+		return len(res) > 0 && res[0] == int64(1)
 	}
 	n, err := c.Int()
 	return err == nil && n == 1

@@ -23,12 +23,12 @@ func init() { gob.RegisterName("sessionkit.test.cycleNode", cycleNode{}) }
 
 // checkingStores returns a gob and a JSON store for CheckValue, which
 // never talks to Redis.
-func checkingStores(t *testing.T) map[string]*redisstore.Store {
+func checkingStores(t *testing.T) map[string]checkingStore {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialed
 	t.Cleanup(func() { _ = client.Close() })
-	return map[string]*redisstore.Store{
-		"gob":  redisstore.New(client),
-		"json": redisstore.New(client, redisstore.WithCodec(redisstore.JSON())),
+	return map[string]checkingStore{
+		"gob":  asChecking(redisstore.New(client)),
+		"json": asChecking(redisstore.New(client, redisstore.WithCodec(redisstore.JSON()))),
 	}
 }
 

@@ -65,7 +65,7 @@ func hostileRecords(t *testing.T) []hostile {
 
 // hostileEnv is a session whose record was changed behind the store's back.
 type hostileEnv struct {
-	s      *redisstore.Store
+	s      store.Store
 	client *redis.Client
 	id     string    // the session's ID
 	key    string    // its record's Redis key
@@ -210,11 +210,11 @@ func TestDecodeJSONDepthIsBounded(t *testing.T) {
 // refuses values that cannot be stored, with an error naming the key.
 func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
 	type unregistered struct{ A int }
-	gobStore := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()))
-	jsonStore := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+	gobStore := asChecking(redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix())))
+	jsonStore := asChecking(redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON())))
 	tests := []struct {
 		name  string
-		s     *redisstore.Store
+		s     checkingStore
 		value any
 		is    error
 	}{
@@ -283,7 +283,7 @@ func TestDecodeSignedValuesAreNotBoundToTheSession(t *testing.T) {
 	require.NoError(t, s.Create(ctx, ada, record(at, map[string]any{"user": "ada", "role": "admin"})))
 	adaKey := recordKey(t, client, prefix)
 	require.NoError(t, s.Create(ctx, bob, record(at, map[string]any{"user": "bob"})))
-	keys, err := client.Keys(ctx, "{"+prefix+"}:s:*").Result()
+	keys, err := client.Keys(ctx, "{"+prefix+":*}:s:*").Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 2)
 	bobKey := keys[0]

@@ -3,10 +3,26 @@ package redisstore
 // Script hashes, so that tests can drop the replies of one script's runs
 // (see redistest.LoseReplies).
 var (
-	CreateScriptSHA = createScript.Hash()
-	DeleteScriptSHA = deleteScript.Hash()
-	RenewScriptSHA  = renewScript.Hash()
-	UpdateScriptSHA = updateScript.Hash()
+	CreateScriptSHA     = createScript.Hash()
+	DeleteScriptSHA     = deleteScript.Hash()
+	MoveStartScriptSHA  = moveStartScript.Hash()
+	MoveCreateScriptSHA = moveCreateScript.Hash()
+	MoveEndScriptSHA    = moveEndScript.Hash()
+	UpdateScriptSHA     = updateScript.Hash()
+	LoadScriptSHA       = loadScript.Hash()
 )
 
-const WriteAttempts = writeAttempts
+const (
+	WriteAttempts = writeAttempts
+	MoveGrace     = moveGrace
+)
+
+// ShardTags returns the hash tags of a store's shards, for tests that look
+// at its keys.
+func ShardTags(prefix string, n int) []string { return shardTags(prefix, n) }
+
+// ShardOf returns the shard of a session ID in a store of n shards.
+func ShardOf(id string, n int) int {
+	s := &redisStore{shards: n}
+	return s.shardOf(fingerprint(id))
+}

@@ -31,7 +31,7 @@ func TestFormerKeysGoWithAResetSession(t *testing.T) {
 
 	// A value that no longer decodes (a type that changed between releases).
 	fp := store.Fingerprint(curID)
-	rec := "{" + prefix + "}:s:" + base64.RawURLEncoding.EncodeToString(fp[:])
+	rec := recordKeyOf(t, client, prefix, base64.RawURLEncoding.EncodeToString(fp[:]))
 	require.NoError(t, client.HSet(ctx, rec, "vuser", "\xffnot a value").Err())
 	_, found, err := s.Load(ctx, curID, at, true)
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func TestFormerKeysGoWithAResetSession(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, deleted, "the session is reported once")
 
-	former, err := client.Keys(ctx, "{"+prefix+"}:r:*").Result() // a test may scan; the store never does
+	former, err := client.Keys(ctx, "{"+prefix+":*}:r:*").Result() // a test may scan; the store never does
 	require.NoError(t, err)
 	assert.Empty(t, former, "former keys left after the session ended")
 	assert.ErrorIs(t, s.Update(ctx, oldID, map[string]any{"k": "v"}), store.ErrNotFound,

@@ -22,13 +22,13 @@ import (
 func TestReleasedClaimKeepsFormerIDs(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		claim func(t *testing.T, s *redisstore.Store, id string, at time.Time)
+		claim func(t *testing.T, s store.Store, id string, at time.Time)
 	}{
-		{"Delete", func(t *testing.T, s *redisstore.Store, id string, at time.Time) {
+		{"Delete", func(t *testing.T, s store.Store, id string, at time.Time) {
 			_, _, err := s.Delete(t.Context(), id)
 			require.ErrorIs(t, err, store.ErrUnavailable)
 		}},
-		{"Sweep", func(t *testing.T, s *redisstore.Store, id string, at time.Time) {
+		{"Sweep", func(t *testing.T, s store.Store, id string, at time.Time) {
 			_, err := s.Sweep(t.Context(), at.Add(3*time.Hour), 10)
 			require.ErrorIs(t, err, store.ErrUnavailable)
 		}},

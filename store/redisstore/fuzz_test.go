@@ -28,10 +28,10 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Cleanup(func() { _ = client.Close() })
 	stores := []struct {
 		name string
-		s    *Store
+		s    *redisStore
 	}{
-		{"json", New(client, WithCodec(JSON()))},
-		{"signed gob", New(client, WithSigningKeys([]byte("fuzz-key-fuzz-key-fuzz-key-fuzz!")))},
+		{"json", newStore(client, WithCodec(JSON()))},
+		{"signed gob", newStore(client, WithSigningKeys([]byte("fuzz-key-fuzz-key-fuzz-key-fuzz!")))},
 	}
 	f.Fuzz(func(t *testing.T, field string, value []byte) {
 		for _, st := range stores {

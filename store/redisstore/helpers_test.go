@@ -3,9 +3,11 @@ package redisstore_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/store"
@@ -28,3 +30,18 @@ func now() time.Time { return time.Now().Truncate(time.Millisecond) }
 func record(t time.Time, values map[string]any) store.Record {
 	return store.Record{Values: values, Created: t, Accessed: t, Idle: 30 * time.Minute, Expires: t.Add(2 * time.Hour)}
 }
+
+// checkingStore is a store that checks values at Set time, as every Redis
+// store does.
+type checkingStore interface {
+	store.Store
+	store.ValueChecker
+}
+
+func asChecking(s store.Store) checkingStore { return s.(checkingStore) }
+
+// redisZ is one sorted-set member with its score.
+func redisZ(score float64, member string) redis.Z { return redis.Z{Score: score, Member: member} }
+
+// replacePrefix puts prefix where part says PREFIX.
+func replacePrefix(part, prefix string) string { return strings.ReplaceAll(part, "PREFIX", prefix) }

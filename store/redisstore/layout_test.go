@@ -15,9 +15,10 @@ import (
 )
 
 // TestKeysHoldNoSessionID checks that a dump of Redis holds nothing a client
-// could present as a cookie, and that every key shares the prefix's hash
-// tag, so the multi-key scripts work in Redis Cluster. The markers that make
-// writes safe to retry expire on their own.
+// could present as a cookie, and that every key has one of the shards' hash
+// tags (or, the layout key, the prefix's own), so the multi-key scripts work
+// in Redis Cluster. The markers that make writes safe to retry expire on
+// their own.
 func TestKeysHoldNoSessionID(t *testing.T) {
 	client := redistest.Client(t)
 	prefix := redistest.Prefix()
@@ -32,27 +33,37 @@ func TestKeysHoldNoSessionID(t *testing.T) {
 	require.True(t, deleted)
 	ids := []string{id, renewed, gone}
 
-	keys, err := client.Keys(ctx, "{"+prefix+"}*").Result() // a test may scan; the store never does
+	keys, err := client.Keys(ctx, "{"+prefix+"*").Result() // a test may scan; the store never does
 	require.NoError(t, err)
+	tags := map[string]bool{}
+	for _, tag := range redisstore.ShardTags(prefix, 64) {
+		tags["{"+tag+"}:"] = true
+	}
 	kinds := map[string]int{}
 	for _, k := range keys {
-		kinds[strings.SplitN(strings.TrimPrefix(k, "{"+prefix+"}:"), ":", 2)[0]]++
+		if k == "{"+prefix+"}:layout" {
+			kinds["layout"]++
+			continue
+		}
+		tag, name, ok := strings.Cut(k, "}:")
+		require.True(t, ok && tags[tag+"}:"], "key %q lacks a shard's hash tag", k)
+		kinds[strings.SplitN(name, ":", 2)[0]]++
 	}
-	assert.Equal(t, map[string]int{"index": 1, "s": 1, "create": 2, "renew": 1, "claim": 1, "r": 1}, kinds,
-		"one record, the index, a marker per create, renewal and delete, and the renewed session's former key")
-	slot := redis.NewClusterClient(&redis.ClusterOptions{}) // only for its key-slot function
-	defer slot.Close()
+	assert.Equal(t, map[string]int{"layout": 1, "index": 1, "s": 1, "create": 2, "renew": 1, "renewed": 1, "claim": 1, "r": 1}, kinds,
+		"the layout key, one record, its shard's index, a marker per create and delete and two per renewal, and the renewed session's former key")
 	for _, k := range keys {
 		for _, id := range ids {
 			assert.NotContains(t, k, id)
 		}
-		assert.True(t, strings.HasPrefix(k, "{"+prefix+"}:"), "key %q lacks the hash tag", k)
-		if strings.Contains(k, ":r:") {
+		if strings.HasSuffix(k, "}:layout") {
+			continue
+		}
+		if strings.Contains(k, "}:r:") {
 			ttl, err := client.PTTL(ctx, k).Result()
 			require.NoError(t, err)
 			assert.Positive(t, ttl, "former key %q does not expire", k)
 			assert.LessOrEqual(t, ttl, 30*time.Minute, "former key %q outlives the old record's deadline", k)
-		} else if !strings.Contains(k, ":s:") && !strings.HasSuffix(k, ":index") {
+		} else if !strings.Contains(k, "}:s:") && !strings.HasSuffix(k, "}:index") {
 			ttl, err := client.PTTL(ctx, k).Result()
 			require.NoError(t, err)
 			assert.Positive(t, ttl, "marker %q does not expire", k)
@@ -117,7 +128,8 @@ func TestKeyExpiryFollowsDeadline(t *testing.T) {
 	}
 	assert.True(t, expireAt().Equal(at.Add(2*time.Hour)), "expiry %v, want the absolute deadline", expireAt())
 
-	score, err := client.ZScore(ctx, "{"+prefix+"}:index", indexMember(t, client, prefix)).Result()
+	index, member := indexMember(t, client, prefix)
+	score, err := client.ZScore(ctx, index, member).Result()
 	require.NoError(t, err)
 	assert.Equal(t, float64(at.Add(2*time.Hour).UnixMilli()), score, "the index orders by the same deadline")
 }
@@ -211,7 +223,10 @@ func TestNoKeyspaceScans(t *testing.T) {
 }
 
 // TestRoundTrips pins what the package documentation promises: every
-// operation a request makes is one round trip once the scripts are loaded.
+// operation a request makes is one round trip once the scripts are loaded,
+// but a renewal, which moves the record between shards in three steps, and
+// the end of a renewed session, which then forgets the IDs it was renewed
+// from in their own shards.
 func TestRoundTrips(t *testing.T) {
 	client := redistest.Client(t)
 	trips := &redistest.RoundTrips{}
@@ -224,8 +239,10 @@ func TestRoundTrips(t *testing.T) {
 	require.NoError(t, s.Create(ctx, warm, record(at, nil)))
 	_, _, _ = s.Load(ctx, warm, at, true)
 	_ = s.Update(ctx, warm, map[string]any{"k": 1})
-	_ = s.Renew(ctx, warm, newID(t), at)
-	_, _, _ = s.Delete(ctx, warm)
+	next := newID(t)
+	_ = s.Renew(ctx, warm, next, at)
+	_, _, _ = s.Delete(ctx, next)
+	_, _ = s.Count(ctx)
 
 	id, renewed := newID(t), newID(t)
 	tests := []struct {
@@ -236,9 +253,14 @@ func TestRoundTrips(t *testing.T) {
 		{"Create", func() { require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"a": 1, "b": "x"}))) }, 1},
 		{"Load and touch", func() { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); require.NoError(t, err) }, 1},
 		{"Update", func() { require.NoError(t, s.Update(ctx, id, map[string]any{"a": 2, "b": nil})) }, 1},
-		{"Renew", func() { require.NoError(t, s.Renew(ctx, id, renewed, at.Add(time.Minute))) }, 1},
+		{"Renew", func() { require.NoError(t, s.Renew(ctx, id, renewed, at.Add(time.Minute))) }, 3},
 		{"Count", func() { _, err := s.Count(ctx); require.NoError(t, err) }, 1},
-		{"Delete", func() { _, _, err := s.Delete(ctx, renewed); require.NoError(t, err) }, 1},
+		{"Delete of a renewed session", func() { _, _, err := s.Delete(ctx, renewed); require.NoError(t, err) }, 2},
+		{"Delete", func() {
+			require.NoError(t, s.Create(ctx, id, record(at, nil)))
+			_, _, err := s.Delete(ctx, id)
+			require.NoError(t, err)
+		}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,18 +284,23 @@ func TestCloseLeavesClientOpen(t *testing.T) {
 // recordKey returns the one record key under prefix (tests only: it scans).
 func recordKey(t *testing.T, client *redis.Client, prefix string) string {
 	t.Helper()
-	keys, err := client.Keys(t.Context(), "{"+prefix+"}:s:*").Result()
+	keys, err := client.Keys(t.Context(), "{"+prefix+":*}:s:*").Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	return keys[0]
 }
 
-func indexMember(t *testing.T, client *redis.Client, prefix string) string {
+// indexMember returns the one index shard under prefix that holds a member,
+// and that member (tests only: it scans).
+func indexMember(t *testing.T, client *redis.Client, prefix string) (index, member string) {
 	t.Helper()
-	members, err := client.ZRange(t.Context(), "{"+prefix+"}:index", 0, -1).Result()
+	keys, err := client.Keys(t.Context(), "{"+prefix+":*}:index").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	members, err := client.ZRange(t.Context(), keys[0], 0, -1).Result()
 	require.NoError(t, err)
 	require.Len(t, members, 1)
-	return members[0]
+	return keys[0], members[0]
 }
 
 // TestFormerKeysNeverOutnumberSessions: the keys renewal leaves under old
@@ -286,7 +313,7 @@ func TestFormerKeysNeverOutnumberSessions(t *testing.T) {
 	ctx, at := t.Context(), now()
 	formerKeys := func() int {
 		t.Helper()
-		keys, err := client.Keys(ctx, "{"+prefix+"}:r:*").Result() // a test may scan; the store never does
+		keys, err := client.Keys(ctx, "{"+prefix+":*}:r:*").Result() // a test may scan; the store never does
 		require.NoError(t, err)
 		return len(keys)
 	}
@@ -306,4 +333,14 @@ func TestFormerKeysNeverOutnumberSessions(t *testing.T) {
 	require.True(t, deleted)
 	assert.Equal(t, 0, formerKeys(), "former keys once the session ended")
 	assert.ErrorIs(t, s.Update(ctx, former, map[string]any{"k": "v"}), store.ErrNotFound)
+}
+
+// recordKeyOf returns the record key of the fingerprint fp under prefix
+// (tests only: it scans).
+func recordKeyOf(t *testing.T, client *redis.Client, prefix, fp string) string {
+	t.Helper()
+	keys, err := client.Keys(t.Context(), "{"+prefix+":*}:s:"+fp).Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	return keys[0]
 }

@@ -16,12 +16,13 @@ import (
 // run on the server. Sending it again must not change the outcome, so each
 // call that ends, creates or moves a session draws a random token, and its
 // script, in the same run that does the work, leaves a marker under
-// {prefix}:<kind>:<token> saying what it did. A second run with the same
+// {tag}:<kind>:<token>, in the shard it works on, saying what it did. A second run with the same
 // token finds the marker and answers as the first did: a retried Delete
 // learns that it claimed the session and gets its record back, a retried
-// Create or Renew learns that it succeeded. The marker shares the store's
-// hash tag, so the scripts may touch it in Cluster, and holds a fingerprint
-// at most, never a session ID. Writing it costs no round trip.
+// Create or each step of a Renew learns that it succeeded. The marker shares
+// the hash tag of the keys its script works on, so the scripts may touch it
+// in Cluster, and holds a fingerprint at most, never a session ID. Writing
+// it costs no round trip.
 //
 // When every attempt loses its reply, the call fails, and its work may or
 // may not have been done. The store then remembers the token (a doubt) and,
@@ -64,7 +65,13 @@ const maxDoubts = 4096
 const (
 	claimMarker  = "claim"
 	createMarker = "create"
-	renewMarker  = "renew"
+	// renewMarker is left by a renewal's create step, in the new shard;
+	// endMarker by its end step, in the old shard (the two may be one shard,
+	// so their keys must differ).
+	renewMarker = "renew"
+	endMarker   = "renewed"
+	// forgetMarker names a doubt with no marker: former keys to forget.
+	forgetMarker = "forget"
 )
 
 // newToken returns a random token for one call's marker.
@@ -76,7 +83,9 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-func (s *Store) markerKey(kind, token string) string { return s.key(kind + ":" + token) }
+func (s *redisStore) markerKey(shard int, kind, token string) string {
+	return s.tagKey(shard, kind+":"+token)
+}
 
 // replyLost reports whether err means that a command was sent and may have
 // run but its reply did not arrive: a network error, not an answer from
@@ -135,9 +144,12 @@ func wait(ctx context.Context, d time.Duration) bool {
 // doubt is a call that failed with every reply lost: its work may have
 // been done. The store takes the work back at its next call.
 type doubt struct {
-	kind  string // claimMarker or createMarker
+	kind  string // claimMarker, createMarker or forgetMarker
 	token string
 	fp    string
+	// member is the index member a claim took, when it is not fp: the
+	// member of a renewal whose record was lost (see renew.go).
+	member string
 }
 
 // doubts holds the calls this store still has to settle. The count lets
@@ -169,12 +181,13 @@ func (d *doubts) take() []doubt {
 	return list
 }
 
-// settle takes back the work of the calls in doubt, in one pipeline, before
+// settle takes back the work of the calls in doubt (and forgets the former
+// keys whose forgetting got no answer), in one pipeline, before
 // a call goes on. It costs nothing while nothing is in doubt. A doubt whose
 // release gets no reply stays for the next call; one that Redis answers,
 // even with an error, is done: there is nothing more to learn by asking
 // again. Errors are not returned: the call that runs next reports its own.
-func (s *Store) settle(ctx context.Context) {
+func (s *redisStore) settle(ctx context.Context) {
 	if s.doubts.n.Load() == 0 {
 		return
 	}
@@ -186,13 +199,21 @@ func (s *Store) settle(ctx context.Context) {
 	cmds := make([]*redis.Cmd, len(list))
 	ttl := markerTTL.Milliseconds()
 	for i, d := range list {
-		keys := []string{s.markerKey(d.kind, d.token), s.recordKey(d.fp), s.index}
+		shard := s.shardOf(d.fp)
+		keys := []string{s.markerKey(shard, d.kind, d.token), s.recordKey(d.fp), s.indexKey(shard)}
 		// EVAL, not EVALSHA: a NOSCRIPT miss inside a pipeline is not
 		// retried, and this path is rare enough to send the script.
-		if d.kind == createMarker {
+		switch d.kind {
+		case createMarker:
 			cmds[i] = releaseCreateScript.Eval(ctx, pipe, keys, d.fp, ttl)
-		} else {
-			cmds[i] = releaseClaimScript.Eval(ctx, pipe, keys, d.fp, s.retention.Milliseconds(), ttl, s.formerPrefix)
+		case forgetMarker:
+			cmds[i] = forgetScript.Eval(ctx, pipe, s.forgetKeys(d.fp), d.fp)
+		default:
+			member := d.member
+			if member == "" {
+				member = d.fp
+			}
+			cmds[i] = releaseClaimScript.Eval(ctx, pipe, keys, member, s.retention.Milliseconds(), ttl)
 		}
 	}
 	_, _ = pipe.Exec(ctx)

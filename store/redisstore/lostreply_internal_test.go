@@ -86,7 +86,7 @@ func TestRetryStopsAtAnAnswer(t *testing.T) {
 // the session again, or create it again, where nobody hears the answer.
 func TestLateCopyAfterReleaseDoesNothing(t *testing.T) {
 	ctx := t.Context()
-	s := New(redistest.Client(t), WithPrefix(redistest.Prefix()))
+	s := newStore(redistest.Client(t), WithPrefix(redistest.Prefix()))
 	at := time.Now().Truncate(time.Millisecond)
 	rec := store.Record{Created: at, Accessed: at, Idle: 30 * time.Minute}
 	count := func() int {
@@ -100,13 +100,13 @@ func TestLateCopyAfterReleaseDoesNothing(t *testing.T) {
 		id := "claim-" + redistest.Prefix()
 		require.NoError(t, s.Create(ctx, id, rec))
 		fp, token := fingerprint(id), "late-claim"
-		_, claimed, _, err := s.claim(ctx, fp, token) // ran; say its reply was lost
+		_, _, claimed, _, err := s.claim(ctx, fp, token) // ran; say its reply was lost
 		require.NoError(t, err)
 		require.True(t, claimed)
 		s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
 		assert.Equal(t, 1, count(), "taken back")
 
-		_, claimed, _, err = s.claim(ctx, fp, token) // the late copy
+		_, _, claimed, _, err = s.claim(ctx, fp, token) // the late copy
 		require.NoError(t, err)
 		assert.False(t, claimed)
 		assert.Equal(t, 1, count())
@@ -118,7 +118,8 @@ func TestLateCopyAfterReleaseDoesNothing(t *testing.T) {
 	t.Run("create", func(t *testing.T) {
 		id := "create-" + redistest.Prefix()
 		fp, token := fingerprint(id), "late-create"
-		keys := []string{s.recordKey(fp), s.index, s.markerKey(createMarker, token)}
+		shard := s.shardOf(fp)
+		keys := []string{s.recordKey(fp), s.indexKey(shard), s.markerKey(shard, createMarker, token)}
 		args := []any{fp, millis(rec.Deadline()), int64(0), markerTTL.Milliseconds(),
 			"c", millis(at), "a", millis(at), "i", rec.Idle.Milliseconds(), "e", int64(0)}
 		require.NoError(t, createScript.Run(ctx, s.client, keys, args...).Err()) // reply "lost"

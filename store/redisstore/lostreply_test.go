@@ -20,7 +20,13 @@ import (
 
 // lossyStore returns a store whose client drops the replies the returned
 // hook is armed to drop, and the client itself.
-func lossyStore(t *testing.T, prefix string) (*redisstore.Store, *redistest.LoseReplies, *redis.Client) {
+func lossyStore(t *testing.T, prefix string) (store.Store, *redistest.LoseReplies, *redis.Client) {
+	t.Helper()
+	return lossyStoreWith(t, prefix)
+}
+
+// lossyStoreWith is lossyStore with options.
+func lossyStoreWith(t *testing.T, prefix string, opts ...redisstore.Option) (store.Store, *redistest.LoseReplies, *redis.Client) {
 	t.Helper()
 	client := redistest.Client(t)
 	lose := &redistest.LoseReplies{}
@@ -34,7 +40,7 @@ func lossyStore(t *testing.T, prefix string) (*redisstore.Store, *redistest.Lose
 	require.NoError(t, warm.Renew(t.Context(), id, next, at))
 	_, _, err := warm.Delete(t.Context(), next)
 	require.NoError(t, err)
-	return redisstore.New(client, redisstore.WithPrefix(prefix)), lose, client
+	return redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...), lose, client
 }
 
 // TestDeleteReplyLostOnce checks that a Delete whose first reply is lost
@@ -105,29 +111,44 @@ func TestSweepReplyLostOnce(t *testing.T) {
 	}
 }
 
-// TestRenewReplyLostOnce checks that a Renew whose reply is lost after the
-// record moved succeeds instead of reporting the old ID missing.
+// renewSteps are the three scripts of a renewal (see renew.go), by name.
+var renewSteps = []struct {
+	name string
+	sha  string
+}{
+	{"start", redisstore.MoveStartScriptSHA},
+	{"create", redisstore.MoveCreateScriptSHA},
+	{"end", redisstore.MoveEndScriptSHA},
+}
+
+// TestRenewReplyLostOnce checks that a Renew whose reply is lost at any of
+// its three steps succeeds: the retry of the step learns from what the
+// first run left that it went through.
 func TestRenewReplyLostOnce(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
-	ctx, at := t.Context(), now()
-	oldID, newID := newID(t), newID(t)
-	require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
+	for _, step := range renewSteps {
+		t.Run(step.name, func(t *testing.T) {
+			prefix := redistest.Prefix()
+			s, lose, _ := lossyStore(t, prefix)
+			ctx, at := t.Context(), now()
+			oldID, newID := newID(t), newID(t)
+			require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
 
-	lose.Lose(redistest.Script(redisstore.RenewScriptSHA), 0, 1)
-	require.NoError(t, s.Renew(ctx, oldID, newID, at.Add(time.Minute)))
-	require.Equal(t, 1, lose.Lost())
+			lose.Lose(redistest.Script(step.sha), 0, 1)
+			require.NoError(t, s.Renew(ctx, oldID, newID, at.Add(time.Minute)))
+			require.Equal(t, 1, lose.Lost())
 
-	rec, found, err := s.Load(ctx, newID, at.Add(time.Minute), false)
-	require.NoError(t, err)
-	require.True(t, found)
-	assert.Equal(t, "ada", rec.Values["user"])
-	_, found, err = s.Load(ctx, oldID, at.Add(time.Minute), false)
-	require.NoError(t, err)
-	assert.False(t, found, "the old ID is dead")
-	n, err := s.Count(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
+			rec, found, err := s.Load(ctx, newID, at.Add(time.Minute), false)
+			require.NoError(t, err)
+			require.True(t, found)
+			assert.Equal(t, "ada", rec.Values["user"])
+			_, found, err = s.Load(ctx, oldID, at.Add(time.Minute), false)
+			require.NoError(t, err)
+			assert.False(t, found, "the old ID is dead")
+			n, err := s.Count(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+		})
+	}
 }
 
 // TestCreateReplyLostOnce checks that a Create whose reply is lost succeeds
@@ -177,14 +198,14 @@ func TestDeleteReplyLostEveryTime(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		// settle is the store's next call after the failure.
-		settle func(t *testing.T, s *redisstore.Store, at time.Time) []store.Expired
+		settle func(t *testing.T, s store.Store, at time.Time) []store.Expired
 	}{
-		{"a sweep of the same store reports it", func(t *testing.T, s *redisstore.Store, at time.Time) []store.Expired {
+		{"a sweep of the same store reports it", func(t *testing.T, s store.Store, at time.Time) []store.Expired {
 			swept, err := s.Sweep(t.Context(), at.Add(3*time.Hour), 10)
 			require.NoError(t, err)
 			return swept
 		}},
-		{"after the store's next call any sweep reports it", func(t *testing.T, s *redisstore.Store, at time.Time) []store.Expired {
+		{"after the store's next call any sweep reports it", func(t *testing.T, s store.Store, at time.Time) []store.Expired {
 			n, err := s.Count(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, 1, n, "the failed delete did not happen")
@@ -223,7 +244,7 @@ func TestDeleteReplyLostEveryTime(t *testing.T) {
 			assert.Equal(t, store.MaskedID(id), swept[0].MaskedID)
 			assert.Equal(t, "ada", swept[0].Record.Values["user"])
 
-			for _, st := range []*redisstore.Store{s, other} {
+			for _, st := range []store.Store{s, other} {
 				again, err := st.Sweep(ctx, at.Add(3*time.Hour), 10)
 				require.NoError(t, err)
 				assert.Empty(t, again, "and only once")
@@ -289,33 +310,84 @@ func TestCreateReplyLostEveryTime(t *testing.T) {
 	assert.Empty(t, swept, "and is never reported destroyed")
 }
 
-// TestRenewReplyLostEveryTime checks that a Renew that loses every reply
-// fails with store.ErrUnavailable and that the session, which then lives
-// under the new ID nobody was given, is still reported exactly once, by the
-// sweep at its deadline; the old ID stays dead.
+// TestRenewReplyLostEveryTime checks a Renew whose every reply is lost at
+// one of its steps. Lost at the start or the create, it fails with
+// store.ErrUnavailable; lost at the end, the renewal took effect and it
+// succeeds. Either way the old ID is dead at once and stays so, and the
+// session, which lives on under the new ID (nobody was given it when the
+// call failed), is reported exactly once, by the sweep at its deadline, with
+// its values: the sweep of any instance finishes the half-done renewal.
 func TestRenewReplyLostEveryTime(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
-	ctx, at := t.Context(), now()
-	oldID, newID := newID(t), newID(t)
-	require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
+	for _, step := range renewSteps {
+		t.Run(step.name, func(t *testing.T) {
+			prefix := redistest.Prefix()
+			s, lose, _ := lossyStore(t, prefix)
+			other := redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix))
+			ctx, at := t.Context(), now()
+			oldID, newID, third := newID(t), newID(t), newID(t)
+			require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
 
-	lose.Lose(redistest.Script(redisstore.RenewScriptSHA), 0, -1)
-	require.ErrorIs(t, s.Renew(ctx, oldID, newID, at), store.ErrUnavailable)
-	require.Equal(t, redisstore.WriteAttempts, lose.Lost())
-	lose.Stop()
+			lose.Lose(redistest.Script(step.sha), 0, -1)
+			err := s.Renew(ctx, oldID, newID, at)
+			if step.name == "end" {
+				require.NoError(t, err, "the renewal took effect")
+			} else {
+				require.ErrorIs(t, err, store.ErrUnavailable)
+			}
+			require.Equal(t, redisstore.WriteAttempts, lose.Lost())
+			lose.Stop()
 
-	_, found, err := s.Load(ctx, oldID, at, false)
-	require.NoError(t, err)
-	assert.False(t, found, "the old ID is dead")
-	swept, err := s.Sweep(ctx, at.Add(3*time.Hour), 10)
-	require.NoError(t, err)
-	require.Len(t, swept, 1)
-	assert.Equal(t, store.MaskedID(newID), swept[0].MaskedID)
-	assert.Equal(t, "ada", swept[0].Record.Values["user"])
-	again, err := s.Sweep(ctx, at.Add(3*time.Hour), 10)
-	require.NoError(t, err)
-	assert.Empty(t, again)
+			for _, st := range []store.Store{s, other} {
+				_, found, err := st.Load(ctx, oldID, at, false)
+				require.NoError(t, err)
+				assert.False(t, found, "the old ID is dead")
+				assert.ErrorIs(t, st.Update(ctx, oldID, map[string]any{"k": "v"}), store.ErrRenewed)
+				assert.ErrorIs(t, st.Renew(ctx, oldID, third, at), store.ErrRenewed, "a second renewal loses")
+			}
+
+			// Before the session's deadline, the sweep finishes the renewal
+			// and reports nothing.
+			early, err := other.Sweep(ctx, at.Add(redisstore.MoveGrace), 10)
+			require.NoError(t, err)
+			assert.Empty(t, early, "the session lives on")
+			rec, found, err := other.Load(ctx, newID, at, false)
+			require.NoError(t, err)
+			require.True(t, found, "under the new ID")
+			assert.Equal(t, "ada", rec.Values["user"])
+			n, err := other.Count(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "counted once")
+
+			swept := sweepAll(t, []store.Store{other, s}, at.Add(3*time.Hour))
+			require.Len(t, swept, 1)
+			assert.Equal(t, store.MaskedID(newID), swept[0].MaskedID)
+			assert.Equal(t, "ada", swept[0].Record.Values["user"])
+			_, deleted, err := s.Delete(ctx, oldID)
+			require.NoError(t, err, "the old ID of a session that ended is unknown")
+			assert.False(t, deleted)
+		})
+	}
+}
+
+// sweepAll sweeps with each store in turn until a round of all of them
+// finds nothing, and returns what they swept.
+func sweepAll(t *testing.T, stores []store.Store, at time.Time) []store.Expired {
+	t.Helper()
+	var all []store.Expired
+	for range 10 {
+		found := 0
+		for _, st := range stores {
+			swept, err := st.Sweep(t.Context(), at, 100)
+			require.NoError(t, err)
+			found += len(swept)
+			all = append(all, swept...)
+		}
+		if found == 0 {
+			return all
+		}
+	}
+	t.Fatal("the sweeps never ran dry")
+	return nil
 }
 
 // TestWriteErrorReplyNotRetried checks that an error Redis answers (here,

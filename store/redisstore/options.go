@@ -6,18 +6,18 @@ import (
 	"time"
 )
 
-// Option configures a Store; pass options to [New].
-type Option func(*Store)
+// Option configures a store; pass options to [New] or [Open].
+type Option func(*redisStore)
 
 // WithPrefix sets the prefix of every key the store uses. Stores with
 // different prefixes share one Redis without seeing each other's sessions.
-// The prefix becomes the keys' Cluster hash tag, so it must not contain
+// The prefix begins every shard's Cluster hash tag, so it must not contain
 // braces. The default is "sessionkit".
 func WithPrefix(prefix string) Option {
 	if prefix == "" || strings.ContainsAny(prefix, "{}") {
 		panic(fmt.Sprintf("redisstore: prefix %q must be non-empty and without braces", prefix))
 	}
-	return func(s *Store) { s.prefix = prefix }
+	return func(s *redisStore) { s.prefix = prefix }
 }
 
 // WithCodec sets the codec of values that have no compact form of their own.
@@ -26,7 +26,7 @@ func WithCodec(c Codec) Option {
 	if c == nil {
 		panic("redisstore: nil codec")
 	}
-	return func(s *Store) { s.codec = c }
+	return func(s *redisStore) { s.codec = c }
 }
 
 // WithMaxValueSize bounds the encoded size of one value in bytes. Set refuses
@@ -36,7 +36,7 @@ func WithMaxValueSize(n int) Option {
 	if n < 1 {
 		panic("redisstore: max value size must be positive")
 	}
-	return func(s *Store) { s.maxValueSize = n }
+	return func(s *redisStore) { s.maxValueSize = n }
 }
 
 // WithSigningKeys makes the store sign every value it writes with
@@ -58,7 +58,7 @@ func WithSigningKeys(keys ...[]byte) Option {
 			panic("redisstore: a signing key must be at least 32 bytes")
 		}
 	}
-	return func(s *Store) { s.keys = keys }
+	return func(s *redisStore) { s.keys = keys }
 }
 
 // WithRetention keeps each record in Redis for d after its deadline. Expired
@@ -71,7 +71,7 @@ func WithRetention(d time.Duration) Option {
 	if d < 0 {
 		panic("redisstore: negative retention")
 	}
-	return func(s *Store) { s.retention = d }
+	return func(s *redisStore) { s.retention = d }
 }
 
 // WithResetOnDecodeError makes a record whose values do not decode (a type
@@ -82,5 +82,68 @@ func WithRetention(d time.Duration) Option {
 // with an error wrapping [ErrDecode] instead, which the manager answers with
 // its ErrorHandler.
 func WithResetOnDecodeError() Option {
-	return func(s *Store) { s.resetOnDecodeError = true }
+	return func(s *redisStore) { s.resetOnDecodeError = true }
+}
+
+// WithShards sets how many shards the store spreads sessions over: each
+// shard is a hash tag of its own, with its own records and expiry index, and
+// a session lives in the shard its fingerprint picks. On Redis Cluster the
+// shards sit on evenly spaced slots, so they spread over every master. The
+// default, 64, gives every master of a Cluster of up to 16 masters between
+// 0.8 and 1.2 times its fair share of sessions (exactly its share for 1, 2,
+// 4, 8 and 16 masters); more shards spread larger Clusters evenly, at the
+// cost of one more small command per shard in Count and in every sweep
+// round. n must be between 1 and 1024.
+//
+// Every instance sharing a prefix must use the same n: the layout key in
+// Redis records it, and a store opened with another n refuses to work (see
+// [Open] and [ErrLayout]).
+func WithShards(n int) Option {
+	if n < 1 || n > maxShards {
+		panic(fmt.Sprintf("redisstore: %d shards, want 1 to %d", n, maxShards))
+	}
+	return func(s *redisStore) { s.shards = n }
+}
+
+// WithTouchGranularity sets how far a read must move a session's idle
+// deadline before the store writes it: a Load that would slide the deadline
+// by less than d changes nothing, so that a session read many times a second
+// costs one write per d, not one per read. The idle timeout then stays exact
+// to within d: a session expires at most d before its last access plus its
+// idle timeout, never after, and the access time Load hands back may lag
+// the last read by up to d. 0 writes on every read. By default d is a
+// hundredth of the session's idle timeout, at most 5 seconds (30 minutes
+// idle: 5 s; 1 minute idle: 0.6 s).
+func WithTouchGranularity(d time.Duration) Option {
+	if d < 0 {
+		panic("redisstore: negative touch granularity")
+	}
+	return func(s *redisStore) { s.granularity = d }
+}
+
+// WithReplicaAcks makes every write that creates, changes, renews or ends a
+// session wait until n replicas have acknowledged it, with Redis's WAIT, for
+// at most timeout. A write that fewer replicas acknowledged in time fails
+// with an error wrapping store.ErrUnavailable (fail closed): the write took
+// effect on the master, but a failover now could lose it, so it is not
+// reported as done.
+//
+// Without it, Redis replicates asynchronously: a master that fails over
+// right after a write loses that write when the replica it had not reached
+// is promoted (a login forgotten, a logout undone, a Destroyed event fired
+// again for a session that comes back). WAIT makes the loss window a
+// failure the caller sees instead. Its cost: each such write waits for the
+// replication round trip (on a local network about one more round trip,
+// and up to timeout when a replica is slow or down), and on a Cluster each
+// sweep sends its claims shard by shard. Reads (Load, also when it slides
+// the idle deadline) never wait. WAIT narrows the loss window; it does not
+// make Redis strongly consistent (see the Redis documentation of WAIT).
+// n must be positive and timeout at least a millisecond, and below the
+// client's read timeout, or the client gives up on a WAIT that was about to
+// answer.
+func WithReplicaAcks(n int, timeout time.Duration) Option {
+	if n < 1 || timeout < time.Millisecond {
+		panic("redisstore: WithReplicaAcks needs at least one replica and a timeout of at least 1ms")
+	}
+	return func(s *redisStore) { s.replicas, s.replicaTimeout = n, timeout }
 }

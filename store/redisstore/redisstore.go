@@ -3,9 +3,11 @@ package redisstore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -18,10 +20,9 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// Store keeps sessions in Redis. Create one with [New]; it is safe for
-// concurrent use, and any number of Stores in any number of processes may
-// share one Redis.
-type Store struct {
+// redisStore keeps sessions in Redis. It is safe for concurrent use, and
+// any number of stores in any number of processes may share one Redis.
+type redisStore struct {
 	client redis.UniversalClient
 
 	prefix             string
@@ -30,42 +31,62 @@ type Store struct {
 	keys               [][]byte
 	retention          time.Duration
 	resetOnDecodeError bool
+	shards             int
+	granularity        time.Duration // -1: a hundredth of the idle timeout, at most maxGranularity
+	replicas           int           // WAIT for this many replicas after each write; 0: none
+	replicaTimeout     time.Duration
 
-	index        string // the key of the expiry index
-	formerPrefix string // the keys renewal leaves under old fingerprints, less the fingerprint
-	closed       atomic.Bool
-	doubts       doubts // calls whose every reply was lost; see settle
+	tags       []string // the hash tag of each shard
+	layout     layoutCheck
+	sweepStart atomic.Uint64 // the shard the next sweep starts at, modulo shards
+	closed     atomic.Bool
+	doubts     doubts // calls whose every reply was lost; see settle
 }
 
 var (
-	_ store.Store        = (*Store)(nil)
-	_ store.ValueChecker = (*Store)(nil)
+	_ store.Store        = (*redisStore)(nil)
+	_ store.ValueChecker = (*redisStore)(nil)
 )
 
-// New returns a Store that keeps sessions through client. The store does not
+// New returns a store that keeps sessions through client. The store does not
 // own the client: Close leaves it open for the caller to close.
-func New(client redis.UniversalClient, opts ...Option) *Store {
+//
+// New does not reach Redis. The store checks, at its first call, that the
+// data under its prefix was written with the same layout and number of
+// shards (see [Open]); until it is, every call fails with an error wrapping
+// [ErrLayout] that says what it found.
+func New(client redis.UniversalClient, opts ...Option) store.Store {
+	return newStore(client, opts...)
+}
+
+func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 	if client == nil {
 		panic("redisstore: nil client")
 	}
-	s := &Store{
+	s := &redisStore{
 		client:       client,
 		prefix:       "sessionkit",
 		codec:        Gob(),
 		maxValueSize: 64 << 10,
+		shards:       defaultShards,
+		granularity:  -1,
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.index = s.key("index")
-	s.formerPrefix = s.key("r:")
+	s.tags = shardTags(s.prefix, s.shards)
+	// Instances start their sweeps at different shards, so that together
+	// they cover every shard even when each sweeps only a few per call.
+	s.sweepStart.Store(rand.Uint64())
 	return s
 }
 
-// key returns the Redis key name; the braces make the prefix the Cluster
-// hash tag, so every key of the store lives in one slot and the scripts may
-// touch several of them.
-func (s *Store) key(name string) string { return "{" + s.prefix + "}:" + name }
+// tagKey returns the name of a key of shard i; the braces make the shard's
+// tag the Cluster hash tag, so every key of one shard lives in one slot and
+// a script may touch several of them. Every shard has its own index, so a
+// key that belongs with something other than a session (a per-user index,
+// say) can live in the shard of that thing's own fingerprint.
+func (s *redisStore) tagKey(i int, name string) string { return "{" + s.tags[i] + "}:" + name }
 
 // fingerprint returns the index member of a session ID: its SHA-256, in
 // base64url. Its first 12 characters are the session's masked ID.
@@ -74,11 +95,24 @@ func fingerprint(id string) string {
 	return base64.RawURLEncoding.EncodeToString(fp[:])
 }
 
-func (s *Store) recordKey(fp string) string { return s.key("s:" + fp) }
+// shardOf returns the shard of a fingerprint: its first four bytes modulo
+// the number of shards. A fingerprint is uniform, so the shards fill evenly.
+func (s *redisStore) shardOf(fp string) int {
+	var b [6]byte
+	if len(fp) < 8 {
+		return 0
+	}
+	_, _ = base64.RawURLEncoding.Decode(b[:], []byte(fp[:8]))
+	return int(binary.BigEndian.Uint32(b[:4]) % uint32(s.shards))
+}
+
+func (s *redisStore) recordKey(fp string) string { return s.tagKey(s.shardOf(fp), "s:"+fp) }
+
+func (s *redisStore) indexKey(shard int) string { return s.tagKey(shard, "index") }
 
 // formerKey is the key renewal leaves under the fingerprint a session was
-// renewed from: see the scripts' documentation.
-func (s *Store) formerKey(fp string) string { return s.formerPrefix + fp }
+// renewed from, in that fingerprint's shard: see renew.go.
+func (s *redisStore) formerKey(fp string) string { return s.tagKey(s.shardOf(fp), "r:"+fp) }
 
 // maskedLen is the length of a masked ID: the first 9 bytes of the
 // fingerprint encode to exactly its first 12 base64 characters.
@@ -87,10 +121,23 @@ const maskedLen = 12
 // CheckValue reports whether value can be stored, by encoding it. The
 // manager calls it when a value is set, so that an unencodable value is
 // refused at once with an error that names its key.
-func (s *Store) CheckValue(key string, value any) error {
+func (s *redisStore) CheckValue(key string, value any) error {
 	if _, err := s.encodeValue(key, value); err != nil {
 		return fmt.Errorf("redisstore: value of key %q (%T) cannot be stored: %w", key, value, err)
 	}
+	return nil
+}
+
+// begin starts every call: the store must be open and its layout checked,
+// and the calls left in doubt are settled first.
+func (s *redisStore) begin(ctx context.Context) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := s.checkLayout(ctx); err != nil {
+		return err
+	}
+	s.settle(ctx)
 	return nil
 }
 
@@ -99,12 +146,12 @@ func (s *Store) CheckValue(key string, value any) error {
 // session is its own; when every reply is lost it fails, and the store takes
 // the create back at its next call, so that a session nobody saw created is
 // never reported destroyed.
-func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
-	if err := s.open(); err != nil {
+func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) error {
+	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	s.settle(ctx)
 	fp := fingerprint(id)
+	shard := s.shardOf(fp)
 	token, err := newToken()
 	if err != nil {
 		return fmt.Errorf("redisstore: create: %w", err)
@@ -120,10 +167,10 @@ func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
 		}
 		args = append(args, "v"+k, b)
 	}
-	keys := []string{s.recordKey(fp), s.index, s.markerKey(createMarker, token)}
+	keys := []string{s.recordKey(fp), s.indexKey(shard), s.markerKey(shard, createMarker, token)}
 	var n int
 	doubtful, err := retry(ctx, func() (err error) {
-		n, err = createScript.Run(ctx, s.client, keys, args...).Int()
+		n, err = s.eval(ctx, createScript, keys, args...).Int()
 		return err
 	})
 	if err != nil {
@@ -139,19 +186,24 @@ func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
 }
 
 // Load returns the record of id, sliding its idle deadline when touch is
-// set and it has not expired. It is one round trip.
-func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
-	if err := s.open(); err != nil {
+// set, it has not expired and the deadline would move by at least the touch
+// granularity. It is one round trip.
+func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
+	if err := s.begin(ctx); err != nil {
 		return store.Record{}, false, err
 	}
-	s.settle(ctx)
 	fp := fingerprint(id)
 	key := s.recordKey(fp)
 	touchArg := "0"
 	if touch {
 		touchArg = "1"
 	}
-	res, err := loadScript.Run(ctx, s.client, []string{key, s.index}, millis(now), touchArg, fp, s.retention.Milliseconds()).Slice()
+	granularity := int64(-1)
+	if s.granularity >= 0 {
+		granularity = s.granularity.Milliseconds()
+	}
+	res, err := loadScript.Run(ctx, s.client, []string{key, s.indexKey(s.shardOf(fp))},
+		millis(now), touchArg, fp, s.retention.Milliseconds(), granularity, maxGranularity.Milliseconds()).Slice()
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, false, nil
 	}
@@ -163,9 +215,11 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 		if !s.resetOnDecodeError {
 			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
 		}
-		if err := resetScript.Run(ctx, s.client, []string{key}, s.formerPrefix).Err(); err != nil {
+		former, err := resetScript.Run(ctx, s.client, []string{key}).Text()
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return store.Record{}, false, s.fail("reset undecodable session", err)
 		}
+		s.forget(ctx, strings.Fields(former))
 		return store.Record{}, false, nil
 	}
 	if res[0] == int64(1) {
@@ -174,13 +228,16 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 	return rec, true, nil
 }
 
+// maxGranularity caps the default touch granularity (see
+// WithTouchGranularity).
+const maxGranularity = 5 * time.Second
+
 // Update applies changes to id's values in one round trip, or returns
 // store.ErrNotFound when id does not exist.
-func (s *Store) Update(ctx context.Context, id string, changes map[string]any) error {
-	if err := s.open(); err != nil {
+func (s *redisStore) Update(ctx context.Context, id string, changes map[string]any) error {
+	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	s.settle(ctx)
 	// Sorted, so that a session's fields are written in a stable order.
 	keys := slices.Sorted(maps.Keys(changes))
 	args := make([]any, 1, 1+2*len(keys))
@@ -211,7 +268,7 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 	record := []string{s.recordKey(fp), s.formerKey(fp)}
 	var n int
 	_, err := retry(ctx, func() (err error) {
-		n, err = updateScript.Run(ctx, s.client, record, args...).Int()
+		n, err = s.eval(ctx, updateScript, record, args...).Int()
 		return err
 	})
 	if err != nil {
@@ -232,20 +289,20 @@ func (s *Store) Update(ctx context.Context, id string, changes map[string]any) e
 // its marker that it claimed the session; when every reply is lost, Delete
 // fails with an error wrapping store.ErrUnavailable, and the store puts the
 // session back at its next call, for a later Delete or sweep to report.
-func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, error) {
-	if err := s.open(); err != nil {
+func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool, error) {
+	if err := s.begin(ctx); err != nil {
 		return store.Record{}, false, err
 	}
-	s.settle(ctx)
 	fp := fingerprint(id)
 	token, err := newToken()
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("redisstore: delete: %w", err)
 	}
 	var rec store.Record
+	var former []string
 	var claimed, renewed bool
 	doubtful, err := retry(ctx, func() (err error) {
-		rec, claimed, renewed, err = s.claim(ctx, fp, token)
+		rec, former, claimed, renewed, err = s.claim(ctx, fp, token)
 		return err
 	})
 	if renewed {
@@ -257,212 +314,114 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 		}
 		return store.Record{}, false, s.fail("delete", err)
 	}
+	s.forget(ctx, former)
 	return rec, claimed, nil
 }
 
 // claim runs the delete script under token and decodes what it removed.
 // Values that do not decode are left out: the record is gone either way,
-// and its Destroyed event should still fire. renewed reports a fingerprint
-// that was renewed away.
-func (s *Store) claim(ctx context.Context, fp, token string) (rec store.Record, claimed, renewed bool, err error) {
-	reply, err := deleteScript.Run(ctx, s.client, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds(), s.formerPrefix).Result()
+// and its Destroyed event should still fire. former lists the fingerprints
+// the session was renewed from, whose keys the caller then forgets; renewed
+// reports a fingerprint that was renewed away.
+func (s *redisStore) claim(ctx context.Context, fp, token string) (rec store.Record, former []string, claimed, renewed bool, err error) {
+	reply, err := s.eval(ctx, deleteScript, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds()).Result()
 	if errors.Is(err, redis.Nil) {
-		return store.Record{}, false, false, nil
+		return store.Record{}, nil, false, false, nil
 	}
 	if err != nil {
-		return store.Record{}, false, false, err
+		return store.Record{}, nil, false, false, err
 	}
 	res, ok := reply.([]any)
 	if !ok {
-		return store.Record{}, false, reply == int64(2), nil
+		return store.Record{}, nil, false, reply == int64(2), nil
 	}
 	rec, _ = s.decodeReply(res, false)
-	return rec, true, false, nil
+	return rec, formerOf(res), true, false, nil
 }
 
-func (s *Store) claimKeys(fp, token string) []string {
-	return []string{s.recordKey(fp), s.index, s.markerKey(claimMarker, token), s.formerKey(fp)}
+func (s *redisStore) claimKeys(fp, token string) []string {
+	shard := s.shardOf(fp)
+	return []string{s.recordKey(fp), s.indexKey(shard), s.markerKey(shard, claimMarker, token), s.formerKey(fp)}
 }
 
-// Renew moves the record of oldID to newID in one round trip. A renewal whose
-// reply is lost is sent again, and its marker tells the retry that it
-// succeeded, where the old ID alone would say it is gone.
-func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
-	if err := s.open(); err != nil {
-		return err
-	}
-	s.settle(ctx)
-	oldFP, newFP := fingerprint(oldID), fingerprint(newID)
-	token, err := newToken()
-	if err != nil {
-		return fmt.Errorf("redisstore: renew: %w", err)
-	}
-	keys := []string{s.recordKey(oldFP), s.recordKey(newFP), s.index, s.markerKey(renewMarker, token), s.formerKey(oldFP)}
-	var n int
-	// When every reply is lost the renewal is not taken back: the session
-	// then lives on under newID, which nobody knows, and the sweep reports
-	// it at its deadline, once. Moving it back would bring oldID, which
-	// renewal promises dead, back to life.
-	_, err = retry(ctx, func() (err error) {
-		n, err = renewScript.Run(ctx, s.client, keys, oldFP, newFP, millis(now),
-			s.retention.Milliseconds(), markerTTL.Milliseconds(), s.formerPrefix).Int()
-		return err
-	})
-	if err != nil {
-		return s.fail("renew", err)
-	}
-	switch n {
-	case 1:
+// formerOf returns the fingerprints a claimed record was renewed from (its
+// field p), from a script's {flag, fields...} reply.
+func formerOf(res []any) []string {
+	if len(res) != 2 {
 		return nil
-	case 2:
-		return store.ErrExists
-	case 3:
-		return store.ErrRenewed
-	default:
-		return store.ErrNotFound
+	}
+	fields, _ := res[1].([]any)
+	for i := 0; i+1 < len(fields); i += 2 {
+		if name, _ := fields[i].(string); name == "p" {
+			value, _ := fields[i+1].(string)
+			return strings.Fields(value)
+		}
+	}
+	return nil
+}
+
+// forget removes what renewal left under the fingerprints a session was
+// renewed from, once the session ended (or they fell off its list): each
+// sits in its own shard, out of reach of the script that ended the session.
+// It is one pipelined round; a fingerprint whose forgetting got no answer
+// stays in doubt, for the store's next call. Until then its old ID answers
+// store.ErrRenewed rather than store.ErrNotFound, which fails closed.
+func (s *redisStore) forget(ctx context.Context, fps []string) {
+	if len(fps) == 0 {
+		return
+	}
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.Cmd, len(fps))
+	for i, fp := range fps {
+		cmds[i] = forgetScript.Eval(ctx, pipe, s.forgetKeys(fp), fp)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil && inDoubt(err) {
+			s.doubts.add(doubt{kind: forgetMarker, fp: fps[i]})
+		}
 	}
 }
 
-// Count returns the number of sessions in the index, the same on every
-// instance. Sessions whose deadline passed are counted until a sweep or a
-// lookup claims them.
-func (s *Store) Count(ctx context.Context) (int, error) {
-	if err := s.open(); err != nil {
+func (s *redisStore) forgetKeys(fp string) []string {
+	return []string{s.formerKey(fp), s.recordKey(fp), s.indexKey(s.shardOf(fp))}
+}
+
+// Count returns the number of sessions in the index shards, the same on
+// every instance, in one pipelined round (go-redis sends one pipeline per
+// Cluster node). Sessions whose deadline passed are counted until a sweep or
+// a lookup claims them, and a session whose renewal is under way may be
+// counted twice for as long as the renewal takes.
+func (s *redisStore) Count(ctx context.Context) (int, error) {
+	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
-	s.settle(ctx)
-	n, err := s.client.ZCard(ctx, s.index).Result()
-	if err != nil {
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.IntCmd, s.shards)
+	for i := range cmds {
+		cmds[i] = pipe.ZCard(ctx, s.indexKey(i))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, s.fail("count", err)
 	}
-	return int(n), nil
-}
-
-// Sweep claims up to limit sessions whose deadline is not after now: it lists
-// them from the front of the index, then claims each with the delete script,
-// all in one pipeline. A session another instance claimed first is skipped,
-// so each is returned by exactly one Sweep or Delete; when others took some,
-// it lists again, so that fewer than limit still means none were left.
-// Records that Redis already expired come back with their masked ID and no
-// values.
-func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
-	if err := s.open(); err != nil {
-		return nil, err
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
 	}
-	if limit < 1 {
-		return nil, nil
-	}
-	s.settle(ctx)
-	due := strconv.FormatInt(now.UnixMilli(), 10)
-	var out []store.Expired
-	for len(out) < limit {
-		want := limit - len(out)
-		listed, err := s.sweepOnce(ctx, due, want, &out)
-		if err != nil {
-			return out, s.fail("sweep", err)
-		}
-		if listed < want {
-			break
-		}
-	}
-	return out, nil
-}
-
-// sweepOnce lists up to n due sessions and claims them, appending what it
-// claimed to out. It returns how many it listed.
-//
-// The claims go in one pipeline, each under its own token. When the
-// pipeline loses replies (its connection failed part way), the claims that
-// got none are sent again with the same tokens, so that a claim that ran
-// reports its session and one that did not runs now; those still without a
-// reply after writeAttempts are left in doubt, for the store's next call to
-// put back.
-func (s *Store) sweepOnce(ctx context.Context, due string, n int, out *[]store.Expired) (int, error) {
-	fps, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.index, ByScore: true, Start: "-inf", Stop: due, Count: int64(n),
-	}).Result()
-	if err != nil || len(fps) == 0 {
-		return 0, err
-	}
-	// Make sure the script is loaded, so the pipeline can use EVALSHA.
-	if err := deleteScript.Load(ctx, s.client).Err(); err != nil {
-		return 0, err
-	}
-	tokens := make([]string, len(fps))
-	for i := range tokens {
-		if tokens[i], err = newToken(); err != nil {
-			return 0, err
-		}
-	}
-	pending := make([]int, len(fps)) // indexes into fps still without a reply
-	for i := range pending {
-		pending[i] = i
-	}
-	var failed error // the first error that is not a lost reply
-	pause := retryPause
-	for attempt := 1; len(pending) > 0; attempt++ {
-		pipe := s.client.Pipeline()
-		cmds := make([]*redis.Cmd, len(pending))
-		for j, i := range pending {
-			cmds[j] = deleteScript.EvalSha(ctx, pipe, s.claimKeys(fps[i], tokens[i]), fps[i], due, markerTTL.Milliseconds(), s.formerPrefix)
-		}
-		_, _ = pipe.Exec(ctx) // each command carries its own error
-		var lost []int
-		var lostErr error
-		for j, i := range pending {
-			res, cerr := cmds[j].Slice()
-			switch {
-			case cerr == nil:
-				rec, _ := s.decodeReply(res, false)
-				*out = append(*out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
-			case errors.Is(cerr, redis.Nil):
-				// claimed by another caller, or touched since it was listed
-			case replyLost(cerr):
-				lost, lostErr = append(lost, i), cerr
-			default:
-				// In doubt if this run may have gone through, or an
-				// earlier one lost its reply (it is in pending again).
-				if inDoubt(cerr) || attempt > 1 {
-					s.doubts.add(doubt{kind: claimMarker, token: tokens[i], fp: fps[i]})
-				}
-				if failed == nil {
-					failed = cerr
-				}
-			}
-		}
-		pending = lost
-		if len(lost) > 0 && (attempt == writeAttempts || !wait(ctx, pause)) {
-			for _, i := range lost {
-				s.doubts.add(doubt{kind: claimMarker, token: tokens[i], fp: fps[i]})
-			}
-			if failed == nil {
-				failed = lostErr
-			}
-			break
-		}
-		pause *= 2
-	}
-	return len(fps), failed
+	return n, nil
 }
 
 // Close makes every later call fail with store.ErrClosed. It does not close
 // the client, which belongs to the caller. It is safe to call more than once.
-func (s *Store) Close() error {
+func (s *redisStore) Close() error {
 	s.closed.Store(true)
-	return nil
-}
-
-func (s *Store) open() error {
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
 	return nil
 }
 
 // decodeReply turns a script's {flag, fields...} reply into a record. With
 // strict set, any value that does not decode is an error; otherwise such
 // values are left out.
-func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
+func (s *redisStore) decodeReply(res []any, strict bool) (store.Record, error) {
 	if len(res) != 2 {
 		return store.Record{}, errors.New("unexpected script reply")
 	}
@@ -521,7 +480,7 @@ func (s *Store) decodeReply(res []any, strict bool) (store.Record, error) {
 // fail wraps a Redis error. Errors that mean Redis cannot be reached or
 // cannot serve right now wrap store.ErrUnavailable, so the manager answers
 // 503; the text of the error never holds a session ID.
-func (s *Store) fail(op string, err error) error {
+func (s *redisStore) fail(op string, err error) error {
 	if isUnavailable(err) {
 		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
 	}

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 
 // newStore returns a store on the test run's Redis, under a prefix no other
 // test uses.
-func newStore(t *testing.T, opts ...redisstore.Option) *redisstore.Store {
+func newStore(t *testing.T, opts ...redisstore.Option) store.Store {
 	t.Helper()
 	opts = append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, opts...)
 	return redisstore.New(redistest.Client(t), opts...)
@@ -33,6 +33,11 @@ func TestConformance(t *testing.T) {
 		{"JSON", []redisstore.Option{redisstore.WithCodec(redisstore.JSON())}},
 		{"Signed", []redisstore.Option{redisstore.WithSigningKeys([]byte("0123456789abcdef0123456789abcdef"))}},
 		{"Retention", []redisstore.Option{redisstore.WithRetention(time.Minute)}},
+		// Every renewal within one shard: the three steps of a renewal
+		// then share their shard's keys.
+		{"OneShard", []redisstore.Option{redisstore.WithShards(1)}},
+		{"ThreeShards", []redisstore.Option{redisstore.WithShards(3)}},
+		{"TouchEveryRead", []redisstore.Option{redisstore.WithTouchGranularity(0)}},
 	}
 	for _, c := range configs {
 		t.Run(c.name, func(t *testing.T) {

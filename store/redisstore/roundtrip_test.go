@@ -43,16 +43,16 @@ func init() {
 
 // roundTripConfigs are the four codec configurations, each with a small
 // value limit so that generated values fall on both sides of it.
-func roundTripConfigs(t *testing.T) map[string]*Store {
+func roundTripConfigs(t *testing.T) map[string]*redisStore {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialed
 	t.Cleanup(func() { _ = client.Close() })
 	key := []byte("roundtrip-key-roundtrip-key-rtk!")
 	const limit = 4 << 10
-	return map[string]*Store{
-		"gob":         New(client, WithMaxValueSize(limit)),
-		"json":        New(client, WithMaxValueSize(limit), WithCodec(JSON())),
-		"signed gob":  New(client, WithMaxValueSize(limit), WithSigningKeys(key)),
-		"signed json": New(client, WithMaxValueSize(limit), WithCodec(JSON()), WithSigningKeys(key)),
+	return map[string]*redisStore{
+		"gob":         newStore(client, WithMaxValueSize(limit)),
+		"json":        newStore(client, WithMaxValueSize(limit), WithCodec(JSON())),
+		"signed gob":  newStore(client, WithMaxValueSize(limit), WithSigningKeys(key)),
+		"signed json": newStore(client, WithMaxValueSize(limit), WithCodec(JSON()), WithSigningKeys(key)),
 	}
 }
 
@@ -119,7 +119,7 @@ func orOK(why string) string {
 
 // roundTrip encodes v and decodes it, returning what came back and, when it
 // is not an equal value of the same type, why.
-func roundTrip(s *Store, key string, v any) (any, string) {
+func roundTrip(s *redisStore, key string, v any) (any, string) {
 	b, err := s.encodeValue(key, v)
 	if err != nil {
 		return nil, "fails to encode: " + err.Error()

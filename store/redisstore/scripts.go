@@ -4,20 +4,27 @@ import "github.com/redis/go-redis/v9"
 
 // The scripts run atomically in Redis, which is what makes each operation
 // safe against every other instance: a check and the write it guards can
-// never be split by another client's command.
+// never be split by another client's command. Each script touches the keys
+// of one shard only (one hash tag, so one Cluster slot); what spans two
+// shards, renewal, is a sequence of scripts (see renew.go).
 //
 // A record is a hash with the fields c (created), a (accessed), i (idle) and
 // e (absolute deadline, 0 for none), all integer milliseconds, and one field
-// per session key, "v" followed by the key; a renewed record also has p, the
-// fingerprints it was renewed from, oldest first, separated by spaces. The
-// index is a sorted set of fingerprints scored by deadline (+inf for none).
+// per session key, "v" followed by the key. A renewed record also has p, the
+// fingerprints it was renewed from, oldest first, separated by spaces, and
+// o, the token of the renewal that made it. A record that a renewal is
+// moving away has m (the fingerprint it moves to), t (the renewal's token)
+// and n (the renewal's time). Each shard's index is a sorted set of the
+// fingerprints of its sessions scored by deadline (+inf for none), and of
+// the renewals under way from it (members "move:<old>:<new>:<token>").
 //
-// Renewal leaves a small key under the old fingerprint (the "former" key,
-// see Store.formerKey), so that a late Update, Delete or Renew of the old ID
-// learns that the session was renewed rather than ended (store.ErrRenewed).
-// It expires with the old record's deadline, and goes sooner when the
-// session it was renewed to ends; a session keeps the former keys of its
-// last maxFormer renewals, so they never outnumber sessions by more.
+// Renewal leaves a small key under the old fingerprint, in its shard (the
+// "former" key, see redisStore.formerKey), so that a late Update, Delete or
+// Renew of the old ID learns that the session was renewed rather than ended
+// (store.ErrRenewed). It expires with the old record's deadline, and goes
+// sooner when the session it was renewed to ends (redisStore.forget); a
+// session keeps the former keys of its last maxFormer renewals, so they
+// never outnumber sessions by more.
 
 // luaDeadline is shared by the scripts that compute a deadline: the earlier
 // of the idle deadline and the absolute one, 0 for none, as
@@ -34,26 +41,31 @@ local function score(d) if d == 0 then return '+inf' end return ms(d) end
 local function expire(key, d, retention)
   if d == 0 then redis.call('PERSIST', key) else redis.call('PEXPIREAT', key, ms(d + retention)) end
 end
-local maxFormer = 8
-local function forget_former(prefix, p)
-  if not p then return end
-  for fp in string.gmatch(p, '%S+') do redis.call('DEL', prefix .. fp) end
-end
 `
 
 // loadScript returns {touched, fields...} or nil. It slides the idle
 // deadline (record, key expiry and index score together) when asked to touch
-// a record that has not expired; an expired record comes back untouched.
+// a record that has not expired and the access time would move by at least
+// the granularity; an expired record comes back untouched. A record that a
+// renewal is moving away is not there: its ID died when the renewal began.
 //
-// KEYS: record, index. ARGV: now, touch (1 or 0), fingerprint, retention.
+// KEYS: record, index. ARGV: now, touch (1 or 0), fingerprint, retention,
+// granularity (-1: a hundredth of the idle timeout, at most the cap), cap.
 var loadScript = redis.NewScript(luaDeadline + `
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return false end
-local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e')
+local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e', 'm')
+if m[4] then return false end
 local now, a, i, e = tonumber(ARGV[1]), tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 if not (a and i and e) then return {0, h} end
 local d = deadline(a, i, e)
 if ARGV[2] ~= '1' or (d ~= 0 and d <= now) or now <= a then return {0, h} end
+local g = tonumber(ARGV[5])
+if g < 0 then
+  g = tonumber(ARGV[6])
+  if i > 0 and math.floor(i / 100) < g then g = math.floor(i / 100) end
+end
+if now - a < g then return {0, h} end
 redis.call('HSET', KEYS[1], 'a', ARGV[1])
 if i > 0 then
   local nd = deadline(now, i, e)
@@ -99,7 +111,8 @@ return 1
 // updateScript sets and deletes value fields of an existing record. It
 // returns 0 when the record does not exist, so that a late write never brings
 // a deleted session back (HSET alone would create a new hash), and 2 when
-// the record was renewed away (its former key is there).
+// the record was renewed away (its former key is there) or is being moved
+// away.
 //
 // KEYS: record, former key of the same fingerprint. ARGV: number of fields
 // to delete, those fields, then field and value pairs to set.
@@ -108,6 +121,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
   return 0
 end
+if redis.call('HEXISTS', KEYS[1], 'm') == 1 then return 2 end
 local dels = tonumber(ARGV[1])
 for k = 2, dels + 1 do redis.call('HDEL', KEYS[1], ARGV[k]) end
 for k = dels + 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1]) end
@@ -130,14 +144,16 @@ return 1
 // The script reads before it writes, so that an error stops it before any
 // change.
 //
-// A claimed record that was renewed from another fingerprint takes that
-// fingerprint's former key with it.
+// The claimed record's p field comes back with it: the caller forgets those
+// former keys, which live in other shards.
 //
-// A Delete (no due time) of a fingerprint that was renewed away answers 2.
+// A Delete (no due time) of a fingerprint that was renewed away, or that a
+// renewal is moving away, answers 2; such a record is never claimed, since
+// its session lives on under the new ID.
 //
 // KEYS: record, index, marker, former key of the fingerprint. ARGV:
-// fingerprint, due time or "", marker TTL, prefix of former keys.
-var deleteScript = redis.NewScript(luaDeadline + `
+// fingerprint, due time or "", marker TTL.
+var deleteScript = redis.NewScript(`
 local m = redis.call('HGETALL', KEYS[3])
 if #m > 0 then
   local h = {}
@@ -150,6 +166,10 @@ if #m > 0 then
   end
   return {1, h}
 end
+if redis.call('HEXISTS', KEYS[1], 'm') == 1 then
+  if ARGV[2] == '' then return 2 end
+  return false
+end
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and (not s or tonumber(s) > tonumber(ARGV[2])) then return false end
 local h = redis.call('HGETALL', KEYS[1])
@@ -158,10 +178,7 @@ if not s and #h == 0 then
   return false
 end
 if s then redis.call('ZREM', KEYS[2], ARGV[1]) end
-if #h > 0 then
-  forget_former(ARGV[4], redis.call('HGET', KEYS[1], 'p'))
-  redis.call('RENAME', KEYS[1], KEYS[3])
-end
+if #h > 0 then redis.call('RENAME', KEYS[1], KEYS[3]) end
 redis.call('HSET', KEYS[3], '#s', s or '')
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {1, h}
@@ -173,13 +190,12 @@ return {1, h}
 // later Delete or the sweep of any instance to claim and report. The marker
 // becomes a tombstone ("#r"), so that a late copy of the claim finds it and
 // claims nothing. Without a marker (it expired, or the claim never ran)
-// there is nothing to do.
+// there is nothing to do. The session's former keys are still there: a
+// claim's caller forgets them only once it has the claim's reply.
 //
-// The claim forgot the session's former keys; they come back with the
-// record, expiring at its deadline.
-//
-// KEYS: marker, record, index. ARGV: fingerprint, retention, marker TTL,
-// prefix of former keys.
+// KEYS: marker, record, index. ARGV: index member (the fingerprint, or a
+// renewal's member for a renewal that lost its record), retention, marker
+// TTL.
 var releaseClaimScript = redis.NewScript(luaDeadline + `
 local m = redis.call('HGETALL', KEYS[1])
 if #m == 0 then return 0 end
@@ -191,12 +207,8 @@ end
 if #m > 2 and redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('RENAME', KEYS[1], KEYS[2])
   redis.call('HDEL', KEYS[2], '#s')
-  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e', 'p')
+  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e')
   local a, i, e = tonumber(t[1]), tonumber(t[2]), tonumber(t[3])
-  for fp in string.gmatch(t[4] or '', '%S+') do
-    redis.call('SET', ARGV[4] .. fp, '1')
-    if a and i and e then expire(ARGV[4] .. fp, deadline(a, i, e), tonumber(ARGV[2])) end
-  end
   if a and i and e then expire(KEYS[2], deadline(a, i, e), tonumber(ARGV[2])) end
 else
   redis.call('DEL', KEYS[1])
@@ -207,58 +219,32 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
 
-// resetScript removes a record that does not decode, with its former keys,
-// for WithResetOnDecodeError; its index entry stays, for the sweep to report
+// resetScript removes a record that does not decode, for
+// WithResetOnDecodeError, and returns its p field, the former fingerprints
+// for the caller to forget; its index entry stays, for the sweep to report
 // the session.
 //
-// KEYS: record. ARGV: prefix of former keys.
-var resetScript = redis.NewScript(luaDeadline + `
-forget_former(ARGV[1], redis.call('HGET', KEYS[1], 'p'))
+// KEYS: record.
+var resetScript = redis.NewScript(`
+local p = redis.call('HGET', KEYS[1], 'p')
 redis.call('DEL', KEYS[1])
-return 1
+return p
 `)
 
-// renewScript moves a live record to a new ID, keeping its values, creation
-// time and absolute deadline, with its access time set to now. It returns 1
-// on success, 0 when the old record is missing or expired, 2 when the new
-// ID is taken, and 3 when the old one was renewed away. On success it leaves the call's marker, and a run that finds
-// it answers 1 again: a retry after a lost reply would otherwise find the old
-// ID gone and report the call's own renewal as a failure.
+// forgetScript removes what renewal left under a former fingerprint of a
+// session that ended, or that fell off the session's list of former IDs:
+// its former key and, when the renewal never got to finish (the record is
+// still marked as moving), the old record and the renewal's index member,
+// so that no late step of that renewal can act on it.
 //
-// The old fingerprint's former key is set, until the old deadline, and
-// joins the record's list p; the former keys past the last maxFormer go. A
-// renewal of a fingerprint that was renewed away answers 3.
-//
-// KEYS: old record, new record, index, marker, old fingerprint's former key.
-// ARGV: old fingerprint, new fingerprint, now, retention, marker TTL, prefix
-// of former keys.
-var renewScript = redis.NewScript(luaDeadline + `
-if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
-local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e')
-local now, a, i, e = tonumber(ARGV[3]), tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
-if not (a and i and e) then
-  if redis.call('EXISTS', KEYS[5]) == 1 then return 3 end
-  return 0
+// KEYS: former key, record, index (all of the former fingerprint's shard).
+// ARGV: the former fingerprint.
+var forgetScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+local m = redis.call('HMGET', KEYS[2], 'm', 't')
+if m[1] and m[2] then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[3], 'move:' .. ARGV[1] .. ':' .. m[1] .. ':' .. m[2])
 end
-local d = deadline(a, i, e)
-if d ~= 0 and d <= now then return 0 end
-if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 2 end
-redis.call('ZREM', KEYS[3], ARGV[1])
-local former = {}
-for fp in string.gmatch(redis.call('HGET', KEYS[1], 'p') or '', '%S+') do former[#former + 1] = fp end
-former[#former + 1] = ARGV[1]
-while #former > maxFormer do
-  redis.call('DEL', ARGV[6] .. table.remove(former, 1))
-end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[2], 'p', table.concat(former, ' '))
-redis.call('SET', KEYS[5], '1')
-expire(KEYS[5], d, tonumber(ARGV[4]))
-if now > a then redis.call('HSET', KEYS[2], 'a', ARGV[3]) else now = a end
-local nd = deadline(now, i, e)
-expire(KEYS[2], nd, tonumber(ARGV[4]))
-redis.call('ZADD', KEYS[3], score(nd), ARGV[2])
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])
 return 1
 `)

@@ -32,7 +32,7 @@ const macSize = 16
 var errUnknownTag = errors.New("unknown value tag")
 
 // encodeValue returns the stored form of v.
-func (s *Store) encodeValue(key string, v any) (string, error) {
+func (s *redisStore) encodeValue(key string, v any) (string, error) {
 	var b []byte
 	switch v := v.(type) {
 	case string:
@@ -88,7 +88,7 @@ func (s *Store) encodeValue(key string, v any) (string, error) {
 
 // decodeValue returns the value whose stored form is b. It checks the MAC and
 // the size before it decodes anything.
-func (s *Store) decodeValue(key, b string) (any, error) {
+func (s *redisStore) decodeValue(key, b string) (any, error) {
 	if len(s.keys) > 0 {
 		var ok bool
 		if b, ok = s.verify(key, b); !ok {
@@ -149,7 +149,7 @@ var (
 	errBadMAC   = errors.New("MAC does not match: the value was changed, moved to another key or written without the signing key")
 )
 
-func (s *Store) macLen() int {
+func (s *redisStore) macLen() int {
 	if len(s.keys) == 0 {
 		return 0
 	}
@@ -170,7 +170,7 @@ func mac(secret []byte, key string, value []byte) []byte {
 
 // verify checks the MAC of a stored value against every key, so that keys
 // can be rotated: the first signs, all verify.
-func (s *Store) verify(key, stored string) (string, bool) {
+func (s *redisStore) verify(key, stored string) (string, bool) {
 	if len(stored) < macSize {
 		return "", false
 	}

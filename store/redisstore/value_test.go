@@ -17,7 +17,7 @@ import (
 func TestCompactValuesRoundTrip(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialed
 	t.Cleanup(func() { _ = client.Close() })
-	s := New(client, WithCodec(refusingCodec{}))
+	s := newStore(client, WithCodec(refusingCodec{}))
 	values := map[string]any{
 		"empty string":  "",
 		"string":        "ünïcode \x00 ✓",
