@@ -4,7 +4,8 @@
 // fires exactly once across all instances.
 //
 // The store works with any go-redis [redis.UniversalClient]: a single
-// server, Sentinel or Cluster.
+// server, Sentinel or Cluster. With [WithReplicaAcks] every write waits for
+// replicas (Redis's WAIT) and fails closed when too few acknowledged it.
 //
 // # Layout
 //
@@ -14,31 +15,42 @@
 // requests that change different keys of one session both keep their change.
 // Four more fields hold the creation and access times and the limits.
 //
-// One sorted set indexes every session by its deadline (the earlier of the
-// idle and the absolute one). Count reads its size and Sweep takes what is
-// due from its front; no request or sweep ever scans the keyspace. Each hash
-// also carries a Redis expiry at its deadline, so that nothing outlives its
-// deadline even when no instance is running to sweep.
+// Sessions are spread over shards ([WithShards], 64 by default), each a hash
+// tag of its own, {prefix:<suffix>}, with the suffix chosen so that the
+// shards sit on evenly spaced Cluster slots: on Redis Cluster the sessions
+// of one store spread over every master. A session lives in the shard its
+// fingerprint picks, and every Lua script touches the keys of one shard, so
+// each works in Cluster and is atomic. Each shard has a sorted set that
+// indexes its sessions by deadline (the earlier of the idle and the
+// absolute one). Count sums the shards' sizes in one pipelined round, and
+// Sweep takes what is due from the shards in turn; no request or sweep ever
+// scans the keyspace. Each hash also carries a Redis expiry at its deadline,
+// so that nothing outlives its deadline even when no instance is running to
+// sweep.
 //
-// Every key of one store shares a hash tag (the prefix in braces), so the
-// Lua scripts that touch a session and the index together work in Redis
-// Cluster. The price is that all sessions of one store live in one Cluster
-// slot, on one node: the single index that gives an exact count and an
-// atomic sweep is one key.
+// One small key, {prefix}:layout, records the layout and the number of
+// shards. [Open] checks it and refuses data of another layout with an error
+// wrapping [ErrLayout]; a store made with [New] fails every call with that
+// error until the data is fixed.
 //
 // # Round trips
 //
 // Loading a session and sliding its idle deadline is one script, so a request
 // that only reads costs one round trip; a request that writes costs two
-// (load, then one update of the keys it changed). Creating a session is one.
+// (load, then one update of the keys it changed). Creating a session is one,
+// and so is Count. A read writes only when it moves the idle deadline by at
+// least the touch granularity ([WithTouchGranularity]). Renewal moves the
+// record to the new ID's shard in three steps, three round trips (see the
+// top of renew.go for how its guarantees hold across shards); deleting a
+// renewed session costs one more, to forget the IDs it was renewed from.
 //
 // # Lost replies
 //
 // A write whose reply the network loses (a timeout, a reset connection) may
 // have run. Create, Delete, Renew and the sweep's claims are therefore sent
 // again, a few times within the context's deadline, under a random token:
-// their script leaves a short-lived marker, {prefix}:<kind>:<token>, that
-// tells a second run what the first did, so a retried Delete still gets the
+// their script leaves a short-lived marker, {tag}:<kind>:<token> in the
+// shard it works on, that tells a second run what the first did, so a retried Delete still gets the
 // session it removed and nobody reports it twice. Update is sent again as it
 // is. An error that Redis answers is returned at once. The markers cost no
 // round trip; a Delete's marker keeps the removed record for five minutes.

@@ -1,7 +1,9 @@
 package redisstore_test
 
 import (
+	"context"
 	"encoding/gob"
+	"log"
 	"os"
 
 	"github.com/gin-gonic/gin"
@@ -33,6 +35,22 @@ func ExampleNew() {
 	r := gin.New()
 	r.Use(session.UseManager(m, nil))
 	_ = r // r.Run(":8080")
+}
+
+// Open checks, before the application starts serving, that the sessions
+// already in Redis were written with this store's layout: on a Cluster of
+// more than 16 masters, say, with more shards than the default. Every
+// instance must give the same number.
+func ExampleOpen() {
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"}})
+	defer client.Close()
+
+	st, err := redisstore.Open(context.Background(), client, redisstore.WithShards(128))
+	if err != nil {
+		log.Fatal(err) // wraps redisstore.ErrLayout, saying what it found, or store.ErrUnavailable
+	}
+	m := session.NewManager(session.Options{Store: st}, nil, nil)
+	defer m.Close()
 }
 
 // When others can write to your Redis, sign the values: a value changed,

@@ -83,7 +83,9 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 
 // tagKey returns the name of a key of shard i; the braces make the shard's
 // tag the Cluster hash tag, so every key of one shard lives in one slot and
-// a script may touch several of them.
+// a script may touch several of them. Every shard has its own index, so a
+// key that belongs with something other than a session (a per-user index,
+// say) can live in the shard of that thing's own fingerprint.
 func (s *redisStore) tagKey(i int, name string) string { return "{" + s.tags[i] + "}:" + name }
 
 // fingerprint returns the index member of a session ID: its SHA-256, in
