@@ -85,7 +85,7 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology, acks bool) {
 		if i == 0 {
 			apps = append(apps, netHTTPApp(m))
 		} else {
-			apps = append(apps, ginApp(m))
+			apps = append(apps, ginApp(m, nil))
 		}
 	}
 
