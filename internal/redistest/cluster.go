@@ -224,16 +224,25 @@ func (c *Cluster) MasterOfSlot(ctx context.Context, slot int) (*Server, error) {
 	}
 	client := any.newClient()
 	defer client.Close()
-	ranges, err := client.ClusterSlots(ctx).Result()
+	shards, err := client.ClusterShards(ctx).Result()
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range ranges {
-		if slot >= int(r.Start) && slot <= int(r.End) && len(r.Nodes) > 0 {
-			if s := c.byAddr(r.Nodes[0].Addr); s != nil {
-				return s, nil
+	for _, shard := range shards {
+		for _, r := range shard.Slots {
+			if slot < int(r.Start) || slot > int(r.End) {
+				continue
 			}
-			return nil, fmt.Errorf("slot %d is on %s, which is not in the cluster", slot, r.Nodes[0].Addr)
+			for _, n := range shard.Nodes {
+				if n.Role != "master" {
+					continue
+				}
+				addr := net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10))
+				if s := c.byAddr(addr); s != nil {
+					return s, nil
+				}
+				return nil, fmt.Errorf("slot %d is on %s, which is not in the cluster", slot, addr)
+			}
 		}
 	}
 	return nil, fmt.Errorf("no master serves slot %d", slot)

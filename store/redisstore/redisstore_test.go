@@ -16,14 +16,6 @@ func TestMain(m *testing.M) {
 	redistest.Main(m)
 }
 
-// newStore returns a store on the test run's Redis, under a prefix no other
-// test uses.
-func newStore(t *testing.T, opts ...redisstore.Option) store.Store {
-	t.Helper()
-	opts = append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, opts...)
-	return redisstore.New(redistest.Client(t), opts...)
-}
-
 func TestConformance(t *testing.T) {
 	configs := []struct {
 		name string
