@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// runLoad starts the instances over be, runs the clients for the duration
+// (or until ctx ends), reads every acknowledged value back and returns the
+// report. An error means the run could not start.
+func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err error) {
+	ins := make([]*instance, 0, cfg.instances)
+	defer func() {
+		for _, in := range ins {
+			err = errors.Join(err, in.stop())
+		}
+	}()
+	urls := make([]string, 0, cfg.instances)
+	for range cfg.instances {
+		in, err := startInstance(be)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+		urls = append(urls, in.url)
+	}
+
+	// One transport keeps a connection per client and instance alive, as
+	// browsers do; with net/http's default of two idle connections per
+	// host the clients would open and close connections all the time and
+	// measure the kernel's port recycling instead of the app.
+	transport := &http.Transport{
+		MaxIdleConns:        cfg.clients * cfg.instances,
+		MaxIdleConnsPerHost: cfg.clients,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	defer transport.CloseIdleConnections()
+	clients := make([]*client, cfg.clients)
+	for i := range clients {
+		clients[i] = newClient(i, cfg, urls, transport)
+	}
+
+	rep = &report{cfg: cfg, backend: be.name, procs: runtime.GOMAXPROCS(0), errors: map[string]int{}}
+	rep.heapBefore = liveHeap()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, c := range clients {
+		wg.Go(func() { c.loop(stop) })
+	}
+	select {
+	case <-time.After(cfg.duration):
+	case <-ctx.Done():
+	}
+	close(stop)
+	wg.Wait()
+	rep.elapsed = time.Since(start)
+
+	for _, c := range clients {
+		wg.Go(c.verify)
+	}
+	wg.Wait()
+	rep.sessionsAfter = ins[0].m.GetSessionSize()
+
+	for _, c := range clients {
+		rep.merge(&c.stats)
+	}
+	// The samples are garbage once summarised, so the heap below is the
+	// app's and the clients' state, not the report's.
+	rep.summarise(takeLatencies(clients))
+	transport.CloseIdleConnections()
+	rep.heapAfter = liveHeap()
+	return rep, nil
+}
+
+// takeLatencies gathers the clients' latency samples and lets go of theirs.
+func takeLatencies(clients []*client) []time.Duration {
+	n := 0
+	for _, c := range clients {
+		n += len(c.stats.latencies)
+	}
+	all := make([]time.Duration, 0, n)
+	for _, c := range clients {
+		all = append(all, c.stats.latencies...)
+		c.stats.latencies = nil
+	}
+	return all
+}
+
+// liveHeap returns the bytes of live heap objects after a full GC.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
