@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -47,7 +49,18 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 
 	rep = &report{cfg: cfg, backend: be.name, procs: runtime.GOMAXPROCS(0), errors: map[string]int{}}
 	rep.heapBefore = liveHeap()
+	rep.loadavg = loadAverage()
 
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -61,6 +74,7 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	close(stop)
 	wg.Wait()
 	rep.elapsed = time.Since(start)
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 
 	for _, c := range clients {
 		wg.Go(c.verify)

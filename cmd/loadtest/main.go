@@ -58,15 +58,16 @@ const (
 
 // config is what the flags set.
 type config struct {
-	clients   int
-	duration  time.Duration
-	instances int
-	topology  string // single, sentinel or cluster
-	redis     string // an existing Redis; "" to start one
-	master    string // the Sentinel master's name
-	seed      uint64
-	balance   string        // random or roundrobin
-	timeout   time.Duration // of one HTTP request
+	clients    int
+	duration   time.Duration
+	instances  int
+	topology   string // single, sentinel or cluster
+	redis      string // an existing Redis; "" to start one
+	master     string // the Sentinel master's name
+	seed       uint64
+	balance    string        // random or roundrobin
+	timeout    time.Duration // of one HTTP request
+	cpuProfile string        // where to write a CPU profile of the load, "" for none
 }
 
 // Topologies of the Redis the instances share.
@@ -95,6 +96,7 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the clients' choices, so that a run can be repeated")
 	fs.StringVar(&c.balance, "balance", balanceRandom, "how a client picks an instance: random or roundrobin")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +56,7 @@ type report struct {
 	cfg       config
 	backend   string
 	procs     int
+	loadavg   string        // the machine's load averages at the start, when known
 	elapsed   time.Duration // from the first request to the last of the mix
 	requests  [numOps]int
 	p50, p99  time.Duration
@@ -142,6 +145,9 @@ func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("loadtest: %d clients, %d instances, %s, seed %d, %s balance, GOMAXPROCS %d",
 		r.cfg.clients, r.cfg.instances, r.cfg.duration, r.cfg.seed, r.cfg.balance, r.procs)
+	if r.loadavg != "" {
+		p("machine:  %d CPUs, load average %s at the start (other processes compete too)", runtime.NumCPU(), r.loadavg)
+	}
 	p("redis:    %s", r.backend)
 	p("requests: %d in %.1fs = %.0f req/s (read %d, write %d, login %d, logout %d)",
 		r.mixRequests(), r.elapsed.Seconds(), r.rate(),
@@ -180,4 +186,18 @@ func round(d time.Duration) string {
 
 func mib(b uint64) string {
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(b)/(1<<20)), ".0") + " MiB"
+}
+
+// loadAverage returns the machine's 1, 5 and 15 minute load averages where
+// the system shows them (Linux), else "".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
