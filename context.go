@@ -6,38 +6,32 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/internal/seam"
 )
 
-// Errors the helpers return, to compare with errors.Is.
-var (
-	// ErrNoMiddleware: the request did not pass through UseSession or
-	// UseManager.
-	ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
-	// ErrNoSession: RenewSession was called on a request without a session.
-	ErrNoSession = manager.ErrNoSession
-	// ErrSessionGone: another request destroyed, expired or renewed the
-	// session first (of concurrent renewals, all but one get it).
-	ErrSessionGone = manager.ErrSessionGone
-	// ErrSessionRenewed: another request renewed the session first, so this
-	// one's work on it (changes, a logout, a renewal) was not done. A
-	// request whose changes or logout it stopped fails its commit with it
-	// (default 409); a renewal that lost with nothing held only returns it.
-	// It is also an ErrSessionGone.
-	ErrSessionRenewed = manager.ErrSessionRenewed
-	// ErrHeadersWritten: a cookie had to be sent after the response started.
-	// Create, renew and destroy sessions before writing the response.
-	ErrHeadersWritten = manager.ErrHeadersWritten
-	// ErrTooManySessions: CreateSession made no session because the store
-	// holds as many as its cap allows (Options.MaxSessions). The default
-	// ErrorHandler answers it with 503.
-	ErrTooManySessions = manager.ErrTooManySessions
-)
+// ErrNoMiddleware is returned by the helpers when the request did not pass
+// through UseSession or UseManager. The other errors they return are
+// manager's (manager.ErrNoSession, manager.ErrSessionGone,
+// manager.ErrSessionRenewed, manager.ErrHeadersWritten) and store's
+// (store.ErrTooManySessions, store.ErrUnavailable); compare with errors.Is.
+var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
+
+// scope is the session work of one request, as package manager carries it
+// to this package.
+type scope = seam.Scope[*Manager, Session]
+
+// hooks are package manager's functions for this package, installed by its
+// init (which runs before this package's variables are set).
+var hooks = seam.Installed[*Manager, Session]()
+
+// scopeKey is the gin.Context key under which the middleware keeps the
+// request's scope: a type of its own, so that no other key can collide.
+type scopeKey struct{}
 
 // scopeOf returns the session work the middleware attached to c.
-func scopeOf(c *gin.Context) *manager.Scope {
-	v, _ := c.Get(DefaultKey)
-	sc, _ := v.(*manager.Scope)
+func scopeOf(c *gin.Context) scope {
+	v, _ := c.Get(scopeKey{})
+	sc, _ := v.(scope)
 	return sc
 }
 
@@ -64,7 +58,7 @@ func CreateSession(c *gin.Context) (Session, error) {
 // RenewSession gives the request's session a new ID, keeping its values and
 // creation time; the old ID stops working at once. Call it on login, to
 // defeat session fixation. Of concurrent renewals of one session exactly one
-// succeeds; the others get ErrSessionRenewed (also an ErrSessionGone).
+// succeeds; the others get manager.ErrSessionRenewed (also a manager.ErrSessionGone).
 func RenewSession(c *gin.Context) (Session, error) {
 	sc := scopeOf(c)
 	if sc == nil {

@@ -3,14 +3,13 @@ package session
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gorilla/securecookie"
 	gsessions "github.com/gorilla/sessions"
 
-	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/store"
 )
 
@@ -24,45 +23,39 @@ const contribIDKey = "sessionkit.id"
 // the manager's store.
 type contribCarrier struct {
 	store sessions.Store
-	opts  manager.Options
+	name  string // the cookie's name, and the gin-contrib session's
+	// applied are the manager's cookie settings, as given to the store.
+	applied sessions.Options
 }
 
-var _ manager.Carrier = (*contribCarrier)(nil)
+var _ seam.Carrier = (*contribCarrier)(nil)
 
-// newContribCarrier makes store the carrier of a manager with opts. It
-// panics on a store that cannot carry the ID (see checkCarrier), warns about
-// one whose server-side state it cannot see, and logs the store's own cookie
-// settings that opts replace.
-func newContribCarrier(store sessions.Store, opts manager.Options) *contribCarrier {
-	checkCarrier(store, opts.MaxAge)
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	warnUnknownCarrier(log, store)
+// newContribCarrier makes st the carrier of a manager whose session cookie
+// is ck. It panics on a store that cannot carry the ID (see checkCarrier),
+// warns about one whose server-side state it cannot see, and logs the
+// store's own cookie settings that the manager's replace.
+func newContribCarrier(st sessions.Store, ck seam.Cookie) *contribCarrier {
+	checkCarrier(st, ck.Lifetime)
+	warnUnknownCarrier(ck.Logger, st)
+	t := ck.Template
 	applied := sessions.Options{
-		Path:     opts.Path,
-		Domain:   opts.Domain,
-		MaxAge:   max(opts.MaxAge, 0),
-		Secure:   opts.Secure,
-		HttpOnly: opts.HttpOnly,
-		SameSite: opts.SameSite,
+		Path:     t.Path,
+		Domain:   t.Domain,
+		MaxAge:   max(ck.Lifetime, 0),
+		Secure:   t.Secure,
+		HttpOnly: t.HttpOnly,
+		SameSite: t.SameSite,
 	}
-	logReplacedCookieSettings(log, store, opts.CookieName, applied)
-	store.Options(applied)
-	return &contribCarrier{store: store, opts: opts}
+	logReplacedCookieSettings(ck.Logger, st, t.Name, applied)
+	st.Options(applied)
+	return &contribCarrier{store: st, name: t.Name, applied: applied}
 }
 
 // cookieOptions are the gorilla options of a cookie living maxAge seconds.
 func (c *contribCarrier) cookieOptions(maxAge int) *gsessions.Options {
-	return &gsessions.Options{
-		Path:     c.opts.Path,
-		Domain:   c.opts.Domain,
-		MaxAge:   maxAge,
-		Secure:   c.opts.Secure,
-		HttpOnly: c.opts.HttpOnly,
-		SameSite: c.opts.SameSite,
-	}
+	o := c.applied.ToGorillaOptions()
+	o.MaxAge = maxAge
+	return o
 }
 
 // requestSession decodes the carrier session that r's cookie holds; nil,
@@ -71,14 +64,14 @@ func (c *contribCarrier) cookieOptions(maxAge int) *gsessions.Options {
 // It uses New rather than Get so that the request is not modified (gorilla's
 // registry would replace its context).
 func (c *contribCarrier) requestSession(r *http.Request) (*gsessions.Session, error) {
-	ck, err := r.Cookie(c.opts.CookieName)
+	ck, err := r.Cookie(c.name)
 	if err != nil {
 		return nil, nil
 	}
-	if len(ck.Value) > manager.MaxCookieSize {
-		return nil, fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(ck.Value), manager.MaxCookieSize)
+	if err := seam.CheckCookieSize(ck.Value); err != nil {
+		return nil, err
 	}
-	s, err := c.store.New(r, c.opts.CookieName)
+	s, err := c.store.New(r, c.name)
 	var decodeErr securecookie.Error
 	switch {
 	case err == nil:
@@ -114,7 +107,7 @@ func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id stri
 			return fmt.Errorf("session: deleting the old gin-contrib session: %w", err)
 		}
 	}
-	fresh := gsessions.NewSession(c.store, c.opts.CookieName)
+	fresh := gsessions.NewSession(c.store, c.name)
 	fresh.IsNew = true
 	fresh.Options = c.cookieOptions(maxAge)
 	fresh.Values[contribIDKey] = id
@@ -128,7 +121,7 @@ func (c *contribCarrier) WriteID(w http.ResponseWriter, r *http.Request, id stri
 func (c *contribCarrier) ClearID(w http.ResponseWriter, r *http.Request) error {
 	s, err := c.requestSession(r)
 	if err != nil || s == nil {
-		s = gsessions.NewSession(c.store, c.opts.CookieName)
+		s = gsessions.NewSession(c.store, c.name)
 	}
 	s.Options = c.cookieOptions(-1)
 	if err := c.store.Save(r, w, s); err != nil {

@@ -19,7 +19,7 @@ import (
 	gsessions "github.com/gorilla/sessions"
 
 	"github.com/sessionkit/session/internal/allocbudget"
-	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/internal/seam"
 )
 
 // fuzzSigningKey is the only key the fuzzed carrier signs with, so a cookie
@@ -43,11 +43,12 @@ func (s *decodeCountingStore) New(r *http.Request, name string) (*gsessions.Sess
 // request that has no cookie, which decodes nothing.
 func newFuzzCarrier() (*contribCarrier, *decodeCountingStore) {
 	st := &decodeCountingStore{Store: cookie.NewStore(fuzzSigningKey)}
-	opts := manager.Options{
-		CookieName: DefaultKey, Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Logger: slog.New(slog.DiscardHandler), // the startup lines, once per input
+	ck := seam.Cookie{
+		Template: http.Cookie{Name: DefaultKey, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode},
+		Lifetime: 3600,
+		Logger:   slog.New(slog.DiscardHandler), // the startup lines, once per input
 	}
-	carrier := newContribCarrier(st, opts)
+	carrier := newContribCarrier(st, ck)
 	st.decodes = 0
 	return carrier, st
 }
@@ -87,7 +88,7 @@ func requestWithCookie(header string) *http.Request {
 // FuzzContribCarrier feeds arbitrary cookie values to the gin-contrib
 // carrier over a securecookie-signed cookie store. It never panics; an ID it
 // reads has the form of an ID and came in a cookie signed with the store's
-// key; a cookie over manager.MaxCookieSize is refused before the store
+// key; a cookie over seam.MaxCookieSize is refused before the store
 // decodes it, by every method that looks at the request; and an ID derived
 // from the input, written by the carrier, is read back.
 func FuzzContribCarrier(f *testing.F) {
@@ -96,7 +97,7 @@ func FuzzContribCarrier(f *testing.F) {
 	// allocates once per process.
 	carrier, _ := newFuzzCarrier()
 	rec := httptest.NewRecorder()
-	if err := carrier.WriteID(rec, requestWithCookie(""), strings.Repeat("A", manager.IDLength), 3600); err != nil {
+	if err := carrier.WriteID(rec, requestWithCookie(""), strings.Repeat("A", seam.IDLength), 3600); err != nil {
 		f.Fatal(err)
 	}
 	signed := rec.Result().Cookies()[0].Value
@@ -114,7 +115,7 @@ func FuzzContribCarrier(f *testing.F) {
 	f.Add(signed[:40] + string(flipped) + signed[41:])
 	f.Add(signed + "; " + DefaultKey + "=x")
 	f.Add("x; " + DefaultKey + "=" + signed)
-	f.Add(signed + strings.Repeat("A", manager.MaxCookieSize))
+	f.Add(signed + strings.Repeat("A", seam.MaxCookieSize))
 
 	f.Fuzz(func(t *testing.T, value string) {
 		header := DefaultKey + "=" + value
@@ -124,14 +125,14 @@ func FuzzContribCarrier(f *testing.F) {
 		var err error
 		allocbudget.Check(t, "ReadID", func() { id, err = carrier.ReadID(requestWithCookie(header)) })
 
-		if id != "" && !manager.IsValidID(id) {
+		if id != "" && !seam.ValidID(id) {
 			t.Fatalf("ReadID returned %q, which is no session ID", id)
 		}
 		ck, cookieErr := requestWithCookie(header).Cookie(DefaultKey)
 		if id != "" && (err != nil || cookieErr != nil || !signedWithFuzzKey(DefaultKey, ck.Value)) {
 			t.Fatalf("ReadID returned an ID (err %v) from a cookie not signed with the store's key", err)
 		}
-		oversized := cookieErr == nil && len(ck.Value) > manager.MaxCookieSize
+		oversized := cookieErr == nil && len(ck.Value) > seam.MaxCookieSize
 		if oversized && err == nil {
 			t.Fatalf("a %d-byte cookie was not refused", len(ck.Value))
 		}
@@ -163,7 +164,7 @@ func FuzzContribCarrier(f *testing.F) {
 
 		// Round trip: the ID written is the ID read back.
 		out := writtenCookie(t, wrote)
-		if err := out.Valid(); err != nil || len(out.Value) > manager.MaxCookieSize {
+		if err := out.Valid(); err != nil || len(out.Value) > seam.MaxCookieSize {
 			t.Fatalf("WriteID wrote a cookie the carrier cannot read back (%d bytes, %v)", len(out.Value), err)
 		}
 		allocbudget.Check(t, "ReadID of a written cookie", func() {

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
-	"github.com/sessionkit/session/manager"
 )
 
 // unrecognisedStore hides a store's type from the middleware, which then
@@ -43,7 +43,7 @@ type sizeWatchingStore struct {
 }
 
 func (s *sizeWatchingStore) New(r *http.Request, name string) (*gsessions.Session, error) {
-	if ck, err := r.Cookie(name); err == nil && len(ck.Value) > manager.MaxCookieSize {
+	if ck, err := r.Cookie(name); err == nil && len(ck.Value) > seam.MaxCookieSize {
 		s.oversizedDecodes++
 	}
 	return s.Store.New(r, name)
@@ -52,7 +52,7 @@ func (s *sizeWatchingStore) New(r *http.Request, name string) (*gsessions.Sessio
 // Found by FuzzContribCarrier: WriteID and ClearID handed an oversized
 // cookie to the store's decoder, which only ReadID refused.
 func TestContribCarrierNeverDecodesAnOversizedCookie(t *testing.T) {
-	oversized := strings.Repeat("A", manager.MaxCookieSize+1)
+	oversized := strings.Repeat("A", seam.MaxCookieSize+1)
 	stores := []struct {
 		name string
 		new  func() sessions.Store

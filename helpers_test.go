@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,7 +86,8 @@ func newCountingStore() *countingStore { return &countingStore{Store: store.NewM
 func (s *countingStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
 	s.loads.Add(1)
 	if s.failLoad.Load() {
-		return store.Record{}, false, errInjected
+		// A lookup fails as a store that cannot be reached does.
+		return store.Record{}, false, fmt.Errorf("%w: %w", store.ErrUnavailable, errInjected)
 	}
 	return s.Store.Load(ctx, id, now, touch)
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/manager"
 )
 
 // UseSession returns Gin middleware with a manager of its own, configured by
-// options. store carries the session ID to the browser: any gin-contrib
+// options. carrier carries the session ID to the browser: any gin-contrib
 // sessions.Store, or nil for the built-in cookie; a store that cannot carry
 // the ID panics here, as in [UseManager]. sessionHandler, when not nil,
 // receives every session event.
@@ -20,14 +21,14 @@ import (
 // The manager made here lives as long as the program. To close it, to share
 // it with admin code, or to serve several route groups from one manager,
 // make it with [NewManager] and use [UseManager].
-func UseSession(options Options, store sessions.Store, sessionHandler func(Session, int)) gin.HandlerFunc {
-	if store != nil {
-		checkCarrier(store, options.MaxAge) // before a manager starts its sweeper
+func UseSession(options Options, carrier sessions.Store, sessionHandler func(Session, int)) gin.HandlerFunc {
+	if carrier != nil {
+		checkCarrier(carrier, options.MaxAge) // before a manager starts its sweeper
 	}
-	return UseManager(manager.NewManager(options, nil, sessionHandler), store)
+	return UseManager(manager.NewManager(options, nil, sessionHandler), carrier)
 }
 
-// UseManager returns Gin middleware that serves the sessions of m. store
+// UseManager returns Gin middleware that serves the sessions of m. carrier
 // carries the session ID as in [UseSession]; the manager's cookie options
 // replace the store's own, and each attribute that changes is logged once,
 // as a warning when the cookie gets weaker (Secure or HttpOnly dropped, a
@@ -41,20 +42,20 @@ func UseSession(options Options, store sessions.Store, sessionHandler func(Sessi
 // response. A store failure, at lookup or at commit, is answered through
 // Options.ErrorHandler and the request goes no further. A handler that
 // panics commits none of its session changes, even when gin.Recovery then
-// answers through the commit writer (see manager.Scope.Serve).
-func UseManager(m *Manager, store sessions.Store) gin.HandlerFunc {
-	var carrier manager.Carrier // nil: the manager's built-in cookie
-	if store != nil {
-		carrier = newContribCarrier(store, m.Options())
+// answers through the commit writer.
+func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
+	var ids seam.Carrier // nil: the manager's built-in cookie
+	if carrier != nil {
+		ids = newContribCarrier(carrier, hooks.Cookie(m))
 	}
 	return func(c *gin.Context) {
-		sc, err := m.Begin(c.Writer, c.Request, carrier)
+		sc, err := hooks.Begin(m, c.Writer, c.Request, ids)
 		if err != nil {
 			m.HandleError(c.Writer, c.Request, err)
 			c.Abort()
 			return
 		}
-		c.Set(DefaultKey, sc)
+		c.Set(scopeKey{}, sc)
 		c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: sc}
 		sc.Serve(c.Next)
 	}
@@ -64,11 +65,11 @@ func UseManager(m *Manager, store sessions.Store) gin.HandlerFunc {
 // that a failure can still become an error response.
 type commitWriter struct {
 	gin.ResponseWriter
-	scope *manager.Scope
+	scope scope
 }
 
 func (w *commitWriter) WriteHeader(code int) {
-	if manager.IsInterimStatus(code) || w.scope.CommitBeforeWrite() {
+	if seam.IsInterimStatus(code) || w.scope.CommitBeforeWrite() {
 		w.ResponseWriter.WriteHeader(code)
 	}
 }

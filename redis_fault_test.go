@@ -29,10 +29,6 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 	server := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	clock := testkit.NewClockAt(time.Now().Truncate(time.Second))
 	ins := newInstances(t, 2, clock, func(t testing.TB) *redis.Client { return server.NewClient(t) })
-	for _, in := range ins {
-		handler := in.m.Options().ErrorHandler
-		require.Nil(t, handler, "the default handler is under test")
-	}
 
 	const users = 6
 	browsers := make([]*browser, users)

@@ -100,8 +100,10 @@ func (b *browser) do(in *instance, method, path string) (int, string) {
 	return res.StatusCode, body.String()
 }
 
+// newBrowser returns a browser of in's cookie: instances keep the default
+// cookie name.
 func newBrowser(t *testing.T, in *instance) *browser {
-	return &browser{t: t, name: in.m.Options().CookieName}
+	return &browser{t: t, name: session.DefaultKey}
 }
 
 // TestRedisInstancesShareSessions: a session made on one instance is read

@@ -24,8 +24,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 // newSecurityApp is newApp with a login route done right: it renews the
@@ -34,7 +36,7 @@ func newSecurityApp(m *session.Manager, carrier sessions.Store) *gin.Engine {
 	r := newApp(m, carrier)
 	r.POST("/secure-login", func(c *gin.Context) {
 		s, err := session.RenewSession(c)
-		if errors.Is(err, session.ErrNoSession) {
+		if errors.Is(err, manager.ErrNoSession) {
 			s, err = session.CreateSession(c)
 		}
 		if err == nil {
@@ -363,8 +365,8 @@ func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
 		length      int
 		wantDecodes int64
 	}{
-		{name: "at the limit", length: manager.MaxCookieSize, wantDecodes: 1},
-		{name: "one byte over", length: manager.MaxCookieSize + 1},
+		{name: "at the limit", length: seam.MaxCookieSize, wantDecodes: 1},
+		{name: "one byte over", length: seam.MaxCookieSize + 1},
 		{name: "64 KiB", length: 64 << 10},
 	}
 	for _, cs := range contribStores {
@@ -448,7 +450,7 @@ func TestSecurityFailClosedThroughGin(t *testing.T) {
 		assert.Equal(t, "try again later\n", body)
 		err, _ := got.Load().(error)
 		require.Error(t, err)
-		assert.ErrorIs(t, err, manager.ErrUnavailable)
+		assert.ErrorIs(t, err, store.ErrUnavailable)
 		assert.ErrorIs(t, err, errInjected)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/manager"
 )
 
 // userKey is the session key that marks a logged-in session.
@@ -147,7 +148,7 @@ func currentUser(c *gin.Context) (string, bool) {
 // isGone reports whether err says the session vanished under the request:
 // an expected race between two tabs, not a failure.
 func isGone(err error) bool {
-	return errors.Is(err, session.ErrSessionGone) || errors.Is(err, session.ErrNoSession)
+	return errors.Is(err, manager.ErrSessionGone) || errors.Is(err, manager.ErrNoSession)
 }
 
 // fail answers a session failure with a bare 500. The error goes to the log

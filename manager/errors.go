@@ -3,7 +3,7 @@ package manager
 import (
 	"errors"
 
-	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/internal/seam"
 )
 
 var (
@@ -14,7 +14,7 @@ var (
 
 	// ErrRandom is returned when the random source fails. No session is made
 	// with a weaker ID instead.
-	ErrRandom = errors.New("session: random source failed")
+	ErrRandom = seam.ErrRandom
 
 	// ErrInvalidKey is returned by Set and Delete for a key that is not a
 	// non-empty string.
@@ -45,19 +45,9 @@ var (
 	// response's headers went out.
 	ErrHeadersWritten = errors.New("session: response headers already written")
 
-	// ErrUnavailable wraps a store failure while looking a session up. The
-	// default error handler answers it with 503.
-	ErrUnavailable = errors.New("session: session store unavailable")
-
 	// ErrCommitFailed is returned by writes to a response whose session
 	// changes could not be stored; the error handler has answered instead.
 	ErrCommitFailed = errors.New("session: session changes could not be stored")
-
-	// ErrTooManySessions is [store.ErrTooManySessions], re-exported: the
-	// store holds as many sessions as its cap allows (see
-	// [Options.MaxSessions]), so CreateSession made none. The default error
-	// handler answers it with 503.
-	ErrTooManySessions = store.ErrTooManySessions
 )
 
 // renewedError is ErrSessionRenewed: an ErrSessionGone whose session lives

@@ -1,55 +1,17 @@
 package manager
 
 import (
-	"encoding/base64"
-	"fmt"
 	"io"
+
+	"github.com/sessionkit/session/internal/seam"
 )
 
-const (
-	// idBytes is the entropy of a session ID: 256 bits, twice the floor that
-	// OWASP ASVS sets.
-	idBytes = 32
-	// IDLength is the length of a session ID: idBytes in unpadded base64url.
-	IDLength = 43
-)
-
-// newID reads a session ID from random. A short read is an error: an ID is
-// never padded out or made from less randomness.
-func newID(random io.Reader) (string, error) {
-	var b [idBytes]byte
-	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrRandom, err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
-// base64URLValue maps each byte to its base64url value, or 0xFF for bytes
-// outside the alphabet.
-var base64URLValue = func() (t [256]byte) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range t {
-		t[i] = 0xFF
-	}
-	for i := range len(alphabet) {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
+// newID reads a session ID from random: 32 bytes, base64url encoded. A short
+// read is an error wrapping ErrRandom: an ID is never padded out or made
+// from less randomness.
+func newID(random io.Reader) (string, error) { return seam.NewID(random) }
 
 // IsValidID reports whether id has the form of a session ID: 43 base64url
 // characters that decode to exactly 32 bytes. Anything else is rejected
 // before any store sees it.
-func IsValidID(id string) bool {
-	if len(id) != IDLength {
-		return false
-	}
-	for i := range len(id) {
-		if base64URLValue[id[i]] == 0xFF {
-			return false
-		}
-	}
-	// 43 characters carry 258 bits; the canonical encoding of 256 bits
-	// leaves the last character's two low bits zero.
-	return base64URLValue[id[IDLength-1]]&0b11 == 0
-}
+func IsValidID(id string) bool { return seam.ValidID(id) }

@@ -84,9 +84,6 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 	return m
 }
 
-// Options returns the manager's options with every default filled in.
-func (m *Manager) Options() Options { return m.opts }
-
 // GetSession returns the session of the request, or nil when it has none.
 //
 // Within [Manager.Handler] it returns the request's session, whose changes
@@ -224,7 +221,7 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
 		http.Error(w, http.StatusText(code), code)
 		return
-	case errors.Is(err, ErrUnavailable) || errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, ErrSessionRenewed):
 		code = http.StatusConflict
@@ -369,7 +366,7 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSe
 	now := m.opts.Clock()
 	rec, found, err := m.store.Load(ctx, id, now, touch)
 	if err != nil {
-		return nil, fmt.Errorf("%w: loading session %s: %w", ErrUnavailable, store.MaskedID(id), err)
+		return nil, fmt.Errorf("session: loading session %s: %w", store.MaskedID(id), err)
 	}
 	if !found {
 		return nil, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -99,13 +98,9 @@ func TestMaxSessionsCapsTheDefaultStore(t *testing.T) {
 	}{
 		{name: "cap of 2", opts: manager.Options{MaxSessions: 2}, refused: true},
 		{name: "no cap", opts: manager.Options{MaxSessions: -1}},
-		{name: "ignored for a given store", opts: manager.Options{MaxSessions: 2, Store: store.NewMemory()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.opts.Store != nil {
-				t.Cleanup(func() { assert.NoError(t, tt.opts.Store.Close()) })
-			}
 			env := newEnv(t, tt.opts, nil)
 			env.create(t)
 			env.create(t)
@@ -128,7 +123,6 @@ func TestCreateSessionAtTheCap(t *testing.T) {
 
 	err := createAtCap(t, env)
 	assert.ErrorIs(t, err, store.ErrTooManySessions)
-	assert.ErrorIs(t, err, manager.ErrTooManySessions)
 	ids.requireNoneIn(t, err.Error())
 	assert.Equal(t, 2, env.m.GetSessionSize())
 	assert.Equal(t, 2, env.events.countKind(manager.Created), "a refused session fired Created")
@@ -149,7 +143,7 @@ func TestCreateOverASessionAtTheCapExpiresTheOldCookie(t *testing.T) {
 	st.refuse.Store(true)
 	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := env.m.CreateSession(r, w)
-		require.ErrorIs(t, err, manager.ErrTooManySessions)
+		require.ErrorIs(t, err, store.ErrTooManySessions)
 		env.m.HandleError(w, r, err)
 	}))
 	rec := serve(h, "/login", ck)
@@ -255,11 +249,6 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 			assert.NotContains(t, env.logs.String(), "level=ERROR", "a refusal logged an error line per request")
 		})
 	}
-}
-
-// TestErrTooManySessionsIsTheStoreError guards the re-export.
-func TestErrTooManySessionsIsTheStoreError(t *testing.T) {
-	assert.True(t, errors.Is(manager.ErrTooManySessions, store.ErrTooManySessions))
 }
 
 // TestStoreFullWarningSurvivesAClockStepBack: after the wall clock steps

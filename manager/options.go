@@ -9,11 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/store"
 )
-
-// DefaultCookieName is the cookie name used when Options.CookieName is empty.
-const DefaultCookieName = "session-key"
 
 // Options configures a [Manager]. The zero value is usable: each field's
 // comment gives the default that its zero value stands for.
@@ -73,7 +71,7 @@ type Options struct {
 	SessionLoader func() []Session
 
 	// CookieName is the name of the session cookie. "" means
-	// DefaultCookieName ("session-key"). A name starting with "__Host-"
+	// "session-key". A name starting with "__Host-"
 	// requires Secure, Path "/" and no Domain; one starting with
 	// "__Secure-" requires Secure. Browsers read the prefixes in any case
 	// ("__HOST-" too), and so does NewManager, which panics when what they
@@ -93,8 +91,9 @@ type Options struct {
 	Store store.Store
 
 	// MaxSessions caps the number of sessions in the in-memory store the
-	// manager makes when Store is nil; a Store passed in is not capped by it
-	// (see store.NewMemoryWithLimit). Past the cap, CreateSession fails with
+	// manager makes when Store is nil. Set beside a Store, it makes
+	// NewManager panic: a store passed in carries its own cap, if any (see
+	// store.NewMemoryWithLimit). Past the cap, CreateSession fails with
 	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
 	// is logged at most once a minute; sessions that end make room. 0 means
 	// 1,000,000: at a few hundred bytes a session plus its values, several
@@ -181,7 +180,7 @@ func (o Options) withDefaults() Options {
 		o.MaxSessions = defaultMaxSessions
 	}
 	if o.CookieName == "" {
-		o.CookieName = DefaultCookieName
+		o.CookieName = seam.DefaultCookieName
 	}
 	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode
@@ -231,6 +230,8 @@ func (o Options) checkRanges() error {
 	case o.StoreWriteTimeout < 0 || o.StoreWriteTimeout > maxStoreWriteTimeout:
 		return fmt.Errorf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
 			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout)
+	case o.Store != nil && o.MaxSessions != 0:
+		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead", o.MaxSessions)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
 	}
@@ -246,7 +247,7 @@ func hasPrefixFold(name, prefix string) bool {
 // checkCookie refuses options whose cookie a browser would reject.
 func (o Options) checkCookie() error {
 	probe := o.cookie("", 0)
-	probe.Value = strings.Repeat("A", IDLength)
+	probe.Value = strings.Repeat("A", seam.IDLength)
 	if err := probe.Valid(); err != nil {
 		return fmt.Errorf("session: invalid cookie options: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 func TestOptionsValidation(t *testing.T) {
@@ -43,9 +44,17 @@ func TestOptionsValidation(t *testing.T) {
 		{name: "__SECURE- without Secure", opts: manager.Options{CookieName: "__SECURE-sid"}, wantPanic: true},
 		{name: "__SeCuRe- with Secure", opts: manager.Options{CookieName: "__SeCuRe-sid", Secure: true, Domain: "example.test"}},
 		{name: "_host- is no prefix", opts: manager.Options{CookieName: "_host-sid"}},
+		// MaxSessions caps only the store the manager makes: beside a
+		// Store it would be silently ignored.
+		{name: "MaxSessions beside a Store", opts: manager.Options{MaxSessions: 2, Store: store.NewMemory()}, wantPanic: true},
+		{name: "negative MaxSessions beside a Store", opts: manager.Options{MaxSessions: -1, Store: store.NewMemory()}, wantPanic: true},
+		{name: "a Store without MaxSessions", opts: manager.Options{Store: store.NewMemory()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.opts.Store != nil {
+				t.Cleanup(func() { assert.NoError(t, tt.opts.Store.Close()) })
+			}
 			tt.opts.GcStopChan = stoppedGC()
 			tt.opts.Logger = slog.New(slog.DiscardHandler)
 			build := func() {

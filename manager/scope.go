@@ -5,23 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/textproto"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/store"
 )
 
-// Scope is the session work of one request: the session it found, the
-// changes it holds, and the cookie it must send. A middleware makes one with
-// [Manager.Begin] and commits it before the response's headers go out; the
-// root package's Gin middleware and [Manager.Handler] both do.
-type Scope struct {
+// requestScope is the session work of one request: the session it found,
+// the changes it holds, and the cookie it must send. A middleware makes one
+// with begin and commits it before the response's headers go out; the root
+// package's Gin middleware (through package seam) and [Manager.Handler] both
+// do.
+type requestScope struct {
 	m       *Manager
 	w       http.ResponseWriter
 	r       *http.Request
-	carrier Carrier
+	carrier seam.Carrier
 	// direct scopes serve calls made without a middleware: nothing will
 	// commit them, so their sessions write through.
 	direct bool
@@ -42,45 +42,30 @@ type Scope struct {
 
 type scopeContextKey struct{}
 
-// Begin starts the session work of a request: it adds "Vary: Cookie" to the
+// begin starts the session work of a request: it adds "Vary: Cookie" to the
 // response and looks up the session the carrier brings (nil carrier: the
 // built-in cookie). A cookie that is malformed, oversized, unknown or
 // expired means no session, without error. An error means the store failed:
 // answer it with [Manager.HandleError] rather than going on without a
 // session.
-func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, carrier Carrier) (*Scope, error) {
+func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
 	addVaryCookie(w.Header())
 	return m.newScope(w, r, carrier, false)
 }
 
-// varyCookie is shared by every response, as gin shares its Content-Type
-// values: a header value slice is only ever replaced or appended to.
-var varyCookie = []string{"Cookie"}
-
-// addVaryCookie adds "Vary: Cookie", without allocating when the response
-// has no Vary header yet: responses that depend on the cookie must not be
-// served from a shared cache to another user.
-func addVaryCookie(h http.Header) {
-	if v, ok := h["Vary"]; ok {
-		h["Vary"] = append(v, "Cookie")
-		return
-	}
-	h["Vary"] = varyCookie[:1:1]
-}
-
 // directScope serves a call made without a middleware.
-func (m *Manager) directScope(w http.ResponseWriter, r *http.Request) (*Scope, error) {
+func (m *Manager) directScope(w http.ResponseWriter, r *http.Request) (*requestScope, error) {
 	return m.newScope(w, r, nil, true)
 }
 
-func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier Carrier, direct bool) (*Scope, error) {
+func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.Carrier, direct bool) (*requestScope, error) {
 	if carrier == nil {
 		carrier = m.cookies
 	}
-	sc := &Scope{m: m, w: w, r: r, carrier: carrier, direct: direct}
+	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, direct: direct}
 	id, err := carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
-		return nil, fmt.Errorf("%w: reading the session ID: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("session: reading the session ID: %w", err)
 	}
 	if err != nil {
 		m.log.Debug("session: ignoring a session cookie", "reason", err)
@@ -104,8 +89,8 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier Carri
 }
 
 // scopeOf returns the scope that m.Handler attached to r, if any.
-func (m *Manager) scopeOf(r *http.Request) *Scope {
-	sc, _ := r.Context().Value(scopeContextKey{}).(*Scope)
+func (m *Manager) scopeOf(r *http.Request) *requestScope {
+	sc, _ := r.Context().Value(scopeContextKey{}).(*requestScope)
 	if sc == nil || sc.m != m {
 		return nil
 	}
@@ -113,7 +98,7 @@ func (m *Manager) scopeOf(r *http.Request) *Scope {
 }
 
 // adopt makes s the request's session.
-func (sc *Scope) adopt(s *MemSession) {
+func (sc *requestScope) adopt(s *MemSession) {
 	s.scope = sc
 	s.writeThrough = sc.direct
 	sc.mu.Lock()
@@ -121,14 +106,14 @@ func (sc *Scope) adopt(s *MemSession) {
 	sc.mu.Unlock()
 }
 
-func (sc *Scope) current() *MemSession {
+func (sc *requestScope) current() *MemSession {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	return sc.session
 }
 
 // drop forgets s if it is still the request's session.
-func (sc *Scope) drop(s *MemSession) {
+func (sc *requestScope) drop(s *MemSession) {
 	sc.mu.Lock()
 	if sc.session == s {
 		sc.session = nil
@@ -136,16 +121,16 @@ func (sc *Scope) drop(s *MemSession) {
 	sc.mu.Unlock()
 }
 
-func (sc *Scope) headersSent() bool {
+func (sc *requestScope) headersSent() bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	return sc.committed
 }
 
-func (sc *Scope) ctx() context.Context { return sc.r.Context() }
+func (sc *requestScope) ctx() context.Context { return sc.r.Context() }
 
 // Session returns the request's session, or nil when it has none.
-func (sc *Scope) Session() Session {
+func (sc *requestScope) Session() Session {
 	if s := sc.current(); s != nil {
 		return s
 	}
@@ -154,7 +139,7 @@ func (sc *Scope) Session() Session {
 
 // Create makes a new session for the request, destroying the one it had,
 // sends its cookie and fires Created.
-func (sc *Scope) Create() (Session, error) {
+func (sc *requestScope) Create() (Session, error) {
 	if sc.headersSent() {
 		return nil, ErrHeadersWritten
 	}
@@ -191,7 +176,7 @@ func (sc *Scope) Create() (Session, error) {
 
 // Renew gives the request's session a new ID (see [Manager.RenewSession]),
 // sends the new cookie and fires Update.
-func (sc *Scope) Renew() (Session, error) {
+func (sc *requestScope) Renew() (Session, error) {
 	s := sc.current()
 	if s == nil {
 		return nil, ErrNoSession
@@ -227,7 +212,7 @@ func (sc *Scope) Renew() (Session, error) {
 // store fails, the session may live on: the error is returned and the commit
 // fails with it too, so that a handler that ignores it (and redirects as if
 // the user were logged out) is answered through the error handler instead.
-func (sc *Scope) Destroy() error {
+func (sc *requestScope) Destroy() error {
 	if s := sc.current(); s != nil {
 		if err := sc.m.destroy(sc.ctx(), s); err != nil {
 			sc.fail(s, "destroying the session", err)
@@ -242,7 +227,7 @@ func (sc *Scope) Destroy() error {
 }
 
 // invalidated records that s.Invalidate ran within this request.
-func (sc *Scope) invalidated(s *MemSession, err error) {
+func (sc *requestScope) invalidated(s *MemSession, err error) {
 	if err != nil {
 		sc.fail(s, "invalidating the session", err)
 		return
@@ -258,7 +243,7 @@ func (sc *Scope) invalidated(s *MemSession, err error) {
 // that ignores an error still cannot answer 200: the response goes through
 // the error handler. Once the commit has run, the response is on its way
 // and the failure can only be logged.
-func (sc *Scope) fail(s *MemSession, what string, err error) {
+func (sc *requestScope) fail(s *MemSession, what string, err error) {
 	sc.mu.Lock()
 	committed := sc.committed
 	if !committed && sc.deferred == nil {
@@ -273,7 +258,7 @@ func (sc *Scope) fail(s *MemSession, what string, err error) {
 
 // sendID sends the session cookie. A response that sets it must not be
 // cached: a shared cache would hand one user's session to another.
-func (sc *Scope) sendID(id string, expires time.Time) error {
+func (sc *requestScope) sendID(id string, expires time.Time) error {
 	if err := sc.carrier.WriteID(sc.w, sc.r, id, cookieMaxAge(expires, sc.m.opts.Clock())); err != nil {
 		return err
 	}
@@ -281,53 +266,12 @@ func (sc *Scope) sendID(id string, expires time.Time) error {
 	return nil
 }
 
-func (sc *Scope) clearID() error {
+func (sc *requestScope) clearID() error {
 	if err := sc.carrier.ClearID(sc.w, sc.r); err != nil {
 		return err
 	}
 	sc.noStore()
 	return nil
-}
-
-// noStore marks a response that sets or expires the cookie as not to be
-// stored by any cache; Commit marks it again, should the handler have
-// changed Cache-Control since.
-func (sc *Scope) noStore() {
-	sc.w.Header().Set("Cache-Control", "no-store")
-	sc.mu.Lock()
-	sc.cookieSent = true
-	sc.mu.Unlock()
-}
-
-// guardHeaders restores what the session needs of the response headers,
-// which the handler may have replaced since Begin: Vary: Cookie on every
-// response, and Cache-Control: no-store on one that carries the cookie.
-func (sc *Scope) guardHeaders() {
-	h := sc.w.Header()
-	if !varyHasCookie(h["Vary"]) {
-		addVaryCookie(h)
-	}
-	sc.mu.Lock()
-	cookieSent := sc.cookieSent
-	sc.mu.Unlock()
-	if cookieSent {
-		h.Set("Cache-Control", "no-store")
-	}
-}
-
-// varyHasCookie reports whether Vary values already name Cookie (or "*").
-func varyHasCookie(values []string) bool {
-	for _, v := range values {
-		for v != "" {
-			var token string
-			token, v, _ = strings.Cut(v, ",")
-			token = textproto.TrimString(token)
-			if token == "*" || strings.EqualFold(token, "Cookie") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // cookieMaxAge is the cookie lifetime, in whole seconds rounded up, that
@@ -349,7 +293,7 @@ func cookieMaxAge(expires, now time.Time) int {
 // request renewed meanwhile fails with ErrSessionRenewed. A failed destroy
 // or renewal earlier in the request fails the commit with its error, and
 // the changes the request held are then not stored.
-func (sc *Scope) Commit() error {
+func (sc *requestScope) commit() error {
 	sc.mu.Lock()
 	if sc.committed {
 		sc.mu.Unlock()
@@ -392,7 +336,7 @@ func (sc *Scope) Commit() error {
 // handler. It reports whether the response may go on; after a failure the
 // middleware must drop what the handler writes. Response writer wrappers
 // call it before the first byte of the response.
-func (sc *Scope) CommitBeforeWrite() bool {
+func (sc *requestScope) CommitBeforeWrite() bool {
 	sc.mu.Lock()
 	if sc.committed {
 		ok := !sc.failed
@@ -400,7 +344,7 @@ func (sc *Scope) CommitBeforeWrite() bool {
 		return ok
 	}
 	sc.mu.Unlock()
-	if err := sc.Commit(); err != nil {
+	if err := sc.commit(); err != nil {
 		sc.mu.Lock()
 		sc.failed = true
 		sc.mu.Unlock()
@@ -411,7 +355,7 @@ func (sc *Scope) CommitBeforeWrite() bool {
 }
 
 // Serve runs next, the rest of the request's handlers, and then commits
-// unless the response has started (see [Scope.CommitBeforeWrite]).
+// unless the response has started (see [requestScope.CommitBeforeWrite]).
 //
 // When next panics (or calls runtime.Goexit), the changes the request's
 // session holds are discarded: a half-done handler must not leave half its
@@ -420,7 +364,7 @@ func (sc *Scope) CommitBeforeWrite() bool {
 // stands (a session created, renewed or destroyed), and its cookie still
 // goes out with whatever response the recovery writes, so the client never
 // holds a dead ID. The panic goes on unchanged.
-func (sc *Scope) Serve(next func()) {
+func (sc *requestScope) Serve(next func()) {
 	returned := false
 	defer func() {
 		if !returned {
@@ -435,14 +379,14 @@ func (sc *Scope) Serve(next func()) {
 // abandon commits what is left of a request whose handler panicked: the
 // cookie changes, not the pending values (see Commit). A failure then can
 // only be logged, since a recovery middleware, if any, will answer.
-func (sc *Scope) abandon() {
+func (sc *requestScope) abandon() {
 	sc.mu.Lock()
 	sc.abandoned = true
 	sc.mu.Unlock()
-	if err := sc.Commit(); err != nil {
+	if err := sc.commit(); err != nil {
 		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
 	}
 }
 
 // Manager returns the manager the scope belongs to.
-func (sc *Scope) Manager() *Manager { return sc.m }
+func (sc *requestScope) Manager() *Manager { return sc.m }

@@ -2,13 +2,11 @@ package manager
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"reflect"
 	"slices"
 	"sync"
@@ -49,7 +47,7 @@ type Session interface {
 }
 
 // MemSession is the Session the manager hands out. A MemSession made by
-// [NewSession] or [CreateMemSession] belongs to no manager yet: it holds its
+// [NewSession] or [RestoreSession] belongs to no manager yet: it holds its
 // values itself, for a session creator or an Options.SessionLoader to fill.
 type MemSession struct {
 	mu       sync.Mutex
@@ -73,7 +71,7 @@ type MemSession struct {
 	m *Manager // nil for an unbound session
 	// scope is the request that holds the changes until its commit; nil (or
 	// writeThrough) means Set writes to the store at once.
-	scope        *Scope
+	scope        *requestScope
 	writeThrough bool
 }
 
@@ -99,16 +97,6 @@ func RestoreSession(id string, created, lastAccessed int64, values map[string]an
 		_ = s.Set(k, v) // an unbound session keeps any value; nil deletes
 	}
 	return s
-}
-
-// CreateMemSession is the default session creator: an unbound session with a
-// new random ID. It returns an error when the system's random source fails.
-func CreateMemSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	id, err := newID(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	return NewSession(id, time.Now().Unix()), nil
 }
 
 // GetId implements [Session].

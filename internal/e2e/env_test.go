@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
@@ -59,8 +60,9 @@ func (e *env) end(t *testing.T) {
 	endAll(t, e.clock, e.ledger, e.m)
 }
 
-// newBrowser returns a browser of e's cookie.
-func (e *env) newBrowser() *browser { return &browser{name: e.m.Options().CookieName} }
+// newBrowser returns a browser of e's cookie: an env keeps the default
+// cookie name.
+func (e *env) newBrowser() *browser { return &browser{name: seam.DefaultCookieName} }
 
 // login starts a session for b through h and returns its ID.
 func (e *env) login(t *testing.T, h http.Handler, b *browser) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
@@ -214,7 +215,7 @@ func (rig *stressRig) init(t *testing.T, stores [2]store.Store, clock *testkit.C
 	}
 	rig.apps = [2]http.Handler{netHTTPApp(rig.managers[0]), ginApp(rig.managers[1])}
 	for range stressBrowsers {
-		rig.browsers = append(rig.browsers, &browser{name: manager.DefaultCookieName})
+		rig.browsers = append(rig.browsers, &browser{name: seam.DefaultCookieName})
 	}
 }
 

@@ -1,14 +1,20 @@
 package session
 
 import (
+	"crypto/rand"
 	"net/http"
+	"time"
 
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/manager"
 )
 
-// DefaultKey is the default cookie name, and the gin.Context key under which
-// the middleware keeps the request's session work.
-const DefaultKey = manager.DefaultCookieName
+// This file holds the names kept from the original package (see the package
+// doc) that are not the Gin helpers themselves. They are sessionkit's API
+// like any other.
+
+// DefaultKey is the default cookie name (Options.CookieName when empty).
+const DefaultKey = seam.DefaultCookieName
 
 // Session events, passed to the session handler.
 const (
@@ -39,23 +45,22 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 	return manager.NewManager(options, sessionCreator, sessionHandler)
 }
 
-// CreateMemSession is the default session creator: a new session with a
-// fresh random ID, for passing to NewManager explicitly.
+// CreateMemSession is a session creator for [NewManager]: a session with a
+// fresh random ID from crypto/rand, belonging to no manager yet. It is not
+// the default: a nil creator does the same with the manager's
+// Options.Rand, which this function cannot see. Pass nil unless an
+// application must name a creator.
 func CreateMemSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	return manager.CreateMemSession(r, w)
+	id, err := seam.NewID(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return manager.NewSession(id, time.Now().Unix()), nil
 }
 
 // NewSession returns a session with the given ID and last access time (Unix
 // seconds) that belongs to no manager yet, for a session creator or an
-// Options.SessionLoader.
+// Options.SessionLoader; see [manager.NewSession].
 func NewSession(id string, timeAccessed int64) Session {
 	return manager.NewSession(id, timeAccessed)
-}
-
-// RestoreSession returns a session saved earlier, with its creation and last
-// access times (Unix seconds) and its values, for an Options.SessionLoader;
-// see [manager.RestoreSession]. Unlike NewSession's, its absolute lifetime
-// keeps counting from its creation across restarts.
-func RestoreSession(id string, created, lastAccessed int64, values map[string]any) Session {
-	return manager.RestoreSession(id, created, lastAccessed, values)
 }

@@ -1,0 +1,88 @@
+package seam
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// DefaultCookieName is the session cookie's name when Options.CookieName
+// is empty; the root package exports it as DefaultKey.
+const DefaultCookieName = "session-key"
+
+// MaxCookieSize is the longest cookie value a carrier decodes. Browsers keep
+// no more than 4096 bytes per cookie, so anything longer did not come from
+// this server.
+const MaxCookieSize = 4096
+
+// CheckCookieSize refuses a cookie value longer than MaxCookieSize, before
+// anything decodes it. The error gives the length, never the value.
+func CheckCookieSize(value string) error {
+	if len(value) > MaxCookieSize {
+		return fmt.Errorf("session: cookie of %d bytes is over the %d-byte limit", len(value), MaxCookieSize)
+	}
+	return nil
+}
+
+// Cookie is how a manager's session cookie is set, for a carrier of another
+// package to set it alike.
+type Cookie struct {
+	// Template is the session cookie without value or Max-Age: name, Path,
+	// Domain, Secure, HttpOnly and SameSite.
+	Template http.Cookie
+	// Lifetime is the manager's Options.MaxAge in seconds: the most a
+	// cookie lives. Negative means none (a cookie that ends with the
+	// browser session).
+	Lifetime int
+	// Logger is the manager's logger.
+	Logger *slog.Logger
+}
+
+// CookieValue returns the value of the first cookie named name that r
+// carries, with surrounding double quotes removed, as (*http.Request).Cookie
+// does, but without parsing and allocating every other cookie of the
+// request: it runs on every request. Like net/http, it skips a cookie whose
+// value holds a byte no cookie value may hold. The value's form is not
+// checked otherwise; callers check it for their own form.
+func CookieValue(r *http.Request, name string) (string, bool) {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			key, value, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(key) != name {
+				continue
+			}
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			if !isCookieValue(value) {
+				continue
+			}
+			return value, true
+		}
+	}
+	return "", false
+}
+
+// isCookieValue reports whether every byte of v may appear in a cookie value,
+// by the rule net/http reads and writes cookies with.
+func isCookieValue(v string) bool {
+	for i := range len(v) {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsInterimStatus reports whether code is an informational status (103
+// Early Hints, say) that comes before the real headers, which can still
+// carry the session cookie: a response writer wrapper lets it through
+// without committing. 101 Switching Protocols ends the HTTP exchange, so it
+// commits like any final status.
+func IsInterimStatus(code int) bool {
+	return code >= 100 && code < 200 && code != http.StatusSwitchingProtocols
+}

@@ -1,0 +1,80 @@
+// Package seam is the boundary between package manager and the faces built
+// on it: the Gin middleware of the root package today, other carriers and
+// metrics later. It carries what a face needs from the manager (the work of
+// one request, the client half of a session, the cookie rules) without
+// making it part of manager's exported API.
+//
+// Package manager installs its hooks with [Install] in an init function; a
+// face reads them with [Installed]. Since the face imports manager, manager's
+// init has run before any of the face's package variables are set.
+package seam
+
+import "net/http"
+
+// Carrier moves the session ID between server and client: the client half
+// of a session. The manager's built-in carrier is a plain cookie; the root
+// package adapts any gin-contrib sessions.Store.
+type Carrier interface {
+	// ReadID returns the session ID the request carries, "" when it carries
+	// none, or an error saying why what it carries is refused (an error
+	// must not quote the value); the request then has no session. An error
+	// that wraps store.ErrUnavailable means the carrier could not look
+	// (its backend is down): the request fails closed, through the error
+	// handler. The manager checks the ID's form itself.
+	ReadID(r *http.Request) (string, error)
+	// WriteID sends id to the client. maxAge is the cookie's lifetime in
+	// seconds; 0 means until the browser closes.
+	WriteID(w http.ResponseWriter, r *http.Request, id string, maxAge int) error
+	// ClearID tells the client to forget its session ID.
+	ClearID(w http.ResponseWriter, r *http.Request) error
+}
+
+// Scope is the session work of one request, begun by [Hooks.Begin]: the
+// session it found, the changes it holds, the cookie it must send. M is the
+// manager's type and S its session type.
+type Scope[M, S any] interface {
+	// Session returns the request's session; the zero S when it has none.
+	Session() S
+	// Create makes a new session for the request, destroying the one it
+	// had, and sends its cookie.
+	Create() (S, error)
+	// Renew gives the request's session a new ID and sends it.
+	Renew() (S, error)
+	// Destroy destroys the request's session, if any, and expires the
+	// cookie.
+	Destroy() error
+	// CommitBeforeWrite commits the request's changes, answering a failure
+	// through the error handler, and reports whether the response may go
+	// on. A response writer wrapper calls it before the response's first
+	// byte.
+	CommitBeforeWrite() bool
+	// Serve runs next, the rest of the request's handlers, then commits
+	// unless the response has started. When next panics, the changes the
+	// session holds are discarded and the panic goes on.
+	Serve(next func())
+	// Manager returns the manager the scope belongs to.
+	Manager() M
+}
+
+// Hooks are the functions of package manager that a face calls.
+type Hooks[M, S any] struct {
+	// Begin starts the session work of a request served by m: it adds
+	// "Vary: Cookie" to the response and looks up the session that c (nil:
+	// the built-in cookie) brings. An error means the store failed: the
+	// request must be answered through the manager's error handler.
+	Begin func(m M, w http.ResponseWriter, r *http.Request, c Carrier) (Scope[M, S], error)
+	// Cookie returns the settings of m's session cookie.
+	Cookie func(m M) Cookie
+}
+
+// installed holds the Hooks that package manager installed.
+var installed any
+
+// Install makes h the hooks that [Installed] returns. Package manager calls
+// it once, in its init.
+func Install[M, S any](h Hooks[M, S]) { installed = h }
+
+// Installed returns the hooks that package manager installed. It panics
+// when M and S are not the types manager installed them with, a mistake the
+// first test of the face shows.
+func Installed[M, S any]() Hooks[M, S] { return installed.(Hooks[M, S]) }

@@ -1,0 +1,27 @@
+package manager
+
+import (
+	"net/http"
+
+	"github.com/sessionkit/session/internal/seam"
+)
+
+// init gives the faces built on the manager (the root package's Gin
+// middleware) what they need of it, through package seam rather than
+// exported names.
+func init() {
+	seam.Install(seam.Hooks[*Manager, Session]{
+		Begin: func(m *Manager, w http.ResponseWriter, r *http.Request, c seam.Carrier) (seam.Scope[*Manager, Session], error) {
+			sc, err := m.begin(w, r, c)
+			if err != nil {
+				return nil, err // not a typed nil
+			}
+			return sc, nil
+		},
+		Cookie: func(m *Manager) seam.Cookie {
+			return seam.Cookie{Template: *m.opts.cookie("", 0), Lifetime: m.opts.MaxAge, Logger: m.log}
+		},
+	})
+}
+
+var _ seam.Scope[*Manager, Session] = (*requestScope)(nil)
