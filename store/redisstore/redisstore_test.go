@@ -34,9 +34,18 @@ func TestConformance(t *testing.T) {
 		{"Signed", []redisstore.Option{redisstore.WithSigningKeys([]byte("0123456789abcdef0123456789abcdef"))}},
 		{"Retention", []redisstore.Option{redisstore.WithRetention(time.Minute)}},
 	}
-	for _, c := range configs {
-		t.Run(c.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.opts...) })
+	// Every topology: a Sentinel set and a Cluster must keep each guarantee
+	// a single server does.
+	for _, tp := range redistest.Topologies() {
+		t.Run(tp.Name, func(t *testing.T) {
+			for _, c := range configs {
+				t.Run(c.name, func(t *testing.T) {
+					storetest.Run(t, func(t *testing.T) store.Store {
+						opts := append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, c.opts...)
+						return redisstore.New(tp.Client(t), opts...)
+					})
+				})
+			}
 		})
 	}
 }
