@@ -35,15 +35,11 @@ const (
 	routeWrite  = "/write/" // + key/value
 )
 
-// startInstance starts an instance over the store from be.
-func startInstance(be *backend) (*instance, error) {
+// startInstance starts an instance over the store from be, logging to
+// logger.
+func startInstance(be *backend, logger *slog.Logger) (*instance, error) {
 	st, closer := be.newStore()
-	m := session.NewManager(session.Options{
-		Store: st,
-		// Errors only: an insecure-cookie warning per instance would say
-		// nothing about the load. Failed requests are counted by the clients.
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-	}, nil, nil)
+	m := session.NewManager(session.Options{Store: st, Logger: logger}, nil, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = m.Close()
@@ -59,6 +55,16 @@ func startInstance(be *backend) (*instance, error) {
 	}
 	go func() { in.served <- in.srv.Serve(l) }()
 	return in, nil
+}
+
+// appLogger returns the instances' logger: errors only, and only with
+// -applog, since the clients count every failed request anyway and a
+// failover would print thousands of lines.
+func appLogger(cfg config) *slog.Logger {
+	if !cfg.appLog {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // stop shuts the server down, then closes its manager and Redis client.

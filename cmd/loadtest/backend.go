@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,6 +26,9 @@ type backend struct {
 	newStore func() (store.Store, io.Closer)
 	// close stops whatever startBackend started.
 	close func()
+	// deployment is the Redis the command started, nil for one it was
+	// given.
+	deployment redistest.Deployment
 }
 
 // startBackend connects to the Redis that -redis names, or starts one of
@@ -33,48 +37,21 @@ func startBackend(cfg config) (*backend, error) {
 	prefix := newPrefix()
 	var newClient func() redis.UniversalClient
 	be := &backend{close: func() {}}
-	switch cfg.topology {
-	case topologySingle:
-		opts := &redis.Options{Addr: cfg.redis}
-		switch {
-		case cfg.redis == "":
-			dir, err := os.MkdirTemp("", "loadtest-redis-")
-			if err != nil {
-				return nil, err
-			}
-			srv, err := redistest.Launch(dir)
-			if err != nil {
-				_ = os.RemoveAll(dir)
-				return nil, err
-			}
-			be.close = func() { srv.Close(); _ = os.RemoveAll(dir) }
-			opts.Addr = srv.Addr
-			be.name = "single redis-server " + srv.Addr + ", started by loadtest"
-		case strings.Contains(cfg.redis, "://"):
-			parsed, err := redis.ParseURL(cfg.redis)
-			if err != nil {
-				return nil, fmt.Errorf("-redis: %w", err)
-			}
-			opts = parsed
-			be.name = "single Redis " + opts.Addr
-		default:
-			be.name = "single Redis " + cfg.redis
+	if cfg.redis == "" {
+		d, err := launch(cfg.topology)
+		if err != nil {
+			return nil, err
 		}
-		newClient = func() redis.UniversalClient { return redis.NewClient(opts) }
-	case topologySentinel:
-		if cfg.redis == "" {
-			return nil, errors.New("-topology sentinel needs -redis (the sentinels' addresses): starting a Sentinel set is not supported yet")
+		be.deployment = d.Deployment
+		be.close = d.close
+		be.name = d.name
+		newClient = d.newClient
+	} else {
+		var err error
+		be.name, newClient, err = connect(cfg.topology, strings.Split(cfg.redis, ","), cfg.master)
+		if err != nil {
+			return nil, err
 		}
-		opts := &redis.FailoverOptions{MasterName: cfg.master, SentinelAddrs: strings.Split(cfg.redis, ",")}
-		be.name = fmt.Sprintf("Sentinel %s, master %q", cfg.redis, cfg.master)
-		newClient = func() redis.UniversalClient { return redis.NewFailoverClient(opts) }
-	case topologyCluster:
-		if cfg.redis == "" {
-			return nil, errors.New("-topology cluster needs -redis (some nodes' addresses): starting a Cluster is not supported yet")
-		}
-		opts := &redis.ClusterOptions{Addrs: strings.Split(cfg.redis, ",")}
-		be.name = "Cluster " + cfg.redis
-		newClient = func() redis.UniversalClient { return redis.NewClusterClient(opts) }
 	}
 	be.name += ", key prefix " + prefix
 	be.newStore = func() (store.Store, io.Closer) {
@@ -82,6 +59,97 @@ func startBackend(cfg config) (*backend, error) {
 		return redisstore.New(c, redisstore.WithPrefix(prefix)), c
 	}
 	return be, nil
+}
+
+// launched is a Redis deployment the command started.
+type launched struct {
+	redistest.Deployment
+	name      string
+	newClient func() redis.UniversalClient
+	close     func()
+}
+
+// launch starts a deployment of the topology named on loopback, with its
+// files in a temporary directory that close removes.
+func launch(topology string) (*launched, error) {
+	var tp redistest.Topology
+	for _, t := range redistest.Topologies() {
+		if t.Name == topology {
+			tp = t
+		}
+	}
+	dir, err := os.MkdirTemp("", "loadtest-"+topology+"-")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := tp.Launch(ctx, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting a %s Redis: %w", topology, err)
+	}
+	l := &launched{Deployment: d, close: func() { d.Close(); _ = os.RemoveAll(dir) }}
+	masters, err := d.Masters(ctx)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	// The instances connect as an application would, with go-redis's
+	// defaults, not with redistest's clients: their 200 ms dial timeout,
+	// right for tests that kill servers, fails requests on a machine that
+	// is merely busy.
+	var addrs []string
+	master := ""
+	switch d := d.(type) {
+	case *redistest.Server:
+		addrs = []string{d.Addr}
+		l.name = "single redis-server " + d.Addr
+	case *redistest.Sentinel:
+		for _, s := range d.Sentinels {
+			addrs = append(addrs, s.Addr)
+		}
+		master = redistest.MasterName
+		l.name = fmt.Sprintf("Sentinel set: master %s with %d replica, %d sentinels", masters[0].Addr, len(d.Data)-1, len(d.Sentinels))
+	case *redistest.Cluster:
+		for _, n := range d.Nodes {
+			addrs = append(addrs, n.Addr)
+		}
+		l.name = fmt.Sprintf("Cluster: %d masters, %d nodes", len(masters), len(d.Nodes))
+	default:
+		l.close()
+		return nil, fmt.Errorf("a %s Redis of type %T: unknown to loadtest", topology, d)
+	}
+	_, l.newClient, err = connect(topology, addrs, master)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	l.name += ", started by loadtest"
+	return l, nil
+}
+
+// connect returns the clients of a Redis of the topology at addrs (the
+// sentinels' for Sentinel, some nodes' for Cluster), with go-redis's
+// default timeouts.
+func connect(topology string, addrs []string, master string) (name string, newClient func() redis.UniversalClient, err error) {
+	switch topology {
+	case topologySentinel:
+		opts := &redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs}
+		return fmt.Sprintf("Sentinel %s, master %q", strings.Join(addrs, ","), master),
+			func() redis.UniversalClient { return redis.NewFailoverClient(opts) }, nil
+	case topologyCluster:
+		opts := &redis.ClusterOptions{Addrs: addrs}
+		return "Cluster " + strings.Join(addrs, ","), func() redis.UniversalClient { return redis.NewClusterClient(opts) }, nil
+	}
+	opts := &redis.Options{Addr: addrs[0]}
+	if strings.Contains(addrs[0], "://") {
+		opts, err = redis.ParseURL(addrs[0])
+		if err != nil {
+			return "", nil, fmt.Errorf("-redis: %w", err)
+		}
+	}
+	return "single Redis " + opts.Addr, func() redis.UniversalClient { return redis.NewClient(opts) }, nil
 }
 
 // newPrefix returns a key prefix of its own for one run, so that a run on

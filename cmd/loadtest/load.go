@@ -22,8 +22,9 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 		}
 	}()
 	urls := make([]string, 0, cfg.instances)
+	logger := appLogger(cfg)
 	for range cfg.instances {
-		in, err := startInstance(be)
+		in, err := startInstance(be, logger)
 		if err != nil {
 			return nil, err
 		}

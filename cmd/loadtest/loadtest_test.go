@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -25,7 +26,7 @@ func TestLoadSmoke(t *testing.T) {
 	if url := os.Getenv(redistest.EnvURL); url != "" {
 		args = append(args, "-redis", url)
 	} else {
-		redistest.Require(t)
+		redistest.Single.Require(t)
 	}
 	var out, errOut bytes.Buffer
 	rep, status := runReport(t.Context(), args, &out, &errOut)
@@ -72,7 +73,7 @@ func newTestClient(t *testing.T) (*client, *faultyStore) {
 	be := &backend{name: "memory", newStore: func() (store.Store, io.Closer) { return st, io.NopCloser(nil) }}
 	var urls []string
 	for range 2 {
-		in, err := startInstance(be)
+		in, err := startInstance(be, slog.New(slog.DiscardHandler))
 		require.NoError(t, err)
 		t.Cleanup(func() { assert.NoError(t, in.stop()) })
 		urls = append(urls, in.url)

@@ -24,12 +24,16 @@
 //	go build -o loadtest ./cmd/loadtest
 //	./loadtest -clients 1000 -duration 60s -instances 3 -topology single
 //
-// Without -redis the command starts its own private redis-server on a free
-// loopback port (redis-server must be installed) and stops it at the end.
-// With -redis it uses that Redis under a fresh key prefix: for a single
+// Without -redis the command starts its own Redis of the -topology given on
+// free loopback ports, through internal/redistest, and stops it at the end:
+// one redis-server; a Sentinel set (a master, a replica, three sentinels);
+// or a Cluster of three masters with a replica each (which needs redis-cli
+// too). Its clients are redistest's, with short timeouts (a one-second read
+// timeout, no retries) so that a request to a dead server fails fast. With
+// -redis it uses that Redis under a fresh key prefix: for a single
 // server an address or a redis:// URL, for Sentinel the sentinels'
 // addresses (comma-separated) and -master, for Cluster some nodes'
-// addresses.
+// addresses; its clients have go-redis's default timeouts.
 package main
 
 import (
@@ -68,6 +72,7 @@ type config struct {
 	balance    string        // random or roundrobin
 	timeout    time.Duration // of one HTTP request
 	cpuProfile string        // where to write a CPU profile of the load, "" for none
+	appLog     bool          // let the instances log their errors to stderr
 }
 
 // Topologies of the Redis the instances share.
@@ -96,6 +101,7 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the clients' choices, so that a run can be repeated")
 	fs.StringVar(&c.balance, "balance", balanceRandom, "how a client picks an instance: random or roundrobin")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
+	fs.BoolVar(&c.appLog, "applog", false, "let the instances log their errors to stderr (the report counts them either way)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
