@@ -82,14 +82,7 @@ func (s *Server) Restart(t testing.TB) {
 // stopped server fail fast.
 func (s *Server) NewClient(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{
-		Addr:          s.Addr,
-		DialTimeout:   200 * time.Millisecond,
-		ReadTimeout:   time.Second,
-		WriteTimeout:  time.Second,
-		MaxRetries:    -1,
-		DialerRetries: 1,
-	})
+	c := s.newClient()
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
