@@ -180,7 +180,7 @@ var errNoFuncs = errors.New("test store: functions cannot be stored")
 // funcRefusingStore is a memory store that, like a store that encodes its
 // values, refuses some of them: here, functions.
 type funcRefusingStore struct {
-	*store.Memory
+	store.Store
 }
 
 var _ store.ValueChecker = funcRefusingStore{}

@@ -71,11 +71,15 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 		sweeping: make(chan struct{}),
 	}
 	if m.store == nil {
-		m.store = store.NewMemoryWithLimit(opts.MaxSessions) // negative: no cap
+		m.store = store.NewMemory(store.WithMaxSessions(opts.MaxSessions)) // negative: no cap
 		m.ownsStore = true
 	}
 	m.checker, _ = m.store.(store.ValueChecker)
-	_, m.inProcess = m.store.(*store.Memory)
+	// The memory store's type is unexported; it tells what it is through
+	// this method instead.
+	if s, ok := m.store.(interface{ InProcess() bool }); ok {
+		m.inProcess = s.InProcess()
+	}
 	opts.warnInsecure()
 	if opts.SessionLoader != nil {
 		m.restore(opts.SessionLoader())

@@ -93,8 +93,8 @@ type Options struct {
 	// MaxSessions caps the number of sessions in the in-memory store the
 	// manager makes when Store is nil. Set beside a Store, it makes
 	// NewManager panic: a store passed in carries its own cap, if any (see
-	// store.NewMemoryWithLimit). Past the cap, CreateSession fails with
-	// ErrTooManySessions (the default ErrorHandler answers 503) and a warning
+	// store.WithMaxSessions). Past the cap, CreateSession fails with
+	// store.ErrTooManySessions (the default ErrorHandler answers 503) and a warning
 	// is logged at most once a minute; sessions that end make room. 0 means
 	// 1,000,000: at a few hundred bytes a session plus its values, several
 	// hundred MB, where no cap lets anyone who can start sessions exhaust

@@ -35,7 +35,7 @@ func stepped(t *testing.T, at time.Time, step time.Duration) time.Time {
 
 // sweepOrHang runs m.Sweep and fails the test, instead of hanging it, when
 // the sweep does not return.
-func sweepOrHang(t *testing.T, m *Memory, now time.Time, limit int) []Expired {
+func sweepOrHang(t *testing.T, m *memory, now time.Time, limit int) []Expired {
 	t.Helper()
 	type result struct {
 		out []Expired
@@ -57,7 +57,7 @@ func sweepOrHang(t *testing.T, m *Memory, now time.Time, limit int) []Expired {
 }
 
 // filedDeadlines returns the number of deadlines filed in all shards.
-func filedDeadlines(m *Memory) int {
+func filedDeadlines(m *memory) int {
 	n := 0
 	for i := range m.shards {
 		m.shards[i].mu.Lock()
@@ -75,7 +75,7 @@ func filedDeadlines(m *Memory) int {
 // the session, holding the shard lock, until the monotonic deadline came.
 func TestMemorySweepAfterWallClockStep(t *testing.T) {
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	start := time.Now()
 	rec := Record{Created: start, Accessed: start, Idle: time.Hour, Expires: start.Add(10 * time.Minute)}
 	id := testID(t)
@@ -100,7 +100,7 @@ func TestMemorySweepAfterWallClockStep(t *testing.T) {
 // cannot be renewed, and Sweep takes it.
 func TestMemoryLoadAfterWallClockStep(t *testing.T) {
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	start := time.Now()
 	rec := Record{Created: start, Accessed: start, Idle: time.Hour, Expires: start.Add(10 * time.Minute)}
 	id := testID(t)
@@ -134,7 +134,7 @@ func TestMemoryDeadlinePast2262(t *testing.T) {
 			deadline := c.rec.Deadline()
 			require.True(t, deadline.After(time.Date(2262, 12, 31, 0, 0, 0, 0, time.UTC)), "deadline %v", deadline)
 			require.True(t, deadline.After(testBase), "Deadline overflowed to %v", deadline)
-			m := NewMemory()
+			m := newTestMemory()
 			id := testID(t)
 			require.NoError(t, m.Create(ctx, id, c.rec))
 
@@ -156,7 +156,7 @@ func TestMemoryDeadlinePast2262(t *testing.T) {
 // clock alone, as the deadlines filed for the sweep do.
 func TestMemoryStoresNoMonotonicReading(t *testing.T) {
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	now := time.Now()
 	id, renewed := testID(t), testID(t)
 	require.NoError(t, m.Create(ctx, id, Record{Created: now, Accessed: now, Idle: time.Hour, Expires: now.Add(2 * time.Hour)}))
@@ -181,7 +181,7 @@ func TestMemoryStoresNoMonotonicReading(t *testing.T) {
 func TestMemorySweepStepsPerLock(t *testing.T) {
 	const gone = 3 * sweepStepsPerLock
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	id := testID(t)
 	require.NoError(t, m.Create(ctx, id, Record{Created: testBase, Accessed: testBase, Idle: time.Minute}))
 	s := m.shard(id)

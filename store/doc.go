@@ -6,7 +6,7 @@
 // takes a context first; "not found" is a normal answer, never an error, and
 // an error always means the store itself failed.
 //
-// [Memory] is the default: standard library only, sharded, a lock per session,
-// an O(1) count and an incremental sweep. Stores for other backends live in
-// sub-packages and pass the same conformance checks.
+// [NewMemory] makes the default: standard library only, sharded, a lock per
+// session, an O(1) count and an incremental sweep. Stores for other backends
+// live in sub-packages and pass the same conformance checks.
 package store

@@ -31,7 +31,7 @@ var (
 	ErrClosed = errors.New("store: closed")
 
 	// ErrTooManySessions is returned by Create of a store that holds as many
-	// sessions as its cap allows (see [NewMemoryWithLimit]). Nothing is
+	// sessions as its cap allows (see [WithMaxSessions]). Nothing is
 	// stored; room comes back as sessions are deleted or swept. The manager's
 	// default error handler answers it with 503.
 	ErrTooManySessions = errors.New("store: too many sessions")

@@ -18,13 +18,9 @@ const maskedBytes = 9
 
 // MaskedID returns a short, stable name for a session ID that is safe to log:
 // the first bytes of its fingerprint, base64url encoded (12 characters). It
-// cannot be turned back into the ID.
+// cannot be turned back into the ID. A store that keeps only fingerprints
+// masks them the same way.
 func MaskedID(id string) string {
-	return MaskFingerprint(Fingerprint(id))
-}
-
-// MaskFingerprint returns the masked ID of the session whose fingerprint is
-// fp, for stores that keep only the fingerprint.
-func MaskFingerprint(fp [sha256.Size]byte) string {
+	fp := Fingerprint(id)
 	return base64.RawURLEncoding.EncodeToString(fp[:maskedBytes])
 }

@@ -13,13 +13,10 @@ import (
 // different sessions rarely wait for each other. A power of two.
 const shardCount = 64
 
-// Memory is the in-process [Store]: nothing to install, nothing shared
-// between processes. The zero value is not usable; call [NewMemory], or
-// [NewMemoryWithLimit] for a store with a cap on the number of sessions.
-//
-// Values are kept as the Go values that were set, without encoding: a value
-// that holds a pointer, slice or map shares it with the code that set it.
-type Memory struct {
+// memory is the in-process [Store] that [NewMemory] returns. It is
+// unexported so that the package's API is the Store interface and the
+// options: nothing outside can depend on its internals.
+type memory struct {
 	shards [shardCount]memoryShard
 	seed   maphash.Seed
 	count  atomic.Int64
@@ -32,7 +29,7 @@ type Memory struct {
 	closed    atomic.Bool
 }
 
-var _ Store = (*Memory)(nil)
+var _ Store = (*memory)(nil)
 
 type memoryShard struct {
 	mu      sync.RWMutex
@@ -95,39 +92,51 @@ type memoryEntry struct {
 	accessed atomic.Int64
 }
 
-// NewMemory returns an empty in-memory store with no cap on the number of
-// sessions. A store that anyone on the network can fill by making sessions
-// should have one: see [NewMemoryWithLimit].
-func NewMemory() *Memory {
-	return NewMemoryWithLimit(0)
-}
-
-// NewMemoryWithLimit returns an empty in-memory store that holds at most
-// maxSessions sessions: past that, Create fails with [ErrTooManySessions]
-// and stores nothing, so that a flood of new sessions costs no memory.
-// Renew moves a session and does not count as a new one. maxSessions < 1
-// means no cap, as with [NewMemory].
-func NewMemoryWithLimit(maxSessions int) *Memory {
-	m := &Memory{seed: maphash.MakeSeed(), limit: int64(max(maxSessions, 0))}
+// NewMemory returns an empty in-process store: nothing to install, nothing
+// shared between processes. With no options it has no cap on the number of
+// sessions; a store that anyone on the network can fill by making sessions
+// should have one: see [WithMaxSessions].
+//
+// Values are kept as the Go values that were set, without encoding: a value
+// that holds a pointer, slice or map shares it with the code that set it.
+func NewMemory(opts ...MemoryOption) Store {
+	m := &memory{seed: maphash.MakeSeed()}
+	for _, opt := range opts {
+		opt(m)
+	}
 	for i := range m.shards {
 		m.shards[i].entries = make(map[string]*memoryEntry)
 	}
 	return m
 }
 
-// Refused returns how many times Create failed with [ErrTooManySessions]
-// since the store was made.
-func (m *Memory) Refused() uint64 { return m.refused.Load() }
+// MemoryOption configures the store that [NewMemory] returns.
+type MemoryOption func(*memory)
+
+// WithMaxSessions caps the number of sessions the store holds at n: past
+// that, Create fails with [ErrTooManySessions] and stores nothing, so that a
+// flood of new sessions costs no memory. Renew moves a session and does not
+// count as a new one. n < 1 means no cap, which is the default. Any int is
+// valid.
+func WithMaxSessions(n int) MemoryOption {
+	return func(m *memory) { m.limit = int64(max(n, 0)) }
+}
+
+// InProcess reports that the store lives in this process: it neither waits
+// nor looks at a context, so a caller need not give its writes a detached,
+// bounded one. The manager asks for it through an interface of its own, so
+// that the store's type can stay unexported.
+func (*memory) InProcess() bool { return true }
 
 // full reports whether the store holds as many sessions as its cap allows.
-func (m *Memory) full() bool {
+func (m *memory) full() bool {
 	return m.limit > 0 && m.count.Load() >= m.limit
 }
 
 // reserve counts one more session, or reports false when the cap is
 // reached. Sessions are counted under their shard's lock, but shards fill
 // concurrently, so the check and the increment are one compare-and-swap.
-func (m *Memory) reserve() bool {
+func (m *memory) reserve() bool {
 	if m.limit == 0 {
 		m.count.Add(1)
 		return true
@@ -143,11 +152,11 @@ func (m *Memory) reserve() bool {
 	}
 }
 
-func (m *Memory) shardIndex(id string) int {
+func (m *memory) shardIndex(id string) int {
 	return int(maphash.String(m.seed, id) & (shardCount - 1))
 }
 
-func (m *Memory) shard(id string) *memoryShard {
+func (m *memory) shard(id string) *memoryShard {
 	return &m.shards[m.shardIndex(id)]
 }
 
@@ -186,7 +195,7 @@ func wallClock(t time.Time) time.Time { return t.Round(0) }
 
 // Create implements [Store]. At the store's cap it returns
 // [ErrTooManySessions] without allocating, whether or not id is taken.
-func (m *Memory) Create(_ context.Context, id string, rec Record) error {
+func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
@@ -214,7 +223,7 @@ func (m *Memory) Create(_ context.Context, id string, rec Record) error {
 
 // Load implements [Store]. It takes only a read lock: concurrent loads of
 // any sessions do not block each other.
-func (m *Memory) Load(_ context.Context, id string, now time.Time, touch bool) (Record, bool, error) {
+func (m *memory) Load(_ context.Context, id string, now time.Time, touch bool) (Record, bool, error) {
 	if m.closed.Load() {
 		return Record{}, false, ErrClosed
 	}
@@ -254,7 +263,7 @@ func (e *memoryEntry) touch(now time.Time) bool {
 
 // Update implements [Store]. It copies the current values, applies changes
 // and publishes the copy, so a Record handed out earlier never changes.
-func (m *Memory) Update(_ context.Context, id string, changes map[string]any) error {
+func (m *memory) Update(_ context.Context, id string, changes map[string]any) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
@@ -290,7 +299,7 @@ func (m *Memory) Update(_ context.Context, id string, changes map[string]any) er
 }
 
 // Delete implements [Store].
-func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
+func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	if m.closed.Load() {
 		return Record{}, false, ErrClosed
 	}
@@ -314,7 +323,7 @@ func (m *Memory) Delete(_ context.Context, id string) (Record, bool, error) {
 }
 
 // remove takes e out of s. The caller holds s.mu for writing.
-func (m *Memory) remove(s *memoryShard, id string, e *memoryEntry) {
+func (m *memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	delete(s.entries, id)
 	m.count.Add(-1)
 	e.mu.Lock()
@@ -330,7 +339,7 @@ const maxFormerIDs = 8
 
 // dropTombstones removes the tombstones of former IDs that are still there.
 // The caller holds no shard lock: a tombstone may live in any shard.
-func (m *Memory) dropTombstones(formerIDs []string) {
+func (m *memory) dropTombstones(formerIDs []string) {
 	for _, id := range formerIDs {
 		s := m.shard(id)
 		s.mu.Lock()
@@ -343,7 +352,7 @@ func (m *Memory) dropTombstones(formerIDs []string) {
 }
 
 // Renew implements [Store].
-func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) error {
+func (m *memory) Renew(_ context.Context, oldID, newID string, now time.Time) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
@@ -354,7 +363,7 @@ func (m *Memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 
 // renew moves the entry and returns the former IDs the session no longer
 // keeps, whose tombstones the caller drops once the shard locks are free.
-func (m *Memory) renew(oldID, newID string, now time.Time) (forgotten []string, err error) {
+func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, err error) {
 	from, to := m.shardIndex(oldID), m.shardIndex(newID)
 	unlock := m.lockPair(from, to)
 	defer unlock()
@@ -393,7 +402,7 @@ func (m *Memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 
 // lockPair write-locks two shards in index order, so that two renewals
 // crossing the same pair of shards cannot deadlock.
-func (m *Memory) lockPair(a, b int) (unlock func()) {
+func (m *memory) lockPair(a, b int) (unlock func()) {
 	if a == b {
 		m.shards[a].mu.Lock()
 		return m.shards[a].mu.Unlock
@@ -411,7 +420,7 @@ func (m *Memory) lockPair(a, b int) (unlock func()) {
 }
 
 // Count implements [Store] in O(1).
-func (m *Memory) Count(context.Context) (int, error) {
+func (m *memory) Count(context.Context) (int, error) {
 	if m.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -430,7 +439,7 @@ const sweepStepsPerLock = 1024
 // Its work is bounded: every deadline filed when it reaches a shard is
 // popped at most once, since a session refiled is refiled after now (see
 // sweepSteps), and it pops no more than that many deadlines of a shard.
-func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
+func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
 	if m.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -452,7 +461,7 @@ func (m *Memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 // (a session created already expired, say) wait for the next sweep. It also
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
-func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
@@ -479,7 +488,7 @@ func (m *Memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expi
 // ever disagree, the session is taken as expired rather than refiled where
 // the next pop would find it again: a refile at or before now is how a sweep
 // spun forever.
-func (m *Memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int, formerIDs *[]string) (_ []Expired, popped int, done bool) {
+func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int, formerIDs *[]string) (_ []Expired, popped int, done bool) {
 	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -517,7 +526,7 @@ func (m *Memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 }
 
 // Close implements [Store]. Later calls to any method return ErrClosed.
-func (m *Memory) Close() error {
+func (m *memory) Close() error {
 	m.closed.Store(true)
 	return nil
 }

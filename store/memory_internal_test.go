@@ -21,7 +21,7 @@ func testID(t *testing.T) string {
 }
 
 // idsInTwoShards returns an ID of some shard and one of another shard.
-func idsInTwoShards(t *testing.T, m *Memory) (a, b string) {
+func idsInTwoShards(t *testing.T, m *memory) (a, b string) {
 	t.Helper()
 	a = testID(t)
 	for {
@@ -37,7 +37,7 @@ func idsInTwoShards(t *testing.T, m *Memory) (a, b string) {
 // must not wait for it.
 func TestMemoryLoadDuringSweepOfAnotherShard(t *testing.T) {
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	swept, loaded := idsInTwoShards(t, m)
 	rec := Record{Created: testBase, Accessed: testBase, Idle: time.Minute}
 	require.NoError(t, m.Create(ctx, swept, rec))
@@ -94,7 +94,7 @@ func TestExpiryHeap(t *testing.T) {
 func TestMemoryDeletedSessionsLeaveTheHeap(t *testing.T) {
 	const live, churned = 100, 20_000
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	rec := Record{Created: testBase, Accessed: testBase, Expires: testBase.Add(30 * 24 * time.Hour)}
 	for range live {
 		require.NoError(t, m.Create(ctx, testID(t), rec))
@@ -124,7 +124,7 @@ func TestMemoryDeletedSessionsLeaveTheHeap(t *testing.T) {
 }
 
 // tombstones counts the entries Renew left under former IDs.
-func (m *Memory) tombstones() int {
+func (m *memory) tombstones() int {
 	n := 0
 	for i := range m.shards {
 		s := &m.shards[i]
@@ -145,7 +145,7 @@ func (m *Memory) tombstones() int {
 // when it ends.
 func TestMemoryTombstonesNeverOutnumberSessions(t *testing.T) {
 	ctx := t.Context()
-	m := NewMemory()
+	m := newTestMemory()
 	rec := Record{Created: testBase, Accessed: testBase, Expires: testBase.Add(30 * 24 * time.Hour)}
 	id := testID(t)
 	require.NoError(t, m.Create(ctx, id, rec))

@@ -16,13 +16,13 @@ import (
 // TestMemoryWithLimitConformance checks that a cap high enough never to be
 // reached changes nothing else the Store contract promises.
 func TestMemoryWithLimitConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return store.NewMemoryWithLimit(1 << 20) })
+	storetest.Run(t, func(*testing.T) store.Store { return store.NewMemory(store.WithMaxSessions(1 << 20)) })
 }
 
 // fill returns a store capped at n that holds n sessions, and their IDs.
-func fill(t *testing.T, n int) (*store.Memory, []string) {
+func fill(t *testing.T, n int) (store.Store, []string) {
 	t.Helper()
-	m := store.NewMemoryWithLimit(n)
+	m := store.NewMemory(store.WithMaxSessions(n))
 	t.Cleanup(func() { assert.NoError(t, m.Close()) })
 	ids := newIDs(t, n)
 	for _, id := range ids {
@@ -31,7 +31,7 @@ func fill(t *testing.T, n int) (*store.Memory, []string) {
 	return m, ids
 }
 
-func requireCount(t *testing.T, m *store.Memory, want int) {
+func requireCount(t *testing.T, m store.Store, want int) {
 	t.Helper()
 	n, err := m.Count(t.Context())
 	require.NoError(t, err)
@@ -41,13 +41,13 @@ func requireCount(t *testing.T, m *store.Memory, want int) {
 func TestMemoryLimitRefusesPastTheCap(t *testing.T) {
 	ctx := t.Context()
 	m, _ := fill(t, 3)
-	assert.Zero(t, m.Refused(), "filling up to the cap refused something")
+	assert.Zero(t, store.Refused(m), "filling up to the cap refused something")
 
 	for i := range 2 {
 		id := newID(t)
 		err := m.Create(ctx, id, record(map[string]any{"k": "v"}))
 		require.ErrorIs(t, err, store.ErrTooManySessions)
-		assert.Equal(t, uint64(i+1), m.Refused())
+		assert.Equal(t, uint64(i+1), store.Refused(m))
 
 		_, found, err := m.Load(ctx, id, base, false)
 		require.NoError(t, err)
@@ -69,20 +69,20 @@ func TestMemoryLimitRefusalAllocatesNothing(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
-	assert.Equal(t, uint64(101), m.Refused(), "AllocsPerRun runs the function once more to warm up")
+	assert.Equal(t, uint64(101), store.Refused(m), "AllocsPerRun runs the function once more to warm up")
 }
 
 func TestMemoryLimitRoomComesBack(t *testing.T) {
 	tests := []struct {
 		name string
-		free func(t *testing.T, m *store.Memory, ids []string)
+		free func(t *testing.T, m store.Store, ids []string)
 	}{
-		{name: "delete", free: func(t *testing.T, m *store.Memory, ids []string) {
+		{name: "delete", free: func(t *testing.T, m store.Store, ids []string) {
 			_, deleted, err := m.Delete(t.Context(), ids[0])
 			require.NoError(t, err)
 			require.True(t, deleted)
 		}},
-		{name: "sweep", free: func(t *testing.T, m *store.Memory, _ []string) {
+		{name: "sweep", free: func(t *testing.T, m store.Store, _ []string) {
 			// record(nil) idles out after 30 minutes.
 			swept, err := m.Sweep(t.Context(), base.Add(time.Hour), 1)
 			require.NoError(t, err)
@@ -100,7 +100,7 @@ func TestMemoryLimitRoomComesBack(t *testing.T) {
 			require.NoError(t, m.Create(ctx, newID(t), record(nil)), "freed room was not reusable")
 			requireCount(t, m, 2)
 			require.ErrorIs(t, m.Create(ctx, newID(t), record(nil)), store.ErrTooManySessions)
-			assert.Equal(t, uint64(2), m.Refused())
+			assert.Equal(t, uint64(2), store.Refused(m))
 		})
 	}
 }
@@ -115,7 +115,7 @@ func TestMemoryLimitRenewAtTheCap(t *testing.T) {
 	_, found, err := m.Load(ctx, renewed, base, false)
 	require.NoError(t, err)
 	assert.True(t, found)
-	assert.Zero(t, m.Refused())
+	assert.Zero(t, store.Refused(m))
 	require.ErrorIs(t, m.Create(ctx, newID(t), record(nil)), store.ErrTooManySessions,
 		"renewal freed a place it did not give back")
 }
@@ -123,11 +123,11 @@ func TestMemoryLimitRenewAtTheCap(t *testing.T) {
 func TestMemoryLimitBelowOneMeansNoCap(t *testing.T) {
 	tests := []struct {
 		name string
-		new  func() *store.Memory
+		new  func() store.Store
 	}{
-		{name: "NewMemory", new: store.NewMemory},
-		{name: "limit 0", new: func() *store.Memory { return store.NewMemoryWithLimit(0) }},
-		{name: "limit -1", new: func() *store.Memory { return store.NewMemoryWithLimit(-1) }},
+		{name: "NewMemory", new: func() store.Store { return store.NewMemory() }},
+		{name: "limit 0", new: func() store.Store { return store.NewMemory(store.WithMaxSessions(0)) }},
+		{name: "limit -1", new: func() store.Store { return store.NewMemory(store.WithMaxSessions(-1)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestMemoryLimitBelowOneMeansNoCap(t *testing.T) {
 				require.NoError(t, m.Create(t.Context(), id, record(nil)))
 			}
 			requireCount(t, m, n)
-			assert.Zero(t, m.Refused())
+			assert.Zero(t, store.Refused(m))
 		})
 	}
 }
@@ -149,7 +149,7 @@ func TestMemoryLimitBelowOneMeansNoCap(t *testing.T) {
 func TestMemoryLimitConcurrentCreates(t *testing.T) {
 	const limit, workers, perWorker = 50, 16, 200
 	ctx := t.Context()
-	m := store.NewMemoryWithLimit(limit)
+	m := store.NewMemory(store.WithMaxSessions(limit))
 	t.Cleanup(func() { assert.NoError(t, m.Close()) })
 
 	ids := make([][]string, workers)
@@ -198,9 +198,9 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 	close(stop)
 	watcher.Wait()
 
-	assert.Equal(t, uint64(workers*perWorker), created.Load()+m.Refused(),
+	assert.Equal(t, uint64(workers*perWorker), created.Load()+store.Refused(m),
 		"a creation was neither stored nor counted as refused")
-	assert.NotZero(t, m.Refused(), "the test never reached the cap")
+	assert.NotZero(t, store.Refused(m), "the test never reached the cap")
 	n, err := m.Count(ctx)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, n, limit)
@@ -208,7 +208,7 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 }
 
 // stored counts the IDs of ids that the store holds.
-func stored(t *testing.T, m *store.Memory, ids [][]string) int {
+func stored(t *testing.T, m store.Store, ids [][]string) int {
 	t.Helper()
 	ctx, n := t.Context(), 0
 	for _, worker := range ids {

@@ -161,7 +161,18 @@ func TestMemoryKeepsGoValues(t *testing.T) {
 	assert.False(t, isChecker, "Memory refuses no value")
 }
 
-func benchStore(b *testing.B, n int, rec store.Record) (*store.Memory, []string) {
+// TestMemoryIsInProcess pins how the manager recognises the memory store,
+// whose type is unexported: by this method, which spares each of its writes
+// a detached, bounded context.
+func TestMemoryIsInProcess(t *testing.T) {
+	m := store.NewMemory()
+	t.Cleanup(func() { assert.NoError(t, m.Close()) })
+	s, ok := m.(interface{ InProcess() bool })
+	require.True(t, ok, "the memory store has no InProcess method")
+	assert.True(t, s.InProcess())
+}
+
+func benchStore(b *testing.B, n int, rec store.Record) (store.Store, []string) {
 	b.Helper()
 	m := store.NewMemory()
 	b.Cleanup(func() { _ = m.Close() })
