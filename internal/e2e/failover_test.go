@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store/redisstore"
@@ -80,7 +81,7 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
 	const users = 12
 	var writers []*failoverWriter
 	for i := range users {
-		w := &failoverWriter{b: &browser{name: managers[0].Options().CookieName}, apps: apps, user: fmt.Sprintf("user%d", i)}
+		w := &failoverWriter{b: &browser{name: seam.DefaultCookieName}, apps: apps, user: fmt.Sprintf("user%d", i)}
 		rec := w.b.send(apps[i%2], http.MethodPost, "/login?user="+w.user)
 		require.Equal(t, http.StatusOK, rec.Code, body(rec))
 		w.cookie = w.b.cookie.load()
