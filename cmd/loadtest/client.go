@@ -54,6 +54,12 @@ const (
 	unknownSession
 )
 
+// entry is a value the app acknowledged, and when.
+type entry struct {
+	value string
+	at    time.Time
+}
+
 // client is one user: a cookie jar, its own random choices, and a ledger of
 // what the app acknowledged.
 type client struct {
@@ -68,7 +74,10 @@ type client struct {
 	// ledger holds, for each key of the current session, the last value a
 	// write of it was acknowledged (2xx) with. A key whose last write failed
 	// is not in it until a later write is acknowledged.
-	ledger map[string]string
+	ledger map[string]entry
+	// sessionAt is when the app acknowledged the login that gave the
+	// current session its ID.
+	sessionAt time.Time
 	// unknowable holds the keys of the current session whose write got no
 	// answer at all: the app may still apply it after a later write, so
 	// the key is never checked again in this session.
@@ -77,16 +86,16 @@ type client struct {
 	stats stats
 }
 
-func newClient(id int, cfg config, urls []string, transport http.RoundTripper) *client {
+func newClient(id int, cfg config, urls []string, transport http.RoundTripper, window *failover) *client {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	c := &client{
 		id:         id,
 		http:       &http.Client{Jar: jar, Transport: transport, Timeout: cfg.timeout},
 		urls:       urls,
 		rng:        rand.New(rand.NewPCG(cfg.seed, uint64(id))),
-		ledger:     map[string]string{},
+		ledger:     map[string]entry{},
 		unknowable: map[string]bool{},
-		stats:      newStats(),
+		stats:      newStats(window),
 	}
 	next := id % len(urls)
 	c.pick = func() string {
@@ -142,8 +151,10 @@ func (c *client) endSession(state sessionState) {
 // sessionLost is a 401 where the client had a session: every value in its
 // ledger is lost.
 func (c *client) sessionLost(o op) {
-	c.stats.fail(o, "401: session lost")
-	c.stats.lostWrites += len(c.ledger)
+	c.stats.failAt(o, "401: session lost", c.sessionAt, replicationSlack)
+	for _, e := range c.ledger {
+		c.stats.lose(e.at)
+	}
 	c.endSession(noSession)
 }
 
@@ -155,8 +166,10 @@ func (c *client) login() {
 		c.endSession(unknownSession)
 	case c.state == inSession:
 		// A renewal: the values stay, under a new ID.
+		c.sessionAt = time.Now()
 	default:
 		c.endSession(inSession)
+		c.sessionAt = time.Now()
 	}
 }
 
@@ -187,7 +200,7 @@ func (c *client) write(key string) {
 		c.stats.failed(opWrite, status, nil)
 		delete(c.ledger, key)
 	case !c.unknowable[key]:
-		c.ledger[key] = value
+		c.ledger[key] = entry{value: value, at: time.Now()}
 	}
 }
 
@@ -201,10 +214,10 @@ func (c *client) read(key string) {
 		c.stats.failed(opRead, status, err)
 		return
 	}
-	if want, ok := c.ledger[key]; ok && (status != http.StatusOK || body != want) {
+	if want, ok := c.ledger[key]; ok && (status != http.StatusOK || body != want.value) {
 		// The app acknowledged want and now serves something older.
-		c.stats.fail(opRead, fmt.Sprintf("%d: stale value", status))
-		c.stats.lostWrites++
+		c.stats.failAt(opRead, fmt.Sprintf("%d: stale value", status), want.at, replicationSlack)
+		c.stats.lose(want.at)
 		delete(c.ledger, key) // counted once
 	}
 }
@@ -223,9 +236,10 @@ func (c *client) verify() {
 			return
 		case err == nil && (status == http.StatusOK || status == http.StatusNotFound):
 			c.stats.checked++
-			if status != http.StatusOK || body != want {
-				c.stats.lostWrites++
-				c.stats.noteLoss(fmt.Sprintf("client %d key %s: acknowledged %q, read back %d %q", c.id, key, want, status, body))
+			if status != http.StatusOK || body != want.value {
+				c.stats.lose(want.at)
+				c.stats.noteLoss(fmt.Sprintf("client %d key %s: acknowledged %q at %s, read back %d %q",
+					c.id, key, want.value, want.at.Format("15:04:05.000"), status, body))
 			}
 		default:
 			c.stats.failed(opVerify, status, err)
@@ -240,6 +254,7 @@ func (c *client) do(o op, method, path string) (status int, body string, err err
 		return 0, "", err
 	}
 	start := time.Now()
+	c.stats.lastStart = start
 	res, err := c.http.Do(req)
 	if err == nil {
 		var b []byte
@@ -247,7 +262,8 @@ func (c *client) do(o op, method, path string) (status int, body string, err err
 		_ = res.Body.Close()
 		status, body = res.StatusCode, string(b)
 	}
-	c.stats.record(o, time.Since(start))
+	c.stats.lastEnd = time.Now()
+	c.stats.record(o, c.stats.lastEnd.Sub(start))
 	return status, body, err
 }
 

@@ -43,12 +43,19 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 		DisableCompression:  true,
 	}
 	defer transport.CloseIdleConnections()
+	var window *failover
+	if cfg.failover > 0 {
+		window = &failover{at: cfg.failover, grace: cfg.failoverGrace}
+	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
-		clients[i] = newClient(i, cfg, urls, transport)
+		clients[i] = newClient(i, cfg, urls, transport, window)
 	}
 
-	rep = &report{cfg: cfg, backend: be.name, procs: runtime.GOMAXPROCS(0), errors: map[string]int{}}
+	rep = &report{
+		cfg: cfg, backend: be.name, procs: runtime.GOMAXPROCS(0),
+		errors: map[string]int{}, failover: window, failoverErrors: map[string]int{},
+	}
 	rep.heapBefore = liveHeap()
 	rep.loadavg = loadAverage()
 
@@ -68,12 +75,17 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	for _, c := range clients {
 		wg.Go(func() { c.loop(stop) })
 	}
+	var killer sync.WaitGroup
+	if window != nil {
+		killer.Go(func() { window.run(be.deployment, start, stop) })
+	}
 	select {
 	case <-time.After(cfg.duration):
 	case <-ctx.Done():
 	}
 	close(stop)
 	wg.Wait()
+	killer.Wait()
 	rep.elapsed = time.Since(start)
 	pprof.StopCPUProfile() // a no-op without -cpuprofile
 

@@ -79,7 +79,7 @@ func newTestClient(t *testing.T) (*client, *faultyStore) {
 		urls = append(urls, in.url)
 	}
 	cfg := config{seed: 1, balance: balanceRoundRobin, timeout: 10 * time.Second}
-	return newClient(0, cfg, urls, nil), st
+	return newClient(0, cfg, urls, nil, nil), st
 }
 
 // TestLedger: what the client counts as lost, stale or fine, against an
@@ -167,6 +167,66 @@ func TestLedger(t *testing.T) {
 	}
 }
 
+// TestFailoverWindow: failures from the kill until the takeover plus the
+// grace are the failover's, and so are writes acknowledged up to a second
+// before the kill; all else is not.
+func TestFailoverWindow(t *testing.T) {
+	kill := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ongoing := &failover{grace: 5 * time.Second}
+	ongoing.killedAt.Store(kill.UnixNano())
+	over := &failover{grace: 5 * time.Second}
+	over.killedAt.Store(kill.UnixNano())
+	over.recoveredAt.Store(kill.Add(2 * time.Second).UnixNano())
+	tests := []struct {
+		name  string
+		f     *failover
+		t     time.Time
+		slack time.Duration
+		want  bool
+	}{
+		{name: "no failover", f: nil, t: kill, want: false},
+		{name: "before the kill", f: ongoing, t: kill.Add(-time.Millisecond), want: false},
+		{name: "before the kill, within the slack", f: ongoing, t: kill.Add(-time.Millisecond), slack: time.Second, want: true},
+		{name: "at the kill", f: ongoing, t: kill, want: true},
+		{name: "long after, not yet recovered", f: ongoing, t: kill.Add(time.Hour), want: true},
+		{name: "within the grace", f: over, t: kill.Add(7 * time.Second), want: true},
+		{name: "after the grace", f: over, t: kill.Add(7*time.Second + time.Millisecond), want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.f.covers(tt.t, tt.slack))
+		})
+	}
+	t.Run("a request sent before the kill and answered after it", func(t *testing.T) {
+		assert.True(t, over.overlaps(kill.Add(-time.Second), kill.Add(time.Millisecond), 0))
+	})
+	t.Run("a request sent and answered before the kill", func(t *testing.T) {
+		assert.False(t, over.overlaps(kill.Add(-time.Second), kill.Add(-time.Millisecond), 0))
+	})
+	t.Run("a request sent within the grace and answered after it", func(t *testing.T) {
+		assert.True(t, over.overlaps(kill.Add(7*time.Second), kill.Add(time.Minute), 0))
+	})
+}
+
+// TestLossesInAFailoverAreCountedApart: a session lost during a declared
+// failover is the failover's, not an error of the run.
+func TestLossesInAFailoverAreCountedApart(t *testing.T) {
+	c, st := newTestClient(t)
+	window := &failover{grace: time.Second}
+	c.stats.window = window
+	window.killedAt.Store(time.Now().UnixNano()) // and not recovered
+	c.login()
+	c.write("k0")
+	c.write("k1")
+	st.forget.Store(true)
+	c.read("k0")
+	c.verify()
+	assert.Empty(t, c.stats.errors)
+	assert.Equal(t, map[string]int{"read: 401: session lost": 1}, c.stats.failoverErrors)
+	assert.Equal(t, 2, c.stats.failoverLost)
+	assert.Zero(t, c.stats.lostWrites)
+}
+
 // TestVerdict: a run passes only without errors and without lost writes.
 func TestVerdict(t *testing.T) {
 	tests := []struct {
@@ -209,6 +269,9 @@ func TestBadFlagsExitBeforeStarting(t *testing.T) {
 		{name: "unknown balance", args: []string{"-balance", "sticky"}, want: "-balance"},
 		{name: "stray argument", args: []string{"now"}, want: "unexpected"},
 		{name: "unknown flag", args: []string{"-users", "5"}, want: "-users"},
+		{name: "failover on a single server", args: []string{"-failover", "1s"}, want: "no replica"},
+		{name: "failover on a given Redis", args: []string{"-topology", "sentinel", "-redis", "127.0.0.1:1", "-failover", "1s"}, want: "no -redis"},
+		{name: "failover after the end", args: []string{"-topology", "cluster", "-duration", "5s", "-failover", "5s"}, want: "before the end"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,14 @@
 // server an address or a redis:// URL, for Sentinel the sentinels'
 // addresses (comma-separated) and -master, for Cluster some nodes'
 // addresses; its clients have go-redis's default timeouts.
+//
+// With -failover the command kills a master of the Sentinel set or Cluster
+// it started, that long into the run, and waits until a replica has taken
+// over. Requests that fail from the kill until then, plus -failover-grace,
+// are expected (the app fails closed) and reported apart; so are writes
+// acknowledged in that window, or a second before it, and lost, which
+// asynchronous replication allows. Neither fails the run; errors outside the
+// window, writes lost outside it, and a failover that never completes do.
 package main
 
 import (
@@ -73,6 +81,10 @@ type config struct {
 	timeout    time.Duration // of one HTTP request
 	cpuProfile string        // where to write a CPU profile of the load, "" for none
 	appLog     bool          // let the instances log their errors to stderr
+	// failover is when to kill a master of the Redis the command started;
+	// 0 for never.
+	failover      time.Duration
+	failoverGrace time.Duration
 }
 
 // Topologies of the Redis the instances share.
@@ -100,7 +112,9 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&c.master, "master", "mymaster", "the Sentinel master's name, with -topology sentinel")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the clients' choices, so that a run can be repeated")
 	fs.StringVar(&c.balance, "balance", balanceRandom, "how a client picks an instance: random or roundrobin")
-	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of one HTTP request; a request still unanswered then counts as an error")
+	fs.DurationVar(&c.failover, "failover", 0, "kill a master this long into the run (Sentinel or Cluster started by loadtest); failures until the replica took over, plus -failover-grace, are counted apart")
+	fs.DurationVar(&c.failoverGrace, "failover-grace", 5*time.Second, "with -failover: how long after the takeover failures still count as the failover's")
 	fs.BoolVar(&c.appLog, "applog", false, "let the instances log their errors to stderr (the report counts them either way)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +135,12 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("-topology %q: want single, sentinel or cluster", c.topology)
 	case c.balance != balanceRandom && c.balance != balanceRoundRobin:
 		return c, fmt.Errorf("-balance %q: want random or roundrobin", c.balance)
+	case c.failover < 0 || c.failoverGrace < 0:
+		return c, errors.New("-failover and -failover-grace must not be negative")
+	case c.failover >= c.duration:
+		return c, errors.New("-failover must come before the end of -duration")
+	case c.failover > 0 && (c.topology == topologySingle || c.redis != ""):
+		return c, errors.New("-failover needs -topology sentinel or cluster, started by loadtest (no -redis): a single server has no replica to take over")
 	}
 	return c, nil
 }

@@ -22,9 +22,19 @@ type stats struct {
 	lostWrites int
 	checked    int // ledger values read back after the load
 	lossNotes  []string
+
+	// window is the declared failover, nil without one; failures it covers
+	// are counted apart.
+	window         *failover
+	lastStart      time.Time // of the request last sent
+	lastEnd        time.Time // when its answer (or failure) came
+	failoverErrors map[string]int
+	failoverLost   int
 }
 
-func newStats() stats { return stats{errors: map[string]int{}} }
+func newStats(window *failover) stats {
+	return stats{errors: map[string]int{}, failoverErrors: map[string]int{}, window: window}
+}
 
 func (s *stats) record(o op, d time.Duration) {
 	s.requests[o]++
@@ -43,7 +53,34 @@ func (s *stats) failed(o op, status int, err error) {
 	s.fail(o, fmt.Sprint(status))
 }
 
-func (s *stats) fail(o op, kind string) { s.errors[o.String()+": "+kind]++ }
+// fail counts a failure of the request last sent.
+func (s *stats) fail(o op, kind string) {
+	s.count(o, kind, s.window.overlaps(s.lastStart, s.lastEnd, 0))
+}
+
+// failAt counts a failure whose cause happened at t, such as the
+// acknowledgement of a write found lost; a cause up to slack before the
+// kill is the failover's.
+func (s *stats) failAt(o op, kind string, t time.Time, slack time.Duration) {
+	s.count(o, kind, s.window.covers(t, slack))
+}
+
+func (s *stats) count(o op, kind string, inFailover bool) {
+	if inFailover {
+		s.failoverErrors[o.String()+": "+kind]++
+		return
+	}
+	s.errors[o.String()+": "+kind]++
+}
+
+// lose counts a lost write acknowledged at t.
+func (s *stats) lose(t time.Time) {
+	if s.window.covers(t, replicationSlack) {
+		s.failoverLost++
+		return
+	}
+	s.lostWrites++
+}
 
 func (s *stats) noteLoss(note string) {
 	if len(s.lossNotes) < maxLossNotes {
@@ -69,6 +106,10 @@ type report struct {
 	// with the instances started and before the load, and after it.
 	heapBefore, heapAfter uint64
 	sessionsAfter         int // live sessions counted by the store
+
+	failover       *failover // nil without -failover
+	failoverErrors map[string]int
+	failoverLost   int
 }
 
 // merge adds one client's counts. Latencies are summarised by summarise.
@@ -79,7 +120,11 @@ func (r *report) merge(s *stats) {
 	for k, n := range s.errors {
 		r.errors[k] += n
 	}
+	for k, n := range s.failoverErrors {
+		r.failoverErrors[k] += n
+	}
 	r.lost += s.lostWrites
+	r.failoverLost += s.failoverLost
 	r.checked += s.checked
 	for _, n := range s.lossNotes {
 		if len(r.lossNotes) < maxLossNotes {
@@ -122,17 +167,21 @@ func (r *report) mixRequests() int {
 	return n
 }
 
-func (r *report) errorCount() int {
+func count(byKind map[string]int) int {
 	n := 0
-	for _, k := range r.errors {
+	for _, k := range byKind {
 		n += k
 	}
 	return n
 }
 
+func (r *report) errorCount() int { return count(r.errors) }
+
 // passed reports whether the run had no errors and lost no acknowledged
-// write.
-func (r *report) passed() bool { return r.errorCount() == 0 && r.lost == 0 }
+// write outside a declared failover, and the failover, if any, recovered.
+func (r *report) passed() bool {
+	return r.errorCount() == 0 && r.lost == 0 && (r.failover == nil || r.failover.err == nil)
+}
 
 func (r *report) rate() float64 {
 	if r.elapsed <= 0 {
@@ -156,6 +205,20 @@ func (r *report) print(w io.Writer) {
 	p("errors:   %d", r.errorCount())
 	for _, k := range slices.Sorted(maps.Keys(r.errors)) {
 		p("          %-40s %d", k, r.errors[k])
+	}
+	if f := r.failover; f != nil {
+		switch {
+		case f.err != nil:
+			p("failover: FAILED: %v", f.err)
+		default:
+			p("failover: master %s killed %s into the run, a replica took over within %s; %s grace after",
+				f.victim, f.at, round(f.took()), f.grace)
+		}
+		p("          errors in the failover window: %d (not counted above)", count(r.failoverErrors))
+		for _, k := range slices.Sorted(maps.Keys(r.failoverErrors)) {
+			p("          %-40s %d", k, r.failoverErrors[k])
+		}
+		p("          writes acknowledged in the window (or %s before) and lost: %d", replicationSlack, r.failoverLost)
 	}
 	p("writes:   %d acknowledged values read back after the load, %d lost", r.checked, r.lost)
 	for _, n := range r.lossNotes {
