@@ -35,57 +35,6 @@ func scopeOf(c *gin.Context) scope {
 	return sc
 }
 
-// GetSession returns the request's live session, or nil when it has none
-// (or the route has no session middleware).
-func GetSession(c *gin.Context) Session {
-	if sc := scopeOf(c); sc != nil {
-		return sc.Session()
-	}
-	return nil
-}
-
-// CreateSession makes a new session for the request and sets its cookie.
-// It always gives a fresh ID: a session the request already has is
-// destroyed first. Call it before writing the response.
-func CreateSession(c *gin.Context) (Session, error) {
-	sc := scopeOf(c)
-	if sc == nil {
-		return nil, ErrNoMiddleware
-	}
-	return sc.Create()
-}
-
-// RenewSession gives the request's session a new ID, keeping its values and
-// creation time; the old ID stops working at once. Call it on login, to
-// defeat session fixation. Of concurrent renewals of one session exactly one
-// succeeds; the others get manager.ErrSessionRenewed (also a manager.ErrSessionGone).
-func RenewSession(c *gin.Context) (Session, error) {
-	sc := scopeOf(c)
-	if sc == nil {
-		return nil, ErrNoMiddleware
-	}
-	return sc.Renew()
-}
-
-// DestroySession destroys the request's session on the server and sends a
-// cookie that expires it. Call it on logout.
-func DestroySession(c *gin.Context) error {
-	sc := scopeOf(c)
-	if sc == nil {
-		return ErrNoMiddleware
-	}
-	return sc.Destroy()
-}
-
-// GetSessionSize returns the number of live sessions: with a shared store,
-// across every instance that uses it. It returns 0 without the middleware.
-func GetSessionSize(c *gin.Context) int {
-	if sc := scopeOf(c); sc != nil {
-		return sc.Manager().GetSessionSize()
-	}
-	return 0
-}
-
 // HandleError answers the request through Options.ErrorHandler and stops the
 // handler chain. Use it for an error of CreateSession, RenewSession or
 // DestroySession that the handler has no answer of its own for: the default

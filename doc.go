@@ -38,6 +38,28 @@
 // anonymous session.
 //
 // The framework-agnostic core is package
-// [github.com/sessionkit/session/manager]; this package keeps every name of
-// the original package and adds the Gin middleware.
+// [github.com/sessionkit/session/manager]; this package adds the Gin
+// middleware.
+//
+// # Kept names
+//
+// The original package is the Gin session package whose API sessionkit
+// keeps, so that programs written for it build unchanged. Its names are
+// first-class API here, not deprecated:
+//
+//   - in this package: DefaultKey, Created, Destroyed, Update, Options,
+//     Session, Manager, MemSession, NewManager, CreateMemSession,
+//     NewSession, UseSession, GetSession, CreateSession, RenewSession,
+//     DestroySession and GetSessionSize;
+//   - in package manager: NewManager, NewSession, Created, Destroyed,
+//     Update, MemSession, the Manager methods CreateSession, GetSession,
+//     GetSessionById and GetSessionSize, the Session methods GetId,
+//     GetMaskedSessionId, GetLastAccessTime, Get, Set and Invalidate, and
+//     the Options fields Path, Domain, MaxAge, Secure, HttpOnly,
+//     MaxInactiveInterval, GcInterval, GcStopChan and SessionLoader, with
+//     their types (seconds, as int and int64).
+//
+// Each package groups the functions it keeps for them in its original.go;
+// fields and methods keep their place. Where a Go-style name does the same,
+// the kept name's doc says which.
 package session

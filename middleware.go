@@ -12,22 +12,6 @@ import (
 	"github.com/sessionkit/session/manager"
 )
 
-// UseSession returns Gin middleware with a manager of its own, configured by
-// options. carrier carries the session ID to the browser: any gin-contrib
-// sessions.Store, or nil for the built-in cookie; a store that cannot carry
-// the ID panics here, as in [UseManager]. sessionHandler, when not nil,
-// receives every session event.
-//
-// The manager made here lives as long as the program. To close it, to share
-// it with admin code, or to serve several route groups from one manager,
-// make it with [NewManager] and use [UseManager].
-func UseSession(options Options, carrier sessions.Store, sessionHandler func(Session, int)) gin.HandlerFunc {
-	if carrier != nil {
-		checkCarrier(carrier, options.MaxAge) // before a manager starts its sweeper
-	}
-	return UseManager(manager.NewManager(options, nil, sessionHandler), carrier)
-}
-
 // UseManager returns Gin middleware that serves the sessions of m. carrier
 // carries the session ID as in [UseSession]; the manager's cookie options
 // replace the store's own, and each attribute that changes is logged once,

@@ -12,9 +12,14 @@
 // root package), a session's changes are held by the request and written to
 // the store before the response's headers go out; a failure to write them
 // becomes an error response through [Options.ErrorHandler], never a silent
-// 200. Outside such a request (a session from [Manager.GetSessionById], or the
-// original package's style of calling [Manager.GetSession] without the
-// middleware) every Set writes through to the store at once.
+// 200. Outside such a request (a session from [Manager.GetSessionById], or
+// one from [Manager.GetSession] called without the middleware) every Set
+// writes through to the store at once.
+//
+// Some names are kept for programs written before sessionkit (GetSessionById,
+// GcInterval, HttpOnly and the others the root package's doc lists): they
+// are first-class API, and where a Go-style name does the same, their doc
+// says which.
 //
 // Session IDs are 32 random bytes, base64url encoded. An ID the server did
 // not issue, or one that has expired, is never adopted, and only the masked ID

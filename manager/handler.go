@@ -9,7 +9,8 @@ import (
 // lets next use it through m.GetSession(r) and the other methods, and stores
 // the session's changes before the response's headers go out. A store
 // failure is answered through the error handler; next does not run. When
-// next panics, its session changes are discarded (see requestScope.Serve).
+// next panics, the session changes it held are discarded and the panic
+// goes on; what already reached the store stands.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc, err := m.begin(w, r, nil)

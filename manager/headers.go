@@ -72,7 +72,7 @@ func addVaryCookie(h http.Header) {
 }
 
 // noStore marks a response that sets or expires the cookie as not to be
-// stored by any cache; Commit marks it again, should the handler have
+// stored by any cache; commit marks it again, should the handler have
 // changed Cache-Control since.
 func (sc *requestScope) noStore() {
 	sc.w.Header().Set("Cache-Control", "no-store")
@@ -82,7 +82,7 @@ func (sc *requestScope) noStore() {
 }
 
 // guardHeaders restores what the session needs of the response headers,
-// which the handler may have replaced since Begin: Vary: Cookie on every
+// which the handler may have replaced since begin: Vary: Cookie on every
 // response, and Cache-Control: no-store on one that carries the cookie.
 func (sc *requestScope) guardHeaders() {
 	h := sc.w.Header()

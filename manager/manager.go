@@ -35,9 +35,9 @@ type Manager struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// refused counts creations the store refused with ErrTooManySessions;
-	// lastFullWarning is when the manager last logged them, in Unix
-	// nanoseconds by Options.Clock (0: never).
+	// refused counts creations the store refused with
+	// store.ErrTooManySessions; lastFullWarning is when the manager last
+	// logged them, in Unix nanoseconds by Options.Clock (0: never).
 	refused         atomic.Uint64
 	lastFullWarning atomic.Int64
 }
@@ -91,15 +91,11 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 // GetSession returns the session of the request, or nil when it has none.
 //
 // Within [Manager.Handler] it returns the request's session, whose changes
-// are stored when the response starts. Called without the middleware, as the
-// original package was used, it looks the cookie up and returns a session
-// whose Set writes to the store at once; a store failure is logged and
-// answered with nil.
+// are stored when the response starts. Called without the middleware, it
+// looks the cookie up and returns a session whose Set writes to the store at
+// once; a store failure is logged and answered with nil.
 func (m *Manager) GetSession(r *http.Request) Session {
-	if sc := m.scopeOf(r); sc != nil {
-		return sc.Session()
-	}
-	sc, err := m.directScope(nil, r)
+	sc, err := m.scopeFor(nil, r)
 	if err != nil {
 		m.log.Error("session: lookup failed", "err", err)
 		return nil
@@ -111,12 +107,9 @@ func (m *Manager) GetSession(r *http.Request) Session {
 // and fires Created. A session the request already has is destroyed first
 // (firing Destroyed), so the new one always has a new ID.
 func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return nil, err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return nil, err
 	}
 	return sc.Create()
 }
@@ -128,12 +121,9 @@ func (m *Manager) CreateSession(r *http.Request, w http.ResponseWriter) (Session
 // request destroyed it first, and ErrSessionRenewed (also an ErrSessionGone)
 // when another request renewed it first.
 func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session, error) {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return nil, err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return nil, err
 	}
 	return sc.Renew()
 }
@@ -141,32 +131,11 @@ func (m *Manager) RenewSession(r *http.Request, w http.ResponseWriter) (Session,
 // DestroySession destroys the request's session, if any, and sends a cookie
 // that expires it.
 func (m *Manager) DestroySession(r *http.Request, w http.ResponseWriter) error {
-	sc := m.scopeOf(r)
-	if sc == nil {
-		var err error
-		if sc, err = m.directScope(w, r); err != nil {
-			return err
-		}
+	sc, err := m.scopeFor(w, r)
+	if err != nil {
+		return err
 	}
 	return sc.Destroy()
-}
-
-// GetSessionById returns the live session with the given ID, or nil. It does
-// not count as use: the idle deadline does not move. Its Set writes to the
-// store at once. A store failure is logged and answered with nil.
-func (m *Manager) GetSessionById(sessionId string) Session {
-	if !IsValidID(sessionId) {
-		return nil
-	}
-	s, err := m.lookup(context.Background(), sessionId, false, nil)
-	if err != nil {
-		m.log.Error("session: lookup by ID failed", "session", store.MaskedID(sessionId), "err", err)
-		return nil
-	}
-	if s == nil {
-		return nil // not a typed nil: callers compare the interface with nil
-	}
-	return s // bound to no request, so its Set writes through
 }
 
 // DestroySessionById destroys the session with the given ID wherever it is
@@ -196,21 +165,9 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 	return nil
 }
 
-// GetSessionSize returns the number of sessions in the store: with a shared
-// store, across every instance that uses it. Sessions that expired since the
-// last sweep may still be counted. A store failure is logged and answered
-// with 0.
-func (m *Manager) GetSessionSize() int {
-	n, err := m.store.Count(context.Background())
-	if err != nil {
-		m.log.Error("session: counting sessions failed", "err", err)
-		return 0
-	}
-	return n
-}
-
 // HandleError answers a request whose session could not be loaded or
-// stored, through Options.ErrorHandler or the default one.
+// stored, through Options.ErrorHandler or the default one (see
+// [Options.ErrorHandler] for its status codes).
 func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error) {
 	if m.opts.ErrorHandler != nil {
 		m.opts.ErrorHandler(w, r, err)
@@ -336,7 +293,7 @@ func unboundValues(s Session) map[string]any {
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	if ms.m != nil || len(ms.base) == 0 {
+	if ms.mode != unbound || len(ms.base) == 0 {
 		return nil
 	}
 	return maps.Clone(ms.base)
@@ -351,7 +308,7 @@ func (m *Manager) bind(id string, rec store.Record, into *MemSession) *MemSessio
 	into.id = id
 	into.created, into.accessed, into.expires = rec.Created, rec.Accessed, rec.Expires
 	into.base = rec.Values
-	into.m = m
+	into.m, into.mode = m, writeThrough
 	return into
 }
 
@@ -427,17 +384,8 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 	oldID, now := s.GetId(), m.opts.Clock()
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
-	err = m.store.Renew(ctx, oldID, newID, now)
-	if errors.Is(err, store.ErrNotFound) {
-		s.markGone()
-		return ErrSessionGone
-	}
-	if errors.Is(err, store.ErrRenewed) {
-		s.markRenewedAway()
-		return ErrSessionRenewed
-	}
-	if err != nil {
-		return fmt.Errorf("session: renewing session %s: %w", store.MaskedID(oldID), err)
+	if err := s.writeFailed(m.store.Renew(ctx, oldID, newID, now), "renewing", oldID); err != nil {
+		return err
 	}
 	s.rename(newID, now)
 	return nil

@@ -36,9 +36,9 @@ type Options struct {
 	// manager logs one warning when it starts.
 	Secure bool
 
-	// HttpOnly is kept from the original package. Cookies are always
-	// HttpOnly (unreadable by page scripts) whether or not it is set; see
-	// ScriptReadableCookie to turn that off.
+	// HttpOnly is a kept name, and ignored: cookies are always HttpOnly
+	// (unreadable by page scripts) whether or not it is set.
+	// ScriptReadableCookie is the Go-style option: it turns HttpOnly off.
 	HttpOnly bool
 
 	// MaxInactiveInterval is the idle timeout in seconds: a session not used
@@ -47,8 +47,8 @@ type Options struct {
 	// MaxAge; NewManager panics above it.
 	MaxInactiveInterval int64
 
-	// GcInterval is the number of seconds between sweeps for expired
-	// sessions. 0 means 60. Expiry does not wait for the sweeper: every
+	// GcInterval is the sweep interval, in seconds: how often the manager
+	// runs [Manager.Sweep] to destroy expired sessions. 0 means 60. Expiry does not wait for the sweeper: every
 	// lookup enforces it too; the sweeper fires Destroyed for sessions no
 	// request comes back to, and frees their memory. From 0 to 86400 (one
 	// day); NewManager panics outside: a session that no request comes back
@@ -57,7 +57,8 @@ type Options struct {
 	GcInterval int
 
 	// GcStopChan stops the sweeper when it is closed. nil means that only
-	// [Manager.Close] stops it.
+	// [Manager.Close] stops it; Close is the Go-style way, and also closes
+	// the store the manager made.
 	GcStopChan <-chan struct{}
 
 	// SessionLoader, when set, is called once by NewManager; the sessions it
@@ -94,19 +95,21 @@ type Options struct {
 	// manager makes when Store is nil. Set beside a Store, it makes
 	// NewManager panic: a store passed in carries its own cap, if any (see
 	// store.WithMaxSessions). Past the cap, CreateSession fails with
-	// store.ErrTooManySessions (the default ErrorHandler answers 503) and a warning
-	// is logged at most once a minute; sessions that end make room. 0 means
-	// 1,000,000: at a few hundred bytes a session plus its values, several
-	// hundred MB, where no cap lets anyone who can start sessions exhaust
-	// memory.
-	// Negative means no cap. Any int is valid.
+	// store.ErrTooManySessions (the default ErrorHandler answers 503) and a
+	// warning is logged at most once a minute; sessions that end make room.
+	// 0 means 1,000,000: at a few hundred bytes a session plus its values,
+	// several hundred MB, where no cap lets anyone who can start sessions
+	// exhaust memory. Negative means no cap. Any int is valid.
 	MaxSessions int
 
 	// ErrorHandler answers a request whose session could not be loaded or
-	// stored. nil means: log the error and answer 503 Service Unavailable
-	// when the store could not be reached or is full (ErrTooManySessions,
-	// logged only at debug level: see MaxSessions), 500 Internal Server
-	// Error otherwise, with only the status text in the body.
+	// stored; err wraps the store's own error. nil means: log the error and
+	// answer, with only the status text in the body, 503 Service Unavailable
+	// when the store could not be reached (store.ErrUnavailable), is closed
+	// (store.ErrClosed), did not answer in time (context.DeadlineExceeded)
+	// or is full (store.ErrTooManySessions, logged only at debug level: see
+	// MaxSessions); 409 Conflict for ErrSessionRenewed; 500 Internal Server
+	// Error otherwise (a record that cannot be read, say).
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
@@ -121,7 +124,7 @@ type Options struct {
 	// Clock tells the time. nil means time.Now. Tests set it to move time
 	// forward without sleeping. The manager strips the monotonic reading
 	// from every time it tells, so that every deadline compares by the wall
-	// clock alone; Options() returns the clock wrapped that way.
+	// clock alone.
 	Clock func() time.Time
 
 	// Rand is the source of session IDs. nil means crypto/rand.Reader. A
@@ -231,7 +234,7 @@ func (o Options) checkRanges() error {
 		return fmt.Errorf("session: Options.StoreWriteTimeout %v is out of range: it must be between 0 (the default, %v) and %v",
 			o.StoreWriteTimeout, defaultStoreWriteTimeout, maxStoreWriteTimeout)
 	case o.Store != nil && o.MaxSessions != 0:
-		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead", o.MaxSessions)
+		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead (store.NewMemory(store.WithMaxSessions(n)))", o.MaxSessions)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
 	}

@@ -12,25 +12,49 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
+// The life of a request:
+//
+//  1. begin (called by Manager.Handler, or by the root package's Gin
+//     middleware through package seam) adds "Vary: Cookie", reads the ID the
+//     carrier brings and looks the session up. A store failure ends the
+//     request here, through the error handler.
+//  2. The handlers run. A session the scope adopts is in mode held: Set and
+//     Delete change only the session's pending map. Create, Renew and
+//     Destroy reach the store at once and send their cookie.
+//  3. The first byte of the response (WriteHeader, Write, Flush, Hijack on
+//     the commit writer of headers.go), or the end of the handlers when
+//     nothing was written, runs CommitBeforeWrite: commit stores the pending
+//     changes and expires a cookie still due; a failure answers the request
+//     through the error handler instead of the handler's response.
+//  4. After the commit the session is in mode committed: a later Set writes
+//     through. A handler that panicked commits its cookie changes only
+//     (abandon).
+//
+// Calls made without a middleware (Manager.GetSession and the others on a
+// request Handler did not wrap) get a scope of their own, made by scopeFor,
+// whose session writes through from the start: nothing would commit it.
+//
+// Locks: requestScope.mu guards the fields below it; MemSession.mu guards
+// the session's fields. No code holds both at once, so they have no order.
+
 // requestScope is the session work of one request: the session it found,
-// the changes it holds, and the cookie it must send. A middleware makes one
-// with begin and commits it before the response's headers go out; the root
-// package's Gin middleware (through package seam) and [Manager.Handler] both
-// do.
+// the changes it holds, and the cookie it must send.
 type requestScope struct {
+	// Set when the scope is made, read-only after (Handler replaces r with
+	// the request carrying the scope before any handler runs).
 	m       *Manager
 	w       http.ResponseWriter
 	r       *http.Request
 	carrier seam.Carrier
-	// direct scopes serve calls made without a middleware: nothing will
-	// commit them, so their sessions write through.
-	direct bool
+	// adoptAs is the mode of the sessions the scope adopts: held when a
+	// middleware will commit the scope, writeThrough when nothing will.
+	adoptAs sessionMode
 
 	// loaded holds the session the request came with, so that the scope and
 	// its session cost one allocation.
 	loaded MemSession
 
-	mu          sync.Mutex
+	mu          sync.Mutex // guards the fields below
 	session     *MemSession
 	committed   bool  // headers may have gone out: no more cookies
 	failed      bool  // the commit failed and the error handler answered
@@ -50,19 +74,26 @@ type scopeContextKey struct{}
 // session.
 func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
 	addVaryCookie(w.Header())
-	return m.newScope(w, r, carrier, false)
+	return m.newScope(w, r, carrier, held)
 }
 
-// directScope serves a call made without a middleware.
-func (m *Manager) directScope(w http.ResponseWriter, r *http.Request) (*requestScope, error) {
-	return m.newScope(w, r, nil, true)
+// scopeFor returns the scope of a call on r: the one Manager.Handler
+// attached, or else one of the call's own whose session writes through (w
+// may be nil for a call that sends no cookie).
+func (m *Manager) scopeFor(w http.ResponseWriter, r *http.Request) (*requestScope, error) {
+	if sc := m.scopeOf(r); sc != nil {
+		return sc, nil
+	}
+	return m.newScope(w, r, nil, writeThrough)
 }
 
-func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.Carrier, direct bool) (*requestScope, error) {
+// newScope makes a scope whose sessions are adopted in mode adoptAs, and
+// looks up the session the carrier (nil: the built-in cookie) brings.
+func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.Carrier, adoptAs sessionMode) (*requestScope, error) {
 	if carrier == nil {
 		carrier = m.cookies
 	}
-	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, direct: direct}
+	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, adoptAs: adoptAs}
 	id, err := carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
 		return nil, fmt.Errorf("session: reading the session ID: %w", err)
@@ -99,8 +130,12 @@ func (m *Manager) scopeOf(r *http.Request) *requestScope {
 
 // adopt makes s the request's session.
 func (sc *requestScope) adopt(s *MemSession) {
-	s.scope = sc
-	s.writeThrough = sc.direct
+	s.mu.Lock()
+	s.mode, s.scope = sc.adoptAs, nil
+	if sc.adoptAs == held {
+		s.scope = sc // the request answers for what fails
+	}
+	s.mu.Unlock()
 	sc.mu.Lock()
 	sc.session, sc.clearCookie = s, false
 	sc.mu.Unlock()
@@ -285,7 +320,7 @@ func cookieMaxAge(expires, now time.Time) int {
 	return max(1, int((left+time.Second-1)/time.Second))
 }
 
-// Commit stores the request's changes and sends the cookie changes that are
+// commit stores the request's changes and sends the cookie changes that are
 // still due. It runs once; later calls return nil. After it, the session's
 // Set writes to the store at once. A change to a session that another
 // request destroyed meanwhile is dropped without error: a destroyed session
@@ -313,7 +348,7 @@ func (sc *requestScope) commit() error {
 		return deferred
 	}
 	s.mu.Lock()
-	s.writeThrough = true
+	s.mode = committed
 	if abandoned || deferred != nil {
 		// A request that panicked, or that the error handler will answer,
 		// stores none of the changes it held: its handler did not finish
@@ -377,7 +412,7 @@ func (sc *requestScope) Serve(next func()) {
 }
 
 // abandon commits what is left of a request whose handler panicked: the
-// cookie changes, not the pending values (see Commit). A failure then can
+// cookie changes, not the pending values (see commit). A failure then can
 // only be logged, since a recovery middleware, if any, will answer.
 func (sc *requestScope) abandon() {
 	sc.mu.Lock()

@@ -50,7 +50,11 @@ type Session interface {
 // [NewSession] or [RestoreSession] belongs to no manager yet: it holds its
 // values itself, for a session creator or an Options.SessionLoader to fill.
 type MemSession struct {
-	mu       sync.Mutex
+	// m is the manager the session belongs to; nil for an unbound session.
+	// Set by bind before the session is shared, never changed after.
+	m *Manager
+
+	mu       sync.Mutex // guards every field below
 	id       string
 	masked   string // computed on first use
 	created  time.Time
@@ -67,22 +71,33 @@ type MemSession struct {
 	// it lives on under another ID, so work on it fails with
 	// ErrSessionRenewed rather than being dropped as for an ended session.
 	renewedAway bool
-
-	m *Manager // nil for an unbound session
-	// scope is the request that holds the changes until its commit; nil (or
-	// writeThrough) means Set writes to the store at once.
-	scope        *requestScope
-	writeThrough bool
+	// mode says what Set does with a change. scope is the request that
+	// answers for the session's failures, in modes held and committed; nil
+	// in the others.
+	mode  sessionMode
+	scope *requestScope
 }
+
+// sessionMode says what Set does with a change.
+type sessionMode uint8
+
+const (
+	// unbound: the session belongs to no manager yet (NewSession,
+	// RestoreSession) and keeps its values itself.
+	unbound sessionMode = iota
+	// writeThrough: bound to no request that will commit it (a session from
+	// GetSessionById, or one a call without the middleware found): Set
+	// writes to the store before it returns.
+	writeThrough
+	// held: within a request, before its commit: Set holds the change for
+	// the commit.
+	held
+	// committed: within a request, after its commit: Set writes through,
+	// and a failure the response can no longer report is logged.
+	committed
+)
 
 var _ Session = (*MemSession)(nil)
-
-// NewSession returns an unbound session with the given ID and last access
-// time (Unix seconds), for a session creator or an Options.SessionLoader.
-func NewSession(id string, timeAccessed int64) Session {
-	t := time.Unix(timeAccessed, 0)
-	return &MemSession{id: id, created: t, accessed: t, base: map[string]any{}}
-}
 
 // RestoreSession returns an unbound session for an Options.SessionLoader: a
 // session saved earlier, with the time it was created and last used (Unix
@@ -97,23 +112,6 @@ func RestoreSession(id string, created, lastAccessed int64, values map[string]an
 		_ = s.Set(k, v) // an unbound session keeps any value; nil deletes
 	}
 	return s
-}
-
-// GetId implements [Session].
-func (s *MemSession) GetId() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.id
-}
-
-// GetMaskedSessionId implements [Session]: see [store.MaskedID].
-func (s *MemSession) GetMaskedSessionId() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.masked == "" {
-		s.masked = store.MaskedID(s.id)
-	}
-	return s.masked
 }
 
 var (
@@ -138,13 +136,6 @@ func (s *MemSession) safeName() string {
 		return "<nil>"
 	}
 	return s.GetMaskedSessionId()
-}
-
-// GetLastAccessTime implements [Session].
-func (s *MemSession) GetLastAccessTime() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accessed.Unix()
 }
 
 // GetCreationTime implements [Session].
@@ -244,6 +235,7 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 	}
 
 	s.mu.Lock()
+	mode, sc := s.mode, s.scope
 	if s.gone {
 		renewedAway := s.renewedAway
 		s.mu.Unlock()
@@ -252,8 +244,8 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		}
 		// Another request renewed the session: this change cannot land,
 		// and within a request the response must say so.
-		if s.scope != nil && !s.scope.direct {
-			s.scope.fail(s, "setting a value", ErrSessionRenewed)
+		if sc != nil {
+			sc.fail(s, "setting a value", ErrSessionRenewed)
 		}
 		return ErrSessionRenewed
 	}
@@ -262,7 +254,7 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if s.m == nil { // unbound: the session keeps its own values
+	if mode == unbound {
 		if value == nil {
 			delete(s.base, k)
 		} else {
@@ -275,10 +267,9 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.pending = make(map[string]any, 1)
 	}
 	s.pending[k] = value
-	writeThrough := s.writeThrough || s.scope == nil
 	s.mu.Unlock()
 
-	if writeThrough {
+	if mode != held {
 		if err := s.flush(context.Background()); err != nil {
 			return err
 		}
@@ -300,17 +291,8 @@ func (s *MemSession) flush(ctx context.Context) error {
 
 	ctx, cancel := s.m.writeContext(ctx)
 	defer cancel()
-	err := s.m.store.Update(ctx, id, changes)
-	if errors.Is(err, store.ErrNotFound) {
-		s.markGone()
-		return ErrSessionGone
-	}
-	if errors.Is(err, store.ErrRenewed) {
-		s.markRenewedAway()
-		return ErrSessionRenewed
-	}
-	if err != nil {
-		return fmt.Errorf("session: storing changes of session %s: %w", store.MaskedID(id), err)
+	if err := s.writeFailed(s.m.store.Update(ctx, id, changes), "storing changes of", id); err != nil {
+		return err
 	}
 
 	s.mu.Lock()
@@ -331,21 +313,42 @@ func (s *MemSession) flush(ctx context.Context) error {
 // Invalidate implements [Session]. A store failure is logged and, within a
 // request, answered through the error handler: the session may still exist.
 func (s *MemSession) Invalidate() {
-	if s.m == nil {
-		s.mu.Lock()
+	s.mu.Lock()
+	mode, sc := s.mode, s.scope
+	if mode == unbound {
 		s.base = map[string]any{}
 		s.gone = true
-		s.mu.Unlock()
+	}
+	s.mu.Unlock()
+	if mode == unbound {
 		return
 	}
 	err := s.m.destroy(context.Background(), s)
-	if s.scope != nil && !s.scope.direct {
-		s.scope.invalidated(s, err) // the commit expires the cookie or reports err
+	if sc != nil {
+		sc.invalidated(s, err) // the commit expires the cookie or reports err
 		return
 	}
 	if err != nil {
 		s.m.log.Error("session: invalidate failed", "session", s.GetMaskedSessionId(), "err", err)
 	}
+}
+
+// writeFailed turns the error of a store write to the session with the
+// given ID into the manager's, and records what the store found: a session
+// that is gone (ErrSessionGone), or one that another request renewed away
+// (ErrSessionRenewed). what names the write in any other error.
+func (s *MemSession) writeFailed(err error, what, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		s.markGone()
+		return ErrSessionGone
+	case errors.Is(err, store.ErrRenewed):
+		s.markRenewedAway()
+		return ErrSessionRenewed
+	}
+	return fmt.Errorf("session: %s session %s: %w", what, store.MaskedID(id), err)
 }
 
 // hasPending reports whether the session holds changes not yet stored.
@@ -385,20 +388,21 @@ func (s *MemSession) rename(id string, now time.Time) {
 func sameValue(a, b any) bool {
 	switch av := a.(type) {
 	case string:
-		bv, ok := b.(string)
-		return ok && av == bv
+		return equalTo(av, b)
 	case int:
-		bv, ok := b.(int)
-		return ok && av == bv
+		return equalTo(av, b)
 	case int64:
-		bv, ok := b.(int64)
-		return ok && av == bv
+		return equalTo(av, b)
 	case bool:
-		bv, ok := b.(bool)
-		return ok && av == bv
+		return equalTo(av, b)
 	case float64:
-		bv, ok := b.(float64)
-		return ok && av == bv
+		return equalTo(av, b)
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// equalTo reports whether b is a T equal to a.
+func equalTo[T comparable](a T, b any) bool {
+	bv, ok := b.(T)
+	return ok && a == bv
 }

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"errors"
+	"iter"
 	"maps"
 	"reflect"
 	"slices"
@@ -59,30 +60,38 @@ func (c *valueCopier) copy(v any, depth int) (any, error) {
 		return c.copyMap(v, depth)
 	case []any:
 		return c.copySlice(v, depth)
-	case []byte:
-		return slices.Clone(v), c.count(len(v))
-	case []string:
-		return slices.Clone(v), c.count(len(v))
-	case []bool:
-		return slices.Clone(v), c.count(len(v))
-	case []int:
-		return slices.Clone(v), c.count(len(v))
-	case []int64:
-		return slices.Clone(v), c.count(len(v))
-	case []float64:
-		return slices.Clone(v), c.count(len(v))
-	case map[string]string:
-		return maps.Clone(v), c.count(len(v))
-	case map[string]bool:
-		return maps.Clone(v), c.count(len(v))
-	case map[string]int:
-		return maps.Clone(v), c.count(len(v))
-	case map[string]int64:
-		return maps.Clone(v), c.count(len(v))
-	case map[string]float64:
-		return maps.Clone(v), c.count(len(v))
+	}
+	if clone, ok := flatClones[reflect.TypeOf(v)]; ok {
+		cp, n := clone(v)
+		return cp, c.count(n)
 	}
 	return v, nil
+}
+
+// flatClones copy the maps and slices of scalars that copyValue copies,
+// each returning the copy and the number of elements copied.
+var flatClones = map[reflect.Type]func(any) (any, int){
+	reflect.TypeFor[[]byte]():             cloneSlice[[]byte],
+	reflect.TypeFor[[]string]():           cloneSlice[[]string],
+	reflect.TypeFor[[]bool]():             cloneSlice[[]bool],
+	reflect.TypeFor[[]int]():              cloneSlice[[]int],
+	reflect.TypeFor[[]int64]():            cloneSlice[[]int64],
+	reflect.TypeFor[[]float64]():          cloneSlice[[]float64],
+	reflect.TypeFor[map[string]string]():  cloneMap[map[string]string],
+	reflect.TypeFor[map[string]bool]():    cloneMap[map[string]bool],
+	reflect.TypeFor[map[string]int]():     cloneMap[map[string]int],
+	reflect.TypeFor[map[string]int64]():   cloneMap[map[string]int64],
+	reflect.TypeFor[map[string]float64](): cloneMap[map[string]float64],
+}
+
+func cloneSlice[S ~[]E, E any](v any) (any, int) {
+	s := v.(S)
+	return slices.Clone(s), len(s)
+}
+
+func cloneMap[M ~map[string]V, V any](v any) (any, int) {
+	m := v.(M)
+	return maps.Clone(m), len(m)
 }
 
 func (c *valueCopier) count(n int) error {
@@ -93,74 +102,58 @@ func (c *valueCopier) count(n int) error {
 	return nil
 }
 
-// enter records that the container id is being copied, or reports why it
-// must not be.
-func (c *valueCopier) enter(id containerID, n, depth int) error {
+// copyContainer copies the n elements that all yields into out, through
+// set, as the copy of the container id nested depth deep. A container
+// already copied elsewhere in the value gives its copy again, so that it
+// stays shared in the copy; one that contains itself, nests too deeply or
+// takes the value past its size limit is refused.
+func copyContainer[K any](c *valueCopier, id containerID, n, depth int, all iter.Seq2[K, any], out any, set func(K, any)) (any, error) {
+	if cp, ok := c.copied[id]; ok {
+		return cp, nil
+	}
 	if depth >= maxValueDepth {
-		return errValueTooDeep
+		return nil, errValueTooDeep
 	}
 	if slices.Contains(c.path, id) {
-		return errValueCycle
+		return nil, errValueCycle
+	}
+	if err := c.count(n); err != nil {
+		return nil, err
 	}
 	c.path = append(c.path, id)
-	return c.count(n)
-}
-
-// leave records that the container id is copied, as cp.
-func (c *valueCopier) leave(id containerID, cp any, depth int) {
+	for k, e := range all {
+		ce, err := c.copy(e, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		set(k, ce)
+	}
 	c.path = c.path[:len(c.path)-1]
 	if depth > 0 {
 		if c.copied == nil {
 			c.copied = make(map[containerID]any)
 		}
-		c.copied[id] = cp
+		c.copied[id] = out
 	}
+	return out, nil
 }
 
 func (c *valueCopier) copyMap(m map[string]any, depth int) (any, error) {
 	if m == nil {
 		return m, nil
 	}
-	id := containerID{p: reflect.ValueOf(m).Pointer()}
-	if cp, ok := c.copied[id]; ok {
-		return cp, nil
-	}
-	if err := c.enter(id, len(m), depth); err != nil {
-		return nil, err
-	}
 	out := make(map[string]any, len(m))
-	for k, e := range m {
-		ce, err := c.copy(e, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = ce
-	}
-	c.leave(id, out, depth)
-	return out, nil
+	id := containerID{p: reflect.ValueOf(m).Pointer()}
+	return copyContainer(c, id, len(m), depth, maps.All(m), out, func(k string, v any) { out[k] = v })
 }
 
 func (c *valueCopier) copySlice(s []any, depth int) (any, error) {
 	if len(s) == 0 {
 		return slices.Clone(s), nil // nothing inside: no cycle possible
 	}
-	id := containerID{p: reflect.ValueOf(s).Pointer(), n: len(s)}
-	if cp, ok := c.copied[id]; ok {
-		return cp, nil
-	}
-	if err := c.enter(id, len(s), depth); err != nil {
-		return nil, err
-	}
 	out := make([]any, len(s))
-	for i, e := range s {
-		ce, err := c.copy(e, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = ce
-	}
-	c.leave(id, out, depth)
-	return out, nil
+	id := containerID{p: reflect.ValueOf(s).Pointer(), n: len(s)}
+	return copyContainer(c, id, len(s), depth, slices.All(s), out, func(i int, v any) { out[i] = v })
 }
 
 // mutable reports whether v may change without being set again: a map, a

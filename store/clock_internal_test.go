@@ -67,21 +67,27 @@ func filedDeadlines(m *memory) int {
 	return n
 }
 
-// TestMemorySweepAfterWallClockStep stores a session whose deadline is its
-// absolute one, as the manager makes it from time.Now, and sweeps at a time
-// read after the wall clock stepped forward past that deadline while the
-// monotonic clock did not. Comparing the deadline by the wall clock in the
-// heap and by the monotonic one in ExpiredAt made the sweep pop and refile
-// the session, holding the shard lock, until the monotonic deadline came.
-func TestMemorySweepAfterWallClockStep(t *testing.T) {
-	ctx := t.Context()
-	m := newTestMemory()
+// steppedPastAbsolute stores a session whose deadline is its absolute one,
+// as the manager makes it from time.Now, and returns a time read after the
+// wall clock stepped forward past that deadline while the monotonic clock
+// did not.
+func steppedPastAbsolute(t *testing.T) (m *memory, id string, now time.Time) {
+	t.Helper()
+	m = newTestMemory()
 	start := time.Now()
 	rec := Record{Created: start, Accessed: start, Idle: time.Hour, Expires: start.Add(10 * time.Minute)}
-	id := testID(t)
-	require.NoError(t, m.Create(ctx, id, rec))
+	id = testID(t)
+	require.NoError(t, m.Create(t.Context(), id, rec))
+	return m, id, stepped(t, start, time.Hour)
+}
 
-	now := stepped(t, start, time.Hour)
+// TestMemorySweepAfterWallClockStep sweeps a session at a time read after
+// the wall clock stepped past its deadline (see steppedPastAbsolute).
+// Comparing the deadline by the wall clock in the heap and by the monotonic
+// one in ExpiredAt made the sweep pop and refile the session, holding the
+// shard lock, until the monotonic deadline came.
+func TestMemorySweepAfterWallClockStep(t *testing.T) {
+	m, id, now := steppedPastAbsolute(t)
 	swept := sweepOrHang(t, m, now, 10)
 
 	// One clock: the wall clock says the absolute deadline passed, and
@@ -89,7 +95,7 @@ func TestMemorySweepAfterWallClockStep(t *testing.T) {
 	require.Len(t, swept, 1, "the session whose wall-clock deadline passed")
 	assert.Equal(t, id, swept[0].ID)
 	assert.True(t, swept[0].Record.ExpiredAt(now), "ExpiredAt of the swept record")
-	_, found, err := m.Load(ctx, id, now, true)
+	_, found, err := m.Load(t.Context(), id, now, true)
 	require.NoError(t, err)
 	assert.False(t, found, "Load after Sweep")
 	assert.Zero(t, filedDeadlines(m), "filed deadlines left")
@@ -100,13 +106,7 @@ func TestMemorySweepAfterWallClockStep(t *testing.T) {
 // cannot be renewed, and Sweep takes it.
 func TestMemoryLoadAfterWallClockStep(t *testing.T) {
 	ctx := t.Context()
-	m := newTestMemory()
-	start := time.Now()
-	rec := Record{Created: start, Accessed: start, Idle: time.Hour, Expires: start.Add(10 * time.Minute)}
-	id := testID(t)
-	require.NoError(t, m.Create(ctx, id, rec))
-
-	now := stepped(t, start, time.Hour)
+	m, id, now := steppedPastAbsolute(t)
 	got, found, err := m.Load(ctx, id, now, true)
 	require.NoError(t, err)
 	require.True(t, found, "Load")
@@ -118,6 +118,9 @@ func TestMemoryLoadAfterWallClockStep(t *testing.T) {
 // TestMemoryDeadlinePast2262 files deadlines that int64 Unix nanoseconds
 // cannot hold (MaxAge of 250 years with no idle limit). Filed as wrapped
 // nanoseconds, such a deadline was due at once and was refiled forever.
+// Beyond the suite's FarDeadline, it checks the heap (each deadline is filed
+// once, and a sweep before it returns) and a deadline near the end of
+// time.Time.
 func TestMemoryDeadlinePast2262(t *testing.T) {
 	ctx := t.Context()
 	const farAway = 250 * 365 * 24 * time.Hour
@@ -148,29 +151,6 @@ func TestMemoryDeadlinePast2262(t *testing.T) {
 			assert.Equal(t, 1, filedDeadlines(m), "the deadline is filed once")
 			assert.Len(t, sweepOrHang(t, m, deadline, 10), 1, "Sweep at the deadline")
 		})
-	}
-}
-
-// TestMemoryStoresNoMonotonicReading gives the store times with a monotonic
-// reading and looks at what it keeps: stored times must compare by the wall
-// clock alone, as the deadlines filed for the sweep do.
-func TestMemoryStoresNoMonotonicReading(t *testing.T) {
-	ctx := t.Context()
-	m := newTestMemory()
-	now := time.Now()
-	id, renewed := testID(t), testID(t)
-	require.NoError(t, m.Create(ctx, id, Record{Created: now, Accessed: now, Idle: time.Hour, Expires: now.Add(2 * time.Hour)}))
-	require.NoError(t, m.Renew(ctx, id, renewed, now.Add(time.Minute)))
-	_, _, err := m.Load(ctx, renewed, now.Add(2*time.Minute), true)
-	require.NoError(t, err)
-
-	s := m.shard(renewed)
-	s.mu.Lock()
-	e := s.entries[renewed]
-	s.mu.Unlock()
-	require.NotNil(t, e)
-	for name, got := range map[string]time.Time{"created": e.created, "expires": e.expires, "accessed": e.record().Accessed} {
-		assert.Truef(t, got == got.Round(0), "stored %s = %v carries a monotonic reading", name, got)
 	}
 }
 

@@ -10,14 +10,63 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testBase is a fixed clock for the memory tests: the memory store reads no
+// clock of its own.
 var testBase = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func testID(t *testing.T) string {
-	t.Helper()
+func testID(tb testing.TB) string {
+	tb.Helper()
 	b := make([]byte, 32)
 	_, err := rand.Read(b)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func testIDs(tb testing.TB, n int) []string {
+	tb.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = testID(tb)
+	}
+	return ids
+}
+
+// testRecord returns a session accessed at testBase that expires after 30
+// idle minutes.
+func testRecord(values map[string]any) Record {
+	return Record{Values: values, Created: testBase, Accessed: testBase, Idle: 30 * time.Minute}
+}
+
+// newTestMemory returns NewMemory's store as its own type, for the tests
+// that look inside it.
+func newTestMemory(opts ...MemoryOption) *memory { return NewMemory(opts...).(*memory) }
+
+// TestMemoryIsInProcess pins how the manager recognises the memory store,
+// whose type is unexported: by this method, which spares each of its writes
+// a detached, bounded context.
+func TestMemoryIsInProcess(t *testing.T) {
+	s, ok := NewMemory().(interface{ InProcess() bool })
+	require.True(t, ok, "the memory store has no InProcess method")
+	assert.True(t, s.InProcess())
+}
+
+// TestMemoryKeepsGoValues pins what NewMemory's documentation says: values
+// are kept as set, without encoding, so any Go value round-trips.
+func TestMemoryKeepsGoValues(t *testing.T) {
+	ctx := t.Context()
+	m := newTestMemory()
+	type unexported struct{ n int }
+	ch := make(chan int)
+	values := map[string]any{"unexported": unexported{n: 1}, "chan": ch, "bytes": []byte("raw")}
+
+	id := testID(t)
+	require.NoError(t, m.Create(ctx, id, testRecord(values)))
+	rec, found, err := m.Load(ctx, id, testBase, false)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, values, rec.Values)
+	_, isChecker := any(m).(ValueChecker)
+	assert.False(t, isChecker, "the memory store refuses no value")
 }
 
 // idsInTwoShards returns an ID of some shard and one of another shard.

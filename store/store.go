@@ -62,7 +62,8 @@ type Store interface {
 	// however many callers run at once.
 	Sweep(ctx context.Context, now time.Time, limit int) ([]Expired, error)
 
-	// Close releases what the store holds. It is safe to call more than once.
+	// Close releases what the store holds. It is safe to call more than once;
+	// every other method of a closed store returns ErrClosed.
 	Close() error
 }
 

@@ -61,8 +61,6 @@ var (
 	anyMapType   = reflect.TypeFor[map[string]any]()
 )
 
-func newShape(limit int) *shape { return &shape{budget: limit, limit: limit} }
-
 // enter pushes r on the path, or fails when r is already on it: the value
 // contains itself.
 func (w *shape) enter(r ref) error {
@@ -90,8 +88,19 @@ func (w *shape) spend(n int) error {
 	return nil
 }
 
+// level counts a container of n elements one level below depth: the level
+// against maxDepth, the elements against the size limit. It returns the
+// depth of the elements.
+func (w *shape) level(depth, n int) (int, error) {
+	if depth++; depth > maxDepth {
+		return depth, errTooDeep
+	}
+	return depth, w.spend(n)
+}
+
 // json checks a value for the JSON codec: only JSON's own types, each of
-// which comes back with the same type and value.
+// which comes back with the same type and value. An empty array or object
+// is a level of its own.
 func (w *shape) json(v any, depth int) error {
 	switch v := v.(type) {
 	case nil, bool:
@@ -110,51 +119,12 @@ func (w *shape) json(v any, depth int) error {
 		if v == nil {
 			return errJSONNil
 		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if len(v) == 0 {
-			return nil
-		}
-		if err := w.spend(len(v)); err != nil {
-			return err
-		}
-		if err := w.enter(ref{unsafe.Pointer(unsafe.SliceData(v)), len(v), anySliceType}); err != nil {
-			return err
-		}
-		for _, e := range v {
-			if err := w.json(e, depth); err != nil {
-				return err
-			}
-		}
-		w.leave()
-		return nil
+		return w.anySlice(v, depth, true)
 	case map[string]any:
 		if v == nil {
 			return errJSONNil
 		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if len(v) == 0 {
-			return nil
-		}
-		if err := w.spend(len(v)); err != nil {
-			return err
-		}
-		if err := w.enter(ref{reflect.ValueOf(v).UnsafePointer(), -1, anyMapType}); err != nil {
-			return err
-		}
-		for k, e := range v {
-			if !utf8.ValidString(k) {
-				return errJSONUTF8
-			}
-			if err := w.json(e, depth); err != nil {
-				return err
-			}
-		}
-		w.leave()
-		return nil
+		return w.anyMap(v, depth, true)
 	default:
 		return fmt.Errorf("%w, not %T", errNotJSONType, v)
 	}
@@ -168,44 +138,14 @@ func (w *shape) gobAny(v any, depth int) error {
 		return nil
 	case []any:
 		if len(v) == 0 {
-			return nil
+			return nil // gob sends no empty ones: not a level
 		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if err := w.spend(len(v)); err != nil {
-			return err
-		}
-		if err := w.enter(ref{unsafe.Pointer(unsafe.SliceData(v)), len(v), anySliceType}); err != nil {
-			return err
-		}
-		for _, e := range v {
-			if err := w.gobAny(e, depth); err != nil {
-				return err
-			}
-		}
-		w.leave()
-		return nil
+		return w.anySlice(v, depth, false)
 	case map[string]any:
 		if len(v) == 0 {
 			return nil
 		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if err := w.spend(len(v)); err != nil {
-			return err
-		}
-		if err := w.enter(ref{reflect.ValueOf(v).UnsafePointer(), -1, anyMapType}); err != nil {
-			return err
-		}
-		for _, e := range v {
-			if err := w.gobAny(e, depth); err != nil {
-				return err
-			}
-		}
-		w.leave()
-		return nil
+		return w.anyMap(v, depth, false)
 	}
 	rv := reflect.ValueOf(v)
 	if !w.decoded {
@@ -216,10 +156,62 @@ func (w *shape) gobAny(v any, depth int) error {
 	return w.gob(rv, depth)
 }
 
+// anySlice checks a []any at depth and its elements, by the JSON codec's
+// rules or by gob's. Both codecs hold it, and its twin anyMap, without
+// reflection: the values sessions hold most.
+func (w *shape) anySlice(v []any, depth int, json bool) error {
+	depth, err := w.level(depth, len(v))
+	if err != nil || len(v) == 0 {
+		return err
+	}
+	if err := w.enter(ref{unsafe.Pointer(unsafe.SliceData(v)), len(v), anySliceType}); err != nil {
+		return err
+	}
+	for _, e := range v {
+		if err := w.element(e, depth, json); err != nil {
+			return err
+		}
+	}
+	w.leave()
+	return nil
+}
+
+// anyMap checks a map[string]any as anySlice checks a []any; JSON also
+// needs its keys to be valid UTF-8.
+func (w *shape) anyMap(v map[string]any, depth int, json bool) error {
+	depth, err := w.level(depth, len(v))
+	if err != nil || len(v) == 0 {
+		return err
+	}
+	if err := w.enter(ref{reflect.ValueOf(v).UnsafePointer(), -1, anyMapType}); err != nil {
+		return err
+	}
+	for k, e := range v {
+		if json && !utf8.ValidString(k) {
+			return errJSONUTF8
+		}
+		if err := w.element(e, depth, json); err != nil {
+			return err
+		}
+	}
+	w.leave()
+	return nil
+}
+
+// element checks an element of a []any or map[string]any by the rules of
+// the codec the walk checks for.
+func (w *shape) element(v any, depth int, json bool) error {
+	if json {
+		return w.json(v, depth)
+	}
+	return w.gobAny(v, depth)
+}
+
 // gob checks a value the way encoding/gob sends it: through pointers,
 // interfaces, maps, slices, arrays and structs' exported fields, but not
 // into a type that encodes itself (GobEncoder, BinaryMarshaler,
-// TextMarshaler).
+// TextMarshaler). An empty map, slice or array is not a level: gob sends
+// none.
 func (w *shape) gob(v reflect.Value, depth int) error {
 	switch v.Kind() {
 	case reflect.Interface:
@@ -240,76 +232,16 @@ func (w *shape) gob(v reflect.Value, depth int) error {
 		w.leave()
 		return nil
 	case reflect.Map:
-		n := v.Len()
-		if n == 0 {
-			return nil
-		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if err := w.spend(n); err != nil {
-			return err
-		}
-		t := v.Type()
-		keyLeaf, elemLeaf := infoOf(t.Key()).leaf, infoOf(t.Elem()).leaf
-		if keyLeaf && elemLeaf {
-			return nil
-		}
-		if err := w.enter(ref{v.UnsafePointer(), -1, t}); err != nil {
-			return err
-		}
-		for it := v.MapRange(); it.Next(); {
-			if !keyLeaf {
-				if err := w.gob(it.Key(), depth); err != nil {
-					return err
-				}
-			}
-			if !elemLeaf {
-				if err := w.gob(it.Value(), depth); err != nil {
-					return err
-				}
-			}
-		}
-		w.leave()
-		return nil
+		return w.gobMap(v, depth)
 	case reflect.Slice, reflect.Array:
-		n := v.Len()
-		if n == 0 {
-			return nil
-		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if err := w.spend(n); err != nil {
-			return err
-		}
-		if infoOf(v.Type().Elem()).leaf {
-			return nil
-		}
-		slice := v.Kind() == reflect.Slice
-		if slice {
-			if err := w.enter(ref{v.UnsafePointer(), n, v.Type()}); err != nil {
-				return err
-			}
-		}
-		for i := range n {
-			if err := w.gob(v.Index(i), depth); err != nil {
-				return err
-			}
-		}
-		if slice {
-			w.leave()
-		}
-		return nil
+		return w.gobList(v, depth)
 	case reflect.Struct:
 		info := infoOf(v.Type())
 		if info.leaf {
 			return nil
 		}
-		if depth++; depth > maxDepth {
-			return errTooDeep
-		}
-		if err := w.spend(1); err != nil {
+		depth, err := w.level(depth, 1)
+		if err != nil {
 			return err
 		}
 		for _, i := range info.fields {
@@ -321,6 +253,66 @@ func (w *shape) gob(v reflect.Value, depth int) error {
 	default:
 		return nil
 	}
+}
+
+// gobMap checks a map of any type but map[string]any. Its keys and elements
+// are walked unless their types hold nothing to walk.
+func (w *shape) gobMap(v reflect.Value, depth int) error {
+	n := v.Len()
+	if n == 0 {
+		return nil
+	}
+	t := v.Type()
+	keyLeaf, elemLeaf := infoOf(t.Key()).leaf, infoOf(t.Elem()).leaf
+	depth, err := w.level(depth, n)
+	if err != nil || keyLeaf && elemLeaf {
+		return err
+	}
+	if err := w.enter(ref{v.UnsafePointer(), -1, t}); err != nil {
+		return err
+	}
+	for it := v.MapRange(); it.Next(); {
+		if !keyLeaf {
+			if err := w.gob(it.Key(), depth); err != nil {
+				return err
+			}
+		}
+		if !elemLeaf {
+			if err := w.gob(it.Value(), depth); err != nil {
+				return err
+			}
+		}
+	}
+	w.leave()
+	return nil
+}
+
+// gobList checks a slice or an array of any type but []any. Only a slice is
+// a reference that can lead back to itself: an array is held by value.
+func (w *shape) gobList(v reflect.Value, depth int) error {
+	n := v.Len()
+	if n == 0 {
+		return nil
+	}
+	depth, err := w.level(depth, n)
+	if err != nil || infoOf(v.Type().Elem()).leaf {
+		return err
+	}
+	slice := v.Kind() == reflect.Slice
+	if slice {
+		if err := w.enter(ref{v.UnsafePointer(), n, v.Type()}); err != nil {
+			return err
+		}
+	}
+	for i := range n {
+		if err := w.gob(v.Index(i), depth); err != nil {
+			return err
+		}
+	}
+	if slice {
+		w.leave()
+	}
+	return nil
 }
 
 // typeInfo is what the gob walk needs to know of a type, worked out once.

@@ -170,3 +170,58 @@ func testConcurrentDeleteAndUpdate(t *testing.T, e *env) {
 		"Update after Delete")
 	e.assertGone(id)
 }
+
+// testConcurrentCount drives every method that changes the count from many
+// goroutines at once, sweeps of the others among them: once the sweeps have
+// taken what expired, Count equals what is left.
+func testConcurrentCount(t *testing.T, e *env) {
+	const workers, perWorker = 16, 60 // perWorker: a multiple of the 6 roles below
+	ids := make([][]string, workers)
+	targets := make([][]string, workers)
+	for w := range workers {
+		ids[w], targets[w] = newIDs(t, perWorker), newIDs(t, perWorker)
+	}
+	together(workers, func(w int) {
+		for i, id := range ids[w] {
+			rec := e.record(nil)
+			switch i % 6 {
+			case 0, 3: // never expire
+				rec.Idle, rec.Expires = 0, time.Time{}
+			case 4, 5: // due for the sweeps below
+				rec.Idle = 5 * time.Minute
+			}
+			assert.NoError(t, e.s.Create(e.ctx, id, rec), "Create")
+			if rec.Idle == 0 { // other workers' sweeps may take the rest
+				assert.ErrorIs(t, e.s.Create(e.ctx, id, rec), store.ErrExists, "Create on a taken ID")
+			}
+		}
+		for i, id := range ids[w] {
+			switch i % 6 {
+			case 1:
+				_, deleted, err := e.s.Delete(e.ctx, id)
+				assert.NoError(t, err, "Delete")
+				assert.True(t, deleted, "Delete")
+			case 2:
+				assert.NoError(t, e.s.Renew(e.ctx, id, targets[w][i], e.base), "Renew")
+				assert.ErrorIs(t, e.s.Renew(e.ctx, id, targets[w][i], e.base), store.ErrRenewed, "second Renew")
+			case 3:
+				_, found, err := e.s.Load(e.ctx, id, e.at(time.Minute), true)
+				assert.NoError(t, err, "Load")
+				assert.True(t, found, "Load")
+				_, deleted, err := e.s.Delete(e.ctx, id)
+				assert.NoError(t, err, "Delete")
+				assert.True(t, deleted, "Delete")
+				_, deleted, err = e.s.Delete(e.ctx, id)
+				assert.NoError(t, err, "second Delete")
+				assert.False(t, deleted, "second Delete")
+			}
+		}
+		_, err := e.s.Sweep(e.ctx, e.at(10*time.Minute), 5)
+		assert.NoError(t, err, "Sweep")
+	})
+
+	e.drain(e.at(time.Hour), 50)
+	// Left: the sessions that never expire and were not deleted (i%6 == 0).
+	// The others were deleted, or expired (renewed ones too) and swept.
+	assert.Equal(t, workers*perWorker/6, e.count(), "Count")
+}

@@ -177,35 +177,24 @@ func testUpdateMissing(t *testing.T, e *env) {
 	assert.Equal(t, 0, e.count(), "Count")
 }
 
-func testUpdateAfterDelete(t *testing.T, e *env) {
-	id := newID(t)
-	e.create(id, e.record(map[string]any{"k": "v"}))
-	_, deleted := e.delete(id)
-	require.True(t, deleted, "Delete")
+// testUpdateAfterEnd returns the subtest of a late write: once end has
+// ended a session (by Delete or by Sweep), an Update of it fails with
+// ErrNotFound and brings nothing back.
+func testUpdateAfterEnd(how string, end func(e *env, id string)) func(*testing.T, *env) {
+	return func(t *testing.T, e *env) {
+		id, _ := e.add(map[string]any{"k": "v"})
+		end(e, id)
 
-	err := e.s.Update(e.ctx, id, map[string]any{"late": "write"})
-	require.ErrorIs(t, err, store.ErrNotFound, "Update after Delete")
-	e.assertGone(id)
-	assert.Equal(t, 0, e.count(), "Count")
-}
-
-func testUpdateAfterSweep(t *testing.T, e *env) {
-	id := newID(t)
-	e.create(id, e.record(map[string]any{"k": "v"}))
-	require.Len(t, e.drain(e.at(idle), 10), 1, "Sweep")
-
-	err := e.s.Update(e.ctx, id, map[string]any{"late": "write"})
-	require.ErrorIs(t, err, store.ErrNotFound, "Update after Sweep")
-	e.assertGone(id)
-	assert.Equal(t, 0, e.count(), "Count")
+		err := e.s.Update(e.ctx, id, map[string]any{"late": "write"})
+		require.ErrorIs(t, err, store.ErrNotFound, "Update after %s", how)
+		e.assertGone(id)
+		assert.Equal(t, 0, e.count(), "Count")
+	}
 }
 
 func testDelete(t *testing.T, e *env) {
-	id, other := newID(t), newID(t)
-	rec := e.record(map[string]any{"k": "v"})
-	otherRec := e.record(map[string]any{"other": true})
-	e.create(id, rec)
-	e.create(other, otherRec)
+	id, rec := e.add(map[string]any{"k": "v"})
+	other, otherRec := e.add(map[string]any{"other": true})
 
 	assertClaimedOnce(t, e, id, rec)
 	assert.Equal(t, 1, e.count(), "Count")
@@ -338,11 +327,8 @@ func testRenewExpired(t *testing.T, e *env) {
 }
 
 func testRenewTakenID(t *testing.T, e *env) {
-	a, b := newID(t), newID(t)
-	recA := e.record(map[string]any{"owner": "a"})
-	recB := e.record(map[string]any{"owner": "b"})
-	e.create(a, recA)
-	e.create(b, recB)
+	a, recA := e.add(map[string]any{"owner": "a"})
+	b, recB := e.add(map[string]any{"owner": "b"})
 
 	err := e.s.Renew(e.ctx, a, b, e.at(time.Minute))
 	require.ErrorIs(t, err, store.ErrExists, "Renew onto a taken ID")
@@ -387,8 +373,22 @@ func testCount(t *testing.T, e *env) {
 	assert.Equal(t, 2, e.count(), "Count after Sweep")
 }
 
-func testCloseTwice(t *testing.T, e *env) {
-	e.create(newID(t), e.record(nil))
+// testUseAfterClose: Close is safe twice, and a closed store refuses
+// every call with ErrClosed instead of answering from what it held.
+func testUseAfterClose(t *testing.T, e *env) {
+	id, _ := e.add(nil)
 	require.NoError(t, e.s.Close(), "Close")
 	require.NoError(t, e.s.Close(), "second Close")
+
+	_, _, err := e.s.Load(e.ctx, id, e.base, true)
+	assert.ErrorIs(t, err, store.ErrClosed, "Load")
+	assert.ErrorIs(t, e.s.Create(e.ctx, newID(t), e.record(nil)), store.ErrClosed, "Create")
+	assert.ErrorIs(t, e.s.Update(e.ctx, id, map[string]any{"k": "v"}), store.ErrClosed, "Update")
+	_, _, err = e.s.Delete(e.ctx, id)
+	assert.ErrorIs(t, err, store.ErrClosed, "Delete")
+	assert.ErrorIs(t, e.s.Renew(e.ctx, id, newID(t), e.base), store.ErrClosed, "Renew")
+	_, err = e.s.Count(e.ctx)
+	assert.ErrorIs(t, err, store.ErrClosed, "Count")
+	_, err = e.s.Sweep(e.ctx, e.at(lifetime), 10)
+	assert.ErrorIs(t, err, store.ErrClosed, "Sweep")
 }

@@ -32,8 +32,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Update", testUpdate},
 		{"UpdateKeepsHandedOutRecords", testUpdateKeepsHandedOutRecords},
 		{"UpdateMissing", testUpdateMissing},
-		{"UpdateAfterDelete", testUpdateAfterDelete},
-		{"UpdateAfterSweep", testUpdateAfterSweep},
+		{"UpdateAfterDelete", testUpdateAfterEnd("Delete", func(e *env, id string) {
+			_, deleted := e.delete(id)
+			require.True(e.t, deleted, "Delete")
+		})},
+		{"UpdateAfterSweep", testUpdateAfterEnd("Sweep", func(e *env, _ string) {
+			require.Len(e.t, e.drain(e.at(idle), 10), 1, "Sweep")
+		})},
 		{"Delete", testDelete},
 		{"Renew", testRenew},
 		{"RenewMissing", testRenewMissing},
@@ -43,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SweepAfterRenew", testSweepAfterRenew},
 		{"AccessNeverMovesBack", testAccessNeverMovesBack},
 		{"Count", testCount},
+		{"ConcurrentCount", testConcurrentCount},
 		{"ConcurrentRenew", testConcurrentRenew},
 		{"ConcurrentRenewAndUpdate", testConcurrentRenewAndUpdate},
 		{"ConcurrentUpdate", testConcurrentUpdate},
@@ -57,7 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NoMonotonicReading", testNoMonotonicReading},
 		{"FarDeadline", testFarDeadline},
 		{"Values", testValues},
-		{"CloseTwice", testCloseTwice},
+		{"UseAfterClose", testUseAfterClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -128,6 +134,15 @@ func newIDs(t *testing.T, n int) []string {
 func (e *env) create(id string, rec store.Record) {
 	e.t.Helper()
 	require.NoError(e.t, e.s.Create(e.ctx, id, rec), "Create")
+}
+
+// add creates a session under a new ID with the default record holding
+// values, and returns both.
+func (e *env) add(values map[string]any) (string, store.Record) {
+	e.t.Helper()
+	id, rec := newID(e.t), e.record(values)
+	e.create(id, rec)
+	return id, rec
 }
 
 func (e *env) load(id string, now time.Time, touch bool) (store.Record, bool) {

@@ -135,11 +135,8 @@ func testSweepAfterTouch(t *testing.T, e *env) {
 }
 
 func testSweepAndDeleteClaimOnce(t *testing.T, e *env) {
-	deletedFirst, sweptFirst := newID(t), newID(t)
-	recD := e.record(map[string]any{"k": "deleted first"})
-	recS := e.record(map[string]any{"k": "swept first"})
-	e.create(deletedFirst, recD)
-	e.create(sweptFirst, recS)
+	deletedFirst, recD := e.add(map[string]any{"k": "deleted first"})
+	sweptFirst, recS := e.add(map[string]any{"k": "swept first"})
 
 	got, deleted := e.delete(deletedFirst)
 	require.True(t, deleted, "Delete of an expired record")

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"sync"
@@ -8,30 +8,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/sessionkit/session/store"
-	"github.com/sessionkit/session/store/storetest"
 )
 
-// TestMemoryWithLimitConformance checks that a cap high enough never to be
-// reached changes nothing else the Store contract promises.
-func TestMemoryWithLimitConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return store.NewMemory(store.WithMaxSessions(1 << 20)) })
-}
-
 // fill returns a store capped at n that holds n sessions, and their IDs.
-func fill(t *testing.T, n int) (store.Store, []string) {
+func fill(t *testing.T, n int) (*memory, []string) {
 	t.Helper()
-	m := store.NewMemory(store.WithMaxSessions(n))
+	m := newTestMemory(WithMaxSessions(n))
 	t.Cleanup(func() { assert.NoError(t, m.Close()) })
-	ids := newIDs(t, n)
+	ids := testIDs(t, n)
 	for _, id := range ids {
-		require.NoError(t, m.Create(t.Context(), id, record(nil)))
+		require.NoError(t, m.Create(t.Context(), id, testRecord(nil)))
 	}
 	return m, ids
 }
 
-func requireCount(t *testing.T, m store.Store, want int) {
+func requireCount(t *testing.T, m *memory, want int) {
 	t.Helper()
 	n, err := m.Count(t.Context())
 	require.NoError(t, err)
@@ -41,20 +32,20 @@ func requireCount(t *testing.T, m store.Store, want int) {
 func TestMemoryLimitRefusesPastTheCap(t *testing.T) {
 	ctx := t.Context()
 	m, _ := fill(t, 3)
-	assert.Zero(t, store.Refused(m), "filling up to the cap refused something")
+	assert.Zero(t, m.refused.Load(), "filling up to the cap refused something")
 
 	for i := range 2 {
-		id := newID(t)
-		err := m.Create(ctx, id, record(map[string]any{"k": "v"}))
-		require.ErrorIs(t, err, store.ErrTooManySessions)
-		assert.Equal(t, uint64(i+1), store.Refused(m))
+		id := testID(t)
+		err := m.Create(ctx, id, testRecord(map[string]any{"k": "v"}))
+		require.ErrorIs(t, err, ErrTooManySessions)
+		assert.Equal(t, uint64(i+1), m.refused.Load())
 
-		_, found, err := m.Load(ctx, id, base, false)
+		_, found, err := m.Load(ctx, id, testBase, false)
 		require.NoError(t, err)
 		assert.False(t, found, "a refused session was stored")
 		requireCount(t, m, 3)
 	}
-	assert.Regexp(t, "^store: ", store.ErrTooManySessions.Error())
+	assert.Regexp(t, "^store: ", ErrTooManySessions.Error())
 }
 
 // TestMemoryLimitRefusalAllocatesNothing: a flood of refused creations must
@@ -62,29 +53,29 @@ func TestMemoryLimitRefusesPastTheCap(t *testing.T) {
 func TestMemoryLimitRefusalAllocatesNothing(t *testing.T) {
 	ctx := t.Context()
 	m, _ := fill(t, 1)
-	id, rec := newID(t), record(map[string]any{"k": "v"})
+	id, rec := testID(t), testRecord(map[string]any{"k": "v"})
 	allocs := testing.AllocsPerRun(100, func() {
-		if err := m.Create(ctx, id, rec); err != store.ErrTooManySessions {
+		if err := m.Create(ctx, id, rec); err != ErrTooManySessions {
 			t.Fatalf("Create at the cap: %v", err)
 		}
 	})
 	assert.Zero(t, allocs)
-	assert.Equal(t, uint64(101), store.Refused(m), "AllocsPerRun runs the function once more to warm up")
+	assert.Equal(t, uint64(101), m.refused.Load(), "AllocsPerRun runs the function once more to warm up")
 }
 
 func TestMemoryLimitRoomComesBack(t *testing.T) {
 	tests := []struct {
 		name string
-		free func(t *testing.T, m store.Store, ids []string)
+		free func(t *testing.T, m *memory, ids []string)
 	}{
-		{name: "delete", free: func(t *testing.T, m store.Store, ids []string) {
+		{name: "delete", free: func(t *testing.T, m *memory, ids []string) {
 			_, deleted, err := m.Delete(t.Context(), ids[0])
 			require.NoError(t, err)
 			require.True(t, deleted)
 		}},
-		{name: "sweep", free: func(t *testing.T, m store.Store, _ []string) {
-			// record(nil) idles out after 30 minutes.
-			swept, err := m.Sweep(t.Context(), base.Add(time.Hour), 1)
+		{name: "sweep", free: func(t *testing.T, m *memory, _ []string) {
+			// testRecord(nil) idles out after 30 minutes.
+			swept, err := m.Sweep(t.Context(), testBase.Add(time.Hour), 1)
 			require.NoError(t, err)
 			require.Len(t, swept, 1)
 		}},
@@ -93,14 +84,14 @@ func TestMemoryLimitRoomComesBack(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
 			m, ids := fill(t, 2)
-			require.ErrorIs(t, m.Create(ctx, newID(t), record(nil)), store.ErrTooManySessions)
+			require.ErrorIs(t, m.Create(ctx, testID(t), testRecord(nil)), ErrTooManySessions)
 
 			tt.free(t, m, ids)
 			requireCount(t, m, 1)
-			require.NoError(t, m.Create(ctx, newID(t), record(nil)), "freed room was not reusable")
+			require.NoError(t, m.Create(ctx, testID(t), testRecord(nil)), "freed room was not reusable")
 			requireCount(t, m, 2)
-			require.ErrorIs(t, m.Create(ctx, newID(t), record(nil)), store.ErrTooManySessions)
-			assert.Equal(t, uint64(2), store.Refused(m))
+			require.ErrorIs(t, m.Create(ctx, testID(t), testRecord(nil)), ErrTooManySessions)
+			assert.Equal(t, uint64(2), m.refused.Load())
 		})
 	}
 }
@@ -108,37 +99,37 @@ func TestMemoryLimitRoomComesBack(t *testing.T) {
 func TestMemoryLimitRenewAtTheCap(t *testing.T) {
 	ctx := t.Context()
 	m, ids := fill(t, 2)
-	renewed := newID(t)
+	renewed := testID(t)
 
-	require.NoError(t, m.Renew(ctx, ids[0], renewed, base), "renewal counted as a new session")
+	require.NoError(t, m.Renew(ctx, ids[0], renewed, testBase), "renewal counted as a new session")
 	requireCount(t, m, 2)
-	_, found, err := m.Load(ctx, renewed, base, false)
+	_, found, err := m.Load(ctx, renewed, testBase, false)
 	require.NoError(t, err)
 	assert.True(t, found)
-	assert.Zero(t, store.Refused(m))
-	require.ErrorIs(t, m.Create(ctx, newID(t), record(nil)), store.ErrTooManySessions,
+	assert.Zero(t, m.refused.Load())
+	require.ErrorIs(t, m.Create(ctx, testID(t), testRecord(nil)), ErrTooManySessions,
 		"renewal freed a place it did not give back")
 }
 
 func TestMemoryLimitBelowOneMeansNoCap(t *testing.T) {
 	tests := []struct {
 		name string
-		new  func() store.Store
+		opts []MemoryOption
 	}{
-		{name: "NewMemory", new: func() store.Store { return store.NewMemory() }},
-		{name: "limit 0", new: func() store.Store { return store.NewMemory(store.WithMaxSessions(0)) }},
-		{name: "limit -1", new: func() store.Store { return store.NewMemory(store.WithMaxSessions(-1)) }},
+		{name: "no option"},
+		{name: "limit 0", opts: []MemoryOption{WithMaxSessions(0)}},
+		{name: "limit -1", opts: []MemoryOption{WithMaxSessions(-1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const n = 1000
-			m := tt.new()
+			m := newTestMemory(tt.opts...)
 			t.Cleanup(func() { assert.NoError(t, m.Close()) })
-			for _, id := range newIDs(t, n) {
-				require.NoError(t, m.Create(t.Context(), id, record(nil)))
+			for _, id := range testIDs(t, n) {
+				require.NoError(t, m.Create(t.Context(), id, testRecord(nil)))
 			}
 			requireCount(t, m, n)
-			assert.Zero(t, store.Refused(m))
+			assert.Zero(t, m.refused.Load())
 		})
 	}
 }
@@ -149,12 +140,12 @@ func TestMemoryLimitBelowOneMeansNoCap(t *testing.T) {
 func TestMemoryLimitConcurrentCreates(t *testing.T) {
 	const limit, workers, perWorker = 50, 16, 200
 	ctx := t.Context()
-	m := store.NewMemory(store.WithMaxSessions(limit))
+	m := newTestMemory(WithMaxSessions(limit))
 	t.Cleanup(func() { assert.NoError(t, m.Close()) })
 
 	ids := make([][]string, workers)
 	for w := range ids {
-		ids[w] = newIDs(t, 2*perWorker) // the second half are renewal targets
+		ids[w] = testIDs(t, 2*perWorker) // the second half are renewal targets
 	}
 	var created atomic.Uint64
 	stop := make(chan struct{})
@@ -178,9 +169,9 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i, id := range ids[w][:perWorker] {
-				err := m.Create(ctx, id, record(nil))
+				err := m.Create(ctx, id, testRecord(nil))
 				if err != nil {
-					assert.ErrorIs(t, err, store.ErrTooManySessions)
+					assert.ErrorIs(t, err, ErrTooManySessions)
 					continue
 				}
 				created.Add(1)
@@ -189,7 +180,7 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 					_, _, err := m.Delete(ctx, id)
 					assert.NoError(t, err)
 				case 1:
-					assert.NoError(t, m.Renew(ctx, id, ids[w][perWorker+i], base))
+					assert.NoError(t, m.Renew(ctx, id, ids[w][perWorker+i], testBase))
 				}
 			}
 		})
@@ -198,9 +189,9 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 	close(stop)
 	watcher.Wait()
 
-	assert.Equal(t, uint64(workers*perWorker), created.Load()+store.Refused(m),
+	assert.Equal(t, uint64(workers*perWorker), created.Load()+m.refused.Load(),
 		"a creation was neither stored nor counted as refused")
-	assert.NotZero(t, store.Refused(m), "the test never reached the cap")
+	assert.NotZero(t, m.refused.Load(), "the test never reached the cap")
 	n, err := m.Count(ctx)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, n, limit)
@@ -208,12 +199,12 @@ func TestMemoryLimitConcurrentCreates(t *testing.T) {
 }
 
 // stored counts the IDs of ids that the store holds.
-func stored(t *testing.T, m store.Store, ids [][]string) int {
+func stored(t *testing.T, m *memory, ids [][]string) int {
 	t.Helper()
 	ctx, n := t.Context(), 0
 	for _, worker := range ids {
 		for _, id := range worker {
-			_, found, err := m.Load(ctx, id, base, false)
+			_, found, err := m.Load(ctx, id, testBase, false)
 			require.NoError(t, err)
 			if found {
 				n++
