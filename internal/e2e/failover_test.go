@@ -61,7 +61,6 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
 	prefix := redistest.Prefix()
 	logs := &testkit.Buffer{}
 	var apps []http.Handler
-	var managers []*manager.Manager
 	for i := range 2 {
 		c := d.NewUniversalClient()
 		t.Cleanup(func() { _ = c.Close() })
@@ -70,7 +69,6 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
 			Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		}, nil, nil)
 		t.Cleanup(func() { _ = m.Close() })
-		managers = append(managers, m)
 		if i == 0 {
 			apps = append(apps, netHTTPApp(m))
 		} else {

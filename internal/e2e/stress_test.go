@@ -69,8 +69,11 @@ func TestStressTwoManagersOneStore(t *testing.T) {
 		rig.checkEnd(t)
 	})
 	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		// Private: at the end, the whole deployment must be empty but for
+		// markers on their way out. The two runs share it, since starting a
+		// Cluster costs seconds.
+		d := tp.Start(t)
 		t.Run("redis", func(t *testing.T) {
-			d := tp.Start(t) // private: at the end, the whole deployment must be empty
 			prefix := redistest.Prefix()
 			// One client per manager, as two processes would have.
 			stores := [2]store.Store{
@@ -88,7 +91,6 @@ func TestStressTwoManagersOneStore(t *testing.T) {
 		// command Redis ran, as a connection reset does: requests fail with
 		// 503, but no event may be lost or invented, and nothing may be left.
 		t.Run("redis with lost replies", func(t *testing.T) {
-			d := tp.Start(t)
 			prefix := redistest.Prefix()
 			rig := &stressRig{tolerateUnavailable: true, ledger: newLedger()}
 			var stores [2]store.Store

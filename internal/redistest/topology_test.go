@@ -14,6 +14,7 @@ import (
 // an application would use writes and reads through it, and that every
 // master the deployment names answers.
 func TestTopologies(t *testing.T) {
+	t.Parallel()
 	for _, tp := range redistest.Topologies() {
 		t.Run(tp.Name, func(t *testing.T) {
 			t.Parallel()
@@ -42,6 +43,7 @@ func TestTopologies(t *testing.T) {
 // replica takes over and the client reaches it without being made again,
 // then revives the old master and checks it rejoins as a replica.
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		tp   redistest.Topology
