@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ type backend struct {
 	// deployment is the Redis the command started, nil for one it was
 	// given.
 	deployment redistest.Deployment
+	// masters are the deployment's masters at the start, sorted.
+	masters []string
 }
 
 // startBackend connects to the Redis that -redis names, or starts one of
@@ -38,11 +41,12 @@ func startBackend(cfg config) (*backend, error) {
 	var newClient func() redis.UniversalClient
 	be := &backend{close: func() {}}
 	if cfg.redis == "" {
-		d, err := launch(cfg.topology)
+		d, err := launch(cfg.topology, cfg.deadAfter)
 		if err != nil {
 			return nil, err
 		}
 		be.deployment = d.Deployment
+		be.masters = d.masters
 		be.close = d.close
 		be.name = d.name
 		newClient = d.newClient
@@ -64,6 +68,7 @@ func startBackend(cfg config) (*backend, error) {
 // launched is a Redis deployment the command started.
 type launched struct {
 	redistest.Deployment
+	masters   []string
 	name      string
 	newClient func() redis.UniversalClient
 	close     func()
@@ -71,7 +76,7 @@ type launched struct {
 
 // launch starts a deployment of the topology named on loopback, with its
 // files in a temporary directory that close removes.
-func launch(topology string) (*launched, error) {
+func launch(topology string, deadAfter time.Duration) (*launched, error) {
 	var tp redistest.Topology
 	for _, t := range redistest.Topologies() {
 		if t.Name == topology {
@@ -90,11 +95,16 @@ func launch(topology string) (*launched, error) {
 		return nil, fmt.Errorf("starting a %s Redis: %w", topology, err)
 	}
 	l := &launched{Deployment: d, close: func() { d.Close(); _ = os.RemoveAll(dir) }}
-	masters, err := d.Masters(ctx)
+	if err := slowDownFailover(ctx, d, deadAfter); err != nil {
+		l.close()
+		return nil, err
+	}
+	masters, err := mastersOf(ctx, d)
 	if err != nil {
 		l.close()
 		return nil, err
 	}
+	l.masters = masters
 	// The instances connect as an application would, with go-redis's
 	// defaults, not with redistest's clients: their 200 ms dial timeout,
 	// right for tests that kill servers, fails requests on a machine that
@@ -110,7 +120,7 @@ func launch(topology string) (*launched, error) {
 			addrs = append(addrs, s.Addr)
 		}
 		master = redistest.MasterName
-		l.name = fmt.Sprintf("Sentinel set: master %s with %d replica, %d sentinels", masters[0].Addr, len(d.Data)-1, len(d.Sentinels))
+		l.name = fmt.Sprintf("Sentinel set: master %s with %d replica, %d sentinels", masters[0], len(d.Data)-1, len(d.Sentinels))
 	case *redistest.Cluster:
 		for _, n := range d.Nodes {
 			addrs = append(addrs, n.Addr)
@@ -127,6 +137,61 @@ func launch(topology string) (*launched, error) {
 	}
 	l.name += ", started by loadtest"
 	return l, nil
+}
+
+// slowDownFailover makes the deployment take a master for dead only after
+// it has been silent for deadAfter (Sentinel's down-after-milliseconds,
+// cluster-node-timeout). redistest sets a second, right for fault tests on
+// an idle machine; under this load on a busy one a live master misses its
+// heartbeats for that long and a replica takes over unasked, losing what
+// it had not yet replicated.
+func slowDownFailover(ctx context.Context, d redistest.Deployment, deadAfter time.Duration) error {
+	ms := fmt.Sprint(deadAfter.Milliseconds())
+	var servers []*redistest.Server
+	var args [][]any
+	switch d := d.(type) {
+	case *redistest.Sentinel:
+		servers = d.Sentinels
+		args = [][]any{
+			{"SENTINEL", "SET", redistest.MasterName, "down-after-milliseconds", ms},
+			{"SENTINEL", "SET", redistest.MasterName, "failover-timeout", fmt.Sprint(2 * deadAfter.Milliseconds())},
+		}
+	case *redistest.Cluster:
+		servers = d.Nodes
+		args = [][]any{{"CONFIG", "SET", "cluster-node-timeout", ms}}
+	}
+	for _, srv := range servers {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		for _, a := range args {
+			if err := c.Do(ctx, a...).Err(); err != nil {
+				_ = c.Close()
+				return fmt.Errorf("%s on %s: %w", a, srv.Addr, err)
+			}
+		}
+		_ = c.Close()
+	}
+	return nil
+}
+
+// mastersOf returns the addresses of d's masters, asking again while a
+// busy machine makes redistest's one-second timeout expire.
+func mastersOf(ctx context.Context, d redistest.Deployment) ([]string, error) {
+	for {
+		masters, err := d.Masters(ctx)
+		if err == nil {
+			addrs := make([]string, len(masters))
+			for i, m := range masters {
+				addrs[i] = m.Addr
+			}
+			slices.Sort(addrs)
+			return addrs, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("finding the masters: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // connect returns the clients of a Redis of the topology at addrs (the

@@ -94,6 +94,14 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	}
 	wg.Wait()
 	rep.sessionsAfter = ins[0].m.GetSessionSize()
+	if be.deployment != nil {
+		// A master that changed without -failover was taken for dead
+		// while alive: what the report counts then is that failover's.
+		mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		rep.mastersBefore = be.masters
+		rep.mastersAfter, _ = mastersOf(mctx, be.deployment)
+		cancel()
+	}
 
 	for _, c := range clients {
 		rep.merge(&c.stats)

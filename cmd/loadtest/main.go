@@ -85,6 +85,7 @@ type config struct {
 	// 0 for never.
 	failover      time.Duration
 	failoverGrace time.Duration
+	deadAfter     time.Duration // how long a silent master lives on
 }
 
 // Topologies of the Redis the instances share.
@@ -115,6 +116,7 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "timeout of one HTTP request; a request still unanswered then counts as an error")
 	fs.DurationVar(&c.failover, "failover", 0, "kill a master this long into the run (Sentinel or Cluster started by loadtest); failures until the replica took over, plus -failover-grace, are counted apart")
 	fs.DurationVar(&c.failoverGrace, "failover-grace", 5*time.Second, "with -failover: how long after the takeover failures still count as the failover's")
+	fs.DurationVar(&c.deadAfter, "dead-after", 5*time.Second, "for a Sentinel set or Cluster started by loadtest: how long a silent master is not yet taken for dead (down-after-milliseconds, cluster-node-timeout)")
 	fs.BoolVar(&c.appLog, "applog", false, "let the instances log their errors to stderr (the report counts them either way)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -135,6 +137,8 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("-topology %q: want single, sentinel or cluster", c.topology)
 	case c.balance != balanceRandom && c.balance != balanceRoundRobin:
 		return c, fmt.Errorf("-balance %q: want random or roundrobin", c.balance)
+	case c.deadAfter < time.Millisecond:
+		return c, errors.New("-dead-after must be at least 1ms")
 	case c.failover < 0 || c.failoverGrace < 0:
 		return c, errors.New("-failover and -failover-grace must not be negative")
 	case c.failover >= c.duration:

@@ -107,6 +107,10 @@ type report struct {
 	heapBefore, heapAfter uint64
 	sessionsAfter         int // live sessions counted by the store
 
+	// mastersBefore and mastersAfter are the masters of a deployment the
+	// command started, at the start and after the load.
+	mastersBefore, mastersAfter []string
+
 	failover       *failover // nil without -failover
 	failoverErrors map[string]int
 	failoverLost   int
@@ -219,6 +223,16 @@ func (r *report) print(w io.Writer) {
 			p("          %-40s %d", k, r.failoverErrors[k])
 		}
 		p("          writes acknowledged in the window (or %s before) and lost: %d", replicationSlack, r.failoverLost)
+	}
+	if r.mastersBefore != nil {
+		switch {
+		case r.mastersAfter == nil:
+			p("masters:  %s at the start; not found after the load", strings.Join(r.mastersBefore, ", "))
+		case slices.Equal(r.mastersBefore, r.mastersAfter):
+			p("masters:  unchanged (%s)", strings.Join(r.mastersBefore, ", "))
+		default:
+			p("masters:  CHANGED: %s at the start, %s after the load", strings.Join(r.mastersBefore, ", "), strings.Join(r.mastersAfter, ", "))
+		}
 	}
 	p("writes:   %d acknowledged values read back after the load, %d lost", r.checked, r.lost)
 	for _, n := range r.lossNotes {
