@@ -86,6 +86,11 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	close(stop)
 	wg.Wait()
 	killer.Wait()
+	if window != nil && window.took() > 0 {
+		// The read-back is no part of the failover: give the clients the
+		// grace to find the new master first, then count every failure.
+		time.Sleep(time.Until(time.Unix(0, window.recoveredAt.Load()).Add(window.grace)))
+	}
 	rep.elapsed = time.Since(start)
 	pprof.StopCPUProfile() // a no-op without -cpuprofile
 

@@ -42,6 +42,8 @@
 // acknowledged in that window, or a second before it, and lost, which
 // asynchronous replication allows. Neither fails the run; errors outside the
 // window, writes lost outside it, and a failover that never completes do.
+// The read-back after the load waits out the grace, and none of its
+// failures is excused.
 package main
 
 import (

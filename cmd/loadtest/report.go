@@ -55,7 +55,7 @@ func (s *stats) failed(o op, status int, err error) {
 
 // fail counts a failure of the request last sent.
 func (s *stats) fail(o op, kind string) {
-	s.count(o, kind, s.window.overlaps(s.lastStart, s.lastEnd, 0))
+	s.count(o, kind, o != opVerify && s.window.overlaps(s.lastStart, s.lastEnd, 0))
 }
 
 // failAt counts a failure whose cause happened at t, such as the
