@@ -72,7 +72,7 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology) {
 		if i == 0 {
 			apps = append(apps, netHTTPApp(m))
 		} else {
-			apps = append(apps, ginApp(m))
+			apps = append(apps, ginApp(m, nil))
 		}
 	}
 
