@@ -1,16 +1,29 @@
 # Developer targets. CI runs .ci/run, which runs the same test command.
 GO ?= go
 
-.PHONY: test lint bench fuzz run
+.PHONY: test lint bench fuzz run deadcode
+
+# Linters, pinned so that everyone and CI get the same findings. `go run
+# pkg@version` builds them in the Go cache: nothing to install, nothing added
+# to go.mod.
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE = golang.org/x/tools/cmd/deadcode@v0.52.0
 
 ## test: the test suite under the race detector (the README's test command)
 test:
 	$(GO) test -race -count=1 ./...
 
-## lint: formatting and vet
+## lint: formatting, vet and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## deadcode: functions that no test, fuzz target or command reaches. Expected
+## in its list: Example functions without an Output comment, which go test
+## compiles but does not run. Anything else is code to delete or to test.
+deadcode:
+	$(GO) run $(DEADCODE) -test ./...
 
 ## bench: benchmarks, six runs each, for benchstat
 bench:

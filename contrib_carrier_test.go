@@ -12,42 +12,12 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-contrib/sessions/memstore"
-	gsessions "github.com/gorilla/sessions"
 	"github.com/stretchr/testify/assert"
 
 	session "github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 )
-
-// unrecognisedStore hides a store's type from the middleware, which then
-// treats it as a store it does not know: allowed, with a warning.
-type unrecognisedStore struct{ sessions.Store }
-
-// newServerSideCarrier returns a server-side gin-contrib store that needs no
-// server, for the tests that run through every carrier: the gin-contrib
-// memstore, which the middleware refuses by name (its entries never expire,
-// see TestContribCarrierRefusesMemstore), behind a wrapper that makes it an
-// unknown store. It keeps the carrier's server-side path (an entry per
-// carrier session, deleted on renewal and logout) under those tests; a test
-// lives too short for the growth to matter.
-func newServerSideCarrier() sessions.Store {
-	return unrecognisedStore{memstore.NewStore(carrierKey)}
-}
-
-// sizeWatchingStore is a gin-contrib store that counts the oversized cookies
-// it was asked to decode.
-type sizeWatchingStore struct {
-	sessions.Store
-	oversizedDecodes int
-}
-
-func (s *sizeWatchingStore) New(r *http.Request, name string) (*gsessions.Session, error) {
-	if ck, err := r.Cookie(name); err == nil && len(ck.Value) > seam.MaxCookieSize {
-		s.oversizedDecodes++
-	}
-	return s.Store.New(r, name)
-}
 
 // Found by FuzzContribCarrier: WriteID and ClearID handed an oversized
 // cookie to the store's decoder, which only ReadID refused.
@@ -73,15 +43,15 @@ func TestContribCarrierNeverDecodesAnOversizedCookie(t *testing.T) {
 	for _, st := range stores {
 		for _, route := range routes {
 			t.Run(st.name+route.path, func(t *testing.T) {
-				watching := &sizeWatchingStore{Store: st.new()}
+				watching := &decodeCounter{Store: st.new()}
 				m := newTestManager(t, testOptions(testkit.NewClock()), nil)
-				app := newApp(m, watching)
+				app := newApp(session.UseManager(m, watching))
 				r := httptest.NewRequest(route.method, route.path, nil)
 				r.Header.Set("Cookie", session.DefaultKey+"="+oversized)
 				rec := httptest.NewRecorder()
 				app.ServeHTTP(rec, r)
 				assert.Equal(t, route.status, rec.Code)
-				assert.Zero(t, watching.oversizedDecodes, "the store decoded an oversized cookie")
+				assert.Zero(t, watching.oversized.Load(), "the store decoded an oversized cookie")
 			})
 		}
 	}
@@ -224,7 +194,7 @@ func TestContribCarrierRefusesMemstore(t *testing.T) {
 func TestContribCarrierWarnsOnAnUnknownStore(t *testing.T) {
 	const unknownStore = "WARN session: cannot tell whether this gin-contrib store removes the entries it keeps on the server;" +
 		" a session that ends by logout or renewal takes its entry along, one that expires leaves it to the store's own expiry" +
-		" store=*session_test.sizeWatchingStore advice=pass a nil store (the built-in cookie) or cookie.NewStore;" +
+		" store=*session_test.decodeCounter advice=pass a nil store (the built-in cookie) or cookie.NewStore;" +
 		" with a server-side store, turn its expiry on (gorm: expiredSessionCleanup, mongo: ensureTTL, postgres: pgstore's Cleanup)"
 	opts := testOptions(testkit.NewClock())
 	opts.Secure = true
@@ -233,7 +203,7 @@ func TestContribCarrierWarnsOnAnUnknownStore(t *testing.T) {
 	m, logged := managerWithRecordedLogs(t, opts)
 	wrapped := cookie.NewStore(carrierKey)
 	wrapped.Options(matching)
-	session.UseManager(m, &sizeWatchingStore{Store: wrapped})
+	session.UseManager(m, &decodeCounter{Store: wrapped})
 	assert.Equal(t, []string{unknownStore}, logged.lines())
 
 	logged.reset()

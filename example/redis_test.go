@@ -66,7 +66,7 @@ func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
 	assert.Equal(t, http.StatusOK, first.getWithCookie("/private", renewed).StatusCode)
 
 	// Logout on one instance ends the session on both.
-	resp, body = first.post("/logout", nil)
+	resp, _ = first.post("/logout", nil)
 	require.Equal(t, "/", resp.Request.URL.Path)
 	assert.Empty(t, first.cookie(), "logout expires the cookie")
 	second.assertDead(renewed)

@@ -15,7 +15,7 @@ import (
 )
 
 func TestCustomCreator(t *testing.T) {
-	id := validID(7)
+	id := testkit.ValidID(7)
 	errCreator := errors.New("creator says no")
 	withValues := func(*http.Request, http.ResponseWriter) (manager.Session, error) {
 		s := manager.NewSession(id, time.Now().Unix())
@@ -34,8 +34,8 @@ func TestCustomCreator(t *testing.T) {
 	}
 
 	t.Run("session with values", func(t *testing.T) {
-		env := newEnv(t, manager.Options{}, withValues)
-		s, ck := env.create(t)
+		env := testkit.NewEnv(t, manager.Options{}, withValues)
+		s, ck := env.Create(t)
 		assert.Equal(t, id, s.GetId())
 		assert.Equal(t, id, ck.Value)
 		assert.True(t, s.IsNew())
@@ -44,12 +44,12 @@ func TestCustomCreator(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, "ann", v)
 
-		stored := env.m.GetSessionById(id)
+		stored := env.M.GetSessionById(id)
 		require.NotNil(t, stored)
 		v, ok = stored.Get("role")
 		assert.True(t, ok)
 		assert.Equal(t, 3, v)
-		assert.Equal(t, 1, env.events.count(id, manager.Created))
+		assert.Equal(t, 1, env.Events.Count(id, manager.Created))
 	})
 
 	failures := []struct {
@@ -69,17 +69,17 @@ func TestCustomCreator(t *testing.T) {
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{}, tt.creator)
+			env := testkit.NewEnv(t, manager.Options{}, tt.creator)
 			rec := httptest.NewRecorder()
-			s, err := env.m.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+			s, err := env.M.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
 			require.Error(t, err)
 			if tt.is != nil {
 				assert.ErrorIs(t, err, tt.is)
 			}
 			assert.Nil(t, s)
-			assert.Equal(t, 0, env.m.GetSessionSize())
+			assert.Equal(t, 0, env.M.GetSessionSize())
 			assert.Empty(t, rec.Header().Values("Set-Cookie"))
-			assert.Zero(t, env.events.countKind(manager.Created))
+			assert.Zero(t, env.Events.CountKind(manager.Created))
 		})
 	}
 }
@@ -87,7 +87,7 @@ func TestCustomCreator(t *testing.T) {
 func TestSessionLoader(t *testing.T) {
 	clock := testkit.NewClock()
 	now := clock.Now().Unix()
-	liveID, expiredID := validID(1), validID(2)
+	liveID, expiredID := testkit.ValidID(1), testkit.ValidID(2)
 
 	loader := func() []manager.Session {
 		live := manager.NewSession(liveID, now-60)
@@ -101,10 +101,10 @@ func TestSessionLoader(t *testing.T) {
 		invalid := manager.NewSession("not-a-session-id", now)
 		return []manager.Session{live, expired, invalid, nil}
 	}
-	env := newEnv(t, manager.Options{Clock: clock.Now, MaxInactiveInterval: 1800, SessionLoader: loader}, nil)
+	env := testkit.NewEnv(t, manager.Options{Clock: clock.Now, MaxInactiveInterval: 1800, SessionLoader: loader}, nil)
 
 	t.Run("live session is restored with its values", func(t *testing.T) {
-		s := env.m.GetSessionById(liveID)
+		s := env.M.GetSessionById(liveID)
 		require.NotNil(t, s)
 		v, ok := s.Get("user")
 		assert.True(t, ok)
@@ -113,24 +113,24 @@ func TestSessionLoader(t *testing.T) {
 		assert.False(t, s.IsNew())
 	})
 	t.Run("expired session is skipped", func(t *testing.T) {
-		assert.Nil(t, env.m.GetSessionById(expiredID))
-		assert.Zero(t, env.events.count(expiredID, manager.Destroyed), "a skipped session was never live")
+		assert.Nil(t, env.M.GetSessionById(expiredID))
+		assert.Zero(t, env.Events.Count(expiredID, manager.Destroyed), "a skipped session was never live")
 	})
 	t.Run("only the live session is stored", func(t *testing.T) {
-		assert.Equal(t, 1, env.m.GetSessionSize())
+		assert.Equal(t, 1, env.M.GetSessionSize())
 	})
 	t.Run("invalid ID is skipped with a warning", func(t *testing.T) {
-		assert.Contains(t, env.logs.String(), "SessionLoader returned an invalid session ID")
-		assert.NotContains(t, env.logs.String(), "not-a-session-id")
+		assert.Contains(t, env.Logs.String(), "SessionLoader returned an invalid session ID")
+		assert.NotContains(t, env.Logs.String(), "not-a-session-id")
 	})
 	t.Run("loading fires no Created", func(t *testing.T) {
-		assert.Zero(t, env.events.countKind(manager.Created))
+		assert.Zero(t, env.Events.CountKind(manager.Created))
 	})
 	t.Run("restored session keeps its idle deadline", func(t *testing.T) {
 		// Last used 60 s before start: 1740 s of idle time remain.
 		clock.Advance(1740 * time.Second)
-		assert.Nil(t, env.m.GetSessionById(liveID))
-		assert.Equal(t, 1, env.events.count(liveID, manager.Destroyed))
+		assert.Nil(t, env.M.GetSessionById(liveID))
+		assert.Equal(t, 1, env.Events.Count(liveID, manager.Destroyed))
 	})
 }
 
@@ -141,7 +141,7 @@ func TestSessionLoader(t *testing.T) {
 func TestSessionLoaderKeepsTheCreationTime(t *testing.T) {
 	clock := testkit.NewClock()
 	now := clock.Now().Unix()
-	restoredID, legacyID := validID(1), validID(2)
+	restoredID, legacyID := testkit.ValidID(1), testkit.ValidID(2)
 	loader := func() []manager.Session {
 		return []manager.Session{
 			// Created 50 minutes ago, used a minute ago: 10 minutes of an
@@ -150,18 +150,18 @@ func TestSessionLoaderKeepsTheCreationTime(t *testing.T) {
 			manager.NewSession(legacyID, now-60),
 		}
 	}
-	env := newEnv(t, manager.Options{Clock: clock.Now, MaxAge: 3600, MaxInactiveInterval: -1, SessionLoader: loader}, nil)
+	env := testkit.NewEnv(t, manager.Options{Clock: clock.Now, MaxAge: 3600, MaxInactiveInterval: -1, SessionLoader: loader}, nil)
 
-	restored := env.m.GetSessionById(restoredID)
+	restored := env.M.GetSessionById(restoredID)
 	require.NotNil(t, restored)
 	assert.Equal(t, now-3000, restored.GetCreationTime())
 	assert.Equal(t, now-60, restored.GetLastAccessTime())
 	v, _ := restored.Get("user")
 	assert.Equal(t, "ada", v)
-	require.NotNil(t, env.m.GetSessionById(legacyID))
-	assert.Equal(t, now-60, env.m.GetSessionById(legacyID).GetCreationTime())
+	require.NotNil(t, env.M.GetSessionById(legacyID))
+	assert.Equal(t, now-60, env.M.GetSessionById(legacyID).GetCreationTime())
 
 	clock.Advance(10 * time.Minute)
-	assert.Nil(t, env.m.GetSessionById(restoredID), "the restored session outlived its creation + MaxAge")
-	assert.NotNil(t, env.m.GetSessionById(legacyID), "a NewSession session counts its lifetime from its last access")
+	assert.Nil(t, env.M.GetSessionById(restoredID), "the restored session outlived its creation + MaxAge")
+	assert.NotNil(t, env.M.GetSessionById(legacyID), "a NewSession session counts its lifetime from its last access")
 }

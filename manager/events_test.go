@@ -20,7 +20,7 @@ import (
 func TestPanickingEventHandlerIsRecovered(t *testing.T) {
 	logs := &testkit.Buffer{}
 	m := manager.NewManager(manager.Options{
-		GcStopChan: stoppedGC(),
+		GcStopChan: testkit.StoppedSweeper(),
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 	}, nil, func(manager.Session, int) { panic("handler bug") })
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
@@ -49,7 +49,7 @@ func TestPanickingEventHandlerIsRecovered(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		assert.Equal(t, http.StatusOK, rec.Code)
 		assert.Equal(t, "ok", rec.Body.String())
-		ck := sessionCookie(t, rec, manager.DefaultCookieName)
+		ck := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 		s := m.GetSessionById(ck.Value)
 		require.NotNil(t, s)
 		v, _ := s.Get("k")
@@ -58,10 +58,10 @@ func TestPanickingEventHandlerIsRecovered(t *testing.T) {
 }
 
 func TestCreatedAndUpdateEvents(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	s, _ := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	s, _ := env.Create(t)
 	id := s.GetId()
-	require.Equal(t, 1, env.events.count(id, manager.Created))
+	require.Equal(t, 1, env.Events.Count(id, manager.Created))
 
 	steps := []struct {
 		name    string
@@ -83,11 +83,11 @@ func TestCreatedAndUpdateEvents(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			require.NoError(t, step.do())
-			assert.Equal(t, step.updates, env.events.count(id, manager.Update))
+			assert.Equal(t, step.updates, env.Events.Count(id, manager.Update))
 		})
 	}
-	assert.Equal(t, 1, env.events.count(id, manager.Created), "Created fired again")
-	assert.Zero(t, env.events.count(id, manager.Destroyed))
+	assert.Equal(t, 1, env.Events.Count(id, manager.Created), "Created fired again")
+	assert.Zero(t, env.Events.Count(id, manager.Destroyed))
 }
 
 func TestDestroyedFiresOnce(t *testing.T) {
@@ -95,76 +95,74 @@ func TestDestroyedFiresOnce(t *testing.T) {
 	tests := []struct {
 		name string
 		// end ends s, the session that cookie ck carries.
-		end func(t *testing.T, env *testEnv, s manager.Session, ck *http.Cookie)
+		end func(t *testing.T, env *testkit.Env, s manager.Session, ck *http.Cookie)
 	}{
-		{name: "Invalidate", end: func(t *testing.T, env *testEnv, s manager.Session, _ *http.Cookie) {
+		{name: "Invalidate", end: func(t *testing.T, env *testkit.Env, s manager.Session, _ *http.Cookie) {
 			s.Invalidate()
 			s.Invalidate()
 		}},
-		{name: "Invalidate of a session looked up by ID", end: func(t *testing.T, env *testEnv, s manager.Session, _ *http.Cookie) {
-			byID := env.m.GetSessionById(s.GetId())
+		{name: "Invalidate of a session looked up by ID", end: func(t *testing.T, env *testkit.Env, s manager.Session, _ *http.Cookie) {
+			byID := env.M.GetSessionById(s.GetId())
 			require.NotNil(t, byID)
 			byID.Invalidate()
 			s.Invalidate()
 		}},
-		{name: "DestroySessionById", end: func(t *testing.T, env *testEnv, s manager.Session, _ *http.Cookie) {
-			require.NoError(t, env.m.DestroySessionById(s.GetId()))
-			require.ErrorIs(t, env.m.DestroySessionById(s.GetId()), manager.ErrSessionGone)
+		{name: "DestroySessionById", end: func(t *testing.T, env *testkit.Env, s manager.Session, _ *http.Cookie) {
+			require.NoError(t, env.M.DestroySessionById(s.GetId()))
+			require.ErrorIs(t, env.M.DestroySessionById(s.GetId()), manager.ErrSessionGone)
 		}},
-		{name: "DestroySession", end: func(t *testing.T, env *testEnv, _ manager.Session, ck *http.Cookie) {
-			require.NoError(t, env.m.DestroySession(requestWith(ck), httptest.NewRecorder()))
-			require.NoError(t, env.m.DestroySession(requestWith(ck), httptest.NewRecorder()))
+		{name: "DestroySession", end: func(t *testing.T, env *testkit.Env, _ manager.Session, ck *http.Cookie) {
+			require.NoError(t, env.M.DestroySession(testkit.RequestWith(ck), httptest.NewRecorder()))
+			require.NoError(t, env.M.DestroySession(testkit.RequestWith(ck), httptest.NewRecorder()))
 		}},
-		{name: "idle expiry found on lookup", end: func(t *testing.T, env *testEnv, s manager.Session, _ *http.Cookie) {
-			env.clock.Advance(idle * time.Second)
-			require.Nil(t, env.m.GetSessionById(s.GetId()))
+		{name: "idle expiry found on lookup", end: func(t *testing.T, env *testkit.Env, s manager.Session, _ *http.Cookie) {
+			env.Clock.Advance(idle * time.Second)
+			require.Nil(t, env.M.GetSessionById(s.GetId()))
 		}},
-		{name: "absolute expiry found on lookup of an active session", end: func(t *testing.T, env *testEnv, _ manager.Session, ck *http.Cookie) {
+		{name: "absolute expiry found on lookup of an active session", end: func(t *testing.T, env *testkit.Env, _ manager.Session, ck *http.Cookie) {
 			for range lifetime/10 - 1 {
-				env.clock.Advance(10 * time.Second)
-				require.NotNil(t, env.m.GetSession(requestWith(ck)))
+				env.Clock.Advance(10 * time.Second)
+				require.NotNil(t, env.M.GetSession(testkit.RequestWith(ck)))
 			}
-			env.clock.Advance(10 * time.Second)
-			require.Nil(t, env.m.GetSession(requestWith(ck)))
+			env.Clock.Advance(10 * time.Second)
+			require.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
 		}},
-		{name: "expiry found by Sweep", end: func(t *testing.T, env *testEnv, _ manager.Session, _ *http.Cookie) {
-			env.clock.Advance(idle * time.Second)
-			n, err := env.m.Sweep(context.Background())
+		{name: "expiry found by Sweep", end: func(t *testing.T, env *testkit.Env, _ manager.Session, _ *http.Cookie) {
+			env.Clock.Advance(idle * time.Second)
+			n, err := env.M.Sweep(context.Background())
 			require.NoError(t, err)
 			require.Equal(t, 1, n)
 		}},
-		{name: "expired session destroyed by ID", end: func(t *testing.T, env *testEnv, s manager.Session, _ *http.Cookie) {
-			env.clock.Advance(idle * time.Second)
-			require.ErrorIs(t, env.m.DestroySessionById(s.GetId()), manager.ErrSessionGone)
+		{name: "expired session destroyed by ID", end: func(t *testing.T, env *testkit.Env, s manager.Session, _ *http.Cookie) {
+			env.Clock.Advance(idle * time.Second)
+			require.ErrorIs(t, env.M.DestroySessionById(s.GetId()), manager.ErrSessionGone)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{MaxInactiveInterval: idle, MaxAge: lifetime}, nil)
-			s, ck := env.create(t)
+			env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: idle, MaxAge: lifetime}, nil)
+			s, ck := env.Create(t)
 			require.NoError(t, s.Set("k", "last value"))
 			id := s.GetId()
 
 			tt.end(t, env, s, ck)
-			require.Equal(t, 1, env.events.count(id, manager.Destroyed))
+			require.Equal(t, 1, env.Events.Count(id, manager.Destroyed))
 
 			// Whatever looks for it later finds nothing and fires nothing.
-			env.clock.Advance(lifetime * time.Second)
-			assert.Nil(t, env.m.GetSessionById(id))
-			assert.Nil(t, env.m.GetSession(requestWith(ck)))
-			n, err := env.m.Sweep(context.Background())
+			env.Clock.Advance(lifetime * time.Second)
+			assert.Nil(t, env.M.GetSessionById(id))
+			assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
+			n, err := env.M.Sweep(context.Background())
 			require.NoError(t, err)
 			assert.Zero(t, n)
-			assert.ErrorIs(t, env.m.DestroySessionById(id), manager.ErrSessionGone)
-			assert.Equal(t, 1, env.events.count(id, manager.Destroyed))
-			assert.Equal(t, 0, env.m.GetSessionSize())
+			assert.ErrorIs(t, env.M.DestroySessionById(id), manager.ErrSessionGone)
+			assert.Equal(t, 1, env.Events.Count(id, manager.Destroyed))
+			assert.Equal(t, 0, env.M.GetSessionSize())
 
 			// The Destroyed event still shows the session's values.
-			env.events.mu.Lock()
-			defer env.events.mu.Unlock()
-			for _, e := range env.events.events {
-				if e.kind == manager.Destroyed {
-					assert.Equal(t, "last value", e.value)
+			for _, e := range env.Events.All() {
+				if e.Kind == manager.Destroyed {
+					assert.Equal(t, "last value", e.Value)
 				}
 			}
 		})
@@ -188,10 +186,10 @@ func (s *barrierStore) Load(ctx context.Context, id string, now time.Time, touch
 func TestConcurrentLookupsOfAnExpiredSession(t *testing.T) {
 	const lookups = 20
 	st := &barrierStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: st, MaxInactiveInterval: 60}, nil)
-	s, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{Store: st, MaxInactiveInterval: 60}, nil)
+	s, ck := env.Create(t)
 	id := s.GetId()
-	env.clock.Advance(time.Minute)
+	env.Clock.Advance(time.Minute)
 
 	st.loaded.Add(lookups)
 	found := make([]manager.Session, lookups)
@@ -199,9 +197,9 @@ func TestConcurrentLookupsOfAnExpiredSession(t *testing.T) {
 	for i := range lookups {
 		done.Go(func() {
 			if i%2 == 0 {
-				found[i] = env.m.GetSessionById(id)
+				found[i] = env.M.GetSessionById(id)
 			} else {
-				found[i] = env.m.GetSession(requestWith(ck))
+				found[i] = env.M.GetSession(testkit.RequestWith(ck))
 			}
 		})
 	}
@@ -210,8 +208,8 @@ func TestConcurrentLookupsOfAnExpiredSession(t *testing.T) {
 	for i := range found {
 		assert.Nil(t, found[i], "lookup %d adopted an expired session", i)
 	}
-	assert.Equal(t, 1, env.events.count(id, manager.Destroyed))
-	assert.Equal(t, 0, env.m.GetSessionSize())
+	assert.Equal(t, 1, env.Events.Count(id, manager.Destroyed))
+	assert.Equal(t, 0, env.M.GetSessionSize())
 }
 
 // An event handler may use the manager and the session it is given: events
@@ -221,7 +219,7 @@ func TestEventHandlerMayUseTheManager(t *testing.T) {
 	clock := testkit.NewClock()
 	var m *manager.Manager
 	var seen sync.Map // event -> whether the handler got through
-	m = manager.NewManager(manager.Options{Clock: clock.Now, GcStopChan: stoppedGC()}, nil,
+	m = manager.NewManager(manager.Options{Clock: clock.Now, GcStopChan: testkit.StoppedSweeper()}, nil,
 		func(s manager.Session, event int) {
 			_ = m.GetSessionSize()
 			_ = m.GetSessionById(s.GetId())

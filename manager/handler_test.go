@@ -13,34 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
 
-// serve runs h on a GET of path that carries ck (nil: no cookie).
-func serve(h http.Handler, path string, ck *http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, path, nil)
-	if ck != nil {
-		r.AddCookie(ck)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-// valueOf returns the stored value of key in the session id, or nil.
-func valueOf(m *manager.Manager, id, key string) any {
-	s := m.GetSessionById(id)
-	if s == nil {
-		return nil
-	}
-	v, _ := s.Get(key)
-	return v
-}
-
 func TestHandlerCommitsBeforeTheBody(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	m := env.m
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	m := env.M
 	var beforeWrite, afterWrite any
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.GetSession(r)
@@ -57,39 +37,39 @@ func TestHandlerCommitsBeforeTheBody(t *testing.T) {
 				return
 			}
 		}
-		beforeWrite = valueOf(m, s.GetId(), "k")
+		beforeWrite = testkit.ValueOf(m, s.GetId(), "k")
 		v, _ := s.Get("k")
 		_, _ = fmt.Fprintf(w, "k=%v", v)
-		afterWrite = valueOf(m, s.GetId(), "k")
+		afterWrite = testkit.ValueOf(m, s.GetId(), "k")
 	}))
 
-	first := serve(h, "/?set=one", nil)
+	first := testkit.Get(h, "/?set=one", nil)
 	require.Equal(t, http.StatusOK, first.Code)
 	assert.Equal(t, "k=one", first.Body.String())
 	assert.Nil(t, beforeWrite, "a change reached the store before the commit")
 	assert.Equal(t, "one", afterWrite, "the change was not stored before the body")
-	ck := sessionCookie(t, first, manager.DefaultCookieName)
+	ck := testkit.SessionCookie(t, first, manager.DefaultCookieName)
 
-	second := serve(h, "/", ck)
+	second := testkit.Get(h, "/", ck)
 	require.Equal(t, http.StatusOK, second.Code)
 	assert.Equal(t, "k=one", second.Body.String())
 	assert.Empty(t, second.Header().Values("Set-Cookie"), "an existing session's cookie was sent again")
 
-	third := serve(h, "/?set=two", ck)
+	third := testkit.Get(h, "/?set=two", ck)
 	assert.Equal(t, "k=two", third.Body.String())
-	assert.Equal(t, "two", valueOf(m, ck.Value, "k"))
+	assert.Equal(t, "two", testkit.ValueOf(m, ck.Value, "k"))
 	assert.Equal(t, 1, m.GetSessionSize())
 }
 
 func TestHandlerCommitWithoutBody(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	s, ck := env.create(t)
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = env.m.GetSession(r).Set("k", "quiet")
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	s, ck := env.Create(t)
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = env.M.GetSession(r).Set("k", "quiet")
 	}))
-	rec := serve(h, "/", ck)
+	rec := testkit.Get(h, "/", ck)
 	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, "quiet", valueOf(env.m, s.GetId(), "k"))
+	assert.Equal(t, "quiet", testkit.ValueOf(env.M, s.GetId(), "k"))
 }
 
 func TestHandlerCommitFailure(t *testing.T) {
@@ -112,19 +92,20 @@ func TestHandlerCommitFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &faultyStore{Store: store.NewMemory()}
-			env := newEnv(t, manager.Options{Store: st}, nil)
-			_, ck := env.create(t)
-			st.updateErr = errUpdate
+			st := testkit.NewFaultyStore()
+			env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
+			_, ck := env.Create(t)
+			st.Err = errUpdate
+			st.FailUpdate.Store(true)
 
 			var writeErr error
-			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if err := env.m.GetSession(r).Set("k", "v"); err != nil {
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := env.M.GetSession(r).Set("k", "v"); err != nil {
 					t.Errorf("Set: %v", err)
 				}
 				writeErr = tt.write(w)
 			}))
-			rec := serve(h, "/", ck)
+			rec := testkit.Get(h, "/", ck)
 			assert.Equal(t, http.StatusInternalServerError, rec.Code)
 			assert.Equal(t, "Internal Server Error\n", rec.Body.String())
 			assert.NotContains(t, rec.Body.String(), errUpdate.Error())
@@ -132,8 +113,8 @@ func TestHandlerCommitFailure(t *testing.T) {
 			if tt.name != "nothing written" {
 				assert.ErrorIs(t, writeErr, manager.ErrCommitFailed)
 			}
-			assert.Contains(t, env.logs.String(), errUpdate.Error(), "the failure was not logged")
-			assert.NotContains(t, env.logs.String(), ck.Value, "a log line holds a raw ID")
+			assert.Contains(t, env.Logs.String(), errUpdate.Error(), "the failure was not logged")
+			assert.NotContains(t, env.Logs.String(), ck.Value, "a log line holds a raw ID")
 		})
 	}
 }
@@ -142,25 +123,26 @@ func TestHandlerLoadFailure(t *testing.T) {
 	// A store wraps store.ErrUnavailable in an error saying it cannot be
 	// reached; that is what the default handler answers with 503.
 	errLoad := fmt.Errorf("%w: connection refused to 10.0.0.7", store.ErrUnavailable)
-	st := &faultyStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: st}, nil)
-	_, ck := env.create(t)
-	st.loadErr = errLoad
+	st := testkit.NewFaultyStore()
+	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
+	_, ck := env.Create(t)
+	st.Err = errLoad
+	st.FailLoad.Store(true)
 
 	var ran atomic.Bool
-	h := env.m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
-	rec := serve(h, "/", ck)
+	h := env.M.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
+	rec := testkit.Get(h, "/", ck)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Equal(t, "Service Unavailable\n", rec.Body.String())
 	assert.False(t, ran.Load(), "the handler ran without its session")
-	assert.Contains(t, env.logs.String(), errLoad.Error())
+	assert.Contains(t, env.Logs.String(), errLoad.Error())
 
 	t.Run("no cookie, no store access, no failure", func(t *testing.T) {
-		before := st.loads.Load()
-		rec := serve(h, "/", nil)
+		before := st.Loads()
+		rec := testkit.Get(h, "/", nil)
 		assert.Equal(t, http.StatusOK, rec.Code)
 		assert.True(t, ran.Load())
-		assert.Equal(t, before, st.loads.Load())
+		assert.Equal(t, before, st.Loads())
 	})
 }
 
@@ -168,33 +150,33 @@ func TestCustomErrorHandler(t *testing.T) {
 	errStore := errors.New("store is down")
 	tests := []struct {
 		name      string
-		breakIt   func(st *faultyStore)
+		breakIt   func(st *testkit.FaultyStore)
 		wantIs    []error
 		setInside bool
 	}{
-		{name: "load failure", breakIt: func(st *faultyStore) { st.loadErr = errStore },
+		{name: "load failure", breakIt: func(st *testkit.FaultyStore) { st.Err = errStore; st.FailLoad.Store(true) },
 			wantIs: []error{errStore}},
-		{name: "commit failure", breakIt: func(st *faultyStore) { st.updateErr = errStore },
+		{name: "commit failure", breakIt: func(st *testkit.FaultyStore) { st.Err = errStore; st.FailUpdate.Store(true) },
 			wantIs: []error{errStore}, setInside: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &faultyStore{Store: store.NewMemory()}
+			st := testkit.NewFaultyStore()
 			var got []error
-			env := newEnv(t, manager.Options{Store: st, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			env := testkit.NewEnv(t, manager.Options{Store: st, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 				got = append(got, err)
 				http.Error(w, "custom", http.StatusTeapot)
 			}}, nil)
-			_, ck := env.create(t)
+			_, ck := env.Create(t)
 			tt.breakIt(st)
 
-			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if tt.setInside {
-					_ = env.m.GetSession(r).Set("k", "v")
+					_ = env.M.GetSession(r).Set("k", "v")
 				}
 				_, _ = io.WriteString(w, "handler body")
 			}))
-			rec := serve(h, "/", ck)
+			rec := testkit.Get(h, "/", ck)
 			assert.Equal(t, http.StatusTeapot, rec.Code)
 			assert.Equal(t, "custom\n", rec.Body.String())
 			require.Len(t, got, 1)
@@ -206,8 +188,8 @@ func TestCustomErrorHandler(t *testing.T) {
 }
 
 func TestHandlerHeaders(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	m := env.m
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	m := env.M
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/login" {
 			if _, err := m.CreateSession(r, w); err != nil {
@@ -218,19 +200,19 @@ func TestHandlerHeaders(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 
-	login := serve(h, "/login", nil)
+	login := testkit.Get(h, "/login", nil)
 	require.Equal(t, http.StatusOK, login.Code)
-	ck := sessionCookie(t, login, manager.DefaultCookieName)
+	ck := testkit.SessionCookie(t, login, manager.DefaultCookieName)
 
 	t.Run("Vary: Cookie", func(t *testing.T) {
-		for _, rec := range []*httptest.ResponseRecorder{login, serve(h, "/", nil), serve(h, "/", ck)} {
+		for _, rec := range []*httptest.ResponseRecorder{login, testkit.Get(h, "/", nil), testkit.Get(h, "/", ck)} {
 			assert.Contains(t, rec.Header().Values("Vary"), "Cookie")
 		}
 	})
 	t.Run("Cache-Control: no-store only when the cookie is set", func(t *testing.T) {
 		assert.Equal(t, "no-store", login.Header().Get("Cache-Control"))
-		assert.Empty(t, serve(h, "/", ck).Header().Get("Cache-Control"))
-		assert.Empty(t, serve(h, "/", nil).Header().Get("Cache-Control"))
+		assert.Empty(t, testkit.Get(h, "/", ck).Header().Get("Cache-Control"))
+		assert.Empty(t, testkit.Get(h, "/", nil).Header().Get("Cache-Control"))
 	})
 	t.Run("default cookie attributes", func(t *testing.T) {
 		assert.True(t, ck.HttpOnly)
@@ -245,8 +227,8 @@ func TestHandlerHeaders(t *testing.T) {
 }
 
 func TestDestroySessionExpiresTheCookie(t *testing.T) {
-	env := newEnv(t, manager.Options{Domain: "example.test", Path: "/app"}, nil)
-	m := env.m
+	env := testkit.NewEnv(t, manager.Options{Domain: "example.test", Path: "/app"}, nil)
+	m := env.M
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err error
 		switch r.URL.Path {
@@ -260,18 +242,18 @@ func TestDestroySessionExpiresTheCookie(t *testing.T) {
 		}
 	}))
 
-	login := serve(h, "/app/login", nil)
+	login := testkit.Get(h, "/app/login", nil)
 	require.Equal(t, http.StatusOK, login.Code)
-	ck := sessionCookie(t, login, manager.DefaultCookieName)
+	ck := testkit.SessionCookie(t, login, manager.DefaultCookieName)
 	assert.Equal(t, "/app", ck.Path)
 	assert.Equal(t, "example.test", ck.Domain)
 
-	logout := serve(h, "/app/logout", ck)
+	logout := testkit.Get(h, "/app/logout", ck)
 	require.Equal(t, http.StatusOK, logout.Code)
 	setCookie := logout.Header().Values("Set-Cookie")
 	require.Len(t, setCookie, 1)
 	assert.Contains(t, setCookie[0], "Max-Age=0")
-	gone := sessionCookie(t, logout, manager.DefaultCookieName)
+	gone := testkit.SessionCookie(t, logout, manager.DefaultCookieName)
 	assert.Less(t, gone.MaxAge, 0)
 	assert.Empty(t, gone.Value)
 	assert.Equal(t, "/app", gone.Path)
@@ -280,7 +262,7 @@ func TestDestroySessionExpiresTheCookie(t *testing.T) {
 	assert.Equal(t, "no-store", logout.Header().Get("Cache-Control"))
 
 	assert.Nil(t, m.GetSessionById(ck.Value))
-	assert.Equal(t, 1, env.events.count(ck.Value, manager.Destroyed))
+	assert.Equal(t, 1, env.Events.Count(ck.Value, manager.Destroyed))
 }
 
 func TestHandlerFlush(t *testing.T) {
@@ -299,35 +281,35 @@ func TestHandlerFlush(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{}, nil)
-			_, ck := env.create(t)
+			env := testkit.NewEnv(t, manager.Options{}, nil)
+			_, ck := env.Create(t)
 			var afterFlush any
-			h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_ = env.m.GetSession(r).Set("k", "streamed")
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = env.M.GetSession(r).Set("k", "streamed")
 				_, _ = io.WriteString(w, "part one;")
-				_ = env.m.GetSession(r).Set("k2", "late")
+				_ = env.M.GetSession(r).Set("k2", "late")
 				tt.flush(t, w)
-				afterFlush = valueOf(env.m, ck.Value, "k")
+				afterFlush = testkit.ValueOf(env.M, ck.Value, "k")
 				_, _ = io.WriteString(w, "part two")
 			}))
-			rec := serve(h, "/", ck)
+			rec := testkit.Get(h, "/", ck)
 			assert.True(t, rec.Flushed, "Flush did not reach the server's writer")
 			assert.Equal(t, "part one;part two", rec.Body.String())
 			assert.Equal(t, "streamed", afterFlush)
-			assert.Equal(t, "late", valueOf(env.m, ck.Value, "k2"), "a Set after the commit was lost")
+			assert.Equal(t, "late", testkit.ValueOf(env.M, ck.Value, "k2"), "a Set after the commit was lost")
 		})
 	}
 
 	t.Run("Flush first commits", func(t *testing.T) {
-		env := newEnv(t, manager.Options{}, nil)
-		_, ck := env.create(t)
+		env := testkit.NewEnv(t, manager.Options{}, nil)
+		_, ck := env.Create(t)
 		var afterFlush any
-		h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_ = env.m.GetSession(r).Set("k", "flushed")
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = env.M.GetSession(r).Set("k", "flushed")
 			require.NoError(t, http.NewResponseController(w).Flush())
-			afterFlush = valueOf(env.m, ck.Value, "k")
+			afterFlush = testkit.ValueOf(env.M, ck.Value, "k")
 		}))
-		rec := serve(h, "/", ck)
+		rec := testkit.Get(h, "/", ck)
 		assert.True(t, rec.Flushed)
 		assert.Equal(t, "flushed", afterFlush)
 		assert.True(t, strings.HasPrefix(rec.Header().Get("Vary"), "Cookie"))
@@ -335,30 +317,31 @@ func TestHandlerFlush(t *testing.T) {
 }
 
 func TestHandlerInterimStatusDoesNotCommit(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
 	var createErr error
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</style.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
-		_, createErr = env.m.CreateSession(r, w)
+		_, createErr = env.M.CreateSession(r, w)
 		_, _ = io.WriteString(w, "done")
 	}))
-	rec := serve(h, "/", nil)
+	rec := testkit.Get(h, "/", nil)
 	require.NoError(t, createErr, "a 103 must leave room for the session cookie")
 	// The recorder snapshots headers at the 103; the final ones are live.
 	assert.NotEmpty(t, rec.Header().Values("Set-Cookie"))
 }
 
 func TestHandlerFlushReportsAFailedCommit(t *testing.T) {
-	faulty := &faultyStore{Store: store.NewMemory(), updateErr: errors.New("store down")}
-	env := newEnv(t, manager.Options{Store: faulty}, nil)
-	_, ck := env.create(t)
+	faulty := &testkit.FaultyStore{Store: store.NewMemory(), Err: errors.New("store down")}
+	faulty.FailUpdate.Store(true)
+	env := testkit.NewEnv(t, manager.Options{Store: faulty}, nil)
+	_, ck := env.Create(t)
 	var flushErr error
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = env.m.GetSession(r).Set("k", "v")
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = env.M.GetSession(r).Set("k", "v")
 		flushErr = http.NewResponseController(w).Flush()
 	}))
-	rec := serve(h, "/", ck)
+	rec := testkit.Get(h, "/", ck)
 	assert.ErrorIs(t, flushErr, manager.ErrCommitFailed)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 }
@@ -367,18 +350,91 @@ func TestHandlerFlushReportsAFailedCommit(t *testing.T) {
 // cookie cannot follow, so CreateSession and RenewSession refuse with
 // ErrHeadersWritten and change nothing in the store.
 func TestCookieChangesAfterTheResponseStarted(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	_, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	_, ck := env.Create(t)
 	var createErr, renewErr error
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "started")
-		_, createErr = env.m.CreateSession(r, w)
-		_, renewErr = env.m.RenewSession(r, w)
+		_, createErr = env.M.CreateSession(r, w)
+		_, renewErr = env.M.RenewSession(r, w)
 	}))
-	rec := serve(h, "/", ck)
+	rec := testkit.Get(h, "/", ck)
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.ErrorIs(t, createErr, manager.ErrHeadersWritten)
 	assert.ErrorIs(t, renewErr, manager.ErrHeadersWritten)
-	assert.Equal(t, 1, env.m.GetSessionSize(), "a session was made or lost")
-	assert.NotNil(t, env.m.GetSessionById(ck.Value), "the session was renewed away")
+	assert.Equal(t, 1, env.M.GetSessionSize(), "a session was made or lost")
+	assert.NotNil(t, env.M.GetSessionById(ck.Value), "the session was renewed away")
+}
+
+// recoverWith500 is a recovery middleware of the usual kind: it answers a
+// panic with a 500 through the writer it was given.
+func recoverWith500(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if recover() != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TestPanickingHandlerCommitsNothing: a handler that panics halfway must not
+// leave half its changes in the store. What reached the store before the
+// panic (a new session, an invalidation) stands, and its cookie goes out
+// with the recovery's 500, so that the client never holds a dead ID.
+func TestPanickingHandlerCommitsNothing(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	m := env.M
+	s, ck := env.Create(t)
+	require.NoError(t, s.Set("balance", 100))
+
+	t.Run("pending changes", func(t *testing.T) {
+		h := recoverWith500(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := m.GetSession(r)
+			require.NoError(t, s.Set("balance", 0))
+			require.NoError(t, s.Set("paid", true))
+			panic("payment service failed")
+		})))
+		rec := testkit.Get(h, "/pay", ck)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		assert.Equal(t, 100, testkit.ValueOf(m, ck.Value, "balance"))
+		assert.Nil(t, testkit.ValueOf(m, ck.Value, "paid"))
+	})
+
+	t.Run("created session", func(t *testing.T) {
+		h := recoverWith500(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := m.CreateSession(r, w)
+			require.NoError(t, err)
+			require.NoError(t, s.Set("user", "ada"))
+			panic("profile service failed")
+		})))
+		rec := testkit.Get(h, "/login", nil)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		created := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
+		require.NotNil(t, m.GetSessionById(created.Value), "the session created before the panic")
+		assert.Nil(t, testkit.ValueOf(m, created.Value, "user"))
+	})
+
+	t.Run("invalidated session", func(t *testing.T) {
+		h := recoverWith500(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.GetSession(r).Invalidate()
+			panic("audit log failed")
+		})))
+		rec := testkit.Get(h, "/logout", ck)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		assert.Nil(t, m.GetSessionById(ck.Value), "the session invalidated before the panic")
+		expired := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
+		assert.Negative(t, expired.MaxAge, "the expiring cookie did not go out")
+	})
+}
+
+// TestPanickingHandlerPanicGoesOn: the middleware must not swallow the
+// panic: the recovery middleware (or net/http) decides what to do with it.
+func TestPanickingHandlerPanicGoesOn(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	h := env.M.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	})
 }

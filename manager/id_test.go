@@ -12,14 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 )
 
 func TestCreatedIDs(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
+	env := testkit.NewEnv(t, manager.Options{}, nil)
 	seen := map[string]bool{}
 	for range 50 {
-		s, _ := env.create(t)
+		s, _ := env.Create(t)
 		id := s.GetId()
 		require.Len(t, id, manager.IDLength)
 		require.Len(t, id, 43)
@@ -30,11 +31,11 @@ func TestCreatedIDs(t *testing.T) {
 		require.False(t, seen[id], "ID issued twice")
 		seen[id] = true
 	}
-	assert.Equal(t, 50, env.m.GetSessionSize())
+	assert.Equal(t, 50, env.M.GetSessionSize())
 }
 
 func TestIsValidID(t *testing.T) {
-	valid := validID(0)
+	valid := testkit.ValidID(0)
 	tests := []struct {
 		name string
 		id   string
@@ -51,7 +52,7 @@ func TestIsValidID(t *testing.T) {
 		{name: "non-canonical last char B", id: strings.Repeat("A", 42) + "B", want: false},
 		{name: "non-canonical last char _", id: strings.Repeat("A", 42) + "_", want: false},
 		{name: "all zero bytes", id: valid, want: true},
-		{name: "all 0xFF bytes", id: validID(0xFF), want: true},
+		{name: "all 0xFF bytes", id: testkit.ValidID(0xFF), want: true},
 		{name: "canonical last char E", id: strings.Repeat("A", 42) + "E", want: true},
 		{name: "dash and underscore", id: "-_" + valid[2:], want: true},
 	}
@@ -95,15 +96,15 @@ func TestFailingRandomSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{Rand: tt.rand}, nil)
+			env := testkit.NewEnv(t, manager.Options{Rand: tt.rand}, nil)
 			rec := httptest.NewRecorder()
-			s, err := env.m.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+			s, err := env.M.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
 			require.ErrorIs(t, err, manager.ErrRandom)
 			assert.ErrorIs(t, err, tt.cause)
 			assert.Nil(t, s)
-			assert.Equal(t, 0, env.m.GetSessionSize())
+			assert.Equal(t, 0, env.M.GetSessionSize())
 			assert.Empty(t, rec.Header().Values("Set-Cookie"))
-			assert.Zero(t, env.events.countKind(manager.Created))
+			assert.Zero(t, env.Events.CountKind(manager.Created))
 		})
 	}
 }

@@ -2,13 +2,10 @@ package manager_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,34 +17,6 @@ import (
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
-
-// issuedIDs is a crypto/rand Options.Rand that remembers every ID it gave,
-// refused ones included, so that a test can look for them in logs and errors.
-type issuedIDs struct {
-	mu  sync.Mutex
-	ids []string
-}
-
-func (r *issuedIDs) Read(p []byte) (int, error) {
-	n, err := io.ReadFull(rand.Reader, p)
-	if n == 32 { // the size of one ID
-		r.mu.Lock()
-		r.ids = append(r.ids, base64.RawURLEncoding.EncodeToString(p))
-		r.mu.Unlock()
-	}
-	return n, err
-}
-
-// requireNoneIn fails when text holds an ID the recorder gave.
-func (r *issuedIDs) requireNoneIn(t *testing.T, text string) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	require.NotEmpty(t, r.ids, "no ID was issued")
-	for _, id := range r.ids {
-		require.NotContains(t, text, id, "a raw session ID leaked")
-	}
-}
 
 // fullWarnings counts the "store is full" warnings in logged.
 func fullWarnings(logged string) int {
@@ -62,10 +31,10 @@ func fullWarnings(logged string) int {
 
 // createAtCap asks env's manager, which must be full, for one more session,
 // and checks that it made none.
-func createAtCap(t *testing.T, env *testEnv) error {
+func createAtCap(t *testing.T, env *testkit.Env) error {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	s, err := env.m.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+	s, err := env.M.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
 	require.Error(t, err)
 	assert.Nil(t, s)
 	assert.Empty(t, rec.Header().Values("Set-Cookie"), "a refused session sent a cookie")
@@ -84,8 +53,8 @@ func TestMaxSessionsOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, manager.Options{MaxSessions: tt.set}, nil)
-			assert.Equal(t, tt.want, env.m.Options().MaxSessions)
+			env := testkit.NewEnv(t, manager.Options{MaxSessions: tt.set}, nil)
+			assert.Equal(t, tt.want, env.M.Options().MaxSessions)
 		})
 	}
 }
@@ -101,34 +70,35 @@ func TestMaxSessionsCapsTheDefaultStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, tt.opts, nil)
-			env.create(t)
-			env.create(t)
+			env := testkit.NewEnv(t, tt.opts, nil)
+			env.Create(t)
+			env.Create(t)
 			if tt.refused {
 				require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
-				assert.Equal(t, 2, env.m.GetSessionSize())
+				assert.Equal(t, 2, env.M.GetSessionSize())
 				return
 			}
-			env.create(t)
-			assert.Equal(t, 3, env.m.GetSessionSize())
+			env.Create(t)
+			assert.Equal(t, 3, env.M.GetSessionSize())
 		})
 	}
 }
 
 func TestCreateSessionAtTheCap(t *testing.T) {
-	ids := &issuedIDs{}
-	env := newEnv(t, manager.Options{MaxSessions: 2, Rand: ids}, nil)
-	first, _ := env.create(t)
-	env.create(t)
+	ids := &testkit.IDRecorder{}
+	env := testkit.NewEnv(t, manager.Options{MaxSessions: 2, Rand: ids}, nil)
+	first, _ := env.Create(t)
+	env.Create(t)
 
 	err := createAtCap(t, env)
 	assert.ErrorIs(t, err, store.ErrTooManySessions)
-	ids.requireNoneIn(t, err.Error())
-	assert.Equal(t, 2, env.m.GetSessionSize())
-	assert.Equal(t, 2, env.events.countKind(manager.Created), "a refused session fired Created")
+	require.NotEmpty(t, ids.Issued(), "no ID was issued")
+	assert.Empty(t, ids.FoundIn(err.Error()), "a raw session ID leaked")
+	assert.Equal(t, 2, env.M.GetSessionSize())
+	assert.Equal(t, 2, env.Events.CountKind(manager.Created), "a refused session fired Created")
 
-	require.NoError(t, env.m.DestroySessionById(first.GetId()))
-	env.create(t) // an ended session makes room
+	require.NoError(t, env.M.DestroySessionById(first.GetId()))
+	env.Create(t) // an ended session makes room
 	assert.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
 }
 
@@ -138,18 +108,18 @@ func TestCreateSessionAtTheCap(t *testing.T) {
 // the cookie of the session that was destroyed.
 func TestCreateOverASessionAtTheCapExpiresTheOldCookie(t *testing.T) {
 	st := &refusingStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: st}, nil)
-	_, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
+	_, ck := env.Create(t)
 	st.refuse.Store(true)
-	h := env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := env.m.CreateSession(r, w)
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := env.M.CreateSession(r, w)
 		require.ErrorIs(t, err, store.ErrTooManySessions)
-		env.m.HandleError(w, r, err)
+		env.M.HandleError(w, r, err)
 	}))
-	rec := serve(h, "/login", ck)
+	rec := testkit.Get(h, "/login", ck)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Nil(t, env.m.GetSessionById(ck.Value), "the replaced session")
-	expired := sessionCookie(t, rec, manager.DefaultCookieName)
+	assert.Nil(t, env.M.GetSessionById(ck.Value), "the replaced session")
+	expired := testkit.SessionCookie(t, rec, manager.DefaultCookieName)
 	assert.Negative(t, expired.MaxAge, "the cookie of the destroyed session was not expired")
 }
 
@@ -169,9 +139,9 @@ func (s *refusingStore) Create(ctx context.Context, id string, rec store.Record)
 // TestStoreFullWarnsOncePerInterval: a flood of refusals logs one warning a
 // minute, with the running count and no session ID.
 func TestStoreFullWarnsOncePerInterval(t *testing.T) {
-	ids := &issuedIDs{}
-	env := newEnv(t, manager.Options{MaxSessions: 1, Rand: ids}, nil)
-	env.create(t)
+	ids := &testkit.IDRecorder{}
+	env := testkit.NewEnv(t, manager.Options{MaxSessions: 1, Rand: ids}, nil)
+	env.Create(t)
 
 	steps := []struct {
 		advance  time.Duration
@@ -184,16 +154,17 @@ func TestStoreFullWarnsOncePerInterval(t *testing.T) {
 		{advance: 30 * time.Second, refusals: 4, warnings: 2},
 	}
 	for _, step := range steps {
-		env.clock.Advance(step.advance)
+		env.Clock.Advance(step.advance)
 		for range step.refusals {
 			require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
 		}
-		assert.Equal(t, step.warnings, fullWarnings(env.logs.String()), env.logs.String())
+		assert.Equal(t, step.warnings, fullWarnings(env.Logs.String()), env.Logs.String())
 	}
-	logged := env.logs.String()
+	logged := env.Logs.String()
 	assert.Contains(t, logged, "refused_total=9", "the second warning counts every refusal so far")
 	assert.Contains(t, logged, "max_sessions=1")
-	ids.requireNoneIn(t, logged)
+	require.NotEmpty(t, ids.Issued(), "no ID was issued")
+	assert.Empty(t, ids.FoundIn(logged), "a raw session ID leaked")
 }
 
 func TestSessionLoaderPastTheCap(t *testing.T) {
@@ -201,13 +172,13 @@ func TestSessionLoaderPastTheCap(t *testing.T) {
 	loader := func() []manager.Session {
 		var loaded []manager.Session
 		for b := range byte(5) {
-			loaded = append(loaded, manager.NewSession(validID(b), clock.Now().Unix()))
+			loaded = append(loaded, manager.NewSession(testkit.ValidID(b), clock.Now().Unix()))
 		}
 		return loaded
 	}
-	env := newEnv(t, manager.Options{MaxSessions: 2, SessionLoader: loader, Clock: clock.Now}, nil)
-	assert.Equal(t, 2, env.m.GetSessionSize())
-	assert.Equal(t, 1, fullWarnings(env.logs.String()), "each skipped session logged a line")
+	env := testkit.NewEnv(t, manager.Options{MaxSessions: 2, SessionLoader: loader, Clock: clock.Now}, nil)
+	assert.Equal(t, 2, env.M.GetSessionSize())
+	assert.Equal(t, 1, fullWarnings(env.Logs.String()), "each skipped session logged a line")
 }
 
 func TestHandleErrorTooManySessions(t *testing.T) {
@@ -226,8 +197,8 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			passed = nil
-			env := newEnv(t, manager.Options{MaxSessions: 1, ErrorHandler: tt.handler}, nil)
-			m := env.m
+			env := testkit.NewEnv(t, manager.Options{MaxSessions: 1, ErrorHandler: tt.handler}, nil)
+			m := env.M
 			var created error
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if _, created = m.CreateSession(r, w); created != nil {
@@ -236,9 +207,9 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 				}
 				_, _ = io.WriteString(w, "created")
 			}))
-			require.Equal(t, http.StatusOK, serve(h, "/", nil).Code)
+			require.Equal(t, http.StatusOK, testkit.Get(h, "/", nil).Code)
 
-			rec := serve(h, "/", nil)
+			rec := testkit.Get(h, "/", nil)
 			assert.Equal(t, tt.wantCode, rec.Code)
 			require.ErrorIs(t, created, store.ErrTooManySessions)
 			if tt.handler != nil {
@@ -246,7 +217,7 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 				return
 			}
 			assert.Equal(t, http.StatusText(http.StatusServiceUnavailable), strings.TrimSpace(rec.Body.String()))
-			assert.NotContains(t, env.logs.String(), "level=ERROR", "a refusal logged an error line per request")
+			assert.NotContains(t, env.Logs.String(), "level=ERROR", "a refusal logged an error line per request")
 		})
 	}
 }
@@ -257,13 +228,13 @@ func TestHandleErrorTooManySessions(t *testing.T) {
 // warning counts as due, or a clock stepped back by a day would silence a
 // full store for a day.
 func TestStoreFullWarningSurvivesAClockStepBack(t *testing.T) {
-	env := newEnv(t, manager.Options{MaxSessions: 1}, nil)
-	env.create(t)
+	env := testkit.NewEnv(t, manager.Options{MaxSessions: 1}, nil)
+	env.Create(t)
 	require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
-	require.Equal(t, 1, fullWarnings(env.logs.String()))
+	require.Equal(t, 1, fullWarnings(env.Logs.String()))
 
-	env.clock.Step(-24 * time.Hour)
-	env.clock.Advance(2 * time.Minute) // well past the interval, on the new clock
+	env.Clock.Step(-24 * time.Hour)
+	env.Clock.Advance(2 * time.Minute) // well past the interval, on the new clock
 	require.ErrorIs(t, createAtCap(t, env), store.ErrTooManySessions)
-	assert.Equal(t, 2, fullWarnings(env.logs.String()), "a full store went unreported after the clock stepped back")
+	assert.Equal(t, 2, fullWarnings(env.Logs.String()), "a full store went unreported after the clock stepped back")
 }

@@ -55,7 +55,7 @@ func TestOptionsValidation(t *testing.T) {
 			if tt.opts.Store != nil {
 				t.Cleanup(func() { assert.NoError(t, tt.opts.Store.Close()) })
 			}
-			tt.opts.GcStopChan = stoppedGC()
+			tt.opts.GcStopChan = testkit.StoppedSweeper()
 			tt.opts.Logger = slog.New(slog.DiscardHandler)
 			build := func() {
 				m := manager.NewManager(tt.opts, nil, nil)
@@ -71,8 +71,8 @@ func TestOptionsValidation(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	env := newEnv(t, manager.Options{}, nil)
-	got := env.m.Options()
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	got := env.M.Options()
 	assert.Equal(t, "/", got.Path)
 	assert.Equal(t, manager.DefaultCookieName, got.CookieName)
 	assert.Equal(t, "session-key", got.CookieName)
@@ -98,10 +98,10 @@ func TestInsecureSettingsWarnOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf testkit.Buffer
 			tt.opts.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			env := newEnv(t, tt.opts, nil)
+			env := testkit.NewEnv(t, tt.opts, nil)
 			// Using the manager logs no further warning.
-			_, ck := env.create(t)
-			env.m.GetSession(requestWith(ck))
+			_, ck := env.Create(t)
+			env.M.GetSession(testkit.RequestWith(ck))
 
 			logged := buf.String()
 			assert.Equal(t, tt.warnings, strings.Count(logged, "level=WARN"), logged)
@@ -173,7 +173,7 @@ func TestOptionsNumericRanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.GcStopChan = stoppedGC()
+			tt.opts.GcStopChan = testkit.StoppedSweeper()
 			tt.opts.Logger = slog.New(slog.DiscardHandler)
 			got := recoverFrom(func() {
 				m := manager.NewManager(tt.opts, nil, nil)
@@ -203,7 +203,7 @@ func recoverFrom(f func()) (v any) {
 func TestClockReadsWallClockOnly(t *testing.T) {
 	for name, clock := range map[string]func() time.Time{"default": nil, "time.Now": time.Now} {
 		t.Run(name, func(t *testing.T) {
-			m := manager.NewManager(manager.Options{Clock: clock, GcStopChan: stoppedGC(), Logger: slog.New(slog.DiscardHandler)}, nil, nil)
+			m := manager.NewManager(manager.Options{Clock: clock, GcStopChan: testkit.StoppedSweeper(), Logger: slog.New(slog.DiscardHandler)}, nil, nil)
 			t.Cleanup(func() { require.NoError(t, m.Close()) })
 			now := m.Options().Clock()
 			assert.True(t, now == now.Round(0), "Options().Clock() = %v carries a monotonic reading", now)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
@@ -68,16 +69,16 @@ func (s *contextCheckingStore) Renew(ctx context.Context, oldID, newID string, n
 // bounded by Options.StoreWriteTimeout.
 func TestWritesOutliveTheClient(t *testing.T) {
 	cs := &contextCheckingStore{Store: store.NewMemory()}
-	env := newEnv(t, manager.Options{Store: cs, StoreWriteTimeout: 3 * time.Second}, nil)
-	_, ck := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{Store: cs, StoreWriteTimeout: 3 * time.Second}, nil)
+	_, ck := env.Create(t)
 
 	// cancelled runs the handler on a request whose client has gone away.
 	cancelled := func(t *testing.T, ck *http.Cookie, handle func(w http.ResponseWriter, r *http.Request)) *httptest.ResponseRecorder {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
-		r := requestWith(ck).WithContext(ctx)
+		r := testkit.RequestWith(ck).WithContext(ctx)
 		rec := httptest.NewRecorder()
-		env.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cancel()
 			handle(w, r)
 		})).ServeHTTP(rec, r)
@@ -90,29 +91,29 @@ func TestWritesOutliveTheClient(t *testing.T) {
 		check  func(t *testing.T, rec *httptest.ResponseRecorder)
 	}{
 		{"set", func(w http.ResponseWriter, r *http.Request) {
-			require.NoError(t, env.m.GetSession(r).Set("k", "v"))
+			require.NoError(t, env.M.GetSession(r).Set("k", "v"))
 		}, func(t *testing.T, _ *httptest.ResponseRecorder) {
-			assert.Equal(t, "v", valueOf(env.m, ck.Value, "k"))
+			assert.Equal(t, "v", testkit.ValueOf(env.M, ck.Value, "k"))
 		}},
 		{"renew", func(w http.ResponseWriter, r *http.Request) {
-			_, err := env.m.RenewSession(r, w)
+			_, err := env.M.RenewSession(r, w)
 			require.NoError(t, err)
 		}, func(t *testing.T, rec *httptest.ResponseRecorder) {
-			renewed = sessionCookie(t, rec, manager.DefaultCookieName)
-			assert.Nil(t, env.m.GetSessionById(ck.Value), "the old ID")
-			assert.NotNil(t, env.m.GetSessionById(renewed.Value), "the new ID")
+			renewed = testkit.SessionCookie(t, rec, manager.DefaultCookieName)
+			assert.Nil(t, env.M.GetSessionById(ck.Value), "the old ID")
+			assert.NotNil(t, env.M.GetSessionById(renewed.Value), "the new ID")
 		}},
 		{"destroy", func(w http.ResponseWriter, r *http.Request) {
 			// The cookie of this step is the renewed one: see below.
-			require.NoError(t, env.m.DestroySession(r, w))
+			require.NoError(t, env.M.DestroySession(r, w))
 		}, func(t *testing.T, _ *httptest.ResponseRecorder) {
-			assert.Nil(t, env.m.GetSessionById(renewed.Value), "the session outlived a cancelled logout")
+			assert.Nil(t, env.M.GetSessionById(renewed.Value), "the session outlived a cancelled logout")
 		}},
 		{"create", func(w http.ResponseWriter, r *http.Request) {
-			_, err := env.m.CreateSession(r, w)
+			_, err := env.M.CreateSession(r, w)
 			require.NoError(t, err)
 		}, func(t *testing.T, rec *httptest.ResponseRecorder) {
-			assert.NotNil(t, env.m.GetSessionById(sessionCookie(t, rec, manager.DefaultCookieName).Value))
+			assert.NotNil(t, env.M.GetSessionById(testkit.SessionCookie(t, rec, manager.DefaultCookieName).Value))
 		}},
 	}
 	for _, step := range steps {

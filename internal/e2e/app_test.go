@@ -2,12 +2,14 @@ package e2e_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 
+	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	session "github.com/sessionkit/session"
@@ -22,8 +24,13 @@ type requestAPI struct {
 	create      func() (manager.Session, error)
 	renew       func() (manager.Session, error)
 	destroy     func() error
+	size        func() int
 	handleError func(error)
 }
+
+// cookieName is the name of the session cookie: the tests' managers keep
+// the default.
+const cookieName = session.DefaultKey
 
 // Statuses the app answers besides 200, where the handler (not the
 // session middleware) chose the answer.
@@ -42,6 +49,8 @@ const (
 //	POST /set-renew    set k=v, then renew
 //	POST /renew-set    renew, then set k=v
 //	GET  /get          the value of k, as text
+//	GET  /whoami       "none", or the masked ID, creation time and values
+//	GET  /size         the number of live sessions
 func serveApp(api requestAPI, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	set := func(s manager.Session) error {
@@ -111,6 +120,20 @@ func serveApp(api requestAPI, w http.ResponseWriter, r *http.Request) {
 		v, _ := s.Get(q.Get("k"))
 		text, _ := v.(string)
 		_, _ = io.WriteString(w, text)
+	case "/whoami":
+		s := api.get()
+		if s == nil {
+			_, _ = io.WriteString(w, "none")
+			return
+		}
+		var values []string
+		for _, k := range s.Keys() {
+			v, _ := s.Get(k)
+			values = append(values, fmt.Sprintf("%s=%v", k, v))
+		}
+		_, _ = fmt.Fprintf(w, "%s created=%d keys=%s", s.GetMaskedSessionId(), s.GetCreationTime(), strings.Join(values, ","))
+	case "/size":
+		_, _ = fmt.Fprint(w, api.size())
 	default:
 		http.NotFound(w, r)
 	}
@@ -124,22 +147,26 @@ func netHTTPApp(m *manager.Manager) http.Handler {
 			create:      func() (manager.Session, error) { return m.CreateSession(r, w) },
 			renew:       func() (manager.Session, error) { return m.RenewSession(r, w) },
 			destroy:     func() error { return m.DestroySession(r, w) },
+			size:        m.GetSessionSize,
 			handleError: func(err error) { m.HandleError(w, r, err) },
 		}, w, r)
 	}))
 }
 
 // ginApp serves the app through the Gin middleware, session.UseManager,
-// with gin.New: no Recovery, so that a panic fails the test.
-func ginApp(m *manager.Manager) http.Handler {
+// with gin.New: no Recovery, so that a panic fails the test. carrier is
+// the gin-contrib store that carries the session ID, nil for the built-in
+// cookie.
+func ginApp(m *manager.Manager, carrier sessions.Store) http.Handler {
 	r := gin.New()
-	r.Use(session.UseManager(m, nil))
+	r.Use(session.UseManager(m, carrier))
 	r.Any("/*path", func(c *gin.Context) {
 		serveApp(requestAPI{
 			get:         func() manager.Session { return session.GetSession(c) },
 			create:      func() (manager.Session, error) { return session.CreateSession(c) },
 			renew:       func() (manager.Session, error) { return session.RenewSession(c) },
 			destroy:     func() error { return session.DestroySession(c) },
+			size:        func() int { return session.GetSessionSize(c) },
 			handleError: func(err error) { session.HandleError(c, err) },
 		}, c.Writer, c.Request)
 	})
@@ -174,6 +201,14 @@ func (b *browser) send(h http.Handler, method, target string) *httptest.Response
 		}
 	}
 	return rec
+}
+
+// clone returns a browser that holds b's cookie now and its own from then
+// on: a copy of the cookie, replayed or used in parallel.
+func (b *browser) clone() *browser {
+	c := &browser{name: b.name}
+	c.cookie.store(b.cookie.load())
+	return c
 }
 
 // body returns the response body without surrounding white space.

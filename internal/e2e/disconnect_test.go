@@ -71,20 +71,19 @@ func TestRedisClientGoingAwayDoesNotCancelSessionWrites(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	})))
 
-	t.Run("logout", func(t *testing.T) {
-		b := e.newBrowser()
-		id := e.login(t, app, b)
-		rec := b.send(app, http.MethodPost, "/logout-and-hang-up")
-		t.Logf("logout answered %d to a client that had gone", rec.Code)
-		assert.Nil(t, m.GetSessionById(id), "the session outlived its logout")
-	})
-	t.Run("login replacing a session", func(t *testing.T) {
-		b := e.newBrowser()
-		id := e.login(t, app, b)
-		rec := b.send(app, http.MethodPost, "/login-again-and-hang-up")
-		t.Logf("second login answered %d to a client that had gone", rec.Code)
-		assert.Nil(t, m.GetSessionById(id), "the replaced session lives on")
-	})
+	// A request that ends the session and hangs up: the session must end.
+	for _, tc := range []struct{ name, path, failure string }{
+		{"logout", "/logout-and-hang-up", "the session outlived its logout"},
+		{"login replacing a session", "/login-again-and-hang-up", "the replaced session lives on"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.newBrowser()
+			id := e.login(t, app, b)
+			rec := b.send(app, http.MethodPost, tc.path)
+			t.Logf("%s answered %d to a client that had gone", tc.path, rec.Code)
+			assert.Nil(t, m.GetSessionById(id), tc.failure)
+		})
+	}
 	t.Run("commit", func(t *testing.T) {
 		b := e.newBrowser()
 		e.login(t, app, b)

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -16,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
-	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
@@ -24,32 +24,72 @@ import (
 )
 
 // env is one manager on a given store, with the stress test's timeouts, a
-// fake clock, a ledger of its events and a captured debug log.
+// fake clock, a ledger of its events and a captured debug log. Several envs
+// may share a store, a clock and a ledger, as instances of one application
+// do (see newInstances).
 type env struct {
+	name   string
 	m      *manager.Manager
 	clock  *testkit.Clock
 	ledger *ledger
 	logs   *testkit.Buffer
+	// created counts the Created events of this env's manager alone: the
+	// ledger, shared by instances, cannot tell which one fired.
+	created atomic.Int64
 }
 
-func newEnv(t *testing.T, st store.Store) *env {
+// newEnv returns one manager on st, its options changed by tune.
+func newEnv(t *testing.T, st store.Store, tune ...func(*manager.Options)) *env {
 	t.Helper()
-	e := &env{
-		// Redis expires keys by the real clock: start at the real time.
-		clock:  testkit.NewClockAt(time.Now().Truncate(time.Millisecond)),
-		ledger: newLedger(),
-		logs:   &testkit.Buffer{},
+	return buildEnv(t, "instance 0", st, newRealTimeClock(), newLedger(), tune)
+}
+
+// newInstances returns n managers, each on a store of its own from newStore
+// (as separate processes would have), sharing one clock and one ledger.
+func newInstances(t *testing.T, n int, newStore func(t *testing.T) store.Store, tune ...func(*manager.Options)) []*env {
+	t.Helper()
+	clock, l := newRealTimeClock(), newLedger()
+	out := make([]*env, n)
+	for i := range out {
+		out[i] = buildEnv(t, fmt.Sprintf("instance %d", i), newStore(t), clock, l, tune)
 	}
-	stopped := make(chan struct{})
-	close(stopped)
-	e.m = manager.NewManager(manager.Options{
+	return out
+}
+
+// newRealTimeClock returns a fake clock at the real time: Redis expires
+// keys by the real clock.
+func newRealTimeClock() *testkit.Clock {
+	return testkit.NewClockAt(time.Now().Truncate(time.Millisecond))
+}
+
+func buildEnv(t *testing.T, name string, st store.Store, clock *testkit.Clock, l *ledger, tune []func(*manager.Options)) *env {
+	t.Helper()
+	e := &env{name: name, clock: clock, ledger: l, logs: &testkit.Buffer{}}
+	ids := &testkit.IDRecorder{}
+	opts := manager.Options{
 		MaxInactiveInterval: stressIdle,
 		MaxAge:              stressMaxAge,
-		GcStopChan:          stopped,
-		Clock:               e.clock.Now,
+		GcStopChan:          testkit.StoppedSweeper(),
+		Clock:               clock.Now,
 		Logger:              slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Store:               &linkingStore{Store: st, ledger: e.ledger},
-	}, nil, e.ledger.handle)
+		Rand:                ids,
+	}
+	for _, f := range tune {
+		f(&opts)
+	}
+	opts.Store = &linkingStore{Store: st, ledger: l}
+	e.m = manager.NewManager(opts, nil, func(s manager.Session, event int) {
+		if event == manager.Created {
+			e.created.Add(1)
+		}
+		l.handle(s, event)
+	})
+	// Registered first, so it runs last: after Close, with every log line in.
+	t.Cleanup(func() {
+		if leaked := ids.FoundIn(e.logs.String()); leaked != "" {
+			t.Errorf("%s: a log line holds a raw session ID (masked %s)", name, leaked)
+		}
+	})
 	t.Cleanup(func() { _ = e.m.Close() })
 	return e
 }
@@ -60,9 +100,8 @@ func (e *env) end(t *testing.T) {
 	endAll(t, e.clock, e.ledger, e.m)
 }
 
-// newBrowser returns a browser of e's cookie: an env keeps the default
-// cookie name.
-func (e *env) newBrowser() *browser { return &browser{name: seam.DefaultCookieName} }
+// newBrowser returns a browser without a cookie.
+func (e *env) newBrowser() *browser { return &browser{name: cookieName} }
 
 // login starts a session for b through h and returns its ID.
 func (e *env) login(t *testing.T, h http.Handler, b *browser) string {
@@ -88,11 +127,22 @@ var storeKinds = []struct {
 // prefix, through a client of its own with hooks added.
 func newRedisStore(t *testing.T, hooks ...redis.Hook) store.Store {
 	t.Helper()
-	c := redistest.Client(t)
-	for _, h := range hooks {
-		c.AddHook(h)
+	return sharedRedis(redistest.Client, hooks...)(t)
+}
+
+// sharedRedis returns a maker of Redis stores that share one fresh prefix,
+// each through a client of its own from newClient with hooks added: the
+// stores of instances of one application, for newInstances.
+func sharedRedis(newClient func(testing.TB) *redis.Client, hooks ...redis.Hook) func(t *testing.T) store.Store {
+	prefix := redistest.Prefix()
+	return func(t *testing.T) store.Store {
+		t.Helper()
+		c := newClient(t)
+		for _, h := range hooks {
+			c.AddHook(h)
+		}
+		return redisstore.New(c, redisstore.WithPrefix(prefix))
 	}
-	return redisstore.New(c, redisstore.WithPrefix(redistest.Prefix()))
 }
 
 // errLostReply is what a client sees when the connection breaks after

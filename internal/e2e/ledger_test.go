@@ -124,22 +124,17 @@ func (l *ledger) violations() []string {
 
 // rootOf follows renewals back to the masked ID a session was created with.
 // The caller holds l.mu.
-func (l *ledger) rootOf(m string) string {
-	for seen := 0; seen <= len(l.renamedFrom); seen++ {
-		prev, ok := l.renamedFrom[m]
-		if !ok {
-			return m
-		}
-		m = prev
-	}
-	return m // a loop of renewals: report it under any of its IDs
-}
+func (l *ledger) rootOf(m string) string { return follow(m, l.renamedFrom) }
 
 // lastOf follows renewals forward to a session's latest masked ID. The
 // caller holds l.mu.
-func (l *ledger) lastOf(m string) string {
-	for seen := 0; seen <= len(l.renamedTo); seen++ {
-		next, ok := l.renamedTo[m]
+func (l *ledger) lastOf(m string) string { return follow(m, l.renamedTo) }
+
+// follow follows the links from m to the end of their chain. A loop of
+// renewals ends where it began: it is reported under any of its IDs.
+func follow(m string, links map[string]string) string {
+	for seen := 0; seen <= len(links); seen++ {
+		next, ok := links[m]
 		if !ok {
 			return m
 		}

@@ -22,7 +22,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
-	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
@@ -203,13 +202,11 @@ func (rig *stressRig) init(t *testing.T, stores [2]store.Store, clock *testkit.C
 	}
 	rig.stats.counts = map[string]int{}
 	logger := slog.New(slog.NewTextHandler(rig.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stopped := make(chan struct{})
-	close(stopped) // the test sweeps by itself
 	for i := range rig.managers {
 		m := manager.NewManager(manager.Options{
 			MaxInactiveInterval: stressIdle,
 			MaxAge:              stressMaxAge,
-			GcStopChan:          stopped,
+			GcStopChan:          testkit.StoppedSweeper(), // the test sweeps by itself
 			Clock:               clock.Now,
 			Logger:              logger,
 			Store:               &linkingStore{Store: stores[i], ledger: rig.ledger},
@@ -217,9 +214,9 @@ func (rig *stressRig) init(t *testing.T, stores [2]store.Store, clock *testkit.C
 		t.Cleanup(func() { _ = m.Close() })
 		rig.managers[i] = m
 	}
-	rig.apps = [2]http.Handler{netHTTPApp(rig.managers[0]), ginApp(rig.managers[1])}
+	rig.apps = [2]http.Handler{netHTTPApp(rig.managers[0]), ginApp(rig.managers[1], nil)}
 	for range stressBrowsers {
-		rig.browsers = append(rig.browsers, &browser{name: seam.DefaultCookieName})
+		rig.browsers = append(rig.browsers, &browser{name: cookieName})
 	}
 }
 

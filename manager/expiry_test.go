@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,56 +12,58 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/manager"
 	"github.com/sessionkit/session/store"
 )
 
 func TestSweep(t *testing.T) {
-	env := newEnv(t, manager.Options{MaxInactiveInterval: 60, MaxAge: 600}, nil)
-	idle, _ := env.create(t)
-	_, activeCk := env.create(t)
+	env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60, MaxAge: 600}, nil)
+	idle, _ := env.Create(t)
+	_, activeCk := env.Create(t)
 
-	env.clock.Advance(30 * time.Second)
-	require.NotNil(t, env.m.GetSession(requestWith(activeCk)))
-	env.clock.Advance(30 * time.Second) // idle: 60 s unused; active: 30 s
+	env.Clock.Advance(30 * time.Second)
+	require.NotNil(t, env.M.GetSession(testkit.RequestWith(activeCk)))
+	env.Clock.Advance(30 * time.Second) // idle: 60 s unused; active: 30 s
 
-	n, err := env.m.Sweep(context.Background())
+	n, err := env.M.Sweep(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	assert.Equal(t, 1, env.events.count(idle.GetId(), manager.Destroyed))
-	assert.Zero(t, env.events.count(activeCk.Value, manager.Destroyed))
-	assert.Equal(t, 1, env.m.GetSessionSize())
-	assert.NotNil(t, env.m.GetSessionById(activeCk.Value))
+	assert.Equal(t, 1, env.Events.Count(idle.GetId(), manager.Destroyed))
+	assert.Zero(t, env.Events.Count(activeCk.Value, manager.Destroyed))
+	assert.Equal(t, 1, env.M.GetSessionSize())
+	assert.NotNil(t, env.M.GetSessionById(activeCk.Value))
 
-	env.clock.Advance(30 * time.Second)
-	n, err = env.m.Sweep(context.Background())
+	env.Clock.Advance(30 * time.Second)
+	n, err = env.M.Sweep(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	assert.Equal(t, 1, env.events.count(activeCk.Value, manager.Destroyed))
-	assert.Equal(t, 0, env.m.GetSessionSize())
+	assert.Equal(t, 1, env.Events.Count(activeCk.Value, manager.Destroyed))
+	assert.Equal(t, 0, env.M.GetSessionSize())
 }
 
 func TestSweepManyBatches(t *testing.T) {
 	const sessions = 600 // more than one store batch
-	env := newEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
+	env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
 	for range sessions {
-		env.create(t)
+		env.Create(t)
 	}
-	env.clock.Advance(time.Minute)
-	n, err := env.m.Sweep(context.Background())
+	env.Clock.Advance(time.Minute)
+	n, err := env.M.Sweep(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, sessions, n)
-	assert.Equal(t, sessions, env.events.countKind(manager.Destroyed))
-	assert.Equal(t, 0, env.m.GetSessionSize())
+	assert.Equal(t, sessions, env.Events.CountKind(manager.Destroyed))
+	assert.Equal(t, 0, env.M.GetSessionSize())
 }
 
 func TestBackgroundSweeper(t *testing.T) {
 	stop := make(chan struct{})
-	env := newEnv(t, manager.Options{MaxInactiveInterval: 60, GcInterval: 1, GcStopChan: stop}, nil)
-	s, _ := env.create(t)
-	env.clock.Advance(time.Minute)
+	env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60, GcInterval: 1, GcStopChan: stop}, nil)
+	s, _ := env.Create(t)
+	env.Clock.Advance(time.Minute)
 	assert.Eventually(t, func() bool {
-		return env.events.count(s.GetId(), manager.Destroyed) == 1
+		return env.Events.Count(s.GetId(), manager.Destroyed) == 1
 	}, 5*time.Second, 20*time.Millisecond, "the sweeper did not destroy the expired session")
 	close(stop)
 }
@@ -119,7 +122,7 @@ func (s *endlessSweepStore) Sweep(_ context.Context, now time.Time, limit int) (
 	if s.onSweep != nil {
 		s.onSweep(call)
 	}
-	id := validID('s')
+	id := testkit.ValidID('s')
 	out := make([]store.Expired, limit)
 	for i := range out {
 		out[i] = store.Expired{ID: id, MaskedID: store.MaskedID(id), Record: store.Record{Created: now, Accessed: now}}
@@ -133,7 +136,7 @@ func newEndlessSweepManager(t *testing.T, s *endlessSweepStore, opts manager.Opt
 	opts.Store = s
 	opts.Logger = slog.New(slog.DiscardHandler)
 	if opts.GcStopChan == nil {
-		opts.GcStopChan = stoppedGC()
+		opts.GcStopChan = testkit.StoppedSweeper()
 	}
 	m := manager.NewManager(opts, nil, nil)
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
@@ -222,4 +225,57 @@ func TestSweepStopsBetweenBatches(t *testing.T) {
 		// Not a sweep run to its end: Close stopped it between batches.
 		assert.Less(t, s.calls.Load(), int64(manager.SweepMaxBatches), "store sweeps")
 	})
+}
+
+func TestIdleTimeoutOnLookup(t *testing.T) {
+	tests := []struct {
+		name string
+		// use is what happens to the session 45 s after its creation.
+		use func(env *testkit.Env, id string, ck *http.Cookie)
+		// used says whether use counts as use: the idle deadline (60 s after
+		// the last use) moves from 60 s to 105 s.
+		used bool
+	}{
+		{name: "unused session expires", use: func(*testkit.Env, string, *http.Cookie) {}},
+		{name: "GetSessionById is not use", use: func(env *testkit.Env, id string, _ *http.Cookie) {
+			env.M.GetSessionById(id)
+		}},
+		{name: "GetSession(r) is use", use: func(env *testkit.Env, _ string, ck *http.Cookie) {
+			env.M.GetSession(testkit.RequestWith(ck))
+		}, used: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60}, nil)
+			s, ck := env.Create(t)
+			id := s.GetId()
+			created := env.Clock.Now().Unix()
+
+			env.Clock.Advance(45 * time.Second)
+			tt.use(env, id, ck)
+			found := env.M.GetSessionById(id)
+			require.NotNil(t, found, "expired before its idle deadline")
+			if tt.used {
+				assert.Equal(t, created+45, found.GetLastAccessTime())
+			} else {
+				assert.Equal(t, created, found.GetLastAccessTime())
+			}
+
+			env.Clock.Advance(15 * time.Second) // 60 s
+			if tt.used {
+				require.NotNil(t, env.M.GetSessionById(id))
+				assert.Zero(t, env.Events.Count(id, manager.Destroyed))
+				env.Clock.Advance(45 * time.Second) // 105 s
+			}
+			assert.Nil(t, env.M.GetSession(testkit.RequestWith(ck)))
+			assert.Nil(t, env.M.GetSessionById(id))
+			assert.Equal(t, 1, env.Events.Count(id, manager.Destroyed))
+		})
+	}
+}
+
+// TestSecurityTimeoutsWithGCStopped (SECURITY.md, requirement 5) runs on
+// the memory store; internal/e2e runs it on Redis.
+func TestSecurityTimeoutsWithGCStopped(t *testing.T) {
+	managertest.SecurityTimeoutsWithGCStopped(t, managertest.Memory)
 }

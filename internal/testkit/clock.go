@@ -1,10 +1,6 @@
-// Package testkit holds the small test doubles that the tests of several
-// packages share: a clock that moves only when told, and a log sink that
-// many goroutines may write to.
 package testkit
 
 import (
-	"bytes"
 	"sync"
 	"time"
 )
@@ -56,25 +52,4 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = t
-}
-
-// Buffer is a bytes.Buffer that log handlers on several goroutines may
-// write to while a test reads it.
-type Buffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -15,25 +14,66 @@ import (
 	"github.com/sessionkit/session/internal/testkit"
 )
 
+// The commit writer the middleware puts in front of gin's ResponseWriter:
+// a request's changes reach the store before the first byte of the body, a
+// commit that fails becomes the ErrorHandler's answer, and a handler that
+// panics commits nothing when gin.Recovery answers through the writer.
+
+func TestAValueSetBeforeTheBodyIsStored(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := newApp(session.UseManager(m, nil))
+	r.GET("/stream", func(c *gin.Context) {
+		_ = session.GetSession(c).Set("seen", "yes")
+		c.Writer.WriteHeaderNow()
+		_, _ = c.Writer.WriteString("partial ")
+		c.Writer.Flush()
+		_, _ = c.Writer.WriteString("body")
+		// Headers are gone; a later Set still reaches the store.
+		_ = session.GetSession(c).Set("late", "too")
+	})
+	srv := serve(t, r)
+	browser := newClient(t, srv)
+	browser.post("/create")
+
+	status, body := browser.get("/stream")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "partial body", body)
+	_, who := browser.get("/whoami")
+	assert.Contains(t, who, "keys=late=too,seen=yes")
+}
+
+func TestAFailedCommitIsAnErrorNotA200(t *testing.T) {
+	m, failing := newFaultyManager(t, nil, nil)
+	browser := newClient(t, startApp(t, m, nil))
+	browser.post("/create")
+
+	failing.FailUpdate.Store(true)
+	status, body := browser.post("/set/a/1")
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Equal(t, http.StatusText(http.StatusInternalServerError), trimmed(body))
+	assert.NotContains(t, body, "secret", "no error text reaches the client")
+
+	failing.FailUpdate.Store(false)
+	_, who := browser.get("/whoami")
+	assert.NotContains(t, who, "a=1", "the failed change is not half-stored")
+}
+
 // TestPanickingHandlerCommitsNothingUnderRecovery: gin.Recovery answers a
 // panic with a 500 written through the session's commit writer. The
 // changes the handler made before it panicked must not be committed then.
 func TestPanickingHandlerCommitsNothingUnderRecovery(t *testing.T) {
-	m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
-	t.Cleanup(func() { require.NoError(t, m.Close()) })
-	r := gin.New()
-	r.Use(gin.Recovery(), session.UseManager(m, nil))
-	r.POST("/login", func(c *gin.Context) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := newApp(gin.Recovery(), session.UseManager(m, nil))
+	r.POST("/panic", func(c *gin.Context) {
 		s, err := session.CreateSession(c)
 		require.NoError(t, err)
 		require.NoError(t, s.Set("user", "ada"))
 		panic("profile service failed")
 	})
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
+	srv := serve(t, r)
 	browser := newClient(t, srv)
 
-	code, _ := browser.post("/login")
+	code, _ := browser.post("/panic")
 	assert.Equal(t, http.StatusInternalServerError, code)
 	id := browser.cookie(session.DefaultKey)
 	require.NotEmpty(t, id, "the session created before the panic sent no cookie")
@@ -61,18 +101,10 @@ func TestQuickStartLogsNoRawIDWhenAHandlerPanics(t *testing.T) {
 	// serve runs a router whose recovery is rec and whose /boom panics, and
 	// returns the session ID the browser held.
 	serve := func(t *testing.T, rec gin.HandlerFunc) string {
-		m := session.NewManager(testOptions(testkit.NewClock()), nil, nil)
-		t.Cleanup(func() { require.NoError(t, m.Close()) })
-		r := gin.New()
-		r.Use(gin.Logger(), rec, session.UseManager(m, nil))
-		r.POST("/create", func(c *gin.Context) {
-			if _, err := session.CreateSession(c); err != nil {
-				session.HandleError(c, err)
-			}
-		})
+		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+		r := newApp(gin.Logger(), rec, session.UseManager(m, nil))
 		r.GET("/boom", func(*gin.Context) { panic("boom") })
-		srv := httptest.NewServer(r)
-		t.Cleanup(srv.Close)
+		srv := serve(t, r)
 		browser := newClient(t, srv)
 		browser.post("/create")
 		code, _ := browser.get("/boom")

@@ -1,0 +1,256 @@
+package manager_test
+
+// Session IDs: how they are made, where they are read from, and which ones
+// reach a store; a malformed cookie never does (SECURITY.md, requirements
+// 1, 2, 3, 8 and 9). The tests whose
+// outcome rests on the store are in internal/testkit/managertest, run here on
+// the memory store and by internal/e2e on Redis.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/internal/testkit/managertest"
+	"github.com/sessionkit/session/manager"
+)
+
+// Requirement 1: IDs are 32 bytes from crypto/rand, and a failing source is
+// an error, never a weak ID.
+func TestSecurityIDEntropy(t *testing.T) {
+	t.Run("the default source is crypto/rand", func(t *testing.T) {
+		env := testkit.NewEnv(t, manager.Options{}, nil)
+		assert.True(t, env.M.Options().Rand == rand.Reader, "Options.Rand defaults to %T", env.M.Options().Rand)
+	})
+
+	t.Run("an ID is one 32-byte read, unchanged", func(t *testing.T) {
+		source := &testkit.IDRecorder{}
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
+		var ids []string
+		for range 100 {
+			s, _ := env.Create(t)
+			ids = append(ids, s.GetId())
+		}
+		for i, read := range source.Issued() {
+			raw, err := base64.RawURLEncoding.DecodeString(read)
+			require.NoError(t, err)
+			require.Len(t, raw, 32, "read %d: the manager reads 32 bytes per ID", i)
+		}
+		assert.Equal(t, source.Issued(), ids, "each ID is the base64url form of exactly one read")
+	})
+
+	t.Run("every bit varies", func(t *testing.T) {
+		// A constant bit would show a lost byte or a masked-off range; with
+		// 256 random IDs a sound generator leaves none (chance 2^-250).
+		env := testkit.NewEnv(t, manager.Options{}, nil)
+		var ones, zeros [32]byte
+		for range 256 {
+			s, _ := env.Create(t)
+			raw, err := base64.RawURLEncoding.DecodeString(s.GetId())
+			require.NoError(t, err)
+			for i, b := range raw {
+				ones[i] |= b
+				zeros[i] |= ^b
+			}
+		}
+		for i := range 32 {
+			assert.Equalf(t, byte(0xFF), ones[i], "byte %d: some bit is never 1", i)
+			assert.Equalf(t, byte(0xFF), zeros[i], "byte %d: some bit is never 0", i)
+		}
+	})
+
+	t.Run("renewal with a failing source keeps the old ID and sends nothing", func(t *testing.T) {
+		source := &testkit.IDRecorder{}
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
+		s, ck := env.Create(t)
+		source.Fail.Store(true)
+
+		rec := httptest.NewRecorder()
+		renewed, err := env.M.RenewSession(testkit.RequestWith(ck), rec)
+		require.ErrorIs(t, err, manager.ErrRandom)
+		assert.ErrorIs(t, err, testkit.ErrEntropy)
+		assert.Nil(t, renewed)
+		assert.Empty(t, rec.Header().Values("Set-Cookie"))
+		assert.NotNil(t, env.M.GetSessionById(s.GetId()), "a failed renewal lost the session")
+		assert.Equal(t, 1, env.M.GetSessionSize())
+	})
+
+	t.Run("creation through the middleware with a failing source", func(t *testing.T) {
+		source := &testkit.IDRecorder{}
+		source.Fail.Store(true)
+		env := testkit.NewEnv(t, manager.Options{Rand: source}, nil)
+		rec := testkit.Send(testkit.App(env.M), http.MethodPost, "/create")
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		assert.Empty(t, rec.Header().Values("Set-Cookie"))
+		assert.Zero(t, env.M.GetSessionSize())
+		assert.Zero(t, env.Events.CountKind(manager.Created))
+	})
+}
+
+// Requirement 8: the session ID is read from the session cookie only:
+// never from the URL, a form, another header or another cookie.
+func TestSecurityIDOnlyFromCookie(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	_, live := env.Create(t)
+	id := live.Value
+	name := manager.DefaultCookieName
+
+	var sawSession bool
+	var formValue string
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawSession = env.M.GetSession(r) != nil
+		formValue = r.FormValue(name) // the body is still the handler's to read
+	}))
+
+	multipartBody := func() (*bytes.Buffer, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		require.NoError(t, mw.WriteField(name, id))
+		require.NoError(t, mw.Close())
+		return &buf, mw.FormDataContentType()
+	}
+
+	tests := []struct {
+		name     string
+		request  func() *http.Request
+		formSeen bool // the handler finds the ID in its form: the body was not consumed
+	}{
+		{name: "query", request: func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/?"+url.Values{name: {id}}.Encode(), nil)
+		}, formSeen: true},
+		{name: "query, other names", request: func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/?"+url.Values{"sessionid": {id}, "session": {id}, "sid": {id}, "id": {id}}.Encode(), nil)
+		}},
+		{name: "path parameter (URL rewriting)", request: func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/page;"+name+"="+id, nil)
+		}},
+		{name: "path segment", request: func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/"+id, nil)
+		}},
+		{name: "urlencoded form", request: func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(url.Values{name: {id}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, formSeen: true},
+		{name: "multipart form", request: func() *http.Request {
+			body, contentType := multipartBody()
+			r := httptest.NewRequest(http.MethodPost, "/", body)
+			r.Header.Set("Content-Type", contentType)
+			return r
+		}, formSeen: true},
+		{name: "headers", request: func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+id)
+			r.Header.Set(name, id)
+			r.Header.Set("X-Session-Id", id)
+			r.Header.Set("Cookie2", name+"="+id)
+			r.Header.Set("Set-Cookie", name+"="+id)
+			return r
+		}},
+		{name: "other cookies", request: func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Cookie", "Session-Key="+id+"; x"+name+"="+id+"; "+name+"x="+id+"; sid="+id)
+			return r
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, tt.request())
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.False(t, sawSession, "the ID was taken from outside the cookie")
+			assert.Empty(t, rec.Header().Values("Set-Cookie"))
+			if tt.formSeen {
+				assert.Equal(t, id, formValue)
+			}
+		})
+	}
+
+	t.Run("control: the cookie", func(t *testing.T) {
+		h.ServeHTTP(httptest.NewRecorder(), testkit.RequestWith(live))
+		assert.True(t, sawSession)
+	})
+}
+
+func TestSecurityStrictModeCreatesNothing(t *testing.T) {
+	managertest.SecurityStrictModeCreatesNothing(t, managertest.Memory)
+}
+func TestSecurityStrictModeExpiredIDNotAdopted(t *testing.T) {
+	managertest.SecurityStrictModeExpiredIDNotAdopted(t, managertest.Memory)
+}
+func TestSecurityIDCheckedBeforeStore(t *testing.T) {
+	managertest.SecurityIDCheckedBeforeStore(t, managertest.Memory)
+}
+func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
+	managertest.SecurityOversizedCookieRefusedBeforeDecoding(t, managertest.Memory)
+}
+
+func TestBadCookiesNeverReachTheStore(t *testing.T) {
+	st := testkit.NewFaultyStore()
+	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
+	_, ck := env.Create(t)
+	live := ck.Value
+
+	tests := []struct {
+		name  string
+		value string
+		loads int64 // store loads the cookie may cause
+	}{
+		{name: "truncated", value: live[:42]},
+		{name: "44 chars", value: live + "A"},
+		{name: "wrong alphabet", value: "+" + live[1:21] + "/" + live[22:]},
+		{name: "padded", value: live[:42] + "="},
+		{name: "non-canonical", value: strings.Repeat("A", 42) + "B"},
+		{name: "oversized", value: strings.Repeat("A", 5000)},
+		{name: "empty", value: ""},
+		// Controls: well-formed IDs do reach the store.
+		{name: "unknown well-formed ID", value: testkit.ValidID(9), loads: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sawSession bool
+			var handlerRan bool
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				handlerRan = true
+				sawSession = env.M.GetSession(r) != nil
+			}))
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Cookie", manager.DefaultCookieName+"="+tt.value)
+			rec := httptest.NewRecorder()
+			before := st.Loads()
+			h.ServeHTTP(rec, r)
+
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.True(t, handlerRan)
+			assert.False(t, sawSession)
+			assert.Equal(t, tt.loads, st.Loads()-before, "store loads")
+			assert.Empty(t, rec.Header().Values("Set-Cookie"), "a bad cookie is ignored, not answered")
+			if tt.value != "" {
+				assert.NotContains(t, env.Logs.String(), tt.value, "a log line holds the raw cookie")
+			}
+		})
+	}
+
+	t.Run("control: the live cookie finds its session", func(t *testing.T) {
+		var sawSession bool
+		h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sawSession = env.M.GetSession(r) != nil
+		}))
+		before := st.Loads()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, testkit.RequestWith(ck))
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.True(t, sawSession)
+		assert.Equal(t, int64(1), st.Loads()-before)
+	})
+}
