@@ -47,6 +47,8 @@ var (
 
 	// ErrCommitFailed is returned by writes to a response whose session
 	// changes could not be stored; the error handler has answered instead.
+	// Set on the request's session returns it too from then on: nothing the
+	// handler sets after the failure is stored.
 	ErrCommitFailed = errors.New("session: session changes could not be stored")
 )
 

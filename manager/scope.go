@@ -27,8 +27,9 @@ import (
 //     changes and expires a cookie still due; a failure answers the request
 //     through the error handler instead of the handler's response.
 //  4. After the commit the session is in mode committed: a later Set writes
-//     through. A handler that panicked commits its cookie changes only
-//     (abandon).
+//     through. After a failed commit it is in mode commitFailed: the error
+//     handler answered, and a later Set stores nothing. A handler that
+//     panicked commits its cookie changes only (abandon).
 //
 // Calls made without a middleware (Manager.GetSession and the others on a
 // request Handler did not wrap) get a scope of their own, made by scopeFor,
@@ -355,6 +356,9 @@ func (sc *requestScope) commit() error {
 		// what it meant to do (a login on an ID that failed to renew, say).
 		s.pending = nil
 	}
+	if deferred != nil {
+		s.mode = commitFailed // nor any change it makes later
+	}
 	s.mu.Unlock()
 	err := s.flush(sc.ctx())
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
@@ -362,6 +366,9 @@ func (sc *requestScope) commit() error {
 		err = nil
 	}
 	if err != nil {
+		s.mu.Lock()
+		s.mode = commitFailed
+		s.mu.Unlock()
 		return err
 	}
 	return deferred

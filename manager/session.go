@@ -72,8 +72,8 @@ type MemSession struct {
 	// ErrSessionRenewed rather than being dropped as for an ended session.
 	renewedAway bool
 	// mode says what Set does with a change. scope is the request that
-	// answers for the session's failures, in modes held and committed; nil
-	// in the others.
+	// answers for the session's failures, in modes held, committed and
+	// commitFailed; nil in the others.
 	mode  sessionMode
 	scope *requestScope
 }
@@ -95,6 +95,11 @@ const (
 	// committed: within a request, after its commit: Set writes through,
 	// and a failure the response can no longer report is logged.
 	committed
+	// commitFailed: within a request whose commit failed, so that the error
+	// handler answered: Set stores nothing and returns ErrCommitFailed, or a
+	// handler that ignored the failure (a renewal at login, say) and sets
+	// the user after writing its response would still log the old ID in.
+	commitFailed
 )
 
 var _ Session = (*MemSession)(nil)
@@ -207,6 +212,8 @@ func (s *MemSession) Delete(key interface{}) error {
 
 // Set implements [Session]. Within a request the change is held until the
 // request commits; otherwise it is written to the store before Set returns.
+// After a failed commit of its request it stores nothing and returns
+// ErrCommitFailed.
 // Either way an Update event fires when the value changed; setting a map,
 // a slice or a pointer always counts as a change.
 //
@@ -236,6 +243,10 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 
 	s.mu.Lock()
 	mode, sc := s.mode, s.scope
+	if mode == commitFailed {
+		s.mu.Unlock()
+		return ErrCommitFailed
+	}
 	if s.gone {
 		renewedAway := s.renewedAway
 		s.mu.Unlock()

@@ -113,16 +113,6 @@ func (e *env) login(t *testing.T, h http.Handler, b *browser) string {
 	return id
 }
 
-// storeKinds are the stores the end-to-end tests run on, each new for one
-// test (Redis: the package's server under a fresh prefix).
-var storeKinds = []struct {
-	name     string
-	newStore func(t *testing.T) store.Store
-}{
-	{"memory", func(t *testing.T) store.Store { return store.NewMemory() }},
-	{"redis", func(t *testing.T) store.Store { return newRedisStore(t) }},
-}
-
 // newRedisStore returns a store on the package's Redis under a fresh
 // prefix, through a client of its own with hooks added.
 func newRedisStore(t *testing.T, hooks ...redis.Hook) store.Store {

@@ -16,8 +16,8 @@ import (
 	"github.com/sessionkit/session/manager"
 )
 
-// SecurityStrictModeCreatesNothing proves requirement 2: an ID the server did not issue is never adopted, and
-// looking it up creates nothing.
+// SecurityStrictModeCreatesNothing proves requirement 2: an ID the server
+// did not issue is never adopted, and looking it up creates nothing.
 func SecurityStrictModeCreatesNothing(t *testing.T, newStore NewStore) {
 	const unknownIDs = 10_000
 	st := newStore(t)
@@ -48,8 +48,9 @@ func SecurityStrictModeCreatesNothing(t *testing.T, newStore NewStore) {
 	assert.Equal(t, 1, env.Events.Count(live.GetId(), manager.Update))
 }
 
-// SecurityStrictModeExpiredIDNotAdopted proves requirement 2: an expired ID is never adopted: not by a request, not by
-// CreateSession, and its record is gone once a lookup finds it expired.
+// SecurityStrictModeExpiredIDNotAdopted proves requirement 2: an expired ID
+// is never adopted: not by a request, not by CreateSession, and its record
+// is gone once a lookup finds it expired.
 func SecurityStrictModeExpiredIDNotAdopted(t *testing.T, newStore NewStore) {
 	tests := []struct {
 		name    string
@@ -101,10 +102,10 @@ func SecurityStrictModeExpiredIDNotAdopted(t *testing.T, newStore NewStore) {
 	}
 }
 
-// SecurityIDCheckedBeforeStore proves requirement 3: IDs are checked for length and alphabet before any store
-// sees them, on every way in: the cookie of a request (through the
-// middleware and without it), the methods taking an ID, a session creator
-// and Options.SessionLoader.
+// SecurityIDCheckedBeforeStore proves requirement 3: IDs are checked for
+// length and alphabet before any store sees them, on every way in: the
+// cookie of a request (through the middleware and without it), the methods
+// taking an ID, a session creator and Options.SessionLoader.
 func SecurityIDCheckedBeforeStore(t *testing.T, newStore NewStore) {
 	st := newStore(t)
 	rs := &testkit.RecordingStore{Store: st}
@@ -155,8 +156,9 @@ func SecurityIDCheckedBeforeStore(t *testing.T, newStore NewStore) {
 	assert.NotNil(t, env.M.GetSessionById(live.Value), "control: the live session survived")
 }
 
-// SecurityOversizedCookieRefusedBeforeDecoding proves requirement 9: a session cookie longer than 4096 bytes is refused before
-// it is decoded: the ID check never runs on it and no store sees it.
+// SecurityOversizedCookieRefusedBeforeDecoding proves requirement 9: a
+// session cookie longer than 4096 bytes is refused before it is decoded: the
+// ID check never runs on it and no store sees it.
 func SecurityOversizedCookieRefusedBeforeDecoding(t *testing.T, newStore NewStore) {
 	tests := []struct {
 		name       string

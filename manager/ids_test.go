@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -253,4 +255,141 @@ func TestBadCookiesNeverReachTheStore(t *testing.T) {
 		assert.True(t, sawSession)
 		assert.Equal(t, int64(1), st.Loads()-before)
 	})
+}
+
+func TestCreatedIDs(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	seen := map[string]bool{}
+	for range 50 {
+		s, _ := env.Create(t)
+		id := s.GetId()
+		require.Len(t, id, manager.IDLength)
+		require.Len(t, id, 43)
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(id)
+		require.NoError(t, err, "ID is not canonical base64url")
+		require.Len(t, raw, 32)
+		require.True(t, manager.IsValidID(id))
+		require.False(t, seen[id], "ID issued twice")
+		seen[id] = true
+	}
+	assert.Equal(t, 50, env.M.GetSessionSize())
+}
+
+func TestIsValidID(t *testing.T) {
+	valid := testkit.ValidID(0)
+	tests := []struct {
+		name string
+		id   string
+		want bool
+	}{
+		{name: "empty", id: "", want: false},
+		{name: "42 chars", id: valid[:42], want: false},
+		{name: "44 chars", id: valid + "A", want: false},
+		{name: "plus", id: "+" + valid[1:], want: false},
+		{name: "slash", id: valid[:10] + "/" + valid[11:], want: false},
+		{name: "padding", id: valid[:42] + "=", want: false},
+		{name: "space", id: valid[:20] + " " + valid[21:], want: false},
+		{name: "non-ASCII", id: valid[:41] + "é", want: false},
+		{name: "non-canonical last char B", id: strings.Repeat("A", 42) + "B", want: false},
+		{name: "non-canonical last char _", id: strings.Repeat("A", 42) + "_", want: false},
+		{name: "all zero bytes", id: valid, want: true},
+		{name: "all 0xFF bytes", id: testkit.ValidID(0xFF), want: true},
+		{name: "canonical last char E", id: strings.Repeat("A", 42) + "E", want: true},
+		{name: "dash and underscore", id: "-_" + valid[2:], want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, manager.IsValidID(tt.id))
+		})
+	}
+}
+
+// errReader fails every read.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// shortReader returns a few bytes per read, then EOF after n bytes in all.
+type shortReader struct{ left int }
+
+func (r *shortReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.left, 5)
+	for i := range n {
+		p[i] = 0x42
+	}
+	r.left -= n
+	return n, nil
+}
+
+func TestFailingRandomSource(t *testing.T) {
+	errBroken := errors.New("entropy pool on fire")
+	tests := []struct {
+		name  string
+		rand  io.Reader
+		cause error
+	}{
+		{name: "read error", rand: errReader{errBroken}, cause: errBroken},
+		{name: "short reads then EOF", rand: &shortReader{left: 20}, cause: io.ErrUnexpectedEOF},
+		{name: "immediate EOF", rand: &shortReader{left: 0}, cause: io.EOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := testkit.NewEnv(t, manager.Options{Rand: tt.rand}, nil)
+			rec := httptest.NewRecorder()
+			s, err := env.M.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+			require.ErrorIs(t, err, manager.ErrRandom)
+			assert.ErrorIs(t, err, tt.cause)
+			assert.Nil(t, s)
+			assert.Equal(t, 0, env.M.GetSessionSize())
+			assert.Empty(t, rec.Header().Values("Set-Cookie"))
+			assert.Zero(t, env.Events.CountKind(manager.Created))
+		})
+	}
+}
+
+func TestCookieValueAgreesWithNetHTTP(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+	}{
+		{"absent", nil},
+		{"alone", []string{"sid=abc"}},
+		{"among others", []string{"a=1; sid=abc; b=2"}},
+		{"no spaces", []string{"a=1;sid=abc;b=2"}},
+		{"quoted", []string{`sid="abc"`}},
+		{"first of two", []string{"sid=first; sid=second"}},
+		{"in a second header line", []string{"a=1", "sid=abc"}},
+		{"name as a prefix only", []string{"sidx=1; xsid=2"}},
+		{"empty value", []string{"sid="}},
+		{"no value", []string{"sid"}},
+		{"trailing semicolon", []string{"sid=abc;"}},
+		// Found by FuzzCookieValue: net/http skips a cookie whose value
+		// holds a byte no cookie value may hold, and trims the name.
+		{"lone double quote", []string{`sid="`}},
+		{"NUL in the value", []string{"sid=a\x00b"}},
+		{"non-UTF-8 value", []string{"sid=\xff\xfe"}},
+		{"backslash in the value", []string{`sid=a\b`}},
+		{"quote inside the value", []string{`sid=a"b`}},
+		{"invalid first, valid second", []string{"sid=\x01; sid=abc"}},
+		{"invalid in the first line, valid in the second", []string{`sid=a"b`, "sid=abc"}},
+		{"spaces around the name", []string{" sid =abc"}},
+		{"tab before the equals sign", []string{"sid\t=abc"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, h := range tt.headers {
+				r.Header.Add("Cookie", h)
+			}
+			got, found := manager.CookieValue(r, "sid")
+			want, err := r.Cookie("sid")
+			assert.Equal(t, err == nil, found, "found")
+			if err == nil {
+				assert.Equal(t, want.Value, got)
+			}
+		})
+	}
 }
