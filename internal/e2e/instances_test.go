@@ -153,6 +153,7 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	in.login(t, app, warm)
 	warm.send(app, http.MethodGet, "/get?k=user")
 	warm.send(app, http.MethodPost, "/set?k=a&v=b")
+	warm.send(app, http.MethodGet, "/size")
 
 	ada := in.newBrowser()
 	tests := []struct {
