@@ -25,10 +25,11 @@ lint:
 deadcode:
 	$(GO) run $(DEADCODE) -test ./...
 
-## bench: benchmarks, six runs each, for benchstat
+## bench: the suite against bare Gin and the peers (bench/), as ROUNDS interleaved rounds; prints BENCHMARKS.md's tables
+ROUNDS ?= 20
+BENCHTIME ?= 500ms
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
-	@echo "compare runs with: benchstat bench.txt"
+	cd bench && $(GO) run ./cmd/benchrounds -rounds $(ROUNDS) -benchtime $(BENCHTIME)
 
 ## fuzz: each fuzz target for FUZZTIME (default 10m), one after the other (FUZZFLAGS='-parallel 1' on a shared machine)
 FUZZTIME ?= 10m
