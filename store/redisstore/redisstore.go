@@ -108,7 +108,11 @@ func (s *redisStore) shardOf(fp string) int {
 
 func (s *redisStore) recordKey(fp string) string { return s.tagKey(s.shardOf(fp), "s:"+fp) }
 
-func (s *redisStore) indexKey(shard int) string { return s.tagKey(shard, "index") }
+// indexKey is the key of a shard's expiry index. It is named "idx", not
+// "index" as the single-tag layout's was: a store whose prefix is another
+// store's shard tag checks for "{<its prefix>}:index" as legacy data, and
+// must not find this one.
+func (s *redisStore) indexKey(shard int) string { return s.tagKey(shard, "idx") }
 
 // formerKey is the key renewal leaves under the fingerprint a session was
 // renewed from, in that fingerprint's shard: see renew.go.
