@@ -394,8 +394,11 @@ func (s *redisStore) forgetKeys(fp string) []string {
 // Count returns the number of sessions in the index shards, the same on
 // every instance, in one pipelined round (go-redis sends one pipeline per
 // Cluster node). Sessions whose deadline passed are counted until a sweep or
-// a lookup claims them, and a session whose renewal is under way may be
-// counted twice for as long as the renewal takes.
+// a lookup claims them, and a session whose renewal is under way is
+// counted twice until the renewal's third step removes the old shard's
+// entry: normally one round trip, but when that step could not reach Redis,
+// until a sweep finishes the move, at least 30 seconds (moveGrace) and up to
+// a sweep interval later.
 func (s *redisStore) Count(ctx context.Context) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
