@@ -143,14 +143,16 @@ func TestRecordThatRedisExpiredIsSweptOnce(t *testing.T) {
 	s := redisstore.New(client, redisstore.WithPrefix(prefix))
 	ctx, at := t.Context(), now()
 	id := newID(t)
-	rec := store.Record{Created: at, Accessed: at, Idle: 50 * time.Millisecond}
+	// Long enough for recordKey to find the key on a loaded machine before
+	// Redis expires it.
+	rec := store.Record{Created: at, Accessed: at, Idle: time.Second}
 	require.NoError(t, s.Create(ctx, id, rec))
 	key := recordKey(t, client, prefix)
 
 	require.Eventually(t, func() bool {
 		n, err := client.Exists(ctx, key).Result()
 		return err == nil && n == 0
-	}, 5*time.Second, 10*time.Millisecond, "Redis did not expire the record")
+	}, 10*time.Second, 10*time.Millisecond, "Redis did not expire the record")
 	_, found, err := s.Load(ctx, id, at, false)
 	require.NoError(t, err)
 	assert.False(t, found)
