@@ -58,9 +58,14 @@ func startBackend(cfg config) (*backend, error) {
 		}
 	}
 	be.name += ", key prefix " + prefix
+	opts := []redisstore.Option{redisstore.WithPrefix(prefix)}
+	if cfg.replicaAcks > 0 {
+		opts = append(opts, redisstore.WithReplicaAcks(cfg.replicaAcks, cfg.replicaTimeout))
+		be.name += fmt.Sprintf(", writes wait for %d replica(s) (at most %s)", cfg.replicaAcks, cfg.replicaTimeout)
+	}
 	be.newStore = func() (store.Store, io.Closer) {
 		c := newClient()
-		return redisstore.New(c, redisstore.WithPrefix(prefix)), c
+		return redisstore.New(c, opts...), c
 	}
 	return be, nil
 }

@@ -227,21 +227,28 @@ func TestLossesInAFailoverAreCountedApart(t *testing.T) {
 	assert.Zero(t, c.stats.lostWrites)
 }
 
-// TestVerdict: a run passes only without errors and without lost writes.
+// TestVerdict: a run passes only without errors and without lost writes;
+// a write lost in a failover is excused only when writes did not wait for
+// replicas.
 func TestVerdict(t *testing.T) {
 	tests := []struct {
-		name   string
-		errors map[string]int
-		lost   int
-		passed bool
+		name         string
+		errors       map[string]int
+		lost         int
+		failoverLost int
+		replicaAcks  int
+		passed       bool
 	}{
 		{name: "clean", errors: map[string]int{}, passed: true},
 		{name: "an error", errors: map[string]int{"read: 503": 1}},
 		{name: "a lost write", errors: map[string]int{}, lost: 1},
+		{name: "a write lost in a failover, replication asynchronous", errors: map[string]int{}, failoverLost: 1, passed: true},
+		{name: "a write lost in a failover, writes waited for a replica", errors: map[string]int{}, failoverLost: 1, replicaAcks: 1},
+		{name: "clean, writes waited for a replica", errors: map[string]int{}, replicaAcks: 1, passed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep := &report{errors: tt.errors, lost: tt.lost}
+			rep := &report{errors: tt.errors, lost: tt.lost, failoverLost: tt.failoverLost, cfg: config{replicaAcks: tt.replicaAcks}}
 			assert.Equal(t, tt.passed, rep.passed())
 			var out bytes.Buffer
 			rep.print(&out)
@@ -271,6 +278,9 @@ func TestBadFlagsExitBeforeStarting(t *testing.T) {
 		{name: "unknown flag", args: []string{"-users", "5"}, want: "-users"},
 		{name: "failover on a single server", args: []string{"-failover", "1s"}, want: "no replica"},
 		{name: "failover on a given Redis", args: []string{"-topology", "sentinel", "-redis", "127.0.0.1:1", "-failover", "1s"}, want: "no -redis"},
+		{name: "replica acks negative", args: []string{"-topology", "sentinel", "-replica-acks", "-1"}, want: "-replica-acks"},
+		{name: "replica acks on a single server", args: []string{"-replica-acks", "1"}, want: "needs replicas"},
+		{name: "replica acks without a timeout", args: []string{"-topology", "cluster", "-replica-acks", "1", "-replica-timeout", "0s"}, want: "-replica-timeout"},
 		{name: "failover after the end", args: []string{"-topology", "cluster", "-duration", "5s", "-failover", "5s"}, want: "before the end"},
 	}
 	for _, tt := range tests {

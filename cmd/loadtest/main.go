@@ -88,6 +88,11 @@ type config struct {
 	failover      time.Duration
 	failoverGrace time.Duration
 	deadAfter     time.Duration // how long a silent master lives on
+	// replicaAcks is how many replicas must acknowledge each session write
+	// (redisstore.WithReplicaAcks), 0 for none; replicaTimeout bounds the
+	// wait.
+	replicaAcks    int
+	replicaTimeout time.Duration
 }
 
 // Topologies of the Redis the instances share.
@@ -119,6 +124,8 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.DurationVar(&c.failover, "failover", 0, "kill a master this long into the run (Sentinel or Cluster started by loadtest); failures until the replica took over, plus -failover-grace, are counted apart")
 	fs.DurationVar(&c.failoverGrace, "failover-grace", 5*time.Second, "with -failover: how long after the takeover failures still count as the failover's")
 	fs.DurationVar(&c.deadAfter, "dead-after", 5*time.Second, "for a Sentinel set or Cluster started by loadtest: how long a silent master is not yet taken for dead (down-after-milliseconds, cluster-node-timeout)")
+	fs.IntVar(&c.replicaAcks, "replica-acks", 0, "make every session write wait until this many replicas acknowledged it (Redis WAIT, redisstore.WithReplicaAcks); 0 for asynchronous replication. With it, a write acknowledged and then lost in a failover fails the run")
+	fs.DurationVar(&c.replicaTimeout, "replica-timeout", time.Second, "with -replica-acks: how long a write waits for the replicas before it fails closed; keep it under the Redis client's 3 s read timeout")
 	fs.BoolVar(&c.appLog, "applog", false, "let the instances log their errors to stderr (the report counts them either way)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -145,6 +152,12 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 		return c, errors.New("-failover and -failover-grace must not be negative")
 	case c.failover >= c.duration:
 		return c, errors.New("-failover must come before the end of -duration")
+	case c.replicaAcks < 0:
+		return c, errors.New("-replica-acks must not be negative")
+	case c.replicaAcks > 0 && c.replicaTimeout < time.Millisecond:
+		return c, errors.New("-replica-timeout must be at least 1ms")
+	case c.replicaAcks > 0 && c.topology == topologySingle && c.redis == "":
+		return c, errors.New("-replica-acks needs replicas: -topology sentinel or cluster, or a -redis that has them")
 	case c.failover > 0 && (c.topology == topologySingle || c.redis != ""):
 		return c, errors.New("-failover needs -topology sentinel or cluster, started by loadtest (no -redis): a single server has no replica to take over")
 	}
