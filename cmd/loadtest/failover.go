@@ -26,9 +26,14 @@ type failover struct {
 	grace time.Duration
 
 	killedAt    atomic.Int64 // Unix nanoseconds; 0 until the kill
+	tookOver    atomic.Int64 // Unix nanoseconds; 0 until a replica took over
 	recoveredAt atomic.Int64 // Unix nanoseconds; 0 until recovered
-	victim      string
-	err         error // why the kill or the recovery failed
+	// revive: start the killed master again once a replica took over, and
+	// count the failover as recovered only when it has rejoined as a
+	// replica.
+	revive bool
+	victim string
+	err    error // why the kill or the recovery failed
 }
 
 // covers reports whether t falls in the failover window, widened by slack
@@ -79,11 +84,36 @@ func (f *failover) run(d redistest.Deployment, start time.Time, stop <-chan stru
 		f.err = fmt.Errorf("waiting for the failover: %w", err)
 		return
 	}
+	f.tookOver.Store(time.Now().UnixNano())
+	if f.revive {
+		// Until the dead master is back as a replica, the promoted one
+		// has none, and writes that wait for a replica fail closed: that
+		// is still the failover, so the window lasts until it rejoined.
+		if err := masters[0].Revive(); err != nil {
+			f.err = fmt.Errorf("reviving %s: %w", f.victim, err)
+			return
+		}
+		if err := d.Wait(ctx); err != nil {
+			f.err = fmt.Errorf("waiting for %s to rejoin as a replica: %w", f.victim, err)
+			return
+		}
+	}
 	f.recoveredAt.Store(time.Now().UnixNano())
 }
 
-// took returns how long the deployment took to recover, 0 if it did not.
+// took returns how long a replica took to take over after the kill, 0 if
+// none did.
 func (f *failover) took() time.Duration {
+	k, r := f.killedAt.Load(), f.tookOver.Load()
+	if k == 0 || r == 0 {
+		return 0
+	}
+	return time.Duration(r - k)
+}
+
+// recovered returns how long after the kill the failover window closed
+// (the takeover, or with revive the rejoin), 0 if it did not.
+func (f *failover) recovered() time.Duration {
 	k, r := f.killedAt.Load(), f.recoveredAt.Load()
 	if k == 0 || r == 0 {
 		return 0

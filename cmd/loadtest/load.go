@@ -45,7 +45,7 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	defer transport.CloseIdleConnections()
 	var window *failover
 	if cfg.failover > 0 {
-		window = &failover{at: cfg.failover, grace: cfg.failoverGrace}
+		window = &failover{at: cfg.failover, grace: cfg.failoverGrace, revive: cfg.revive}
 	}
 	clients := make([]*client, cfg.clients)
 	for i := range clients {
@@ -86,7 +86,7 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 	close(stop)
 	wg.Wait()
 	killer.Wait()
-	if window != nil && window.took() > 0 {
+	if window != nil && window.recovered() > 0 {
 		// The read-back is no part of the failover: give the clients the
 		// grace to find the new master first, then count every failure.
 		time.Sleep(time.Until(time.Unix(0, window.recoveredAt.Load()).Add(window.grace)))

@@ -281,6 +281,7 @@ func TestBadFlagsExitBeforeStarting(t *testing.T) {
 		{name: "replica acks negative", args: []string{"-topology", "sentinel", "-replica-acks", "-1"}, want: "-replica-acks"},
 		{name: "replica acks on a single server", args: []string{"-replica-acks", "1"}, want: "needs replicas"},
 		{name: "replica acks without a timeout", args: []string{"-topology", "cluster", "-replica-acks", "1", "-replica-timeout", "0s"}, want: "-replica-timeout"},
+		{name: "revive without a failover", args: []string{"-topology", "sentinel", "-revive"}, want: "-revive"},
 		{name: "failover after the end", args: []string{"-topology", "cluster", "-duration", "5s", "-failover", "5s"}, want: "before the end"},
 	}
 	for _, tt := range tests {

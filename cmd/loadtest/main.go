@@ -93,6 +93,8 @@ type config struct {
 	// wait.
 	replicaAcks    int
 	replicaTimeout time.Duration
+	// revive starts the killed master again after the takeover.
+	revive bool
 }
 
 // Topologies of the Redis the instances share.
@@ -126,6 +128,7 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.DurationVar(&c.deadAfter, "dead-after", 5*time.Second, "for a Sentinel set or Cluster started by loadtest: how long a silent master is not yet taken for dead (down-after-milliseconds, cluster-node-timeout)")
 	fs.IntVar(&c.replicaAcks, "replica-acks", 0, "make every session write wait until this many replicas acknowledged it (Redis WAIT, redisstore.WithReplicaAcks); 0 for asynchronous replication. With it, a write acknowledged and then lost in a failover fails the run")
 	fs.DurationVar(&c.replicaTimeout, "replica-timeout", time.Second, "with -replica-acks: how long a write waits for the replicas before it fails closed; keep it under the Redis client's 3 s read timeout")
+	fs.BoolVar(&c.revive, "revive", false, "with -failover: start the killed master again once a replica took over, as an operator would, and end the failover window only when it has rejoined as a replica (with -replica-acks 1 and one replica per master, writes fail closed until then)")
 	fs.BoolVar(&c.appLog, "applog", false, "let the instances log their errors to stderr (the report counts them either way)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (instances and clients) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -158,6 +161,8 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 		return c, errors.New("-replica-timeout must be at least 1ms")
 	case c.replicaAcks > 0 && c.topology == topologySingle && c.redis == "":
 		return c, errors.New("-replica-acks needs replicas: -topology sentinel or cluster, or a -redis that has them")
+	case c.revive && c.failover == 0:
+		return c, errors.New("-revive needs -failover")
 	case c.failover > 0 && (c.topology == topologySingle || c.redis != ""):
 		return c, errors.New("-failover needs -topology sentinel or cluster, started by loadtest (no -redis): a single server has no replica to take over")
 	}

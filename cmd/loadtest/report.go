@@ -221,6 +221,9 @@ func (r *report) print(w io.Writer) {
 		default:
 			p("failover: master %s killed %s into the run, a replica took over within %s; %s grace after",
 				f.victim, f.at, round(f.took()), f.grace)
+			if f.revive {
+				p("          %s revived; it had rejoined as a replica %s after the kill", f.victim, round(f.recovered()))
+			}
 		}
 		p("          errors in the failover window: %d (not counted above)", count(r.failoverErrors))
 		for _, k := range slices.Sorted(maps.Keys(r.failoverErrors)) {
