@@ -44,6 +44,15 @@
 // window, writes lost outside it, and a failover that never completes do.
 // The read-back after the load waits out the grace, and none of its
 // failures is excused.
+//
+// With -replica-acks n every session write waits, with Redis's WAIT, until
+// n replicas have it (redisstore.WithReplicaAcks), and a write acknowledged
+// and then lost fails the run wherever it falls: waiting for the replica is
+// what makes a failover lose nothing acknowledged. With -revive the killed
+// master is started again once a replica took over, and the failover
+// window lasts until it has rejoined as a replica: with one replica per
+// master and -replica-acks 1, writes to the promoted master fail closed
+// until then.
 package main
 
 import (
