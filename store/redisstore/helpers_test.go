@@ -1,24 +1,20 @@
 package redisstore_test
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/store"
 )
 
+// newID returns a well-formed session ID that no manager issued.
 func newID(t testing.TB) string {
 	t.Helper()
-	b := make([]byte, 32)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return testkit.RandomID(t)
 }
 
 // now is the tests' clock: wall time, since Redis expires keys by its own
