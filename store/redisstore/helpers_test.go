@@ -7,14 +7,25 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
 )
 
 // newID returns a well-formed session ID that no manager issued.
 func newID(t testing.TB) string {
 	t.Helper()
 	return testkit.RandomID(t)
+}
+
+// storeOnOwnPrefix returns a store on a fresh prefix, its client and the
+// prefix, for a test that inspects the keys the store writes.
+func storeOnOwnPrefix(t testing.TB, opts ...redisstore.Option) (store.Store, *redis.Client, string) {
+	t.Helper()
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	return redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...), client, prefix
 }
 
 // now is the tests' clock: wall time, since Redis expires keys by its own
