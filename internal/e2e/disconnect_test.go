@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/redistest"
+
 	"github.com/sessionkit/session/manager"
 )
 
@@ -35,7 +37,11 @@ func disconnect(r *http.Request) { r.Context().Value(disconnectKey{}).(context.C
 // fail, never a silent loss). The memory store ignores contexts; Redis
 // commands are cancelled with theirs.
 func TestRedisClientGoingAwayDoesNotCancelSessionWrites(t *testing.T) {
-	e := newEnv(t, newRedisStore(t))
+	forEachTopology(t, testRedisClientGoingAwayDoesNotCancelSessionWrites)
+}
+
+func testRedisClientGoingAwayDoesNotCancelSessionWrites(t *testing.T, tp redistest.Topology) {
+	e := newEnv(t, newTopologyStore(t, tp))
 	m := e.m
 	app := disconnectable(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err error

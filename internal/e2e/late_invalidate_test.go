@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/redistest"
 )
 
 // TestInvalidateAfterResponseStartedReportsStoreFailure: a handler that
@@ -17,8 +19,12 @@ import (
 // least be logged: errors are never swallowed. Invalidate has no error
 // result, so the log is all that is left.
 func TestInvalidateAfterResponseStartedReportsStoreFailure(t *testing.T) {
+	forEachTopology(t, testInvalidateAfterResponseStartedReportsStoreFailure)
+}
+
+func testInvalidateAfterResponseStartedReportsStoreFailure(t *testing.T, tp redistest.Topology) {
 	down := &failScripts{}
-	e := newEnv(t, newRedisStore(t, down))
+	e := newEnv(t, newTopologyStore(t, tp, down))
 	m := e.m
 	app := netHTTPApp(m)
 	late := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,8 +21,12 @@ import (
 // Redis but whose reply was lost, followed by the user's retry and the
 // deadlines passing, still fires Destroyed for the session, once.
 func TestRedisLostDeleteReplyStillFiresDestroyed(t *testing.T) {
+	forEachTopology(t, testRedisLostDeleteReplyStillFiresDestroyed)
+}
+
+func testRedisLostDeleteReplyStillFiresDestroyed(t *testing.T, tp redistest.Topology) {
 	loser := &redistest.LoseReplies{}
-	e := newEnv(t, newRedisStore(t, loser))
+	e := newEnv(t, newTopologyStore(t, tp, loser))
 	app := netHTTPApp(e.m)
 	b := e.newBrowser()
 	e.login(t, app, b)
@@ -41,8 +45,12 @@ func TestRedisLostDeleteReplyStillFiresDestroyed(t *testing.T) {
 // the sessions it claimed: a later sweep, on this instance or another,
 // still reports each of them once.
 func TestRedisLostSweepReplyStillFiresDestroyed(t *testing.T) {
+	forEachTopology(t, testRedisLostSweepReplyStillFiresDestroyed)
+}
+
+func testRedisLostSweepReplyStillFiresDestroyed(t *testing.T, tp redistest.Topology) {
 	loser := &redistest.LoseReplies{}
-	e := newEnv(t, newRedisStore(t, loser))
+	e := newEnv(t, newTopologyStore(t, tp, loser))
 	app := netHTTPApp(e.m)
 	for range 3 {
 		e.login(t, app, e.newBrowser())
@@ -62,8 +70,12 @@ func TestRedisLostSweepReplyStillFiresDestroyed(t *testing.T) {
 // its deadline passes, or an application counting Created minus Destroyed
 // (live users) drifts below the truth for good.
 func TestRedisLostCreateReplyKeepsEventsBalanced(t *testing.T) {
+	forEachTopology(t, testRedisLostCreateReplyKeepsEventsBalanced)
+}
+
+func testRedisLostCreateReplyKeepsEventsBalanced(t *testing.T, tp redistest.Topology) {
 	loser := &redistest.LoseReplies{}
-	st := newRedisStore(t, loser)
+	st := newTopologyStore(t, tp, loser)
 	e := newEnv(t, st)
 	app := netHTTPApp(e.m)
 

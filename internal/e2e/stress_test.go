@@ -67,48 +67,52 @@ func TestStressTwoManagersOneStore(t *testing.T) {
 		rig.run(t, seed)
 		rig.checkEnd(t)
 	})
-	t.Run("redis", func(t *testing.T) {
-		srv := redistest.Start(t) // private: at the end, the whole server must be empty
-		prefix := redistest.Prefix()
-		// One client per manager, as two processes would have.
-		stores := [2]store.Store{
-			redisstore.New(srv.NewClient(t), redisstore.WithPrefix(prefix)),
-			redisstore.New(srv.NewClient(t), redisstore.WithPrefix(prefix)),
-		}
-		// Redis expires keys by the real clock: start the fake one at the
-		// real time, so that what it calls live Redis keeps.
-		rig := newStressRig(t, stores, testkit.NewClockAt(time.Now().Truncate(time.Millisecond)))
-		rig.run(t, seed)
-		rig.checkEnd(t)
-		checkRedisEmpty(t, srv)
-	})
-	// The same over connections that now and then lose the reply of a
-	// command Redis ran, as a connection reset does: requests fail with
-	// 503, but no event may be lost or invented, and nothing may be left.
-	t.Run("redis with lost replies", func(t *testing.T) {
-		srv := redistest.Start(t)
-		prefix := redistest.Prefix()
-		rig := &stressRig{tolerateUnavailable: true, ledger: newLedger()}
-		var stores [2]store.Store
-		var losers []*randomLoser
-		for i := range stores {
-			loser := &randomLoser{rng: rand.New(rand.NewPCG(seed, uint64(100+i))), oneIn: 200, ledger: rig.ledger}
-			loser.on.Store(true)
-			losers = append(losers, loser)
-			c := srv.NewClient(t)
-			c.AddHook(loser)
-			stores[i] = redisstore.New(c, redisstore.WithPrefix(prefix))
-		}
-		rig.init(t, stores, testkit.NewClockAt(time.Now().Truncate(time.Millisecond)))
-		rig.run(t, seed)
-		lost := 0
-		for _, l := range losers {
-			l.on.Store(false) // the operator fixed the network
-			lost += l.losses()
-		}
-		t.Logf("%d replies lost", lost)
-		rig.checkEnd(t)
-		checkRedisEmpty(t, srv)
+	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		// Private: at the end, the whole deployment must be empty but for
+		// markers on their way out. The two runs share it, since starting a
+		// Cluster costs seconds.
+		d := tp.Start(t)
+		t.Run("redis", func(t *testing.T) {
+			prefix := redistest.Prefix()
+			// One client per manager, as two processes would have.
+			stores := [2]store.Store{
+				redisstore.New(newDeploymentClient(t, d), redisstore.WithPrefix(prefix)),
+				redisstore.New(newDeploymentClient(t, d), redisstore.WithPrefix(prefix)),
+			}
+			// Redis expires keys by the real clock: start the fake one at the
+			// real time, so that what it calls live Redis keeps.
+			rig := newStressRig(t, stores, testkit.NewClockAt(time.Now().Truncate(time.Millisecond)))
+			rig.run(t, seed)
+			rig.checkEnd(t)
+			checkRedisEmpty(t, d)
+		})
+		// The same over connections that now and then lose the reply of a
+		// command Redis ran, as a connection reset does: requests fail with
+		// 503, but no event may be lost or invented, and nothing may be left.
+		t.Run("redis with lost replies", func(t *testing.T) {
+			prefix := redistest.Prefix()
+			rig := &stressRig{tolerateUnavailable: true, ledger: newLedger()}
+			var stores [2]store.Store
+			var losers []*randomLoser
+			for i := range stores {
+				loser := &randomLoser{rng: rand.New(rand.NewPCG(seed, uint64(100+i))), oneIn: 200, ledger: rig.ledger}
+				loser.on.Store(true)
+				losers = append(losers, loser)
+				c := newDeploymentClient(t, d)
+				c.AddHook(loser)
+				stores[i] = redisstore.New(c, redisstore.WithPrefix(prefix))
+			}
+			rig.init(t, stores, testkit.NewClockAt(time.Now().Truncate(time.Millisecond)))
+			rig.run(t, seed)
+			lost := 0
+			for _, l := range losers {
+				l.on.Store(false) // the operator fixed the network
+				lost += l.losses()
+			}
+			t.Logf("%d replies lost", lost)
+			rig.checkEnd(t)
+			checkRedisEmpty(t, d)
+		})
 	})
 }
 
@@ -116,12 +120,11 @@ func TestStressTwoManagersOneStore(t *testing.T) {
 // record, no index entry, no former key. What is left must be the markers
 // that make writes safe to retry, each on its way out within five minutes,
 // and the store's layout key.
-func checkRedisEmpty(t *testing.T, srv *redistest.Server) {
+func checkRedisEmpty(t *testing.T, d redistest.Deployment) {
 	t.Helper()
 	ctx := context.Background()
-	admin := srv.NewClient(t)
-	keys, err := admin.Keys(ctx, "*").Result() // a private server: KEYS is fine here
-	require.NoError(t, err)
+	admin := newDeploymentClient(t, d)
+	keys := deploymentKeys(t, d)
 	var left []string
 	for _, k := range keys {
 		if strings.HasSuffix(k, "}:layout") {

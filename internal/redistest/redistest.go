@@ -82,14 +82,7 @@ func (s *Server) Restart(t testing.TB) {
 // stopped server fail fast.
 func (s *Server) NewClient(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{
-		Addr:          s.Addr,
-		DialTimeout:   200 * time.Millisecond,
-		ReadTimeout:   time.Second,
-		WriteTimeout:  time.Second,
-		MaxRetries:    -1,
-		DialerRetries: 1,
-	})
+	c := s.newClient()
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -145,9 +138,9 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// StopShared stops the shared server that [Client] may have started and
-// removes its files. A TestMain that does more than [Main] calls it after
-// m.Run.
+// StopShared stops the shared server that [Client] may have started, and
+// the shared deployments of [Topology.Client], and removes their files. A
+// TestMain that does more than [Main] calls it after m.Run.
 func StopShared() {
 	if shared.server != nil {
 		shared.server.kill()
@@ -155,6 +148,7 @@ func StopShared() {
 	if shared.dir != "" {
 		_ = os.RemoveAll(shared.dir)
 	}
+	stopSharedDeployments()
 }
 
 var shared struct {
@@ -170,12 +164,17 @@ func requireBinary(t testing.TB) string {
 	if err == nil {
 		return bin
 	}
-	msg := "redistest: redis-server is not installed (apt-get install redis-server), and " + EnvURL + " is not set"
+	skipOrFail(t, "redistest: redis-server is not installed (apt-get install redis-server), and "+EnvURL+" is not set")
+	return ""
+}
+
+// skipOrFail skips the test with msg, or fails it when EnvRequire is set.
+func skipOrFail(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv(EnvRequire) == "1" {
 		t.Fatal(msg + "; " + EnvRequire + "=1 requires Redis tests to run")
 	}
 	t.Skip(msg + "; skipping Redis tests")
-	return ""
 }
 
 func startServer(bin, dir string, extra []string) (*Server, error) {
@@ -183,6 +182,12 @@ func startServer(bin, dir string, extra []string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startServerOn(bin, dir, port, extra)
+}
+
+// startServerOn starts a redis-server on port whose files (log, RDB,
+// cluster config) live in dir.
+func startServerOn(bin, dir string, port int, extra []string) (*Server, error) {
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
 	s.args = append([]string{
 		"--bind", "127.0.0.1",
@@ -211,8 +216,7 @@ func (s *Server) run() error {
 	s.mu.Unlock()
 	if err := waitReady(s.Addr); err != nil {
 		s.kill()
-		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-		return fmt.Errorf("redis-server on %s: %w\n%s", s.Addr, err, log)
+		return fmt.Errorf("redis-server on %s: %w\n%s", s.Addr, err, s.Log())
 	}
 	return nil
 }

@@ -16,14 +16,6 @@ func TestMain(m *testing.M) {
 	redistest.Main(m)
 }
 
-// newStore returns a store on the test run's Redis, under a prefix no other
-// test uses.
-func newStore(t *testing.T, opts ...redisstore.Option) store.Store {
-	t.Helper()
-	opts = append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, opts...)
-	return redisstore.New(redistest.Client(t), opts...)
-}
-
 func TestConformance(t *testing.T) {
 	configs := []struct {
 		name string
@@ -39,9 +31,18 @@ func TestConformance(t *testing.T) {
 		{"ThreeShards", []redisstore.Option{redisstore.WithShards(3)}},
 		{"TouchEveryRead", []redisstore.Option{redisstore.WithTouchGranularity(0)}},
 	}
-	for _, c := range configs {
-		t.Run(c.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c.opts...) })
+	// Every topology: a Sentinel set and a Cluster must keep each guarantee
+	// a single server does.
+	for _, tp := range redistest.Topologies() {
+		t.Run(tp.Name, func(t *testing.T) {
+			for _, c := range configs {
+				t.Run(c.name, func(t *testing.T) {
+					storetest.Run(t, func(t *testing.T) store.Store {
+						opts := append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix())}, c.opts...)
+						return redisstore.New(tp.Client(t), opts...)
+					})
+				})
+			}
 		})
 	}
 }

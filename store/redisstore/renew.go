@@ -137,16 +137,20 @@ return {1, redis.call('HGETALL', KEYS[1])}
 // this renewal (made now or before), 2 when the new ID is taken, and 0 when
 // the renewal was closed without a record: called without fields (the old
 // record is gone), it closes the token, so that no late run with fields
-// creates the record after the sweep reported the session.
+// creates the record after the sweep reported the session. A new ID that
+// was renewed onward (its former key is there) was made by this renewal,
+// however long ago: it answers 1, and is never created a second time,
+// which would bring a dead ID back with a stale copy of the session.
 //
-// KEYS: new record, new index, renewal marker (new shard). ARGV: old
-// fingerprint, new fingerprint, token, renewal time, retention, marker TTL,
-// then field and value pairs.
+// KEYS: new record, new index, renewal marker, new former key (new shard).
+// ARGV: old fingerprint, new fingerprint, token, renewal time, retention,
+// marker TTL, then field and value pairs.
 var moveCreateScript = redis.NewScript(luaDeadline + `
 local mk = redis.call('GET', KEYS[3])
 if mk == '1' then return 1 end
 if mk == 'x' then return 0 end
 if redis.call('HGET', KEYS[1], 'o') == ARGV[3] then return 1 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 2 end
 if #ARGV < 7 then
   redis.call('SET', KEYS[3], 'x', 'PX', ARGV[6])
@@ -330,7 +334,7 @@ func (s *redisStore) moveStart(ctx context.Context, mv move, start bool, now tim
 // the old record is gone and it closes the renewal.
 func (s *redisStore) moveCreate(ctx context.Context, mv move, fields *moveFields) (int64, error) {
 	shard := s.shardOf(mv.newFP)
-	keys := []string{s.recordKey(mv.newFP), s.indexKey(shard), s.markerKey(shard, renewMarker, mv.token)}
+	keys := []string{s.recordKey(mv.newFP), s.indexKey(shard), s.markerKey(shard, renewMarker, mv.token), s.formerKey(mv.newFP)}
 	at := any(int64(0))
 	var pairs []any
 	if fields != nil {

@@ -44,12 +44,16 @@ func (s *redisStore) Sweep(ctx context.Context, now time.Time, limit int) ([]sto
 		active[i] = (first + i) % s.shards
 	}
 	var out []store.Expired
+	var unlisted error // the first shard that could not be listed
 	for len(out) < limit && len(active) > 0 {
 		want := limit - len(out)
 		per := (want + len(active) - 1) / len(active)
+		// A shard that cannot be listed (its Cluster node is down) drops
+		// out of this call, and the error is returned once the others are
+		// swept: one unreachable node must not starve every shard.
 		lists, err := s.listDue(ctx, active, due, per)
-		if err != nil {
-			return out, s.fail("sweep", err)
+		if err != nil && unlisted == nil {
+			unlisted = err
 		}
 		var taken []string // round robin over the shards
 		for round := 0; len(taken) < want; round++ {
@@ -75,11 +79,15 @@ func (s *redisStore) Sweep(ctx context.Context, now time.Time, limit int) ([]sto
 		}
 		active = next
 	}
+	if unlisted != nil {
+		return out, s.fail("sweep", unlisted)
+	}
 	return out, nil
 }
 
 // listDue lists up to n due index members of each of the shards, in one
-// pipelined round.
+// pipelined round. A shard whose listing failed gets an empty list, and the
+// first such error is returned with the lists of the others.
 func (s *redisStore) listDue(ctx context.Context, shards []int, due string, n int) ([][]string, error) {
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringSliceCmd, len(shards))
@@ -88,14 +96,19 @@ func (s *redisStore) listDue(ctx context.Context, shards []int, due string, n in
 			Key: s.indexKey(shard), ByScore: true, Start: "-inf", Stop: due, Count: int64(n),
 		})
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, err
-	}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
 	lists := make([][]string, len(shards))
+	var failed error
 	for k, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			if failed == nil {
+				failed = err
+			}
+			continue
+		}
 		lists[k] = c.Val()
 	}
-	return lists, nil
+	return lists, failed
 }
 
 // sweepTaken claims the sessions among the listed members and finishes the
