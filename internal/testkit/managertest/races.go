@@ -16,6 +16,12 @@ import (
 // session: the work lands, or the response goes through the error handler;
 // it is never answered 200 and lost, and never done to the renewed session.
 
+// storeEnv returns an Env with default options over a new store.
+func storeEnv(t *testing.T, newStore NewStore) *testkit.Env {
+	t.Helper()
+	return testkit.NewStoreEnv(t, newStore(t), manager.Options{})
+}
+
 // twoInstances returns two managers sharing one new store, as two
 // instances of an application behind a load balancer, and a session made
 // by the first, with key set to value unless key is empty.
@@ -75,8 +81,7 @@ func WriteRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore)
 // another one destroys the session is dropped, and the response goes on
 // (logout wins): the session stays destroyed.
 func WriteRacingALogoutIsDropped(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	_, ck := env.Create(t)
 	logout := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.NoError(t, env.M.DestroySession(r, w))
