@@ -23,7 +23,10 @@ type Store interface {
 
 	// Load returns the record of id and found == true, or found == false when
 	// there is none. When touch is set and the record has not expired at now,
-	// its access time becomes now (the idle deadline slides). An expired
+	// its access time becomes now (the idle deadline slides). A store may
+	// skip a touch that would move the access time by less than a
+	// granularity of its own, written on the store: the session then expires
+	// up to that granularity early, never late. An expired
 	// record is returned untouched, so the caller can see that it expired and
 	// claim it with Delete.
 	Load(ctx context.Context, id string, now time.Time, touch bool) (rec Record, found bool, err error)

@@ -113,7 +113,9 @@ func WithShards(n int) Option {
 // idle timeout, never after, and the access time Load hands back may lag
 // the last read by up to d. 0 writes on every read. By default d is a
 // hundredth of the session's idle timeout, at most 5 seconds (30 minutes
-// idle: 5 s; 1 minute idle: 0.6 s).
+// idle: 5 s; 1 minute idle: 0.6 s). Whatever d is, a session's granularity
+// is at most half its idle timeout, so that a session in steady use never
+// expires (a d at or above the idle timeout would make it an absolute one).
 func WithTouchGranularity(d time.Duration) Option {
 	if d < 0 {
 		panic("redisstore: negative touch granularity")

@@ -108,7 +108,11 @@ func (s *redisStore) shardOf(fp string) int {
 
 func (s *redisStore) recordKey(fp string) string { return s.tagKey(s.shardOf(fp), "s:"+fp) }
 
-func (s *redisStore) indexKey(shard int) string { return s.tagKey(shard, "index") }
+// indexKey is the key of a shard's expiry index. It is named "idx", not
+// "index" as the single-tag layout's was: a store whose prefix is another
+// store's shard tag checks for "{<its prefix>}:index" as legacy data, and
+// must not find this one.
+func (s *redisStore) indexKey(shard int) string { return s.tagKey(shard, "idx") }
 
 // formerKey is the key renewal leaves under the fingerprint a session was
 // renewed from, in that fingerprint's shard: see renew.go.
@@ -390,8 +394,11 @@ func (s *redisStore) forgetKeys(fp string) []string {
 // Count returns the number of sessions in the index shards, the same on
 // every instance, in one pipelined round (go-redis sends one pipeline per
 // Cluster node). Sessions whose deadline passed are counted until a sweep or
-// a lookup claims them, and a session whose renewal is under way may be
-// counted twice for as long as the renewal takes.
+// a lookup claims them, and a session whose renewal is under way is
+// counted twice until the renewal's third step removes the old shard's
+// entry: normally one round trip, but when that step could not reach Redis,
+// until a sweep finishes the move, at least 30 seconds (moveGrace) and up to
+// a sweep interval later.
 func (s *redisStore) Count(ctx context.Context) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err

@@ -29,7 +29,7 @@ func TestSweepWithOneShardFailing(t *testing.T) {
 		require.NoError(t, s.Create(ctx, newID(t), store.Record{Created: at, Accessed: at, Idle: time.Minute}))
 	}
 	tags := redisstore.ShardTags(prefix, shards)
-	broken := "{" + tags[0] + "}:index"
+	broken := "{" + tags[0] + "}:idx"
 	lost, err := client.ZCard(ctx, broken).Result()
 	require.NoError(t, err)
 	require.NoError(t, client.Del(ctx, broken).Err())

@@ -50,7 +50,8 @@ end
 // renewal is moving away is not there: its ID died when the renewal began.
 //
 // KEYS: record, index. ARGV: now, touch (1 or 0), fingerprint, retention,
-// granularity (-1: a hundredth of the idle timeout, at most the cap), cap.
+// granularity (-1: a hundredth of the idle timeout, at most the cap; any:
+// at most half the idle timeout), cap.
 var loadScript = redis.NewScript(luaDeadline + `
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return false end
@@ -65,6 +66,7 @@ if g < 0 then
   g = tonumber(ARGV[6])
   if i > 0 and math.floor(i / 100) < g then g = math.floor(i / 100) end
 end
+if i > 0 and g > math.floor(i / 2) then g = math.floor(i / 2) end
 if now - a < g then return {0, h} end
 redis.call('HSET', KEYS[1], 'a', ARGV[1])
 if i > 0 then

@@ -29,6 +29,7 @@ func TestTouchGranularity(t *testing.T) {
 		{"set", []redisstore.Option{redisstore.WithTouchGranularity(10 * time.Second)}, idle, 10 * time.Second},
 		{"default for a long idle timeout: 5 s", nil, idle, 5 * time.Second},
 		{"default for one idle minute: 0.6 s", nil, time.Minute, 600 * time.Millisecond},
+		{"set above half the idle timeout: half of it", []redisstore.Option{redisstore.WithTouchGranularity(time.Hour)}, 10 * time.Second, 5 * time.Second},
 		// Two milliseconds, for the test's first read to come after the
 		// creation (a read at the access time itself never writes).
 		{"zero: every read writes", []redisstore.Option{redisstore.WithTouchGranularity(0)}, idle, 2 * time.Millisecond},
