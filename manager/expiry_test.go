@@ -225,6 +225,34 @@ func TestSweepStopsBetweenBatches(t *testing.T) {
 		// Not a sweep run to its end: Close stopped it between batches.
 		assert.Less(t, s.calls.Load(), int64(manager.SweepMaxBatches), "store sweeps")
 	})
+	t.Run("Close during one store sweep that waits", func(t *testing.T) {
+		// A store call that waits on Redis (a WAIT no replica answers, say)
+		// must not hold Close: the sweeper's context ends with it.
+		waiting := make(chan struct{})
+		var once sync.Once
+		s := &waitingSweepStore{onWait: func() { once.Do(func() { close(waiting) }) }}
+		s.Store = store.NewMemory()
+		m := manager.NewManager(manager.Options{Store: s, GcInterval: 1, Logger: slog.New(slog.DiscardHandler)}, nil, nil)
+		waitOrHang(t, waiting, "the sweep's store call")
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			assert.NoError(t, m.Close())
+		}()
+		waitOrHang(t, closed, "Close during a store sweep")
+	})
+}
+
+// waitingSweepStore's Sweep waits until its context ends.
+type waitingSweepStore struct {
+	store.Store
+	onWait func()
+}
+
+func (s *waitingSweepStore) Sweep(ctx context.Context, _ time.Time, _ int) ([]store.Expired, error) {
+	s.onWait()
+	<-ctx.Done()
+	return nil, ctx.Err()
 }
 
 func TestIdleTimeoutOnLookup(t *testing.T) {

@@ -65,12 +65,26 @@ func closed(c <-chan struct{}) bool {
 // waits for one batch at most.
 func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	defer close(m.sweeping)
+	// The sweep's store calls end with the sweeper, not only between
+	// batches: a store call that waits on its backend (a Redis WAIT that no
+	// replica answers, say) must not hold Close. A claim cut short this way
+	// is settled like any lost reply (see the store's docs).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-m.stop:
+		case <-stop:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ticker.C:
-			if _, err := m.sweep(context.Background(), m.stop, stop); err != nil {
+			if _, err := m.sweep(ctx, m.stop, stop); err != nil && ctx.Err() == nil {
 				m.log.Warn("session: sweeping expired sessions failed; will retry", "err", err)
 			}
 		case <-m.stop:
