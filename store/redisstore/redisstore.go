@@ -502,7 +502,9 @@ func isUnavailable(err error) bool {
 	var redisErr redis.Error
 	if errors.As(err, &redisErr) {
 		msg := redisErr.Error()
-		for _, busy := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"} {
+		// MOVED and ASK reach the store only when go-redis gave up following
+		// them: a Cluster in the middle of a failover or a resharding.
+		for _, busy := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY", "MOVED", "ASK"} {
 			if strings.HasPrefix(msg, busy) {
 				return true
 			}
