@@ -140,6 +140,10 @@ func WithTouchGranularity(d time.Duration) Option {
 // sweep sends its claims shard by shard. Reads (Load, also when it slides
 // the idle deadline) never wait. WAIT narrows the loss window; it does not
 // make Redis strongly consistent (see the Redis documentation of WAIT).
+// With n replicas per master and n acknowledgements asked, a failover
+// leaves the promoted master short of replicas, so every session write fails
+// closed (503) until a replica has rejoined: ask for fewer acknowledgements
+// than replicas if writes must go on through that.
 // n must be positive and timeout at least a millisecond, and below the
 // client's read timeout, or the client gives up on a WAIT that was about to
 // answer.
