@@ -38,8 +38,10 @@ func scopeOf(c *gin.Context) scope {
 // HandleError answers the request through Options.ErrorHandler and stops the
 // handler chain. Use it for an error of CreateSession, RenewSession or
 // DestroySession that the handler has no answer of its own for: the default
-// handler answers 503 when the store is down or full and 500 otherwise,
-// with only the status text. Without the middleware it answers 500.
+// handler answers with only the status text, 503 when the store is down,
+// closed, slow or full, 409 when another request renewed the session first
+// (manager.ErrSessionRenewed) and 500 otherwise (see manager.Options'
+// ErrorHandler). Without the middleware it answers 500.
 func HandleError(c *gin.Context, err error) {
 	defer c.Abort()
 	sc := scopeOf(c)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,8 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
 		http.Error(w, http.StatusText(code), code)
 		return
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, new(net.Error)): // a store that hands back its driver's network error unwrapped
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, ErrSessionRenewed):
 		code = http.StatusConflict

@@ -105,7 +105,8 @@ type Options struct {
 	// ErrorHandler answers a request whose session could not be loaded or
 	// stored; err wraps the store's own error. nil means: log the error and
 	// answer, with only the status text in the body, 503 Service Unavailable
-	// when the store could not be reached (store.ErrUnavailable), is closed
+	// when the store could not be reached (store.ErrUnavailable, or a
+	// net.Error from a store that does not wrap it), is closed
 	// (store.ErrClosed), did not answer in time (context.DeadlineExceeded)
 	// or is full (store.ErrTooManySessions, logged only at debug level: see
 	// MaxSessions); 409 Conflict for ErrSessionRenewed; 500 Internal Server

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -316,8 +317,9 @@ func SecurityLogout(t *testing.T, newStore NewStore) {
 const internalDetail = "dial tcp 10.0.0.7:6379: secret internal detail"
 
 // SecurityFailClosed proves requirement 10: a store error while loading
-// fails closed through the error handler (503 when the store cannot answer,
-// 500 for any other failure, such as a record that cannot be read), with a
+// fails closed through the error handler (503 when the store cannot answer:
+// store.ErrUnavailable, a network error, a deadline or a closed store; 500 for
+// any other failure, such as a record that cannot be read), with a
 // body without internal text, no Set-Cookie, and never a new anonymous
 // session.
 func SecurityFailClosed(t *testing.T, newStore NewStore) {
@@ -330,6 +332,9 @@ func SecurityFailClosed(t *testing.T, newStore NewStore) {
 		{name: "store unavailable", err: fmt.Errorf("%w: %s", store.ErrUnavailable, internalDetail), wantCode: http.StatusServiceUnavailable},
 		{name: "deadline", err: fmt.Errorf("%s: %w", internalDetail, context.DeadlineExceeded), wantCode: http.StatusServiceUnavailable},
 		{name: "store closed", err: fmt.Errorf("%s: %w", internalDetail, store.ErrClosed), wantCode: http.StatusServiceUnavailable},
+		// A store of the application's own that hands back its driver's
+		// network error without wrapping store.ErrUnavailable.
+		{name: "network error", err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New(internalDetail)}, wantCode: http.StatusServiceUnavailable},
 	}
 	for _, cause := range causes {
 		t.Run(cause.name, func(t *testing.T) {
