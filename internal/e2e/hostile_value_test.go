@@ -54,6 +54,9 @@ func TestSelfContainingValueDoesNotCrashTheProcess(t *testing.T) {
 				os.Stdout.WriteString("child survived\n")
 				return
 			}
+			// Each child waits mostly on its own Redis deployment
+			// starting: run them side by side.
+			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
 			cmd.Env = append(os.Environ(), childEnv+"="+tc.name)
 			out, err := cmd.CombinedOutput()
