@@ -4,8 +4,6 @@ package session_test
 // through Gin and each carrier (see security_test.go).
 
 import (
-	"bytes"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -114,13 +112,6 @@ func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
 			name := session.DefaultKey
 			form := url.Values{name: {token}, "sessionid": {token}, "sid": {token}}
 
-			multipartBody := func() (*bytes.Buffer, string) {
-				var buf bytes.Buffer
-				mw := multipart.NewWriter(&buf)
-				require.NoError(t, mw.WriteField(name, token))
-				require.NoError(t, mw.Close())
-				return &buf, mw.FormDataContentType()
-			}
 			tests := []struct {
 				name    string
 				request func() *http.Request
@@ -134,7 +125,7 @@ func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
 					return r
 				}},
 				{name: "multipart form", request: func() *http.Request {
-					body, contentType := multipartBody()
+					body, contentType := testkit.MultipartBody(t, name, token)
 					r := newRequest(t, http.MethodGet, "/whoami", body)
 					r.Header.Set("Content-Type", contentType)
 					return r

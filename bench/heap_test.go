@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"testing"
 
@@ -71,17 +70,8 @@ func heapPerSession(b *testing.B, c heapContender, n int) float64 {
 	b.Helper()
 	h, stop := c.app()
 	defer stop()
-	req := httptest.NewRequest(http.MethodPost, pathLogin, nil)
-	w := newDiscardWriter()
 	before := liveHeap()
-	for range n {
-		fresh := *req
-		w.reset()
-		h.ServeHTTP(w, &fresh)
-		if w.code != http.StatusOK {
-			b.Fatalf("login: status %d", w.code)
-		}
-	}
+	loginTimes(b, h, n)
 	after := liveHeap()
 	runtime.KeepAlive(h)
 	return float64(int64(after)-int64(before)) / float64(n)

@@ -178,6 +178,30 @@ func (w *discardWriter) reset() {
 	w.code = 0
 }
 
+// serve sends a fresh copy of req through h and returns the status. A copy
+// for each request: gorilla/sessions caches the decoded session in the
+// request it is given (it replaces *req with a copy holding its registry),
+// which would let gin-contrib skip decoding from the second request on.
+func (w *discardWriter) serve(h http.Handler, req *http.Request) int {
+	fresh := *req
+	w.reset()
+	h.ServeHTTP(w, &fresh)
+	return w.code
+}
+
+// loginTimes starts n sessions through h and fails b when any login is not
+// answered 200.
+func loginTimes(b *testing.B, h http.Handler, n int) {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodPost, pathLogin, nil)
+	w := newDiscardWriter()
+	for range n {
+		if code := w.serve(h, req); code != http.StatusOK {
+			b.Fatalf("login: status %d", code)
+		}
+	}
+}
+
 // serveLoop sends req through h b.N times and fails b when any answer is
 // not 200.
 func serveLoop(b *testing.B, h http.Handler, req *http.Request) {
@@ -187,14 +211,7 @@ func serveLoop(b *testing.B, h http.Handler, req *http.Request) {
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	for b.Loop() {
-		// A fresh copy for each request: gorilla/sessions caches the decoded
-		// session in the request it is given (it replaces *req with a copy
-		// holding its registry), which would let gin-contrib skip decoding
-		// from the second iteration on.
-		fresh := *req
-		w.reset()
-		h.ServeHTTP(w, &fresh)
-		if w.code != http.StatusOK {
+		if w.serve(h, req) != http.StatusOK {
 			failed++
 		}
 	}
@@ -221,10 +238,7 @@ func serveParallel(b *testing.B, h http.Handler, reqs []*http.Request) {
 		w := newDiscardWriter()
 		n := int64(0)
 		for pb.Next() {
-			fresh := *req
-			w.reset()
-			h.ServeHTTP(w, &fresh)
-			if w.code != http.StatusOK {
+			if w.serve(h, req) != http.StatusOK {
 				n++
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"sync"
@@ -84,16 +83,7 @@ func sweepUnderReads(b *testing.B, expired, live int, idleFor time.Duration) swe
 	defer m.Close()
 	h := sessionkitApp(m, nil)
 
-	loginReq := httptest.NewRequest(http.MethodPost, pathLogin, nil)
-	w := newDiscardWriter()
-	for range expired {
-		fresh := *loginReq
-		w.reset()
-		h.ServeHTTP(w, &fresh)
-		if w.code != http.StatusOK {
-			b.Fatalf("login: status %d", w.code)
-		}
-	}
+	loginTimes(b, h, expired)
 	clock.advance(50 * time.Second)
 	reads := make([]*http.Request, live)
 	for i := range reads {

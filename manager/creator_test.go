@@ -76,12 +76,19 @@ func TestCustomCreator(t *testing.T) {
 			if tt.is != nil {
 				assert.ErrorIs(t, err, tt.is)
 			}
-			assert.Nil(t, s)
-			assert.Equal(t, 0, env.M.GetSessionSize())
-			assert.Empty(t, rec.Header().Values("Set-Cookie"))
-			assert.Zero(t, env.Events.CountKind(manager.Created))
+			assertNothingCreated(t, env, s, rec)
 		})
 	}
+}
+
+// assertNothingCreated checks that a failed CreateSession returned no
+// session, stored none, sent no cookie and reported no creation.
+func assertNothingCreated(t *testing.T, env *testkit.Env, s manager.Session, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	assert.Nil(t, s)
+	assert.Equal(t, 0, env.M.GetSessionSize())
+	assert.Empty(t, rec.Header().Values("Set-Cookie"))
+	assert.Zero(t, env.Events.CountKind(manager.Created))
 }
 
 func TestSessionLoader(t *testing.T) {

@@ -23,13 +23,14 @@ func TestHandlerCommitsBeforeTheBody(t *testing.T) {
 	m := env.M
 	var beforeWrite, afterWrite any
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
 		s := m.GetSession(r)
 		if s == nil {
-			var err error
-			if s, err = m.CreateSession(r, w); err != nil {
-				http.Error(w, "create failed", http.StatusInternalServerError)
-				return
-			}
+			s, err = m.CreateSession(r, w)
+		}
+		if err != nil {
+			http.Error(w, "create failed", http.StatusInternalServerError)
+			return
 		}
 		if v := r.URL.Query().Get("set"); v != "" {
 			if err := s.Set("k", v); err != nil {

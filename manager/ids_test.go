@@ -7,12 +7,10 @@ package manager_test
 // the memory store and by internal/e2e on Redis.
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -114,14 +112,6 @@ func TestSecurityIDOnlyFromCookie(t *testing.T) {
 		formValue = r.FormValue(name) // the body is still the handler's to read
 	}))
 
-	multipartBody := func() (*bytes.Buffer, string) {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		require.NoError(t, mw.WriteField(name, id))
-		require.NoError(t, mw.Close())
-		return &buf, mw.FormDataContentType()
-	}
-
 	tests := []struct {
 		name     string
 		request  func() *http.Request
@@ -145,7 +135,7 @@ func TestSecurityIDOnlyFromCookie(t *testing.T) {
 			return r
 		}, formSeen: true},
 		{name: "multipart form", request: func() *http.Request {
-			body, contentType := multipartBody()
+			body, contentType := testkit.MultipartBody(t, name, id)
 			r := httptest.NewRequest(http.MethodPost, "/", body)
 			r.Header.Set("Content-Type", contentType)
 			return r
@@ -342,10 +332,7 @@ func TestFailingRandomSource(t *testing.T) {
 			s, err := env.M.CreateSession(httptest.NewRequest(http.MethodGet, "/", nil), rec)
 			require.ErrorIs(t, err, manager.ErrRandom)
 			assert.ErrorIs(t, err, tt.cause)
-			assert.Nil(t, s)
-			assert.Equal(t, 0, env.M.GetSessionSize())
-			assert.Empty(t, rec.Header().Values("Set-Cookie"))
-			assert.Zero(t, env.Events.CountKind(manager.Created))
+			assertNothingCreated(t, env, s, rec)
 		})
 	}
 }

@@ -1,15 +1,32 @@
 package testkit
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path"
 	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/manager"
 )
+
+// MultipartBody returns a multipart/form-data body with one field, name
+// set to value, and its Content-Type: a place where a session ID must never
+// be read from.
+func MultipartBody(t testing.TB, name, value string) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(t, mw.WriteField(name, value))
+	require.NoError(t, mw.Close())
+	return &buf, mw.FormDataContentType()
+}
 
 // App is a small application behind m.Handler, for tests that drive a
 // manager through requests. It routes on the last element of the path, so

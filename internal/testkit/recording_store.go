@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionkit/session/store"
@@ -15,10 +16,12 @@ import (
 // sweep.
 type RecordingStore struct {
 	store.Store
-	mu      sync.Mutex
-	ids     []string
-	creates int
-	sweeps  int
+	mu  sync.Mutex
+	ids []string
+	// The counters are atomics rather than fields under mu: a count is read
+	// on its own, never together with the IDs.
+	creates atomic.Int64
+	sweeps  atomic.Int64
 }
 
 var _ store.Store = (*RecordingStore)(nil)
@@ -37,33 +40,21 @@ func (s *RecordingStore) Seen() []string {
 }
 
 // Creates returns how many times Create was called.
-func (s *RecordingStore) Creates() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.creates
-}
+func (s *RecordingStore) Creates() int { return int(s.creates.Load()) }
 
 // Sweeps returns how many times Sweep was called.
-func (s *RecordingStore) Sweeps() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sweeps
-}
+func (s *RecordingStore) Sweeps() int { return int(s.sweeps.Load()) }
 
 // Sweep counts the call.
 func (s *RecordingStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
-	s.mu.Lock()
-	s.sweeps++
-	s.mu.Unlock()
+	s.sweeps.Add(1)
 	return s.Store.Sweep(ctx, now, limit)
 }
 
 // Create records id and counts the call.
 func (s *RecordingStore) Create(ctx context.Context, id string, rec store.Record) error {
 	s.saw(id)
-	s.mu.Lock()
-	s.creates++
-	s.mu.Unlock()
+	s.creates.Add(1)
 	return s.Store.Create(ctx, id, rec)
 }
 

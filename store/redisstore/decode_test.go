@@ -188,9 +188,7 @@ func TestDecodeSignedValues(t *testing.T) {
 // TestDecodeJSONDepthIsBounded checks that a deeply nested JSON value is
 // refused before it is decoded.
 func TestDecodeJSONDepthIsBounded(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithCodec(redisstore.JSON()))
+	s, client, prefix := storeOnOwnPrefix(t, redisstore.WithCodec(redisstore.JSON()))
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	shallow := map[string]any{"a": []any{map[string]any{"b": 1.5}}}
@@ -275,9 +273,7 @@ func TestDecodeGobDepthIsBounded(t *testing.T) {
 // access to Redis can copy a whole record, or one value, from one session
 // to another, and move a session's deadlines.
 func TestDecodeSignedValuesAreNotBoundToTheSession(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithSigningKeys([]byte("bind-key-bind-key-bind-key-bind!")))
+	s, client, prefix := storeOnOwnPrefix(t, redisstore.WithSigningKeys([]byte("bind-key-bind-key-bind-key-bind!")))
 	ctx, at := t.Context(), now()
 	ada, bob := newID(t), newID(t)
 	require.NoError(t, s.Create(ctx, ada, record(at, map[string]any{"user": "ada", "role": "admin"})))

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/store"
 	"github.com/sessionkit/session/store/redisstore"
 )
@@ -20,9 +19,7 @@ import (
 // must still remove them, or they stay in Redis for ever and the old ID
 // answers ErrRenewed for a session that no longer exists.
 func TestFormerKeysGoWithAResetSession(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithResetOnDecodeError())
+	s, client, prefix := storeOnOwnPrefix(t, redisstore.WithResetOnDecodeError())
 	ctx, at := t.Context(), now()
 	oldID, curID := newID(t), newID(t)
 	forever := store.Record{Values: map[string]any{"user": "ada"}, Created: at, Accessed: at}

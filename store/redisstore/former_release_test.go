@@ -34,8 +34,7 @@ func TestReleasedClaimKeepsFormerIDs(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			prefix := redistest.Prefix()
-			s, lose, _ := lossyStore(t, prefix)
+			s, lose := lossy(t)
 			ctx, at := t.Context(), now()
 			oldID, curID := newID(t), newID(t)
 			require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))

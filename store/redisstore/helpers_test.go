@@ -1,24 +1,31 @@
 package redisstore_test
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
 )
 
+// newID returns a well-formed session ID that no manager issued.
 func newID(t testing.TB) string {
 	t.Helper()
-	b := make([]byte, 32)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return testkit.RandomID(t)
+}
+
+// storeOnOwnPrefix returns a store on a fresh prefix, its client and the
+// prefix, for a test that inspects the keys the store writes.
+func storeOnOwnPrefix(t testing.TB, opts ...redisstore.Option) (store.Store, *redis.Client, string) {
+	t.Helper()
+	client := redistest.Client(t)
+	prefix := redistest.Prefix()
+	return redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...), client, prefix
 }
 
 // now is the tests' clock: wall time, since Redis expires keys by its own

@@ -20,9 +20,7 @@ import (
 // in Redis Cluster. The markers that make writes safe to retry expire on
 // their own.
 func TestKeysHoldNoSessionID(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	s, client, prefix := storeOnOwnPrefix(t)
 	ctx, at := t.Context(), now()
 	id, renewed, gone := newID(t), newID(t), newID(t)
 	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
@@ -97,9 +95,7 @@ func TestKeysHoldNoSessionID(t *testing.T) {
 // expiry is its deadline (the earlier of idle and absolute), it slides when
 // the session is used, and it never passes the absolute deadline.
 func TestKeyExpiryFollowsDeadline(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	s, client, prefix := storeOnOwnPrefix(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	rec := record(at, nil)
@@ -138,9 +134,7 @@ func TestKeyExpiryFollowsDeadline(t *testing.T) {
 // Redis removed (its key expiry passed with no instance running) is still
 // reported once by the sweep, by masked ID.
 func TestRecordThatRedisExpiredIsSweptOnce(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	s, client, prefix := storeOnOwnPrefix(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	// Long enough for recordKey to find the key on a loaded machine before
@@ -174,9 +168,7 @@ func TestRecordThatRedisExpiredIsSweptOnce(t *testing.T) {
 // outlives its deadline in Redis, unusable, so the sweep can report its
 // values.
 func TestRetentionKeepsValuesForTheSweep(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithRetention(time.Minute))
+	s, _, _ := storeOnOwnPrefix(t, redisstore.WithRetention(time.Minute))
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	require.NoError(t, s.Create(ctx, id, store.Record{
@@ -309,9 +301,7 @@ func indexMember(t *testing.T, client *redis.Client, prefix string) (index, memb
 // fingerprints (so that a late Update learns of the renewal) are at most
 // eight per session however often it renews, and go when the session ends.
 func TestFormerKeysNeverOutnumberSessions(t *testing.T) {
-	client := redistest.Client(t)
-	prefix := redistest.Prefix()
-	s := redisstore.New(client, redisstore.WithPrefix(prefix))
+	s, client, prefix := storeOnOwnPrefix(t)
 	ctx, at := t.Context(), now()
 	formerKeys := func() int {
 		t.Helper()

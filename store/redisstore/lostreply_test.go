@@ -25,6 +25,14 @@ func lossyStore(t *testing.T, prefix string) (store.Store, *redistest.LoseReplie
 	return lossyStoreWith(t, prefix)
 }
 
+// lossy is lossyStore on a prefix of its own, for tests that use no other
+// client on it.
+func lossy(t *testing.T) (store.Store, *redistest.LoseReplies) {
+	t.Helper()
+	s, lose, _ := lossyStore(t, redistest.Prefix())
+	return s, lose
+}
+
 // lossyStoreWith is lossyStore with options.
 func lossyStoreWith(t *testing.T, prefix string, opts ...redisstore.Option) (store.Store, *redistest.LoseReplies, *redis.Client) {
 	t.Helper()
@@ -47,8 +55,7 @@ func lossyStoreWith(t *testing.T, prefix string, opts ...redisstore.Option) (sto
 // still reports the session it removed, with its values, and that nobody
 // reports it again.
 func TestDeleteReplyLostOnce(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
+	s, lose := lossy(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
@@ -76,8 +83,7 @@ func TestDeleteReplyLostOnce(t *testing.T) {
 // runs the claims that have none again and returns every session it
 // removed, once.
 func TestSweepReplyLostOnce(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
+	s, lose := lossy(t)
 	ctx, at := t.Context(), now()
 	ids := []string{newID(t), newID(t), newID(t), newID(t)}
 	for i, id := range ids {
@@ -127,8 +133,7 @@ var renewSteps = []struct {
 func TestRenewReplyLostOnce(t *testing.T) {
 	for _, step := range renewSteps {
 		t.Run(step.name, func(t *testing.T) {
-			prefix := redistest.Prefix()
-			s, lose, _ := lossyStore(t, prefix)
+			s, lose := lossy(t)
 			ctx, at := t.Context(), now()
 			oldID, newID := newID(t), newID(t)
 			require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
@@ -154,8 +159,7 @@ func TestRenewReplyLostOnce(t *testing.T) {
 // TestCreateReplyLostOnce checks that a Create whose reply is lost succeeds
 // instead of reporting its own session as taken.
 func TestCreateReplyLostOnce(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
+	s, lose := lossy(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 
@@ -173,8 +177,7 @@ func TestCreateReplyLostOnce(t *testing.T) {
 // TestUpdateReplyLostOnce checks that an Update whose reply is lost is sent
 // again and succeeds.
 func TestUpdateReplyLostOnce(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
+	s, lose := lossy(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"gone": 1})))
@@ -289,8 +292,7 @@ func TestSweepReplyLostEveryTime(t *testing.T) {
 // fails with store.ErrUnavailable and is taken back at the store's next
 // call: nobody saw the session created, so nobody may see it destroyed.
 func TestCreateReplyLostEveryTime(t *testing.T) {
-	prefix := redistest.Prefix()
-	s, lose, _ := lossyStore(t, prefix)
+	s, lose := lossy(t)
 	ctx, at := t.Context(), now()
 	id := newID(t)
 

@@ -141,25 +141,44 @@ func TestRenewAcrossShardsExactlyOneWinner(t *testing.T) {
 	assert.Zero(t, n)
 }
 
+// stalledRenewal is a renewal of a session ("user": "ada") across two
+// shards whose process died after the start step: the create step was never
+// sent. other is a second instance on the same prefix and shards.
+type stalledRenewal struct {
+	client       *redis.Client
+	dies         *failBefore
+	s, other     store.Store
+	prefix       string
+	at           time.Time
+	oldID, newID string
+}
+
+// startStalledRenewal creates the session and starts its renewal, which
+// fails before the create step; dies still fails that step when it returns.
+func startStalledRenewal(t *testing.T) stalledRenewal {
+	t.Helper()
+	const shards = 4
+	r := stalledRenewal{prefix: redistest.Prefix(), client: redistest.Client(t), dies: &failBefore{}, at: now()}
+	r.client.AddHook(r.dies)
+	r.s = redisstore.New(r.client, redisstore.WithPrefix(r.prefix), redisstore.WithShards(shards))
+	r.other = redisstore.New(redistest.Client(t), redisstore.WithPrefix(r.prefix), redisstore.WithShards(shards))
+	ctx := t.Context()
+	r.oldID, r.newID = crossShardIDs(t, shards)
+	require.NoError(t, r.s.Create(ctx, r.oldID, record(r.at, map[string]any{"user": "ada"})))
+	r.dies.set(redisstore.MoveCreateScriptSHA)
+	require.Error(t, r.s.Renew(ctx, r.oldID, r.newID, r.at))
+	return r
+}
+
 // TestRenewFinishedByAnotherInstance: the renewing process dies after the
 // start step (the create step is never sent). The old ID is dead at once;
 // the sweep of another instance, once the renewal's grace is over, finishes
 // the move, and the session lives on under the new ID (nobody knows it: it
 // is reported once, at its deadline). Nothing is reported before.
 func TestRenewFinishedByAnotherInstance(t *testing.T) {
-	const shards = 4
-	prefix := redistest.Prefix()
-	client := redistest.Client(t)
-	dies := &failBefore{}
-	client.AddHook(dies)
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithShards(shards))
-	other := redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix), redisstore.WithShards(shards))
-	ctx, at := t.Context(), now()
-	oldID, newID := crossShardIDs(t, shards)
-	require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
-
-	dies.set(redisstore.MoveCreateScriptSHA)
-	require.Error(t, s.Renew(ctx, oldID, newID, at))
+	r := startStalledRenewal(t)
+	s, other, dies := r.s, r.other, r.dies
+	ctx, at, oldID, newID := t.Context(), r.at, r.oldID, r.newID
 
 	_, found, err := other.Load(ctx, oldID, at, true)
 	require.NoError(t, err)
@@ -196,19 +215,10 @@ func TestRenewFinishedByAnotherInstance(t *testing.T) {
 // sweep reports it once, under its old masked ID, and a late create step of
 // that renewal can no longer bring it back.
 func TestRenewLostRecordReportedOnce(t *testing.T) {
-	const shards = 4
-	prefix := redistest.Prefix()
-	client := redistest.Client(t)
-	dies := &failBefore{}
-	client.AddHook(dies)
-	s := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithShards(shards))
-	other := redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix), redisstore.WithShards(shards))
-	ctx, at := t.Context(), now()
-	oldID, newID := crossShardIDs(t, shards)
-	require.NoError(t, s.Create(ctx, oldID, record(at, map[string]any{"user": "ada"})))
-	dies.set(redisstore.MoveCreateScriptSHA)
-	require.Error(t, s.Renew(ctx, oldID, newID, at))
-	dies.set("")
+	r := startStalledRenewal(t)
+	s, other, client, prefix := r.s, r.other, r.client, r.prefix
+	ctx, at, oldID, newID := t.Context(), r.at, r.oldID, r.newID
+	r.dies.set("")
 
 	keys, err := client.Keys(ctx, "{"+prefix+":*}:s:*").Result() // a test may scan
 	require.NoError(t, err)

@@ -24,8 +24,7 @@ import (
 // session cookie finds nothing after the victim logs in; the victim keeps
 // values and creation time.
 func SecurityFixationRenewKillsTheOldID(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	h := testkit.App(env.M)
 
 	attacker := testkit.Send(h, http.MethodPost, "/create")
@@ -64,8 +63,7 @@ func SecurityFixationRenewKillsTheOldID(t *testing.T, newStore NewStore) {
 // server did not issue, planted in a victim's browser, is replaced at login
 // and never becomes a session.
 func SecurityFixationUnissuedIDIsReplaced(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	h := testkit.App(env.M)
 	planted := &http.Cookie{Name: env.CookieName, Value: testkit.RandomID(t)}
 
@@ -83,8 +81,7 @@ func SecurityFixationUnissuedIDIsReplaced(t *testing.T, newStore NewStore) {
 // CreateSession over an existing session destroys the old one; it never
 // reuses its ID or its values.
 func SecurityFixationCreateReplacesTheOldSession(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	h := testkit.App(env.M)
 	first := testkit.SessionCookie(t, testkit.Send(h, http.MethodPost, "/create"), env.CookieName)
 	require.Equal(t, "ok", testkit.Send(h, http.MethodPost, "/set?k=user&v=ann", first).Body.String())

@@ -16,6 +16,12 @@ import (
 // session: the work lands, or the response goes through the error handler;
 // it is never answered 200 and lost, and never done to the renewed session.
 
+// storeEnv returns an Env with default options over a new store.
+func storeEnv(t *testing.T, newStore NewStore) *testkit.Env {
+	t.Helper()
+	return testkit.NewStoreEnv(t, newStore(t), manager.Options{})
+}
+
 // twoInstances returns two managers sharing one new store, as two
 // instances of an application behind a load balancer, and a session made
 // by the first, with key set to value unless key is empty.
@@ -41,6 +47,17 @@ func renewer(t *testing.T, env *testkit.Env, renewedID *string) http.Handler {
 	}))
 }
 
+// writeAround returns a handler on env that sets "role" to "admin", runs
+// between while that change is pending, then answers "saved": a request
+// whose commit comes after whatever between did on another instance.
+func writeAround(t *testing.T, env *testkit.Env, between func()) http.Handler {
+	return env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, env.M.GetSession(r).Set("role", "admin"))
+		between()
+		_, _ = w.Write([]byte("saved"))
+	}))
+}
+
 // WriteRacingARenewalFailsInsteadOfVanishing: request A holds a change
 // while request B (on another instance sharing the store) renews the
 // session, as a login in another tab does. A's commit must not answer 200
@@ -49,11 +66,9 @@ func WriteRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore)
 	a, b, ck := twoInstances(t, newStore, "role", "user")
 	var renewedID string
 	renew := renewer(t, b, &renewedID)
-	write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
+	write := writeAround(t, a, func() {
 		require.Equal(t, http.StatusOK, testkit.Get(renew, "/renew", ck).Code, "the renewal in between")
-		_, _ = w.Write([]byte("saved"))
-	}))
+	})
 
 	rec := testkit.Get(write, "/write", ck)
 	assert.Equal(t, http.StatusConflict, rec.Code, "the response of a change lost to a renewal")
@@ -66,17 +81,12 @@ func WriteRacingARenewalFailsInsteadOfVanishing(t *testing.T, newStore NewStore)
 // another one destroys the session is dropped, and the response goes on
 // (logout wins): the session stays destroyed.
 func WriteRacingALogoutIsDropped(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	_, ck := env.Create(t)
 	logout := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		require.NoError(t, env.M.DestroySession(r, w))
 	}))
-	write := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		require.NoError(t, env.M.GetSession(r).Set("role", "admin"))
-		testkit.Get(logout, "/logout", ck)
-		_, _ = w.Write([]byte("saved"))
-	}))
+	write := writeAround(t, env, func() { testkit.Get(logout, "/logout", ck) })
 
 	rec := testkit.Get(write, "/write", ck)
 	assert.Equal(t, http.StatusOK, rec.Code)
@@ -124,14 +134,12 @@ func WriteRacingTwoRenewalsFailsInsteadOfVanishing(t *testing.T, newStore NewSto
 	a, b, ck := twoInstances(t, newStore, "role", "user")
 	var renewedID string
 	renew := renewer(t, b, &renewedID)
-	write := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		require.NoError(t, a.M.GetSession(r).Set("role", "admin"))
+	write := writeAround(t, a, func() {
 		first := testkit.Get(renew, "/renew", ck)
 		require.Equal(t, http.StatusOK, first.Code, "the first renewal")
 		second := testkit.Get(renew, "/renew", testkit.SessionCookie(t, first, a.CookieName))
 		require.Equal(t, http.StatusOK, second.Code, "the second renewal")
-		_, _ = w.Write([]byte("saved"))
-	}))
+	})
 
 	rec := testkit.Get(write, "/write", ck)
 	assert.Equal(t, http.StatusConflict, rec.Code, "a change lost to two renewals was answered")

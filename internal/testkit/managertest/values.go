@@ -10,15 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/testkit"
-	"github.com/sessionkit/session/manager"
 )
 
 // ChangedContainerIsStored: the common pattern "get the cart, change it,
 // set it again" must store the change, with every store. Setting a map,
 // slice or pointer always counts as a change.
 func ChangedContainerIsStored(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	_, ck := env.Create(t)
 	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := env.M.GetSession(r)
@@ -40,8 +38,7 @@ func ChangedContainerIsStored(t *testing.T, newStore NewStore) {
 // values, so two requests of one session that change the map they got would
 // race on it. Get hands each its own copy; run with -race.
 func ConcurrentRequestsNeverShareAContainer(t *testing.T, newStore NewStore) {
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	s, ck := env.Create(t)
 	require.NoError(t, s.Set("cart", map[string]any{"items": []any{"a"}}))
 	require.NoError(t, s.Set("tags", []string{"x"}))
@@ -76,8 +73,7 @@ func SetRefusesValuesThatWouldCrash(t *testing.T, newStore NewStore) {
 	for range 5000 {
 		deep = map[string]any{"d": deep}
 	}
-	st := newStore(t)
-	env := testkit.NewStoreEnv(t, st, manager.Options{})
+	env := storeEnv(t, newStore)
 	s, _ := env.Create(t)
 	for name, v := range map[string]any{
 		"map that holds itself":   selfMap,
