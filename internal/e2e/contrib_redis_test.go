@@ -35,7 +35,9 @@ type redisCarrier struct {
 }
 
 // newRedisCarrier returns a gin-contrib redis store over the test run's
-// Redis, its records under prefix, signed with key.
+// Redis, its records under prefix, signed with key. It is always the single
+// server: gin-contrib's store (redigo) dials one address and knows neither
+// Sentinel nor Cluster, so the carrier tests stay on one server.
 func newRedisCarrier(t *testing.T, prefix string, key []byte) *redisCarrier {
 	t.Helper()
 	client := redistest.Client(t)
