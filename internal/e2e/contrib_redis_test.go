@@ -35,7 +35,9 @@ type redisCarrier struct {
 }
 
 // newRedisCarrier returns a gin-contrib redis store over the test run's
-// Redis, its records under prefix, signed with key.
+// Redis, its records under prefix, signed with key. It is always the single
+// server: gin-contrib's store (redigo) dials one address and knows neither
+// Sentinel nor Cluster, so the carrier tests stay on one server.
 func newRedisCarrier(t *testing.T, prefix string, key []byte) *redisCarrier {
 	t.Helper()
 	client := redistest.Client(t)
@@ -189,43 +191,50 @@ func flip(c byte) string {
 
 // TestGinContribRedisCarrierOverRedisStore runs two instances with
 // everything in Redis: the gin-contrib redis store carries the ID, the
-// Redis store keeps the session. One browser talks to both.
+// Redis store keeps the session. One browser talks to both. The Redis
+// store runs on every topology; the carrier stays on the single server:
+// gin-contrib's store (redigo) dials one address and knows neither
+// Sentinel nor Cluster.
 func TestGinContribRedisCarrierOverRedisStore(t *testing.T) {
-	ins := newInstances(t, 2, sharedRedis(redistest.Client))
-	carrierPrefix := redistest.Prefix()
-	apps := make([]http.Handler, len(ins))
-	for i, in := range ins {
-		apps[i] = ginApp(in.m, newRedisCarrier(t, carrierPrefix, carrierKey).store)
-	}
-	first, second := apps[0], apps[1]
-	browser := ins[0].newBrowser()
+	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		ins := newInstances(t, 2, sharedRedis(tp.Client))
+		carrierPrefix := redistest.Prefix()
+		apps := make([]http.Handler, len(ins))
+		for i, in := range ins {
+			apps[i] = ginApp(in.m, newRedisCarrier(t, carrierPrefix, carrierKey).store)
+		}
+		first, second := apps[0], apps[1]
+		browser := ins[0].newBrowser()
 
-	ins[0].login(t, first, browser)
-	require.Equal(t, http.StatusOK, browser.send(second, http.MethodPost, "/set?k=theme&v=dark").Code, "the second instance finds the session")
-	who := body(browser.send(first, http.MethodGet, "/whoami"))
-	assert.True(t, strings.HasSuffix(who, "keys=theme=dark,user=ada"), who)
-	assert.Equal(t, 1, ins[1].m.GetSessionSize())
+		ins[0].login(t, first, browser)
+		require.Equal(t, http.StatusOK, browser.send(second, http.MethodPost, "/set?k=theme&v=dark").Code, "the second instance finds the session")
+		who := body(browser.send(first, http.MethodGet, "/whoami"))
+		assert.True(t, strings.HasSuffix(who, "keys=theme=dark,user=ada"), who)
+		assert.Equal(t, 1, ins[1].m.GetSessionSize())
 
-	old := browser.clone()
-	require.Equal(t, http.StatusOK, browser.send(second, http.MethodPost, "/renew").Code)
-	assert.Equal(t, "none", body(old.send(first, http.MethodGet, "/whoami")), "the old cookie is dead on the other instance")
-	who = body(browser.send(first, http.MethodGet, "/whoami"))
-	assert.True(t, strings.HasSuffix(who, "keys=theme=dark,user=ada"), who)
+		old := browser.clone()
+		require.Equal(t, http.StatusOK, browser.send(second, http.MethodPost, "/renew").Code)
+		assert.Equal(t, "none", body(old.send(first, http.MethodGet, "/whoami")), "the old cookie is dead on the other instance")
+		who = body(browser.send(first, http.MethodGet, "/whoami"))
+		assert.True(t, strings.HasSuffix(who, "keys=theme=dark,user=ada"), who)
 
-	renewed := browser.clone()
-	require.Equal(t, http.StatusOK, browser.send(first, http.MethodPost, "/logout").Code)
-	assert.Equal(t, "none", body(browser.send(second, http.MethodGet, "/whoami")), "logout on one instance ends the session on both")
-	assert.Equal(t, "none", body(renewed.send(second, http.MethodGet, "/whoami")), "a copy of the last cookie finds nothing")
-	assert.Zero(t, ins[0].m.GetSessionSize())
-	assert.Zero(t, ins[1].m.GetSessionSize())
-	created, destroyed := ins[0].ledger.totals()
-	assert.Equal(t, 1, created)
-	assert.Equal(t, 1, destroyed, "Destroyed fires once across both instances")
+		renewed := browser.clone()
+		require.Equal(t, http.StatusOK, browser.send(first, http.MethodPost, "/logout").Code)
+		assert.Equal(t, "none", body(browser.send(second, http.MethodGet, "/whoami")), "logout on one instance ends the session on both")
+		assert.Equal(t, "none", body(renewed.send(second, http.MethodGet, "/whoami")), "a copy of the last cookie finds nothing")
+		assert.Zero(t, ins[0].m.GetSessionSize())
+		assert.Zero(t, ins[1].m.GetSessionSize())
+		created, destroyed := ins[0].ledger.totals()
+		assert.Equal(t, 1, created)
+		assert.Equal(t, 1, destroyed, "Destroyed fires once across both instances")
+	})
 }
 
 // TestGinContribRedisCarrierDown checks that a carrier whose Redis is down
 // fails closed: the request is answered 503 through the ErrorHandler, not
-// served as if the user had no session.
+// served as if the user had no session. It stays on a single server: the
+// Redis that goes down is the carrier's, and gin-contrib's store dials one
+// address only (the session store here is the memory store).
 func TestGinContribRedisCarrierDown(t *testing.T) {
 	server := redistest.Start(t)
 	st, err := ginredis.NewStore(4, "tcp", server.Addr, "", "", carrierKey)

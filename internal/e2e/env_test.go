@@ -113,17 +113,12 @@ func (e *env) login(t *testing.T, h http.Handler, b *browser) string {
 	return id
 }
 
-// newRedisStore returns a store on the package's Redis under a fresh
-// prefix, through a client of its own with hooks added.
-func newRedisStore(t *testing.T, hooks ...redis.Hook) store.Store {
-	t.Helper()
-	return sharedRedis(redistest.Client, hooks...)(t)
-}
-
 // sharedRedis returns a maker of Redis stores that share one fresh prefix,
 // each through a client of its own from newClient with hooks added: the
-// stores of instances of one application, for newInstances.
-func sharedRedis(newClient func(testing.TB) *redis.Client, hooks ...redis.Hook) func(t *testing.T) store.Store {
+// stores of instances of one application, for newInstances. newClient is
+// tp.Client for a topology's shared deployment, or a private deployment's
+// (see deploymentClients).
+func sharedRedis(newClient func(testing.TB) redis.UniversalClient, hooks ...redis.Hook) func(t *testing.T) store.Store {
 	prefix := redistest.Prefix()
 	return func(t *testing.T) store.Store {
 		t.Helper()

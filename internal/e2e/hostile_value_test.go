@@ -27,13 +27,16 @@ const childEnv = "SESSION_E2E_CHILD"
 // (depth, size, cycles), and nothing a user stores can crash the process."
 // Each case runs in a child process, whose exit the test checks.
 func TestSelfContainingValueDoesNotCrashTheProcess(t *testing.T) {
-	cases := []struct {
+	type storeCase struct {
 		name     string
 		newStore func(t *testing.T) store.Store
-	}{
-		{"memory", func(t *testing.T) store.Store { return store.NewMemory() }},
-		{"redis-gob", func(t *testing.T) store.Store { return newRedisStore(t) }},
-		{"redis-json", func(t *testing.T) store.Store { return newJSONRedisStore(t) }},
+	}
+	cases := []storeCase{{"memory", func(t *testing.T) store.Store { return store.NewMemory() }}}
+	for _, tp := range redistest.Topologies() {
+		cases = append(cases,
+			storeCase{"redis-gob-" + tp.Name, func(t *testing.T) store.Store { return newTopologyStore(t, tp) }},
+			storeCase{"redis-json-" + tp.Name, func(t *testing.T) store.Store { return newJSONRedisStore(t, tp) }},
+		)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +54,9 @@ func TestSelfContainingValueDoesNotCrashTheProcess(t *testing.T) {
 				os.Stdout.WriteString("child survived\n")
 				return
 			}
+			// Each child waits mostly on its own Redis deployment
+			// starting: run them side by side.
+			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
 			cmd.Env = append(os.Environ(), childEnv+"="+tc.name)
 			out, err := cmd.CombinedOutput()
@@ -67,27 +73,30 @@ func TestSelfContainingValueDoesNotCrashTheProcess(t *testing.T) {
 // nested deeper than the codec reads back is refused at Set time; once
 // stored it would make every later request of the session fail to load.
 func TestRedisJSONSetRefusesWhatLoadCannotRead(t *testing.T) {
-	e := newEnv(t, newJSONRedisStore(t))
-	app := netHTTPApp(e.m)
-	b := e.newBrowser()
-	id := e.login(t, app, b)
+	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		e := newEnv(t, newJSONRedisStore(t, tp))
+		app := netHTTPApp(e.m)
+		b := e.newBrowser()
+		id := e.login(t, app, b)
 
-	var deep any = "bottom"
-	for range 40 {
-		deep = []any{deep}
-	}
-	err := e.m.GetSessionById(id).Set("deep", deep)
-	if err != nil {
-		t.Logf("Set refused the value: %v", err)
-	} else {
-		rec := b.send(app, http.MethodGet, "/get?k=user")
-		assert.Equal(t, http.StatusOK, rec.Code, "Set accepted a value, and now the session cannot be loaded")
-	}
-	e.end(t)
+		var deep any = "bottom"
+		for range 40 {
+			deep = []any{deep}
+		}
+		err := e.m.GetSessionById(id).Set("deep", deep)
+		if err != nil {
+			t.Logf("Set refused the value: %v", err)
+		} else {
+			rec := b.send(app, http.MethodGet, "/get?k=user")
+			assert.Equal(t, http.StatusOK, rec.Code, "Set accepted a value, and now the session cannot be loaded")
+		}
+		e.end(t)
+	})
 }
 
-// newJSONRedisStore returns a store on the package's Redis, under a fresh
-// prefix, that encodes values as JSON.
-func newJSONRedisStore(t *testing.T) store.Store {
-	return redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+// newJSONRedisStore returns a store on the package's shared deployment of
+// tp, under a fresh prefix, that encodes values as JSON.
+func newJSONRedisStore(t *testing.T, tp redistest.Topology) store.Store {
+	t.Helper()
+	return redisstore.New(tp.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/store"
 )
@@ -15,9 +16,11 @@ import (
 // hands back) on the Redis store. Package manager runs the same tests on
 // the memory store, so that its own tests need no redis-server.
 func TestManagerSuiteOnRedis(t *testing.T) {
-	managertest.Run(t, func(t *testing.T) store.Store {
-		st := newRedisStore(t)
-		t.Cleanup(func() { require.NoError(t, st.Close()) })
-		return st
+	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		managertest.Run(t, func(t *testing.T) store.Store {
+			st := newTopologyStore(t, tp)
+			t.Cleanup(func() { require.NoError(t, st.Close()) })
+			return st
+		})
 	})
 }

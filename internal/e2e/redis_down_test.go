@@ -21,11 +21,17 @@ import (
 // answered 503 through the default ErrorHandler, with no new session handed
 // out; after the restart requests succeed again within a second, and every
 // change that was acknowledged before the crash is still there.
+//
+// It stays on a single server: it restarts the one redis-server process on
+// its own data, persisted with appendfsync always. On a Sentinel set or a
+// Cluster a lost server is replaced by failover instead, and a revived one
+// comes back as an empty replica; TestFailoverUnderLoad covers that, and
+// TestRedisDownErrorHandler covers every server of a deployment down.
 func TestRedisStoppedAndRestarted(t *testing.T) {
 	// appendfsync always: an acknowledged write is on disk, so it survives
 	// a SIGKILL.
 	server := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	ins := newInstances(t, 2, sharedRedis(server.NewClient))
+	ins := newInstances(t, 2, sharedRedis(deploymentClients(server)))
 	apps := ginApps(ins)
 
 	const users = 6
@@ -122,37 +128,40 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 }
 
 // TestRedisDownErrorHandler checks what a custom ErrorHandler receives when
-// Redis is down: an error that wraps store.ErrUnavailable and holds no
-// session ID.
+// Redis is down, on every topology (every data server killed, so none is
+// left to fail over to): an error that wraps store.ErrUnavailable and holds
+// no session ID.
 func TestRedisDownErrorHandler(t *testing.T) {
-	server := redistest.Start(t)
-	var got []error
-	var mu sync.Mutex
-	in := newInstances(t, 1, sharedRedis(server.NewClient), func(o *manager.Options) {
-		o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-			mu.Lock()
-			got = append(got, err)
-			mu.Unlock()
-			http.Error(w, "try again", http.StatusServiceUnavailable)
+	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
+		d := tp.Start(t)
+		var got []error
+		var mu sync.Mutex
+		in := newInstances(t, 1, sharedRedis(deploymentClients(d)), func(o *manager.Options) {
+			o.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+				mu.Lock()
+				got = append(got, err)
+				mu.Unlock()
+				http.Error(w, "try again", http.StatusServiceUnavailable)
+			}
+		})[0]
+		app := ginApp(in.m, nil)
+
+		b := in.newBrowser()
+		id := in.login(t, app, b)
+		killAll(d)
+
+		rec := b.send(app, http.MethodGet, "/get?k=user")
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		assert.Equal(t, "try again\n", rec.Body.String())
+		rec = in.newBrowser().send(app, http.MethodPost, "/login?user=bob")
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, got, 2)
+		for _, err := range got {
+			assert.True(t, errors.Is(err, store.ErrUnavailable), "%v does not wrap store.ErrUnavailable", err)
+			assert.NotContains(t, err.Error(), id)
 		}
-	})[0]
-	app := ginApp(in.m, nil)
-
-	b := in.newBrowser()
-	id := in.login(t, app, b)
-	server.Stop(t)
-
-	rec := b.send(app, http.MethodGet, "/get?k=user")
-	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Equal(t, "try again\n", rec.Body.String())
-	rec = in.newBrowser().send(app, http.MethodPost, "/login?user=bob")
-	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, got, 2)
-	for _, err := range got {
-		assert.True(t, errors.Is(err, store.ErrUnavailable), "%v does not wrap store.ErrUnavailable", err)
-		assert.NotContains(t, err.Error(), id)
-	}
+	})
 }

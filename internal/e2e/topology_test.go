@@ -42,6 +42,35 @@ func newDeploymentClient(t *testing.T, d redistest.Deployment) redis.UniversalCl
 	return c
 }
 
+// deploymentClients returns a maker of clients of d, each closed when its
+// test ends: newClient for sharedRedis on a private deployment.
+func deploymentClients(d redistest.Deployment) func(testing.TB) redis.UniversalClient {
+	return func(t testing.TB) redis.UniversalClient {
+		t.Helper()
+		c := d.NewUniversalClient()
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+}
+
+// killAll kills every redis-server of d that holds data (not the
+// sentinels, which only point at servers): no server is left to fail over
+// to, so Redis is down, whatever the topology.
+func killAll(d redistest.Deployment) {
+	switch d := d.(type) {
+	case *redistest.Server:
+		d.Kill()
+	case *redistest.Sentinel:
+		for _, s := range d.Data {
+			s.Kill()
+		}
+	case *redistest.Cluster:
+		for _, s := range d.Nodes {
+			s.Kill()
+		}
+	}
+}
+
 // deploymentKeys returns every key of a private deployment, from each of
 // its masters (a private deployment: KEYS is fine here).
 func deploymentKeys(t *testing.T, d redistest.Deployment) []string {
