@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -157,43 +156,6 @@ func renewedFingerprints(cmd redis.Cmder) (oldFP, newFP string) {
 	oldFP, _ = args[3+n].(string)
 	newFP, _ = args[4+n].(string)
 	return oldFP, newFP
-}
-
-// failScripts is a go-redis hook that fails the matching script calls
-// without sending them, as a Redis that went away would.
-type failScripts struct {
-	mu    sync.Mutex
-	match func(redis.Cmder) bool
-}
-
-func (h *failScripts) set(match func(redis.Cmder) bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.match = match
-}
-
-func (h *failScripts) fails(cmd redis.Cmder) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.match != nil && h.match(cmd)
-}
-
-var errRedisDown = errors.New("dial tcp: connection refused (injected)")
-
-func (h *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.fails(cmd) {
-			cmd.SetErr(errRedisDown)
-			return errRedisDown
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (h *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
 }
 
 // randomLoser is a go-redis hook that loses the reply of about one script

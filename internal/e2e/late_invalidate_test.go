@@ -23,13 +23,13 @@ func TestInvalidateAfterResponseStartedReportsStoreFailure(t *testing.T) {
 }
 
 func testInvalidateAfterResponseStartedReportsStoreFailure(t *testing.T, tp redistest.Topology) {
-	down := &failScripts{}
+	down := &redistest.Refuse{}
 	e := newEnv(t, newTopologyStore(t, tp, down))
 	m := e.m
 	app := netHTTPApp(m)
 	late := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "goodbye") // the commit runs here
-		down.set(isDeleteScript)            // Redis goes away
+		down.Set(isDeleteScript)            // Redis goes away
 		m.GetSession(r).Invalidate()
 	}))
 
@@ -37,7 +37,7 @@ func testInvalidateAfterResponseStartedReportsStoreFailure(t *testing.T, tp redi
 	id := e.login(t, app, b)
 	rec := b.send(late, http.MethodPost, "/logout-late")
 	require.Equal(t, http.StatusOK, rec.Code)
-	down.set(nil)
+	down.Set(nil)
 
 	require.NotNil(t, m.GetSessionById(id), "the store failure left the session alive")
 	masked := m.GetSessionById(id).GetMaskedSessionId()

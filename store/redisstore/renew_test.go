@@ -1,8 +1,6 @@
 package redisstore_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -26,40 +24,6 @@ func idIn(t *testing.T, shard, n int) string {
 			return id
 		}
 	}
-}
-
-// failBefore is a go-redis hook that fails the runs of one script without
-// sending them, as a process that died before it sent them would leave
-// things.
-type failBefore struct {
-	mu  sync.Mutex
-	sha string
-}
-
-var errNotSent = errors.New("not sent (test hook)")
-
-func (h *failBefore) set(sha string) { h.mu.Lock(); h.sha = sha; h.mu.Unlock() }
-
-func (h *failBefore) fails(cmd redis.Cmder) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.sha != "" && redistest.Script(h.sha)(cmd)
-}
-
-func (h *failBefore) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *failBefore) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.fails(cmd) {
-			cmd.SetErr(errNotSent)
-			return errNotSent
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (h *failBefore) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
 }
 
 // crossShardIDs returns an old and a new ID in different shards of a store
@@ -146,7 +110,7 @@ func TestRenewAcrossShardsExactlyOneWinner(t *testing.T) {
 // sent. other is a second instance on the same prefix and shards.
 type stalledRenewal struct {
 	client       *redis.Client
-	dies         *failBefore
+	dies         *redistest.Refuse
 	s, other     store.Store
 	prefix       string
 	at           time.Time
@@ -158,14 +122,14 @@ type stalledRenewal struct {
 func startStalledRenewal(t *testing.T) stalledRenewal {
 	t.Helper()
 	const shards = 4
-	r := stalledRenewal{prefix: redistest.Prefix(), client: redistest.Client(t), dies: &failBefore{}, at: now()}
+	r := stalledRenewal{prefix: redistest.Prefix(), client: redistest.Client(t), dies: &redistest.Refuse{}, at: now()}
 	r.client.AddHook(r.dies)
 	r.s = redisstore.New(r.client, redisstore.WithPrefix(r.prefix), redisstore.WithShards(shards))
 	r.other = redisstore.New(redistest.Client(t), redisstore.WithPrefix(r.prefix), redisstore.WithShards(shards))
 	ctx := t.Context()
 	r.oldID, r.newID = crossShardIDs(t, shards)
 	require.NoError(t, r.s.Create(ctx, r.oldID, record(r.at, map[string]any{"user": "ada"})))
-	r.dies.set(redisstore.MoveCreateScriptSHA)
+	r.dies.Set(redistest.Script(redisstore.MoveCreateScriptSHA))
 	require.Error(t, r.s.Renew(ctx, r.oldID, r.newID, r.at))
 	return r
 }
@@ -203,7 +167,7 @@ func TestRenewFinishedByAnotherInstance(t *testing.T) {
 	assert.Equal(t, "ada", rec.Values["user"])
 	assert.ErrorIs(t, other.Update(ctx, oldID, map[string]any{"k": "v"}), store.ErrRenewed)
 
-	dies.set("")
+	dies.Set(nil)
 	swept = sweepAll(t, []store.Store{s, other}, at.Add(3*time.Hour))
 	require.Len(t, swept, 1)
 	assert.Equal(t, store.MaskedID(newID), swept[0].MaskedID)
@@ -218,7 +182,7 @@ func TestRenewLostRecordReportedOnce(t *testing.T) {
 	r := startStalledRenewal(t)
 	s, other, client, prefix := r.s, r.other, r.client, r.prefix
 	ctx, at, oldID, newID := t.Context(), r.at, r.oldID, r.newID
-	r.dies.set("")
+	r.dies.Set(nil)
 
 	keys, err := client.Keys(ctx, "{"+prefix+":*}:s:*").Result() // a test may scan
 	require.NoError(t, err)
