@@ -180,7 +180,7 @@ func (sc *requestScope) Create() (Session, error) {
 		return nil, ErrHeadersWritten
 	}
 	if old := sc.current(); old != nil {
-		if err := sc.m.destroy(sc.ctx(), old); err != nil {
+		if err := sc.m.destroy(sc.ctx(), old, causeReplaced); err != nil {
 			sc.fail(old, "destroying the session that CreateSession replaces", err)
 			return nil, err
 		}
@@ -206,6 +206,7 @@ func (sc *requestScope) Create() (Session, error) {
 		return nil, err
 	}
 	sc.adopt(s)
+	sc.m.counters.created.Add(1)
 	sc.m.fire(s, Created)
 	return s, nil
 }
@@ -221,7 +222,7 @@ func (sc *requestScope) Renew() (Session, error) {
 		return nil, ErrHeadersWritten
 	}
 	held := s.hasPending()
-	if err := sc.m.renew(sc.ctx(), s); err != nil {
+	if err := sc.m.renew(sc.ctx(), s, renewByRequest); err != nil {
 		gone := errors.Is(err, ErrSessionGone)
 		if gone {
 			sc.drop(s) // another request renewed or ended it: it won
@@ -250,7 +251,7 @@ func (sc *requestScope) Renew() (Session, error) {
 // the user were logged out) is answered through the error handler instead.
 func (sc *requestScope) Destroy() error {
 	if s := sc.current(); s != nil {
-		if err := sc.m.destroy(sc.ctx(), s); err != nil {
+		if err := sc.m.destroy(sc.ctx(), s, causeLogout); err != nil {
 			sc.fail(s, "destroying the session", err)
 			return err
 		}
