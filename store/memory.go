@@ -439,12 +439,12 @@ const sweepStepsPerLock = 1024
 // Its work is bounded: every deadline filed when it reaches a shard is
 // popped at most once, since a session refiled is refiled after now (see
 // sweepSteps), and it pops no more than that many deadlines of a shard.
-func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
+func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, error) {
 	if m.closed.Load() {
 		return nil, ErrClosed
 	}
 	now = wallClock(now)
-	var out []Expired
+	var out []Entry
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
@@ -461,7 +461,7 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 // (a session created already expired, say) wait for the next sweep. It also
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
-func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry) (_ []Entry, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
@@ -488,7 +488,7 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expi
 // ever disagree, the session is taken as expired rather than refiled where
 // the next pop would find it again: a refile at or before now is how a sweep
 // spun forever.
-func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int, formerIDs *[]string) (_ []Expired, popped int, done bool) {
+func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entry, steps int, formerIDs *[]string) (_ []Entry, popped int, done bool) {
 	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -519,7 +519,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 			continue
 		}
 		m.remove(s, id, e)
-		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
+		out = append(out, Entry{ID: id, MaskedID: MaskedID(id), Record: rec})
 		*formerIDs = append(*formerIDs, e.formerIDs...)
 	}
 	return out, popped, len(out) >= limit

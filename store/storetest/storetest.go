@@ -190,7 +190,7 @@ func (e *env) count() int {
 	return n
 }
 
-func (e *env) sweep(now time.Time, limit int) []store.Expired {
+func (e *env) sweep(now time.Time, limit int) []store.Entry {
 	e.t.Helper()
 	out, err := e.s.Sweep(e.ctx, now, limit)
 	require.NoError(e.t, err, "Sweep")
@@ -199,9 +199,9 @@ func (e *env) sweep(now time.Time, limit int) []store.Expired {
 }
 
 // drain sweeps at now until a sweep returns nothing, and returns all it got.
-func (e *env) drain(now time.Time, limit int) []store.Expired {
+func (e *env) drain(now time.Time, limit int) []store.Entry {
 	e.t.Helper()
-	var all []store.Expired
+	var all []store.Entry
 	for range 10_000 {
 		batch := e.sweep(now, limit)
 		if len(batch) == 0 {
