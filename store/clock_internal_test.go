@@ -167,7 +167,7 @@ func TestMemorySweepStepsPerLock(t *testing.T) {
 	s := m.shard(id)
 	s.mu.Lock()
 	for range gone {
-		s.due.file(testID(t), testBase) // due before the session
+		s.due.file(testID(t), testBase, 0) // due before the session
 	}
 	s.mu.Unlock()
 
