@@ -166,10 +166,10 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 	}
 	if now := m.opts.Clock(); rec.ExpiredAt(now) {
 		// It had already expired; this call only cleared it away.
-		m.destroyed(m.ended(sessionId, "", rec), expiryCause(rec, now), slog.LevelInfo)
+		m.destroyed(m.ended(sessionId, "", rec), expiryCause(rec, now), "", slog.LevelInfo)
 		return ErrSessionGone
 	}
-	m.destroyed(m.ended(sessionId, "", rec), causeLogout, slog.LevelInfo)
+	m.destroyed(m.ended(sessionId, "", rec), causeLogout, "", slog.LevelInfo)
 	return nil
 }
 
@@ -316,6 +316,7 @@ func (m *Manager) bind(id string, rec store.Record, into *MemSession) *MemSessio
 	}
 	into.id = id
 	into.created, into.accessed, into.expires = rec.Created, rec.Accessed, rec.Expires
+	into.user = rec.User
 	into.base = rec.Values
 	into.m, into.mode = m, writeThrough
 	return into
@@ -359,7 +360,7 @@ func (m *Manager) expire(ctx context.Context, id string, now time.Time) {
 		return
 	}
 	if deleted {
-		m.destroyed(m.ended(id, "", rec), expiryCause(rec, now), slog.LevelInfo)
+		m.destroyed(m.ended(id, "", rec), expiryCause(rec, now), "", slog.LevelInfo)
 	}
 }
 
@@ -381,24 +382,32 @@ func (m *Manager) destroy(ctx context.Context, s *MemSession, cause destroyCause
 	}
 	s.markGone()
 	if deleted {
-		m.destroyed(s, cause, slog.LevelInfo)
+		m.destroyed(s, cause, "", slog.LevelInfo)
 	}
 	return nil
 }
 
 // destroyed counts and logs the end of s for cause, and fires Destroyed.
+// by, when not "", names the call that ended it, in the log line only.
 // Only the caller that removed the session from the store calls it, so each
 // session ends once in the metrics, the log and the events.
-func (m *Manager) destroyed(s *MemSession, cause destroyCause, level slog.Level) {
+func (m *Manager) destroyed(s *MemSession, cause destroyCause, by string, level slog.Level) {
 	m.counters.destroyed[cause].Add(1)
 	if ctx := context.Background(); m.log.Enabled(ctx, level) { // no allocation for a line nobody reads: a sweep may end millions
-		m.log.Log(ctx, level, "session: destroyed", "session", s, "cause", cause.String())
+		if by != "" {
+			m.log.Log(ctx, level, "session: destroyed", "session", s, "cause", cause.String(), "by", by)
+		} else {
+			m.log.Log(ctx, level, "session: destroyed", "session", s, "cause", cause.String())
+		}
 	}
 	m.fire(s, Destroyed)
 }
 
-// renewByRequest names what renewed a session, in the log line of the renewal.
-const renewByRequest = "RenewSession"
+// What renewed a session, in the log line of the renewal.
+const (
+	renewByRequest = "RenewSession"
+	renewByLogin   = "Login"
+)
 
 // renew moves s to a new ID, and counts and logs it with cause (both masked
 // IDs, so that the log follows the session across it). It fires no event;

@@ -39,8 +39,9 @@ type Metrics struct {
 // DestroyedMetrics counts the sessions that ended, by why they ended. Their
 // sum is the number of Destroyed events.
 type DestroyedMetrics struct {
-	// Logout: DestroySession, Invalidate or DestroySessionById ended a live
-	// session.
+	// Logout: DestroySession, Invalidate, DestroySessionById or one of the
+	// calls that end a user's sessions (DestroyUserSession and the others)
+	// ended a live session.
 	Logout uint64
 	// Idle: the idle deadline (Options.MaxInactiveInterval) passed.
 	Idle uint64
@@ -52,7 +53,8 @@ type DestroyedMetrics struct {
 	Expired uint64
 	// Replaced: CreateSession replaced the request's session with a new one.
 	Replaced uint64
-	// UserCap: the session was ended to make room under the per-user cap.
+	// UserCap: the session was ended to make room under the per-user cap
+	// (Options.MaxSessionsPerUser).
 	UserCap uint64
 }
 
@@ -66,9 +68,12 @@ type SweepMetrics struct {
 	Duration Histogram
 }
 
-// StoreMetrics describes the calls to the store, by operation.
+// StoreMetrics describes the calls to the store, by operation (the
+// methods of store.Store of the same names).
 type StoreMetrics struct {
 	Create, Load, Update, Delete, Renew, Count, Sweep StoreOpMetrics
+	// The per-user operations (Login, the user's sessions, SetLifetime).
+	SetUser, SetExpires, UserSessions, DeleteUserSession StoreOpMetrics
 }
 
 // StoreOpMetrics describes the calls of one store operation.
@@ -155,6 +160,10 @@ const (
 	opRenew
 	opCount
 	opSweep
+	opSetUser
+	opSetExpires
+	opUserSessions
+	opDeleteUserSession
 	storeOps
 )
 
@@ -240,6 +249,8 @@ func (m *Manager) Metrics() Metrics {
 		Store: StoreMetrics{
 			Create: op(opCreate), Load: op(opLoad), Update: op(opUpdate), Delete: op(opDelete),
 			Renew: op(opRenew), Count: op(opCount), Sweep: op(opSweep),
+			SetUser: op(opSetUser), SetExpires: op(opSetExpires),
+			UserSessions: op(opUserSessions), DeleteUserSession: op(opDeleteUserSession),
 		},
 	}
 }

@@ -205,3 +205,35 @@ func TestLogsTellTheStory(t *testing.T) {
 		assert.NotContains(t, logs, id, "a log line holds a raw ID")
 	}
 }
+
+// TestMetricsCountPerUserEnds: a session ended to make room under
+// MaxSessionsPerUser counts as user_cap, one ended by the user's own
+// "log out everywhere" as logout; Login's renewal counts and logs as such.
+func TestMetricsCountPerUserEnds(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{MaxSessionsPerUser: 1}, nil)
+	login := func(ck *http.Cookie) *http.Cookie {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		r := testkit.RequestWith(ck)
+		env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := env.M.Login(r, w, "ann@example.com")
+			require.NoError(t, err)
+		})).ServeHTTP(rec, r)
+		return testkit.SessionCookie(t, rec, env.CookieName)
+	}
+	laptop := login(nil)
+	phone := login(nil) // the cap ends the laptop's session
+	renewed := login(phone)
+	n, err := env.M.DestroyUserSessions("ann@example.com")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	got := env.M.Metrics()
+	assert.Equal(t, manager.DestroyedMetrics{UserCap: 1, Logout: 1}, got.Destroyed)
+	assert.Equal(t, uint64(2), got.Created)
+	assert.Equal(t, uint64(1), got.Renewed)
+	logs := env.Logs.String()
+	assert.Contains(t, logs, "session="+store.MaskedID(laptop.Value)+" cause=user_cap")
+	assert.Contains(t, logs, "session="+store.MaskedID(renewed.Value)+" previous="+store.MaskedID(phone.Value)+" cause=Login")
+	assert.Contains(t, logs, "session="+store.MaskedID(renewed.Value)+" cause=logout by=destroy-user-sessions")
+}

@@ -95,9 +95,37 @@ func (o *observedStore) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func (o *observedStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+func (o *observedStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	t := o.start()
 	batch, err := o.Store.Sweep(ctx, now, limit)
 	o.done(ctx, opSweep, t, err)
 	return batch, err
+}
+
+func (o *observedStore) SetUser(ctx context.Context, id, user string) error {
+	t := o.start()
+	err := o.Store.SetUser(ctx, id, user)
+	o.done(ctx, opSetUser, t, err)
+	return err
+}
+
+func (o *observedStore) SetExpires(ctx context.Context, id string, expires time.Time) error {
+	t := o.start()
+	err := o.Store.SetExpires(ctx, id, expires)
+	o.done(ctx, opSetExpires, t, err)
+	return err
+}
+
+func (o *observedStore) UserSessions(ctx context.Context, user string, now time.Time) ([]store.Entry, error) {
+	t := o.start()
+	entries, err := o.Store.UserSessions(ctx, user, now)
+	o.done(ctx, opUserSessions, t, err)
+	return entries, err
+}
+
+func (o *observedStore) DeleteUserSession(ctx context.Context, user, maskedID string) (store.Record, bool, error) {
+	t := o.start()
+	rec, deleted, err := o.Store.DeleteUserSession(ctx, user, maskedID)
+	o.done(ctx, opDeleteUserSession, t, err)
+	return rec, deleted, err
 }

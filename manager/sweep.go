@@ -52,7 +52,7 @@ func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (tota
 		batch, err := m.store.Sweep(ctx, now, sweepBatch)
 		m.counters.swept.Add(uint64(len(batch)))
 		for _, e := range batch {
-			m.destroyed(m.ended(e.ID, e.MaskedID, e.Record), expiryCause(e.Record, now), slog.LevelDebug)
+			m.destroyed(m.ended(e.ID, e.MaskedID, e.Record), expiryCause(e.Record, now), "", slog.LevelDebug)
 		}
 		total += len(batch)
 		if err != nil || len(batch) < sweepBatch {

@@ -102,6 +102,8 @@ func (c *collector) Collect(ch chan<- prom.Metric) {
 	}{
 		{"create", s.Store.Create}, {"load", s.Store.Load}, {"update", s.Store.Update}, {"delete", s.Store.Delete},
 		{"renew", s.Store.Renew}, {"count", s.Store.Count}, {"sweep", s.Store.Sweep},
+		{"set_user", s.Store.SetUser}, {"set_expires", s.Store.SetExpires},
+		{"user_sessions", s.Store.UserSessions}, {"delete_user_session", s.Store.DeleteUserSession},
 	} {
 		counter(storeErrorsDesc, op.m.Errors, op.name)
 		ch <- histogram(storeDurationDesc, op.m.Latency, op.name)

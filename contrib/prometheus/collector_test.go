@@ -188,7 +188,7 @@ func TestScrapeAfterAScriptedHistory(t *testing.T) {
 	assert.Equal(t, 1.0, value(t, got, "sessionkit_sweep_claimed_total"))
 	assert.Equal(t, uint64(1), find(t, got, "sessionkit_sweep_duration_seconds").Histogram.GetSampleCount())
 	assert.Equal(t, 1.0, value(t, got, "sessionkit_store_errors_total", "op=load"))
-	for _, op := range []string{"create", "update", "delete", "renew", "count", "sweep"} {
+	for _, op := range []string{"create", "update", "delete", "renew", "count", "sweep", "set_user", "set_expires", "user_sessions", "delete_user_session"} {
 		assert.Zero(t, value(t, got, "sessionkit_store_errors_total", "op="+op), op)
 	}
 	assert.Zero(t, value(t, got, "sessionkit_sessions_refused_total"))
