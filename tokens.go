@@ -16,7 +16,9 @@ const TokenHeader = manager.TokenHeader
 // instead of a cookie, and no response of its routes sets a cookie. Install
 // it on an API route group beside the page routes' UseManager(m, ...), with
 // the same manager: the helpers (GetSession, CreateSession, RenewSession,
-// DestroySession, ...) work alike on both.
+// DestroySession, ...) work alike on both. Keep the two on separate groups:
+// a route behind both a global UseManager and UseTokens would look up a
+// session through each, and its responses would vary on the cookie too.
 //
 // With header "" (or "Authorization") a client sends
 // "Authorization: Bearer <token>" (the scheme in any case, RFC 7235) and
