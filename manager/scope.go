@@ -73,9 +73,9 @@ type scopeContextKey struct{}
 // begin starts the session work of a request: it adds "Vary: Cookie" (or
 // the token carrier's header) to the response and looks up the session the
 // carrier brings (nil carrier: the built-in cookie). An ID that is
-// malformed, oversized, unknown or expired means no session, without error. An error means the store failed:
-// answer it with [Manager.HandleError] rather than going on without a
-// session.
+// malformed, oversized, unknown or expired means no session, without error.
+// An error means the store failed: answer it with [Manager.HandleError]
+// rather than going on without a session.
 func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
 	if carrier == nil {
 		carrier = m.cookies
@@ -182,6 +182,17 @@ func (sc *requestScope) Session() Session {
 // Create makes a new session for the request, destroying the one it had,
 // sends its cookie and fires Created.
 func (sc *requestScope) Create() (Session, error) {
+	s, err := sc.create()
+	if err != nil {
+		return nil, err
+	}
+	sc.m.fire(s, Created)
+	return s, nil
+}
+
+// create is Create without the event, for a caller that fires it once the
+// session is complete (see Login).
+func (sc *requestScope) create() (*MemSession, error) {
 	if sc.headersSent() {
 		return nil, ErrHeadersWritten
 	}
@@ -212,13 +223,22 @@ func (sc *requestScope) Create() (Session, error) {
 		return nil, err
 	}
 	sc.adopt(s)
-	sc.m.fire(s, Created)
 	return s, nil
 }
 
 // Renew gives the request's session a new ID (see [Manager.RenewSession]),
 // sends the new cookie and fires Update.
 func (sc *requestScope) Renew() (Session, error) {
+	s, err := sc.renew()
+	if err != nil {
+		return nil, err
+	}
+	sc.m.fire(s, Update)
+	return s, nil
+}
+
+// renew is Renew without the event (see create).
+func (sc *requestScope) renew() (*MemSession, error) {
 	s := sc.current()
 	if s == nil {
 		return nil, ErrNoSession
@@ -244,7 +264,6 @@ func (sc *requestScope) Renew() (Session, error) {
 	if err := sc.sendID(s.GetId(), s.expires); err != nil {
 		return nil, err
 	}
-	sc.m.fire(s, Update)
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sessionkit/session/internal/seam"
@@ -22,6 +23,9 @@ func init() {
 			return seam.Cookie{Template: *m.opts.cookie("", 0), Lifetime: m.opts.MaxAge, Logger: m.log}
 		},
 		Tokens: func(header string) seam.Carrier { return newTokenCarrier(header) },
+		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
+			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc.(*requestScope)))
+		},
 	})
 }
 
