@@ -52,6 +52,7 @@ var tests = []struct {
 	{"ChangedContainerIsStored", ChangedContainerIsStored},
 	{"ConcurrentRequestsNeverShareAContainer", ConcurrentRequestsNeverShareAContainer},
 	{"SetRefusesValuesThatWouldCrash", SetRefusesValuesThatWouldCrash},
+	{"FlashesAreReadOnce", FlashesAreReadOnce},
 }
 
 // Run runs every test of the package on stores from newStore, each as a
