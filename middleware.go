@@ -33,14 +33,18 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 		ids = newContribCarrier(carrier, hooks.Cookie(m))
 	}
 	return func(c *gin.Context) {
-		sc, err := hooks.Begin(m, c.Writer, c.Request, ids)
+		// The scope writes through cw.raw, which GinErrorHandler can reach
+		// the gin.Context from; one allocation holds both writers.
+		cw := &commitWriter{ResponseWriter: c.Writer, raw: ginResponse{ResponseWriter: c.Writer, c: c}}
+		sc, err := hooks.Begin(m, &cw.raw, c.Request, ids)
 		if err != nil {
-			m.HandleError(c.Writer, c.Request, err)
+			m.HandleError(&cw.raw, c.Request, err)
 			c.Abort()
 			return
 		}
+		cw.scope = sc
 		c.Set(scopeKey{}, sc)
-		c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: sc}
+		c.Writer = cw
 		sc.Serve(c.Next)
 	}
 }
@@ -50,6 +54,7 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 type commitWriter struct {
 	gin.ResponseWriter
 	scope scope
+	raw   ginResponse // see UseManager; unused by Sessions
 }
 
 func (w *commitWriter) WriteHeader(code int) {
