@@ -54,9 +54,10 @@ import (
 // Recovery answers 500) rather than see an empty session. [Sessions]
 // installs the same middleware behind sessionkit's, which answers such a
 // request through Options.ErrorHandler instead (503 by default) and also
-// stores changes before the response's first byte. A failed Save is
-// answered through Options.ErrorHandler whether or not the handler looks at
-// its error.
+// stores changes before the response's first byte, and adds "Vary: Cookie"
+// to every response (through gin-contrib's middleware, only a response
+// whose handler saved gets it). A failed Save is answered through
+// Options.ErrorHandler whether or not the handler looks at its error.
 //
 // NewGinStore panics when m is nil.
 func NewGinStore(m *Manager) sessions.Store {

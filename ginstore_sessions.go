@@ -80,6 +80,7 @@ func (st *ginStore) middleware(names []string, contrib gin.HandlerFunc) gin.Hand
 				return
 			}
 			qs = append(qs, q)
+			c.Set(namedScopeKey{name}, q.sc)
 			c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: q.sc}
 		}
 		c.Set(scopeKey{}, qs[0].sc)

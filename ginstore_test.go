@@ -442,3 +442,34 @@ func TestGinErrorHandlerAnswersWithTheAppsJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestGinStoreSessionsMany: SessionsMany serves several gin-contrib
+// sessions of one manager, each with its cookie, reachable through
+// sessions.DefaultMany and through Named.
+func TestGinStoreSessionsMany(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := gin.New()
+	r.Use(session.SessionsMany([]string{"a", "b"}, session.NewGinStore(m)))
+	r.POST("/set", func(c *gin.Context) {
+		for _, name := range []string{"a", "b"} {
+			s := sessions.DefaultMany(c, name)
+			s.Set("name", name)
+			require.NoError(t, s.Save())
+		}
+	})
+	r.GET("/get", func(c *gin.Context) {
+		for _, name := range []string{"a", "b"} {
+			assert.Equal(t, name, sessions.DefaultMany(c, name).Get("name"))
+			v, _ := session.Value[string](session.Named(c, name).Session(), "name")
+			assert.Equal(t, name, v)
+		}
+		c.String(http.StatusOK, "checked")
+	})
+	b := newClient(t, serve(t, r))
+	status, _ := b.post("/set")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEqual(t, b.cookie("a"), b.cookie("b"))
+	assert.Equal(t, 2, m.GetSessionSize())
+	_, body := b.get("/get")
+	assert.Equal(t, "checked", body)
+}

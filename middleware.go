@@ -32,6 +32,8 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	if carrier != nil {
 		ids = newContribCarrier(carrier, hooks.Cookie(m))
 	}
+	// Boxed once: a key made per request would cost an allocation.
+	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
 		// The scope writes through cw.raw, which GinErrorHandler can reach
 		// the gin.Context from; one allocation holds both writers.
@@ -44,6 +46,7 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 		}
 		cw.scope = sc
 		c.Set(scopeKey{}, sc)
+		c.Set(named, sc) // for Named, when several managers serve the route
 		c.Writer = cw
 		sc.Serve(c.Next)
 	}
