@@ -17,8 +17,8 @@ import (
 // h gets the request's gin.Context, whose writes reach the client (the
 // handler's own response, if any, is dropped), and the error, which may
 // hold internal detail: log it, do not send it. The chain is aborted after
-// h returns. h is called only for requests served by [UseManager],
-// [UseSession] or [Sessions]; a manager that answers another request (its
+// h returns. h answers for requests served by [UseManager], [UseSession]
+// or [Sessions], and for [HandleError]; a manager that answers another request (its
 // net/http Handler, or gin-contrib's own middleware over [NewGinStore])
 // answers 500 with only the status text.
 func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter, *http.Request, error) {
