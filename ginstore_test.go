@@ -473,3 +473,27 @@ func TestGinStoreSessionsMany(t *testing.T) {
 	_, body := b.get("/get")
 	assert.Equal(t, "checked", body)
 }
+
+// TestGinStoreBadCookiesNeverReachTheStore: a malformed or oversized cookie
+// means no session, without a store access, and an unknown ID is never
+// adopted, as with the built-in cookie.
+func TestGinStoreBadCookiesNeverReachTheStore(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		env, faulty := faultyContribEnv(t, use)
+		for name, value := range map[string]string{
+			"malformed": "not-an-id",
+			"oversized": strings.Repeat("A", 5000),
+		} {
+			x := roundTrip(t, env.srv, newRequest(t, http.MethodGet, "/whoami", nil, &http.Cookie{Name: contribCookie, Value: value}))
+			assert.Equal(t, "anonymous", x.body, name)
+		}
+		assert.Zero(t, faulty.Loads())
+
+		unknown := testkit.RandomID(t)
+		x := roundTrip(t, env.srv, newRequest(t, http.MethodPost, "/login?user=mallory", nil, &http.Cookie{Name: contribCookie, Value: unknown}))
+		ck := x.cookie(contribCookie)
+		require.NotNil(t, ck)
+		assert.NotEqual(t, unknown, ck.Value, "a planted ID is replaced, never adopted")
+		assert.Nil(t, env.m.GetSessionById(unknown))
+	})
+}
