@@ -53,6 +53,15 @@ var tests = []struct {
 	{"ConcurrentRequestsNeverShareAContainer", ConcurrentRequestsNeverShareAContainer},
 	{"SetRefusesValuesThatWouldCrash", SetRefusesValuesThatWouldCrash},
 	{"FlashesAreReadOnce", FlashesAreReadOnce},
+	{"LoginRenewsTheSessionAndBindsIt", LoginRenewsTheSessionAndBindsIt},
+	{"LoginCreatesASessionWhenThereIsNone", LoginCreatesASessionWhenThereIsNone},
+	{"LoginLosingARenewalFails", LoginLosingARenewalFails},
+	{"LoginAsAnotherUserMovesTheSession", LoginAsAnotherUserMovesTheSession},
+	{"UserSessionsListsTheUsersLiveSessions", UserSessionsListsTheUsersLiveSessions},
+	{"DestroyOtherSessionsEndsTheRestOnce", DestroyOtherSessionsEndsTheRestOnce},
+	{"DestroyUserSessionEndsOnlyThatUsersSession", DestroyUserSessionEndsOnlyThatUsersSession},
+	{"PerUserCapDestroysTheOldest", PerUserCapDestroysTheOldest},
+	{"SetLifetimeMovesTheDeadline", SetLifetimeMovesTheDeadline},
 }
 
 // Run runs every test of the package on stores from newStore, each as a
