@@ -34,6 +34,10 @@ import (
 //     the server (firing Destroyed once) and expire the cookie: replaying the
 //     old cookie finds nothing. Clear and Save empty the values and keep the
 //     session, as in gin-contrib.
+//   - Options with a positive MaxAge and Save ("remember me") give the
+//     session an absolute lifetime of MaxAge seconds on the server, within
+//     m's Options.MaxLifetime (see manager.Manager.SetLifetime), and the
+//     cookie's Max-Age follows it.
 //   - Keys must be strings; Save returns manager.ErrInvalidKey for others.
 //     Values follow the rules of m's store (see manager.Session's Set).
 //   - ID returns the session's masked ID (manager.Session's

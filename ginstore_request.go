@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
@@ -39,6 +40,9 @@ type ginRequest struct {
 	// own are the options the handler gave the session; nil while it gave
 	// none, so that the store's apply.
 	own *sessions.Options
+	// holdCookie keeps WriteID from sending the cookie of a session being
+	// created whose lifetime SetLifetime sets next: that sends it, once.
+	holdCookie bool
 }
 
 var (
@@ -165,15 +169,35 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	if err != nil {
 		return err
 	}
+	// A positive MaxAge of the handler's own is the session's lifetime
+	// ("remember me"), as it was the cookie's with gin-contrib.
+	var lifetime time.Duration
+	if q.own != nil && q.own.MaxAge > 0 {
+		lifetime = time.Duration(q.own.MaxAge) * time.Second
+	}
 	s := q.sc.Session()
 	switch {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie
 	case s == nil:
-		if s, err = q.sc.Create(); err != nil {
+		q.holdCookie = lifetime > 0
+		s, err = q.sc.Create()
+		q.holdCookie = false
+		if err != nil {
 			return err
 		}
 		gs.ID, gs.IsNew = s.GetMaskedSessionId(), false
+		if lifetime > 0 {
+			// Should this fail, the request fails (see SetLifetime) and
+			// the session, whose cookie never went out, idles away.
+			if err := q.setLifetime(r, w, lifetime); err != nil {
+				return err
+			}
+		}
+	case ownChanged && lifetime > 0:
+		if err := q.setLifetime(r, w, lifetime); err != nil {
+			return err
+		}
 	case ownChanged:
 		// The cookie of a session that exists carries the options it was
 		// sent with: send it again with the handler's.
@@ -236,6 +260,13 @@ func differs(old, v any) bool {
 	return !reflect.DeepEqual(old, v)
 }
 
+// setLifetime gives the request's session an absolute lifetime of d, within
+// the manager's Options.MaxLifetime, and sends its cookie again with a
+// Max-Age to match (see manager.Manager.SetLifetime).
+func (q *ginRequest) setLifetime(r *http.Request, w http.ResponseWriter, d time.Duration) error {
+	return q.store.m.SetLifetime(hooks.Attach(q.sc, r), w, d)
+}
+
 // resendCookie sends the cookie of the session id again, with the options
 // now in force.
 func (q *ginRequest) resendCookie(w http.ResponseWriter, r *http.Request, id string) error {
@@ -259,14 +290,18 @@ func (q *ginRequest) ReadID(r *http.Request) (string, error) {
 }
 
 // WriteID implements seam.Carrier. maxAge, the session's remaining
-// lifetime, is the cookie's Max-Age unless the application gave options,
-// whose MaxAge then applies (gin-contrib's rule).
+// lifetime, is the cookie's Max-Age, unless the application gave options
+// whose MaxAge then applies (gin-contrib's rule): the store's, or a
+// session's of 0 (a cookie for the browser session). A session's positive
+// MaxAge became the session's lifetime, which maxAge ends with.
 func (q *ginRequest) WriteID(w http.ResponseWriter, _ *http.Request, id string, maxAge int) error {
+	if q.holdCookie {
+		return nil
+	}
 	ck := q.cookie(id)
-	if q.own == nil {
-		if _, ok := q.store.appOptions(); !ok {
-			ck.MaxAge = maxAge
-		}
+	_, storeSet := q.store.appOptions()
+	if (q.own == nil && !storeSet) || (q.own != nil && q.own.MaxAge > 0) {
+		ck.MaxAge = maxAge
 	}
 	return sendCookie(w, ck)
 }

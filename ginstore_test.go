@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -495,5 +496,61 @@ func TestGinStoreBadCookiesNeverReachTheStore(t *testing.T) {
 		require.NotNil(t, ck)
 		assert.NotEqual(t, unknown, ck.Value, "a planted ID is replaced, never adopted")
 		assert.Nil(t, env.m.GetSessionById(unknown))
+	})
+}
+
+// TestGinStoreSessionMaxAgeSetsTheLifetime: gin-contrib's "remember me",
+// a session's Options with a positive MaxAge and Save, sets that session's
+// absolute lifetime on the server, within Options.MaxLifetime, and the
+// cookie's Max-Age follows it; one cookie goes out.
+func TestGinStoreSessionMaxAgeSetsTheLifetime(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		clock := testkit.NewClock()
+		opts := testOptions(clock)
+		opts.MaxInactiveInterval = -1 // absolute lifetimes alone
+		opts.MaxLifetime = 3600       // MaxAge is 600
+		m := newTestManager(t, opts, nil)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		r.POST("/login", func(c *gin.Context) {
+			s := sessions.Default(c)
+			s.Set("user", "alice")
+			if c.Query("remember") != "" {
+				s.Options(sessions.Options{Path: "/", MaxAge: 1800, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			}
+			require.NoError(t, s.Save())
+		})
+		r.POST("/remember/:seconds", func(c *gin.Context) {
+			s := sessions.Default(c)
+			n, _ := strconv.Atoi(c.Param("seconds"))
+			s.Options(sessions.Options{Path: "/", MaxAge: n, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			require.NoError(t, s.Save())
+		})
+		srv := serve(t, r).URL
+		sessionCookie := func(x exchange) *http.Cookie {
+			t.Helper()
+			require.Len(t, x.header.Values("Set-Cookie"), 1, "one cookie")
+			return x.cookie(contribCookie)
+		}
+
+		// A new session.
+		ck := sessionCookie(roundTrip(t, srv, newRequest(t, http.MethodPost, "/login?remember=1", nil)))
+		assert.Equal(t, 1800, ck.MaxAge)
+		clock.Advance(1799 * time.Second)
+		assert.NotNil(t, m.GetSessionById(ck.Value), "alive past MaxAge (600)")
+		clock.Advance(2 * time.Second)
+		assert.Nil(t, m.GetSessionById(ck.Value), "gone at its own lifetime")
+
+		// A session that exists, asking for more than MaxLifetime.
+		ck = roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(contribCookie)
+		assert.Equal(t, 600, ck.MaxAge)
+		clock.Advance(100 * time.Second)
+		again := sessionCookie(roundTrip(t, srv, newRequest(t, http.MethodPost, "/remember/7200", nil, ck)))
+		assert.Equal(t, ck.Value, again.Value, "the same session")
+		assert.Equal(t, 3500, again.MaxAge, "MaxLifetime from creation, not the 7200 asked")
+		clock.Advance(3499 * time.Second)
+		assert.NotNil(t, m.GetSessionById(ck.Value))
+		clock.Advance(2 * time.Second)
+		assert.Nil(t, m.GetSessionById(ck.Value))
 	})
 }
