@@ -36,6 +36,10 @@ func TestNamedSessionsOfSeveralManagers(t *testing.T) {
 	r.POST("/logout/:name", func(c *gin.Context) {
 		reply(c, session.Named(c, c.Param("name")).Destroy(), http.StatusInternalServerError, "bye")
 	})
+	r.POST("/renew/:name", func(c *gin.Context) {
+		_, err := session.Named(c, c.Param("name")).Renew()
+		reply(c, err, http.StatusConflict, "renewed")
+	})
 	r.GET("/who/:name", func(c *gin.Context) {
 		if who, ok := session.Value[string](session.Named(c, c.Param("name")).Session(), "who"); ok {
 			c.String(http.StatusOK, who)
@@ -50,6 +54,9 @@ func TestNamedSessionsOfSeveralManagers(t *testing.T) {
 	r.POST("/unknown", func(c *gin.Context) {
 		_, err := session.Named(c, "nobody").Create()
 		assert.ErrorIs(t, err, session.ErrNoMiddleware)
+		_, err = session.Named(c, "nobody").Renew()
+		assert.ErrorIs(t, err, session.ErrNoMiddleware)
+		assert.ErrorIs(t, session.Named(c, "nobody").Destroy(), session.ErrNoMiddleware)
 		assert.Nil(t, session.Named(c, "nobody").Session())
 	})
 	b := newClient(t, serve(t, r))
@@ -67,7 +74,16 @@ func TestNamedSessionsOfSeveralManagers(t *testing.T) {
 	_, body := b.get("/default")
 	assert.Equal(t, "admin-session", body, "the helpers without a name: the middleware installed last")
 
-	status, _ := b.post("/logout/admin-session")
+	oldUser, oldAdmin := b.cookie("user-session"), b.cookie("admin-session")
+	status, _ := b.post("/renew/admin-session")
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEqual(t, oldAdmin, b.cookie("admin-session"), "renewed: a new ID")
+	assert.Equal(t, oldUser, b.cookie("user-session"), "the other session is left alone")
+	assert.Nil(t, managers["admin-session"].GetSessionById(oldAdmin))
+	_, body = b.get("/who/admin-session")
+	assert.Equal(t, "admin-session", body, "with its values")
+
+	status, _ = b.post("/logout/admin-session")
 	require.Equal(t, http.StatusOK, status)
 	_, body = b.get("/who/admin-session")
 	assert.Equal(t, "none", body)
