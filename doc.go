@@ -30,7 +30,9 @@
 // the built-in one when UseSession is given a nil store, or inside the
 // session of a gin-contrib sessions.Store (cookie, redis, ...; not memstore,
 // whose entries never expire), which then carries only the ID, signed by its
-// keys.
+// keys. For JSON APIs and mobile clients, [UseTokens] carries it in a
+// request header instead ("Authorization: Bearer <token>"), on a route group
+// beside the pages, with the same manager.
 //
 // An application written for gin-contrib/sessions keeps its handlers and
 // gets these sessions by changing one line: its store becomes

@@ -32,6 +32,12 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	if carrier != nil {
 		ids = newContribCarrier(carrier, hooks.Cookie(m))
 	}
+	return useCarrier(m, ids)
+}
+
+// useCarrier returns the middleware of UseManager and UseTokens: it serves
+// the sessions of m, whose IDs travel by ids (nil: the built-in cookie).
+func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 	// Boxed once: a key made per request would cost an allocation.
 	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
@@ -57,7 +63,7 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 type commitWriter struct {
 	gin.ResponseWriter
 	scope scope
-	raw   ginResponse // see UseManager; unused by Sessions
+	raw   ginResponse // see useCarrier; unused by Sessions
 }
 
 func (w *commitWriter) WriteHeader(code int) {

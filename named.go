@@ -15,9 +15,9 @@ type NamedSession struct {
 }
 
 // Named returns the session whose cookie is called name, on a route with
-// several session middlewares: [UseManager] or [UseSession] once per
-// manager, each manager with its own Options.CookieName, or
-// [SessionsMany]. [GetSession] and the other helpers without a name act on
+// several session middlewares: [UseManager], [UseSession] or [UseTokens]
+// once per manager, each manager with its own Options.CookieName (the name,
+// also on token routes), or [SessionsMany] (its names). [GetSession] and the other helpers without a name act on
 // the middleware installed last.
 //
 //	admin := session.Named(c, "admin-session")
