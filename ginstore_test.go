@@ -50,6 +50,7 @@ func forEachInstall(t *testing.T, test func(t *testing.T, use func(sessions.Stor
 //	POST /clear          Clear, Save
 //	POST /flash?m=text   AddFlash(text), Save
 //	GET  /flashes        Flashes, Save
+//	GET  /id             ID
 func newContribApp(use gin.HandlerFunc) *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery(), use)
@@ -84,6 +85,9 @@ func newContribApp(use gin.HandlerFunc) *gin.Engine {
 		s.AddFlash(c.Query("m"))
 		_ = s.Save()
 		c.String(http.StatusOK, "flashed")
+	})
+	r.GET("/id", func(c *gin.Context) {
+		c.String(http.StatusOK, "id=%s", sessions.Default(c).ID())
 	})
 	r.GET("/flashes", func(c *gin.Context) {
 		s := sessions.Default(c)
@@ -205,6 +209,11 @@ func TestGinStoreClearKeepsTheSession(t *testing.T) {
 		assert.Equal(t, 1, env.m.GetSessionSize())
 		assert.Equal(t, id, b.cookie(contribCookie))
 		assert.Empty(t, env.m.GetSessionById(id).Keys())
+
+		_, body = b.get("/id")
+		assert.Equal(t, "id="+env.m.GetSessionById(id).GetMaskedSessionId(), body, "ID is the masked ID, safe to log")
+		_, body = env.browser(t).get("/id")
+		assert.Equal(t, "id=", body, "no session yet")
 	})
 }
 
