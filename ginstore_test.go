@@ -281,6 +281,10 @@ func TestGinStoreCookieDefaults(t *testing.T) {
 		assert.Equal(t, 600, ck.MaxAge, "testOptions: MaxAge 600")
 		assert.Equal(t, "no-store", x.header.Get("Cache-Control"))
 		assert.Contains(t, x.header.Values("Vary"), "Cookie")
+		if strings.HasSuffix(t.Name(), "session.Sessions") {
+			x = roundTrip(t, env.srv, newRequest(t, http.MethodGet, "/whoami", nil, ck))
+			assert.Contains(t, x.header.Values("Vary"), "Cookie", "also on a response that saved nothing")
+		}
 	})
 }
 
