@@ -368,13 +368,16 @@ func faultyContribEnv(t *testing.T, use func(sessions.Store) gin.HandlerFunc) (*
 // handler's first use of the nil session panics and gin's Recovery answers
 // 500.
 func TestGinStoreStoreDownAtLoadNeverGivesAnEmptySession(t *testing.T) {
-	want := map[string]int{"session.Sessions": http.StatusServiceUnavailable, "sessions.Sessions": http.StatusInternalServerError}
 	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
 		env, faulty := faultyContribEnv(t, use)
 		b, _ := env.loggedIn(t, "alice")
 		faulty.FailLoad.Store(true)
 		status, body := b.get("/whoami")
-		assert.Equal(t, want[strings.TrimPrefix(t.Name(), t.Name()[:strings.LastIndex(t.Name(), "/")+1])], status)
+		want := http.StatusInternalServerError // gin's Recovery
+		if strings.HasSuffix(t.Name(), "session.Sessions") {
+			want = http.StatusServiceUnavailable // ErrorHandler
+		}
+		assert.Equal(t, want, status)
 		assert.NotContains(t, body, "anonymous")
 		assert.NotContains(t, body, "injected", "no internal detail in the response")
 	})
@@ -403,7 +406,7 @@ func TestGinStoreFailedSaveReachesErrorHandler(t *testing.T) {
 		status, _ = env.browser(t).post("/login?user=bob")
 		assert.Equal(t, http.StatusServiceUnavailable, status)
 		assert.Equal(t, 1, env.m.GetSessionSize())
-		_ = id
+		assert.NotNil(t, env.m.GetSessionById(id))
 	})
 }
 
