@@ -570,3 +570,18 @@ func TestGinStoreSessionMaxAgeSetsTheLifetime(t *testing.T) {
 		assert.Nil(t, m.GetSessionById(ck.Value))
 	})
 }
+
+// TestGinStoreIsNotACarrier: a store from NewGinStore given to UseManager
+// or UseSession as the ID's carrier is a configuration mistake, refused at
+// startup with a message saying how to install it.
+func TestGinStoreIsNotACarrier(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	st := session.NewGinStore(m)
+	assert.PanicsWithError(t, errGinStoreCarrierText, func() { session.UseManager(m, st) })
+	assert.PanicsWithError(t, errGinStoreCarrierText, func() { session.UseSession(session.Options{}, st, nil) })
+	assert.Panics(t, func() { session.Sessions("s", sessions.Store(nil)) }, "Sessions takes only NewGinStore's stores")
+	assert.Panics(t, func() { session.NewGinStore(nil) })
+}
+
+const errGinStoreCarrierText = "session: a store from NewGinStore holds the manager's sessions itself and cannot carry an ID:" +
+	" install it with Sessions (or gin-contrib's sessions.Sessions), not as UseManager's or UseSession's store"
