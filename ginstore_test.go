@@ -281,6 +281,13 @@ func TestGinStoreCookieDefaults(t *testing.T) {
 		assert.Equal(t, 600, ck.MaxAge, "testOptions: MaxAge 600")
 		assert.Equal(t, "no-store", x.header.Get("Cache-Control"))
 		assert.Contains(t, x.header.Values("Vary"), "Cookie")
+		big := roundTrip(t, env.srv, newRequest(t, http.MethodPost, "/login?user="+strings.Repeat("x", 8000), nil))
+		assert.True(t, manager.IsValidID(big.cookie(contribCookie).Value), "the cookie carries the ID alone, however large the values")
+
+		empty := roundTrip(t, env.srv, newRequest(t, http.MethodPost, "/clear", nil))
+		assert.Empty(t, empty.header.Values("Set-Cookie"), "no session and no values: nothing stored, no cookie")
+		assert.Equal(t, 2, env.m.GetSessionSize())
+
 		if strings.HasSuffix(t.Name(), "session.Sessions") {
 			x = roundTrip(t, env.srv, newRequest(t, http.MethodGet, "/whoami", nil, ck))
 			assert.Contains(t, x.header.Values("Vary"), "Cookie", "also on a response that saved nothing")
