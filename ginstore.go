@@ -63,6 +63,13 @@ import (
 // whose handler saved gets it). A failed Save is answered through
 // Options.ErrorHandler whether or not the handler looks at its error.
 //
+// Through gin-contrib's middleware, Save is where a request's changes are
+// stored: the first Save that stores anything ends the request's chance to
+// send cookies, so a later Save in the same request that must create a
+// session or expire its cookie returns manager.ErrHeadersWritten (a logout
+// then still ends the session on the server). [Sessions] has no such limit
+// before the response starts.
+//
 // NewGinStore panics when m is nil.
 func NewGinStore(m *Manager) sessions.Store {
 	if m == nil {
