@@ -592,3 +592,32 @@ func TestGinStoreIsNotACarrier(t *testing.T) {
 
 const errGinStoreCarrierText = "session: a store from NewGinStore holds the manager's sessions itself and cannot carry an ID:" +
 	" install it with Sessions (or gin-contrib's sessions.Sessions), not as UseManager's or UseSession's store"
+
+// TestGinStoreSecondSave: a Save after one that stored something, in the
+// same request: through Sessions it may still expire the cookie; through
+// gin-contrib's middleware it returns ErrHeadersWritten, and a logout still
+// ends the session on the server.
+func TestGinStoreSecondSave(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		var second error
+		r.POST("/", func(c *gin.Context) {
+			s := sessions.Default(c)
+			s.Set("user", "alice")
+			require.NoError(t, s.Save())
+			s.Options(sessions.Options{MaxAge: -1})
+			second = s.Save()
+			c.String(http.StatusOK, "done")
+		})
+		x := roundTrip(t, serve(t, r).URL, newRequest(t, http.MethodPost, "/", nil))
+		assert.Zero(t, m.GetSessionSize(), "the session ended on the server")
+		if strings.HasSuffix(t.Name(), "session.Sessions") {
+			assert.NoError(t, second)
+			assert.Equal(t, http.StatusOK, x.status)
+		} else {
+			assert.ErrorIs(t, second, manager.ErrHeadersWritten)
+		}
+	})
+}
