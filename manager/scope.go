@@ -318,6 +318,20 @@ func (sc *requestScope) fail(s *MemSession, what string, err error) {
 	}
 }
 
+// Fail records a failure of the request's session work that is not the
+// session's own (a face's save), for the commit to report: see fail.
+func (sc *requestScope) Fail(err error) {
+	sc.mu.Lock()
+	committed := sc.committed
+	if !committed && sc.deferred == nil {
+		sc.deferred = err
+	}
+	sc.mu.Unlock()
+	if committed {
+		sc.m.log.Error("session: saving the session failed after the response started", "err", err)
+	}
+}
+
 // sendID sends the session cookie. A response that sets it must not be
 // cached: a shared cache would hand one user's session to another.
 func (sc *requestScope) sendID(id string, expires time.Time) error {
