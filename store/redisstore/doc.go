@@ -57,8 +57,9 @@
 // to change its user's index. Binding a session costs two round trips
 // (three when it moves from one user to another); listing a user's k
 // sessions costs two whatever k is (the records are read in one pipelined
-// round, one pipeline per Cluster node), and two more when it finds stale
-// entries to remove; deleting one of them by its masked ID costs three.
+// round, one pipeline per Cluster node), two more when it finds stale
+// entries to remove, and one more when it meets a renewal under way;
+// deleting one of them by its masked ID costs three.
 // Moving a session's absolute deadline costs one.
 //
 // # Lost replies

@@ -47,10 +47,12 @@ import (
 //   - A renewal writes the new entry (and removes the old one) after its
 //     step 2 and before its step 3 (see renew.go). If that fails, or the
 //     renewing process dies, the renewal's index member falls due and the
-//     sweep that finishes the move writes the entry; until then, at most
-//     moveGrace and a sweep interval, the session is listed under neither
-//     ID. While a renewal runs (between its steps 1 and 2, normally well
-//     under a millisecond) the session is not listed either.
+//     sweep that finishes the move writes the entry; until then a listing
+//     that finds the old record moving follows it to the new record, lists
+//     that and writes its entry. Between a renewal's steps 1 and 2 (normally
+//     well under a millisecond; if the renewing process dies there, until a
+//     sweep finishes the move, at most moveGrace and a sweep interval) the
+//     session has no new record yet, and is not listed.
 //   - A write of an entry whose every reply is lost stays in doubt and is
 //     sent again at the store's next call (see settle). A process that
 //     stops between binding a session and writing its entry leaves the
@@ -209,7 +211,8 @@ func (s *redisStore) unindex(ctx context.Context, ended []boundFP) {
 // reads the records it names (go-redis sends one pipeline per Cluster node,
 // concurrently). Entries whose record is gone or bound to someone else are
 // stale: they are not listed, and are removed, which costs two more round
-// trips (see the top of this file). A session that expired at now but is
+// trips (see the top of this file). An entry whose session a renewal is
+// moving is followed to the new record (see followMoves). A session that expired at now but is
 // still there is not listed, and stays in the index for the sweep to take
 // out (SetExpires may still extend it).
 func (s *redisStore) UserSessions(ctx context.Context, user string, now time.Time) ([]store.Entry, error) {
@@ -227,33 +230,87 @@ func (s *redisStore) UserSessions(ctx context.Context, user string, now time.Tim
 	}
 	var out []store.Entry
 	var stale []string
-	for i, fp := range fps {
-		h := records[i]
-		switch {
-		case len(fp) < maskedLen || len(h) == 0:
-			stale = append(stale, fp)
-			continue
-		case h["m"] != "":
-			// A renewal is moving it: its step after the create moves
-			// the entry to the new fingerprint, or the move is undone and
-			// this entry is right again.
-			continue
-		case h["u"] != user:
-			stale = append(stale, fp)
-			continue
-		case h["c"] == "" || h["a"] == "":
-			continue // not a whole record: nothing to list, nothing to judge
-		}
-		rec, _ := s.decodeReply([]any{int64(1), flatten(h)}, false)
-		if rec.ExpiredAt(now) {
-			continue
-		}
-		out = append(out, store.Entry{MaskedID: fp[:maskedLen], Record: rec})
+	var moving []string // the fingerprints renewals move entries' sessions to
+	listed := make(map[string]bool, len(fps))
+	for _, fp := range fps {
+		listed[fp] = true
 	}
+	for i, fp := range fps {
+		e, verdict := judge(s, fp, records[i], user, now)
+		switch verdict {
+		case entryLive:
+			out = append(out, e)
+		case entryStale:
+			stale = append(stale, fp)
+		case entryMoving:
+			if to := records[i]["m"]; !listed[to] {
+				listed[to] = true
+				moving = append(moving, to)
+			}
+		}
+	}
+	out = append(out, s.followMoves(ctx, user, moving, now)...)
 	// The index is ordered by creation already; the records decide.
 	slices.SortStableFunc(out, func(a, b store.Entry) int { return a.Record.Created.Compare(b.Record.Created) })
 	s.dropStale(ctx, user, stale)
 	return out, nil
+}
+
+// What a listing makes of an index entry.
+const (
+	entryLive   = iota // listed
+	entryStale         // its record is gone or bound to someone else: removed
+	entryMoving        // a renewal is moving its record: followed
+	entryKept          // expired or not a whole record: neither listed nor removed
+)
+
+// judge reads the record h that the index entry fp names.
+func judge(s *redisStore, fp string, h map[string]string, user string, now time.Time) (store.Entry, int) {
+	switch {
+	case len(fp) < maskedLen || len(h) == 0:
+		return store.Entry{}, entryStale
+	case h["m"] != "":
+		// Its step after the create moves the entry to the new
+		// fingerprint, or the move is undone and this entry is right
+		// again: it stays.
+		return store.Entry{}, entryMoving
+	case h["u"] != user:
+		return store.Entry{}, entryStale
+	case h["c"] == "" || h["a"] == "":
+		return store.Entry{}, entryKept
+	}
+	rec, _ := s.decodeReply([]any{int64(1), flatten(h)}, false)
+	if rec.ExpiredAt(now) {
+		// Still there for the sweep, which removes the entry; SetExpires
+		// may yet extend it.
+		return store.Entry{}, entryKept
+	}
+	return store.Entry{MaskedID: fp[:maskedLen], Record: rec}, entryLive
+}
+
+// followMoves lists the sessions that renewals are moving to the
+// fingerprints to, when their new records exist already and are bound to
+// user, and writes their index entries: a renewal whose process stopped
+// after its step 2 would otherwise leave its session unlisted until a sweep
+// finishes it. It costs one more round trip (two when it writes), only when
+// the listing met a renewal under way. A renewal before its step 2 has no
+// new record yet: its session is not listed.
+func (s *redisStore) followMoves(ctx context.Context, user string, to []string, now time.Time) []store.Entry {
+	records, err := s.readRecords(ctx, to)
+	if err != nil {
+		return nil
+	}
+	var out []store.Entry
+	for i, fp := range to {
+		e, verdict := judge(s, fp, records[i], user, now)
+		if verdict != entryLive {
+			continue
+		}
+		out = append(out, e)
+		created, _ := parseMillis(records[i]["c"])
+		_ = s.index(ctx, user, fp, created)
+	}
+	return out
 }
 
 // readRecords reads the records of fps in one pipelined round; a record

@@ -232,14 +232,38 @@ func TestUserIndexStaleEntries(t *testing.T) {
 				require.True(t, found)
 				assert.Equal(t, "ada", rec.User, "the renewed record keeps its user")
 
-				// The renewal's member falls due after MoveGrace; the sweep
-				// that finishes the move moves the index entry too.
-				swept, err := h.other().Sweep(ctx, at.Add(redisstore.MoveGrace+time.Second), 10)
-				require.NoError(t, err)
-				assert.Empty(t, swept, "finishing a move reports nothing")
+				// The old record is still marked as moving: a listing
+				// follows it to the new one, and writes its entry.
 				listed, err := h.s.UserSessions(ctx, "ada", at)
 				require.NoError(t, err)
 				assert.Equal(t, []string{store.MaskedID(next)}, maskedIDs(listed))
+				assert.ElementsMatch(t, []string{redisstore.Fingerprint(id), redisstore.Fingerprint(next)}, h.index(t, "ada"))
+
+				// The renewal's member falls due after MoveGrace; the sweep
+				// that finishes the move takes the old entry out.
+				swept, err := h.other().Sweep(ctx, at.Add(redisstore.MoveGrace+time.Second), 10)
+				require.NoError(t, err)
+				assert.Empty(t, swept, "finishing a move reports nothing")
+				listed, err = h.s.UserSessions(ctx, "ada", at)
+				require.NoError(t, err)
+				assert.Equal(t, []string{store.MaskedID(next)}, maskedIDs(listed))
+				assert.Equal(t, []string{redisstore.Fingerprint(next)}, h.index(t, "ada"))
+			})
+
+			t.Run("a renewal whose index step and sweep both never ran", func(t *testing.T) {
+				h := newUserHarness(t, tp)
+				ctx, at := t.Context(), now()
+				id := h.bound(t, "ada", at)
+				next := newID(t)
+				h.refuse.Set(redistest.Script(redisstore.IndexScriptSHA))
+				require.NoError(t, h.s.Renew(ctx, id, next, at))
+				h.refuse.Set(nil)
+
+				// No listing came by either: the sweep that finishes the
+				// move writes the entry, and removes the old one.
+				swept, err := h.other().Sweep(ctx, at.Add(redisstore.MoveGrace+time.Second), 10)
+				require.NoError(t, err)
+				assert.Empty(t, swept, "finishing a move reports nothing")
 				assert.Equal(t, []string{redisstore.Fingerprint(next)}, h.index(t, "ada"))
 			})
 
