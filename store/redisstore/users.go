@@ -236,7 +236,7 @@ func (s *redisStore) UserSessions(ctx context.Context, user string, now time.Tim
 		listed[fp] = true
 	}
 	for i, fp := range fps {
-		e, verdict := judge(s, fp, records[i], user, now)
+		e, verdict := s.judge(fp, records[i], user, now)
 		switch verdict {
 		case entryLive:
 			out = append(out, e)
@@ -265,7 +265,7 @@ const (
 )
 
 // judge reads the record h that the index entry fp names.
-func judge(s *redisStore, fp string, h map[string]string, user string, now time.Time) (store.Entry, int) {
+func (s *redisStore) judge(fp string, h map[string]string, user string, now time.Time) (store.Entry, int) {
 	switch {
 	case len(fp) < maskedLen || len(h) == 0:
 		return store.Entry{}, entryStale
@@ -302,7 +302,7 @@ func (s *redisStore) followMoves(ctx context.Context, user string, to []string, 
 	}
 	var out []store.Entry
 	for i, fp := range to {
-		e, verdict := judge(s, fp, records[i], user, now)
+		e, verdict := s.judge(fp, records[i], user, now)
 		if verdict != entryLive {
 			continue
 		}
