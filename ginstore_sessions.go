@@ -7,6 +7,8 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+
+	"github.com/sessionkit/session/internal/seam"
 )
 
 // Sessions is gin-contrib's sessions.Sessions behind sessionkit's
@@ -96,5 +98,5 @@ func serveAll(qs []*ginRequest, next func()) {
 		next()
 		return
 	}
-	qs[0].sc.Serve(func() { serveAll(qs[1:], next) })
+	qs[0].sc.Serve(seam.Func(func() { serveAll(qs[1:], next) }))
 }

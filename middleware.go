@@ -54,7 +54,7 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 		c.Set(scopeKey{}, sc)
 		c.Set(named, sc) // for Named, when several managers serve the route
 		c.Writer = cw
-		sc.Serve(c.Next)
+		sc.Serve(c) // c, not c.Next: see seam.Scope's Serve
 	}
 }
 

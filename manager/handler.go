@@ -27,6 +27,6 @@ func (m *Manager) handle(carrier seam.Carrier, next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc))
 		sc.r = r
-		sc.Serve(func() { next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r) })
+		sc.Serve(seam.Func(func() { next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r) }))
 	})
 }

@@ -446,14 +446,14 @@ func (sc *requestScope) CommitBeforeWrite() bool {
 // stands (a session created, renewed or destroyed), and its cookie still
 // goes out with whatever response the recovery writes, so the client never
 // holds a dead ID. The panic goes on unchanged.
-func (sc *requestScope) Serve(next func()) {
+func (sc *requestScope) Serve(next seam.Next) {
 	returned := false
 	defer func() {
 		if !returned {
 			sc.abandon()
 		}
 	}()
-	next()
+	next.Next()
 	returned = true
 	sc.CommitBeforeWrite()
 }

@@ -31,6 +31,13 @@ var (
 // until it is set again. Any other value (a struct, a pointer, a map of
 // another type) is returned as it is: it stays shared, as documented.
 func copyValue(v any) (any, error) {
+	switch v.(type) {
+	case nil, string, bool, int, int64, float64:
+		// The values sessions hold most, and nothing to copy: answered
+		// before a copier is made, since one escapes to the heap and every
+		// Get and Set of such a value would pay for it.
+		return v, nil
+	}
 	var c valueCopier
 	return c.copy(v, 0)
 }

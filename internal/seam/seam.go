@@ -48,10 +48,13 @@ type Scope[M, S any] interface {
 	// on. A response writer wrapper calls it before the response's first
 	// byte.
 	CommitBeforeWrite() bool
-	// Serve runs next, the rest of the request's handlers, then commits
-	// unless the response has started. When next panics, the changes the
-	// session holds are discarded and the panic goes on.
-	Serve(next func())
+	// Serve runs next.Next(), the rest of the request's handlers, then
+	// commits unless the response has started. When it panics, the changes
+	// the session holds are discarded and the panic goes on. next is an
+	// interface and not a func so that Gin's middleware can pass its
+	// *gin.Context as it is: the method value c.Next would cost an
+	// allocation per request.
+	Serve(next Next)
 	// Manager returns the manager the scope belongs to.
 	Manager() M
 	// Fail makes the request's commit fail with err, so that the response
@@ -59,6 +62,16 @@ type Scope[M, S any] interface {
 	// face's own save that failed). Once the commit has run it only logs.
 	Fail(err error)
 }
+
+// Next runs the rest of a request's handlers: *gin.Context is one, and
+// [Func] makes one of a func.
+type Next interface{ Next() }
+
+// Func is a func as a [Next].
+type Func func()
+
+// Next calls f.
+func (f Func) Next() { f() }
 
 // Hooks are the functions of package manager that a face calls.
 type Hooks[M, S any] struct {
