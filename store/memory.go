@@ -497,14 +497,27 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entr
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
+	from := len(out)
 	for budget > 0 && len(out) < limit {
 		var popped int
 		var done bool
+		// Room for all a hold can report, made before the lock: growing out
+		// under it would make the shard's requests wait for the allocator
+		// and any garbage collection work it is charged with.
+		out = slices.Grow(out, min(limit-len(out), budget, sweepStepsPerLock))
 		out, popped, done = m.sweepSteps(s, now, limit, out, min(budget, sweepStepsPerLock), &formerIDs)
 		if done {
 			break
 		}
 		budget -= popped
+	}
+	// The masked IDs of sessions bound to no user are hashed here, with
+	// s.mu free: a SHA-256 per session under the lock made every request
+	// of the shard wait for a whole batch of them.
+	for i := from; i < len(out); i++ {
+		if out[i].MaskedID == "" {
+			out[i].MaskedID = MaskedID(out[i].ID)
+		}
 	}
 	return out, formerIDs
 }
@@ -555,7 +568,13 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 			continue
 		}
 		m.remove(s, id, e)
-		out = append(out, Entry{ID: id, MaskedID: e.maskedID(id), Record: rec})
+		// A bound session's masked ID is at hand; any other's is hashed by
+		// sweepShard once the lock is free.
+		var masked string
+		if e.bound != nil {
+			masked = string(e.bound.masked[:])
+		}
+		out = append(out, Entry{ID: id, MaskedID: masked, Record: rec})
 		*formerIDs = append(*formerIDs, e.formerIDs...)
 	}
 	return out, popped, len(out) >= limit

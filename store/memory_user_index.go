@@ -37,15 +37,6 @@ type binding struct {
 	masked maskedKey
 }
 
-// maskedID returns the masked ID of the session e under id, from its
-// binding when it has one, so that a bound session is hashed once.
-func (e *memoryEntry) maskedID(id string) string {
-	if e.bound != nil {
-		return string(e.bound.masked[:])
-	}
-	return MaskedID(id)
-}
-
 // userShard holds the index of the users whose names hash to it. A user is
 // in it only while bound to at least one session.
 type userShard struct {
