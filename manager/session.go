@@ -64,10 +64,17 @@ type MemSession struct {
 	accessed time.Time
 	expires  time.Time // absolute deadline; zero means none
 	user     string    // the user the session is bound to; "" for none
-	// base holds the values as last read from or written to the store. It is
-	// shared with the store and never written to; unbound sessions own it.
+	// base holds the values as last read from the store. It is shared with
+	// the store and never written to; unbound sessions own it.
 	base map[string]any
-	// pending holds changes not yet sent to the store; nil deletes a key.
+	// written holds the changes stored since base was read, over base; nil
+	// deletes a key. It is never written to either (the store was handed
+	// it): a second flush merges into a new map. Keeping the changes beside
+	// base, not merged into a copy of it, spares each write two
+	// allocations and a copy of every value.
+	written map[string]any
+	// pending holds changes not yet sent to the store, over written; nil
+	// deletes a key.
 	pending map[string]any
 	isNew   bool
 	gone    bool // destroyed, expired or renewed away
@@ -188,9 +195,13 @@ func (s *MemSession) Get(key interface{}) (interface{}, bool) {
 	return v, ok
 }
 
-// lookup reads k through the pending changes. The caller holds s.mu.
+// lookup reads k through the pending and the written changes. The caller
+// holds s.mu.
 func (s *MemSession) lookup(k string) (any, bool) {
 	if v, changed := s.pending[k]; changed {
+		return v, v != nil
+	}
+	if v, changed := s.written[k]; changed {
 		return v, v != nil
 	}
 	v, ok := s.base[k]
@@ -201,9 +212,16 @@ func (s *MemSession) lookup(k string) (any, bool) {
 func (s *MemSession) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.base)+len(s.pending))
+	keys := make([]string, 0, len(s.base)+len(s.written)+len(s.pending))
 	for k := range s.base {
-		if _, changed := s.pending[k]; !changed {
+		_, changed := s.pending[k]
+		_, written := s.written[k]
+		if !changed && !written {
+			keys = append(keys, k)
+		}
+	}
+	for k, v := range s.written {
+		if _, changed := s.pending[k]; !changed && v != nil {
 			keys = append(keys, k)
 		}
 	}
@@ -319,16 +337,14 @@ func (s *MemSession) flush(ctx context.Context) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := make(map[string]any, len(s.base)+len(changes))
-	maps.Copy(next, s.base)
-	for k, v := range changes {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = v
-		}
+	if s.written == nil {
+		s.written = changes // nobody writes to changes any more
+		return nil
 	}
-	s.base = next
+	next := make(map[string]any, len(s.written)+len(changes))
+	maps.Copy(next, s.written)
+	maps.Copy(next, changes) // a nil value stays: it deletes the key of base
+	s.written = next
 	return nil
 }
 
@@ -338,7 +354,7 @@ func (s *MemSession) Invalidate() {
 	s.mu.Lock()
 	mode, sc := s.mode, s.scope
 	if mode == unbound {
-		s.base = map[string]any{}
+		s.base, s.written = map[string]any{}, nil
 		s.gone = true
 	}
 	s.mu.Unlock()
