@@ -99,8 +99,8 @@ type memoryEntry struct {
 	// whole by Update. An atomic.Value and not an atomic.Pointer: a map is
 	// a pointer already, so storing one allocates nothing, where a pointer
 	// to it cost an allocation per write and 8 bytes per session.
-	values    atomic.Value
-	created   time.Time
+	values  atomic.Value
+	created time.Time
 	// expires and bound change only under the shard's write lock (SetExpires,
 	// SetUser), while the entry is in the shard: a reader holding the shard's
 	// lock, or one that took the entry out, reads them without a race.
