@@ -44,15 +44,6 @@ func skipWithoutUserIndex(t *testing.T, st store.Store) {
 	}
 }
 
-// get fetches path as the browser-like client and returns the final page
-// after redirects.
-func (a *site) get(path string) (*http.Response, string) {
-	a.t.Helper()
-	resp, err := a.client.Get(a.srv.URL + path)
-	require.NoError(a.t, err)
-	return resp, readBody(a.t, resp)
-}
-
 func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
 	first, second := startInstances(t)
 

@@ -64,9 +64,17 @@ func startSite(t *testing.T, cfg config, logs *testkit.Buffer) *site {
 	t.Cleanup(srv.Close)
 	t.Cleanup(a.feed.close)
 
+	s := &site{t: t, srv: srv, app: a, m: a.m, logs: logs}
+	s.jar, s.client = newJar(t)
+	return s
+}
+
+// newJar returns an empty cookie jar and a client that uses it.
+func newJar(t *testing.T) (*cookiejar.Jar, *http.Client) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	return &site{t: t, srv: srv, app: a, m: a.m, jar: jar, client: &http.Client{Jar: jar}, logs: logs}
+	return jar, &http.Client{Jar: jar}
 }
 
 // cookie returns the raw session cookie the client holds, or "".
@@ -86,6 +94,15 @@ func (a *site) cookie() string {
 func (a *site) post(path string, form url.Values) (*http.Response, string) {
 	a.t.Helper()
 	resp, err := a.client.PostForm(a.srv.URL+path, form)
+	require.NoError(a.t, err)
+	return resp, readBody(a.t, resp)
+}
+
+// get fetches path as the browser-like client and returns the final page
+// after redirects.
+func (a *site) get(path string) (*http.Response, string) {
+	a.t.Helper()
+	resp, err := a.client.Get(a.srv.URL + path)
 	require.NoError(a.t, err)
 	return resp, readBody(a.t, resp)
 }
