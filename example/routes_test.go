@@ -152,7 +152,7 @@ func (a *site) assertLogsHoldNoID(ids ...string) {
 }
 
 // shownUser is how a page shows the logged-in user.
-func shownUser(name string) string { return `<span id="user">` + name + `</span>` }
+func shownUser(name string) string { return `<span id="who">` + name + `</span>` }
 
 // shownLive is how a page shows the live-session count.
 func shownLive(count string) string { return `Live sessions: <span id="live">` + count + `</span>` }
