@@ -14,7 +14,7 @@ import (
 // manager's (manager.ErrNoSession, manager.ErrSessionGone,
 // manager.ErrSessionRenewed, manager.ErrHeadersWritten) and store's
 // (store.ErrTooManySessions, store.ErrUnavailable); compare with errors.Is.
-var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
+var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession, UseManager or UseTokens)")
 
 // scope is the session work of one request, as package manager carries it
 // to this package.
@@ -52,6 +52,6 @@ func HandleError(c *gin.Context, err error) {
 	}
 	// Commit first: if that fails too, the error handler has answered.
 	if sc.CommitBeforeWrite() {
-		sc.Manager().HandleError(c.Writer, c.Request, err)
+		sc.Manager().HandleError(&ginResponse{ResponseWriter: c.Writer, c: c}, c.Request, err) // see GinErrorHandler
 	}
 }

@@ -30,7 +30,16 @@
 // the built-in one when UseSession is given a nil store, or inside the
 // session of a gin-contrib sessions.Store (cookie, redis, ...; not memstore,
 // whose entries never expire), which then carries only the ID, signed by its
-// keys.
+// keys. For JSON APIs and mobile clients, [UseTokens] carries it in a
+// request header instead ("Authorization: Bearer <token>"), on a route group
+// beside the pages, with the same manager.
+//
+// An application written for gin-contrib/sessions keeps its handlers and
+// gets these sessions by changing one line: its store becomes
+// [NewGinStore], installed with [Sessions]. [Value] reads a value with its
+// type, [AddFlash] and [Flashes] keep messages for the next request,
+// [GinErrorHandler] answers session failures from the gin.Context, and
+// [Named] reaches each of several session middlewares on one route.
 //
 // A request's changes are written to the store before its response headers
 // go out; a store failure is answered through [Options].ErrorHandler (by

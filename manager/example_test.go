@@ -1,6 +1,7 @@
 package manager_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,64 @@ func ExampleManager_Handler() {
 	h.ServeHTTP(rec, req)
 	fmt.Println(rec.Body.String())
 	// Output: hello alice
+}
+
+// Metrics reads the manager's counters without slowing its requests down;
+// CountSessions asks the store how many sessions live. A monitoring system
+// reads both when it scrapes (contrib/prometheus does, for Prometheus).
+func ExampleManager_Metrics() {
+	m := manager.NewManager(manager.Options{}, nil, nil)
+	defer m.Close()
+
+	login := httptest.NewRecorder()
+	_, _ = m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), login)
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.AddCookie(login.Result().Cookies()[0])
+	_ = m.DestroySession(logout, httptest.NewRecorder())
+	_, _ = m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), httptest.NewRecorder())
+
+	s := m.Metrics()
+	live, err := m.CountSessions(context.Background())
+	fmt.Println("created:", s.Created, "logged out:", s.Destroyed.Logout, "live:", live, err)
+	// Output: created: 2 logged out: 1 live: 1 <nil>
+}
+
+// For an API without Gin, TokenHandler reads the session from a header of
+// the application's choice and sends new tokens in the same header; the
+// handlers use the manager's methods as behind Handler.
+func ExampleManager_TokenHandler() {
+	m := manager.NewManager(manager.Options{}, nil, nil)
+	defer m.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.CreateSession(r, w)
+		if err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+		_ = s.Set("user", "alice")
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.DestroySession(r, w); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	h := m.TokenHandler("X-Session-Token", mux)
+
+	login := httptest.NewRecorder()
+	h.ServeHTTP(login, httptest.NewRequest(http.MethodPost, "/login", nil))
+	token := login.Header().Get("X-Session-Token")
+	fmt.Println("token:", manager.IsValidID(token), "cookies:", len(login.Result().Cookies()))
+
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.Header.Set("X-Session-Token", token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, logout)
+	fmt.Printf("after logout: %q, sessions: %d\n", rec.Header().Values("X-Session-Token"), m.GetSessionSize())
+	// Output:
+	// token: true cookies: 0
+	// after logout: [""], sessions: 0
 }
 
 // Log a user in only once the password checked out: Login renews the

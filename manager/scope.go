@@ -47,6 +47,9 @@ type requestScope struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	carrier seam.Carrier
+	// vary is the request header the carrier reads, as the Vary value
+	// that every response names (see addVary).
+	vary []string
 	// adoptAs is the mode of the sessions the scope adopts: held when a
 	// middleware will commit the scope, writeThrough when nothing will.
 	adoptAs sessionMode
@@ -67,14 +70,17 @@ type requestScope struct {
 
 type scopeContextKey struct{}
 
-// begin starts the session work of a request: it adds "Vary: Cookie" to the
-// response and looks up the session the carrier brings (nil carrier: the
-// built-in cookie). A cookie that is malformed, oversized, unknown or
-// expired means no session, without error. An error means the store failed:
-// answer it with [Manager.HandleError] rather than going on without a
-// session.
+// begin starts the session work of a request: it adds "Vary: Cookie" (or
+// the token carrier's header) to the response and looks up the session the
+// carrier brings (nil carrier: the built-in cookie). An ID that is
+// malformed, oversized, unknown or expired means no session, without error.
+// An error means the store failed: answer it with [Manager.HandleError]
+// rather than going on without a session.
 func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
-	addVaryCookie(w.Header())
+	if carrier == nil {
+		carrier = m.cookies
+	}
+	addVary(w.Header(), varyOf(carrier))
 	return m.newScope(w, r, carrier, held)
 }
 
@@ -94,20 +100,20 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 	if carrier == nil {
 		carrier = m.cookies
 	}
-	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, adoptAs: adoptAs}
+	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: adoptAs}
 	id, err := carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
 		return nil, fmt.Errorf("session: reading the session ID: %w", err)
 	}
 	if err != nil {
-		m.log.Debug("session: ignoring a session cookie", "reason", err)
+		m.log.Debug("session: ignoring the session ID the request carries", "reason", err)
 		return sc, nil
 	}
 	if id == "" {
 		return sc, nil
 	}
 	if !IsValidID(id) {
-		m.log.Debug("session: ignoring a session cookie whose ID is malformed", "length", len(id))
+		m.log.Debug("session: ignoring a malformed session ID", "length", len(id))
 		return sc, nil
 	}
 	s, err := m.lookup(r.Context(), id, true, &sc.loaded)
@@ -191,7 +197,7 @@ func (sc *requestScope) create() (*MemSession, error) {
 		return nil, ErrHeadersWritten
 	}
 	if old := sc.current(); old != nil {
-		if err := sc.m.destroy(sc.ctx(), old); err != nil {
+		if err := sc.m.destroy(sc.ctx(), old, causeReplaced); err != nil {
 			sc.fail(old, "destroying the session that CreateSession replaces", err)
 			return nil, err
 		}
@@ -223,7 +229,7 @@ func (sc *requestScope) create() (*MemSession, error) {
 // Renew gives the request's session a new ID (see [Manager.RenewSession]),
 // sends the new cookie and fires Update.
 func (sc *requestScope) Renew() (Session, error) {
-	s, err := sc.renew()
+	s, err := sc.renew(renewByRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +237,9 @@ func (sc *requestScope) Renew() (Session, error) {
 	return s, nil
 }
 
-// renew is Renew without the event (see create).
-func (sc *requestScope) renew() (*MemSession, error) {
+// renew is Renew without the event (see create); cause names the caller in
+// the renewal's log line.
+func (sc *requestScope) renew(cause string) (*MemSession, error) {
 	s := sc.current()
 	if s == nil {
 		return nil, ErrNoSession
@@ -241,7 +248,7 @@ func (sc *requestScope) renew() (*MemSession, error) {
 		return nil, ErrHeadersWritten
 	}
 	held := s.hasPending()
-	if err := sc.m.renew(sc.ctx(), s); err != nil {
+	if err := sc.m.renew(sc.ctx(), s, cause); err != nil {
 		gone := errors.Is(err, ErrSessionGone)
 		if gone {
 			sc.drop(s) // another request renewed or ended it: it won
@@ -269,7 +276,7 @@ func (sc *requestScope) renew() (*MemSession, error) {
 // the user were logged out) is answered through the error handler instead.
 func (sc *requestScope) Destroy() error {
 	if s := sc.current(); s != nil {
-		if err := sc.m.destroy(sc.ctx(), s); err != nil {
+		if err := sc.m.destroy(sc.ctx(), s, causeLogout); err != nil {
 			sc.fail(s, "destroying the session", err)
 			return err
 		}
@@ -308,6 +315,20 @@ func (sc *requestScope) fail(s *MemSession, what string, err error) {
 	if committed {
 		sc.m.log.Error("session: "+what+" failed after the response started",
 			"session", s.GetMaskedSessionId(), "err", err)
+	}
+}
+
+// Fail records a failure of the request's session work that is not the
+// session's own (a face's save), for the commit to report: see fail.
+func (sc *requestScope) Fail(err error) {
+	sc.mu.Lock()
+	committed := sc.committed
+	if !committed && sc.deferred == nil {
+		sc.deferred = err
+	}
+	sc.mu.Unlock()
+	if committed {
+		sc.m.log.Error("session: saving the session failed after the response started", "err", err)
 	}
 }
 
