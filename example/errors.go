@@ -13,13 +13,13 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// errorHandler is the manager's Options.ErrorHandler: it answers a session
-// failure with the example's own error page, and the status the default
-// handler would give (see manager.Options.ErrorHandler): 503 while the store
+// errorHandler is the manager's Options.ErrorHandler, through
+// session.GinErrorHandler: it answers a session failure with the example's
+// own error page, and the status the default handler would give (see manager.Options.ErrorHandler): 503 while the store
 // cannot be reached or is full, so that the user knows to try again, 409
 // when another tab renewed the session first, 500 otherwise. The error
 // itself goes to the log only: it may name an address or a key.
-func (a *app) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+func (a *app) errorHandler(c *gin.Context, err error) {
 	code, message := http.StatusInternalServerError, "Something went wrong on our side. Please try again."
 	switch {
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrTooManySessions),
@@ -28,11 +28,11 @@ func (a *app) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, manager.ErrSessionRenewed):
 		code, message = http.StatusConflict, "Another tab changed your session at the same moment. Please go back and try again."
 	}
-	slog.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	slog.Error("session: request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", code, "err", err)
 	if code == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
+		c.Header("Retry-After", "5")
 	}
-	a.writeError(w, code, message)
+	a.writeError(c.Writer, code, message)
 }
 
 // writeError writes the error page. It shows no user and no count: the

@@ -78,7 +78,7 @@ type config struct {
 // newApp builds the example's manager and state from cfg. Close its
 // manager when done.
 func newApp(cfg config) *app {
-	a := &app{st: cfg.store, feed: newFeed(), instance: cfg.instance}
+	a := &app{feed: newFeed(), instance: cfg.instance}
 	a.m = session.NewManager(a.options(cfg), nil, eventHandler(a.feed))
 	return a
 }
@@ -97,7 +97,7 @@ func (a *app) options(cfg config) session.Options {
 		MaxLifetime:         int(rememberFor / time.Second), // "Keep me logged in": 30 days
 		Secure:              cfg.secure,
 		Store:               cfg.store,
-		ErrorHandler:        a.errorHandler,
+		ErrorHandler:        session.GinErrorHandler(a.errorHandler),
 	}
 	if !cfg.secure {
 		opts.Logger = slog.New(loopbackLogs{slog.Default().Handler()})

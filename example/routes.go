@@ -11,7 +11,6 @@ import (
 
 	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/manager"
-	"github.com/sessionkit/session/store"
 )
 
 // rememberFor is how long "Keep me logged in" keeps a session: the
@@ -29,7 +28,6 @@ const countTimeout = 500 * time.Millisecond
 // app is the example's state beside the manager: what its pages show.
 type app struct {
 	m        *session.Manager
-	st       store.Store // where the sessions live; nil: the manager's own memory store
 	feed     *feed
 	instance string // the name of this instance, shown on every page
 }
@@ -177,16 +175,13 @@ type liveCount struct {
 }
 
 // liveSessions counts the live sessions of every instance sharing the
-// store. It asks the store itself rather than GetSessionSize, which answers
-// 0 when the store fails: a page must not claim that nobody is logged in
-// while Redis is down.
+// store. It uses CountSessions rather than GetSessionSize, which answers 0
+// when the store fails: a page must not claim that nobody is logged in while
+// Redis is down.
 func (a *app) liveSessions(ctx context.Context) liveCount {
-	if a.st == nil { // the manager's own memory store cannot fail
-		return liveCount{N: a.m.GetSessionSize(), Known: true}
-	}
 	ctx, cancel := context.WithTimeout(ctx, countTimeout)
 	defer cancel()
-	n, err := a.st.Count(ctx)
+	n, err := a.m.CountSessions(ctx)
 	if err != nil {
 		slog.Warn("counting the live sessions failed", "err", err)
 		return liveCount{}
