@@ -18,7 +18,7 @@ func TestEveryPageHasTitleViewportAndIcon(t *testing.T) {
 	_, login := a.get("/")
 	a.login("alice")
 	pages := map[string]string{"/": login}
-	for _, path := range []string{"/private", "/sessions", "/events", "/missing"} {
+	for _, path := range []string{"/private", "/sessions", "/events", "/instance", "/missing"} {
 		_, pages[path] = a.get(path)
 	}
 	titles := map[string]bool{}
@@ -61,10 +61,32 @@ func TestSecurityHeaders(t *testing.T) {
 func TestLoggedInPagesAreNeverCached(t *testing.T) {
 	a := newSite(t)
 	a.login("alice")
-	for _, path := range []string{"/private", "/sessions", "/events"} {
+	for _, path := range []string{"/private", "/sessions", "/events", "/instance"} {
 		resp, _ := a.get(path)
 		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), path)
 	}
 	resp, _ := a.post("/logout", url.Values{})
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "the login form either")
+}
+
+func TestInstancePageCountsThisInstancesWork(t *testing.T) {
+	a := newSite(t)
+	a.login("alice")
+	a.post("/renew", nil)
+	other := a.device()
+	other.login("alice")
+	a.post("/sessions/others", nil)
+
+	resp, body := a.get("/instance")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, "<title>This instance · sessionkit example</title>")
+	assert.Contains(t, body, "<dt>Sessions created</dt><dd>2</dd>", "two logins from nothing")
+	assert.Contains(t, body, "<dt>Sessions renewed</dt><dd>1</dd>")
+	assert.Contains(t, body, "<dt>Logout</dt><dd>1</dd>", "log out everywhere else ended one")
+	assert.Contains(t, body, "<dt>Failed store calls</dt><dd>0</dd>")
+	assert.Contains(t, body, "<dt>Mean store call</dt><dd>not timed</dd>")
+
+	a.post("/logout", nil)
+	resp, _ = a.get("/instance")
+	assert.Equal(t, "/", resp.Request.URL.Path, "the counters are for logged-in users")
 }

@@ -78,7 +78,7 @@ type config struct {
 // newApp builds the example's manager and state from cfg. Close its
 // manager when done.
 func newApp(cfg config) *app {
-	a := &app{feed: newFeed(), instance: cfg.instance}
+	a := &app{feed: newFeed(), instance: cfg.instance, started: time.Now()}
 	a.m = session.NewManager(a.options(cfg), nil, eventHandler(a.feed))
 	return a
 }

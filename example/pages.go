@@ -24,7 +24,7 @@ var staticFiles embed.FS
 // pages maps a page's file name to its template, each parsed together with
 // the shared layout. They are parsed once, at startup: a broken template
 // stops the program before it serves anything.
-var pages = parsePages("login.html", "private.html", "sessions.html", "events.html", "error.html")
+var pages = parsePages("login.html", "private.html", "sessions.html", "events.html", "instance.html", "error.html")
 
 // parsePages parses each named page over its own copy of the layout, since
 // every page defines the same "content" block.

@@ -29,7 +29,8 @@ const countTimeout = 500 * time.Millisecond
 type app struct {
 	m        *session.Manager
 	feed     *feed
-	instance string // the name of this instance, shown on every page
+	instance string    // the name of this instance, shown on every page
+	started  time.Time // when it started, for its counters
 }
 
 // newRouter returns the app's routes. It is separate from main so that
@@ -63,6 +64,7 @@ func newRouter(a *app) *gin.Engine {
 	s.POST("/sessions/others", a.endOtherSessions)
 	s.GET("/events", a.events)
 	s.GET("/events/stream", a.eventStream)
+	s.GET("/instance", a.instancePage)
 	return r
 }
 

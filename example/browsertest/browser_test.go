@@ -350,6 +350,13 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	checkLayout(t, ctx, shots, "events")
 
+	// This instance's counters.
+	run(t, ctx, "opening the instance page", chromedp.Navigate(base+"/instance"), chromedp.WaitVisible(chromedp.ID("counters")))
+	if counters := text(t, ctx, "#counters"); !strings.Contains(counters, "Sessions renewed") {
+		t.Errorf("the instance page shows %q, want the counters", counters)
+	}
+	checkLayout(t, ctx, shots, "instance")
+
 	// Log out: the cookie goes, and Back shows no private data.
 	run(t, ctx, "logging out", chromedp.Navigate(base+"/private"), chromedp.WaitVisible(chromedp.ID("logout")),
 		chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("user")))
