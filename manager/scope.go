@@ -343,7 +343,14 @@ func cookieMaxAge(expires, now time.Time) int {
 		return 0
 	}
 	left := expires.Sub(now)
-	return max(1, int((left+time.Second-1)/time.Second))
+	// Rounded up without adding to left: a lifetime near the largest
+	// Duration (SetLifetime(math.MaxInt64) without an absolute limit) would
+	// overflow into a negative one.
+	secs := left / time.Second
+	if left%time.Second > 0 {
+		secs++
+	}
+	return max(1, int(secs))
 }
 
 // commit stores the request's changes and sends the cookie changes that are
