@@ -46,6 +46,10 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 			return
 		}
 		c.Set(scopeKey{}, sc)
+		// The manager's own methods, called with c.Request, then act on
+		// this scope as the helpers do: looking the request up again would
+		// read the cookie on a token route, and set one there.
+		c.Request = hooks.Attach(sc, c.Request)
 		c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: sc}
 		sc.Serve(c.Next)
 	}
