@@ -47,8 +47,24 @@ func newContribCarrier(st sessions.Store, ck seam.Cookie) *contribCarrier {
 		SameSite: t.SameSite,
 	}
 	logReplacedCookieSettings(ck.Logger, st, t.Name, applied)
+	setCodecMaxAge(st, ck.Longest)
 	st.Options(applied)
 	return &contribCarrier{store: st, name: t.Name, applied: applied}
+}
+
+// setCodecMaxAge gives the securecookie codecs of a gorilla-based store
+// the longest lifetime a session may have (0: no limit, no check). They
+// refuse a cookie signed longer ago than their own maximum age, 30 days
+// unless set, whatever its Max-Age: a session that SetLifetime (or MaxAge)
+// made longer was logged out on day 31. The stores set the cookie's
+// Max-Age too; st.Options, called after, puts the manager's back.
+func setCodecMaxAge(st sessions.Store, seconds int) {
+	switch s := st.(type) {
+	case interface{ MaxAge(int) }: // gorilla's CookieStore (gin-contrib cookie)
+		s.MaxAge(seconds)
+	case interface{ SetMaxAge(int) }: // boj/redistore (gin-contrib redis)
+		s.SetMaxAge(seconds)
+	}
 }
 
 // cookieOptions are the gorilla options of a cookie living maxAge seconds.
