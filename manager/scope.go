@@ -68,7 +68,9 @@ type requestScope struct {
 	deferred    error // a failure to report at commit
 }
 
-type scopeContextKey struct{}
+// scopeContextKey keys the scope of a request in its context by manager,
+// so that several managers serving one request each find their own.
+type scopeContextKey struct{ m *Manager }
 
 // begin starts the session work of a request: it adds "Vary: Cookie" (or
 // the token carrier's header) to the response and looks up the session the
@@ -128,7 +130,7 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 
 // scopeOf returns the scope that m.Handler attached to r, if any.
 func (m *Manager) scopeOf(r *http.Request) *requestScope {
-	sc, _ := r.Context().Value(scopeContextKey{}).(*requestScope)
+	sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
 	if sc == nil || sc.m != m {
 		return nil
 	}

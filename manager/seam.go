@@ -30,7 +30,7 @@ func init() {
 		},
 		Tokens: func(header string) seam.Carrier { return newTokenCarrier(header) },
 		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
-			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc.(*requestScope)))
+			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{sc.Manager()}, sc.(*requestScope)))
 		},
 	})
 }
