@@ -26,7 +26,9 @@ import (
 // response. A store failure, at lookup or at commit, is answered through
 // Options.ErrorHandler and the request goes no further. A handler that
 // panics commits none of its session changes, even when gin.Recovery then
-// answers through the commit writer.
+// answers through the commit writer. The manager's own methods, called with
+// c.Request (m.GetSession(c.Request), m.CreateSession(c.Request, c.Writer),
+// ...), act on the route's session as the helpers do.
 func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	var ids seam.Carrier // nil: the manager's built-in cookie
 	if carrier != nil {
