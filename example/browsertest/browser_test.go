@@ -339,6 +339,35 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	checkLayout(t, ctx, shots, "sessions")
 
+	// A second device (a browser context of its own: its own cookies) logs
+	// in as the same user; this one sees it and logs it out.
+	phone, closePhone := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer closePhone()
+	run(t, phone, "logging in on a second device", chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), userName),
+		chromedp.Submit(chromedp.ID("user")),
+		chromedp.WaitVisible(chromedp.ID("masked")))
+	phoneMasked := text(t, phone, "#masked")
+	run(t, ctx, "listing two devices", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("others")))
+	if list := text(t, ctx, "#sessions"); !strings.Contains(list, phoneMasked) || !strings.Contains(list, "Log out this session") {
+		t.Errorf("the sessions page lists %q, want %s with a button to log it out", list, phoneMasked)
+	}
+	checkLayout(t, ctx, shots, "sessions-two-devices")
+	run(t, ctx, "logging out everywhere else", chromedp.Click(chromedp.ID("others")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	if notice := text(t, ctx, ".notice"); notice != "1 session was logged out." {
+		t.Errorf("after logging out everywhere else the page says %q", notice)
+	}
+	run(t, phone, "reloading on the second device", chromedp.Navigate(base+"/private"), chromedp.WaitReady(chromedp.CSS("body")))
+	if got := location(t, phone); got != "/" {
+		t.Errorf("the logged-out device is at %s, want the login form", got)
+	}
+	assertNoPrivateData(t, phone, "the logged-out device", phoneMasked)
+	if list := text(t, ctx, "#sessions"); strings.Contains(list, phoneMasked) || !strings.Contains(list, newMasked) {
+		t.Errorf("after logging out everywhere else the list is %q, want this device alone", list)
+	}
+
 	// The live feed connects and shows this instance's events.
 	run(t, ctx, "opening the live feed", chromedp.Navigate(base+"/events"),
 		chromedp.WaitVisible(chromedp.CSS("#feed .ev-Created")))
