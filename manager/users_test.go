@@ -32,8 +32,8 @@ func TestLoginLosingARenewalFails(t *testing.T) {
 	managertest.LoginLosingARenewalFails(t, managertest.Memory)
 }
 
-func TestLoginAsAnotherUserMovesTheSession(t *testing.T) {
-	managertest.LoginAsAnotherUserMovesTheSession(t, managertest.Memory)
+func TestLoginAsAnotherUserStartsAfresh(t *testing.T) {
+	managertest.LoginAsAnotherUserStartsAfresh(t, managertest.Memory)
 }
 
 func TestUserSessionsListsTheUsersLiveSessions(t *testing.T) {
