@@ -9,11 +9,17 @@
 //	go run ./example -addr localhost:8080 -redis redis://127.0.0.1:6379/0
 //	go run ./example -addr localhost:8081 -redis redis://127.0.0.1:6379/0
 //
+// With -postgres they live in PostgreSQL instead (the store creates its
+// tables on first start):
+//
+//	go run ./example -addr localhost:8080 -postgres postgres://postgres@127.0.0.1:5432/test
+//	go run ./example -addr localhost:8081 -postgres postgres://postgres@127.0.0.1:5432/test
+//
 // A browser sends its localhost cookie to both ports, so a login on one
 // instance is seen on the other, and a logout on either ends it on both.
 //
 // Stop it with Ctrl-C: it finishes the requests in flight, then stops the
-// session manager and closes the Redis client.
+// session manager and closes the Redis client or the PostgreSQL pool.
 package main
 
 import (
@@ -49,13 +55,18 @@ const pingTimeout = 5 * time.Second
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
 	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
+	postgresURL := flag.String("postgres", "", "keep sessions in the PostgreSQL at this URL, e.g. postgres://postgres@127.0.0.1:5432/test (default: in memory)")
 	flag.Parse()
+	if *redisURL != "" && *postgresURL != "" {
+		slog.Error("give -redis or -postgres, not both")
+		os.Exit(2)
+	}
 	if os.Getenv(gin.EnvGinMode) == "" {
 		// Gin's debug mode prints warnings and every route at startup, which
 		// bury the one line that says where the example listens.
 		gin.SetMode(gin.ReleaseMode)
 	}
-	if err := run(*addr, *redisURL); err != nil {
+	if err := run(*addr, *redisURL, *postgresURL); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
 	}
@@ -73,8 +84,9 @@ func options(st store.Store) session.Options {
 
 // run serves on addr until SIGINT or SIGTERM, then shuts down in order: the
 // HTTP server first, so that no request uses the manager after it closes,
-// then the manager, then the Redis client the manager's store uses.
-func run(addr, redisURL string) error {
+// then the manager, then the Redis client or PostgreSQL pool the manager's
+// store uses.
+func run(addr, redisURL, postgresURL string) error {
 	var st store.Store // nil: in memory
 	where := "memory"
 	if redisURL != "" {
@@ -85,6 +97,15 @@ func run(addr, redisURL string) error {
 		defer closeRedis(client) // deferred first, so it runs after m.Close
 		st = redisstore.New(client)
 		where = "redis at " + client.Options().Addr // never the URL: it may hold a password
+	}
+	if postgresURL != "" {
+		pool, pgStore, err := openPostgres(postgresURL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close() // deferred first, so it runs after m.Close
+		st = pgStore
+		where = "postgres at " + pool.Config().ConnConfig.Host // never the URL: it may hold a password
 	}
 	m := session.NewManager(options(st), nil, logEvent)
 	defer m.Close() // safe twice; covers the early returns
