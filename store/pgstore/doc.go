@@ -63,8 +63,11 @@
 // store.ErrUnavailable (the manager answers 503); the pool dials again on
 // the next call, so the app recovers without a restart. A statement that
 // PostgreSQL aborts with a serialization failure or a deadlock is run
-// again, up to [WithRetries] times. A write whose reply is lost may have
-// taken effect: the caller sees the error.
+// again, up to [WithRetries] times. Any other write whose reply is lost may
+// have taken effect while the caller sees the error; for a Delete (a
+// logout) that means the session ended with no Destroyed event, where the
+// Redis store settles such a delete later. The sweep is the one step sent
+// again, since its claims are idempotent.
 //
 // # Values
 //
