@@ -24,3 +24,13 @@ func TestManagerSuiteOnRedis(t *testing.T) {
 		})
 	})
 }
+
+// TestManagerSuiteOnPostgres runs the same manager tests on the PostgreSQL
+// store, each on a table of its own.
+func TestManagerSuiteOnPostgres(t *testing.T) {
+	managertest.Run(t, func(t *testing.T) store.Store {
+		st := sharedPostgres(t)(t)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}

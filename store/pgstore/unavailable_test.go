@@ -89,3 +89,19 @@ func TestRowsHoldNoRawID(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedValueChangedInTheDatabase checks that, with signing keys, a
+// value somebody changed in the database is refused before it is decoded,
+// with an error wrapping ErrDecode.
+func TestSignedValueChangedInTheDatabase(t *testing.T) {
+	s, pool, table := newStore(t, pgstore.WithSigningKeys([]byte("pgstore-sign-key-pgstore-sign-k!")))
+	ctx, at := t.Context(), time.Now().Truncate(time.Millisecond)
+	id := testkit.RandomID(t)
+	require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"role": "user"})))
+	_, err := pool.Exec(ctx, `UPDATE "`+table+`_values" SET value = overlay(value placing 'admin' from 2 for 4)`)
+	require.NoError(t, err)
+	_, _, err = s.Load(ctx, id, at, false)
+	assert.ErrorIs(t, err, pgstore.ErrDecode)
+	assert.ErrorContains(t, err, "MAC does not match")
+	assert.NotContains(t, err.Error(), id)
+}
