@@ -29,9 +29,11 @@
 // and, when the read moves the access time by at least the touch
 // granularity ([WithTouchGranularity]), slides the idle deadline in the
 // same statement. Create, Update, Renew, SetUser and SetExpires are one
-// statement each; Delete and each Sweep step are one round trip (a batch in
-// one transaction). A write that finds no live row asks the former IDs in
-// a second round trip, to tell store.ErrRenewed from store.ErrNotFound.
+// statement each. Delete (a logout, or the claim of an expired session) is
+// two round trips, as a sweep is: claim, then delete, so that a lost reply
+// loses no Destroyed event. A write that finds no live row asks the former
+// IDs in one more round trip, to tell store.ErrRenewed from
+// store.ErrNotFound.
 //
 // Count reads no session row: statement triggers on the sessions table add
 // and subtract the rows each insert and delete changes, in the same
@@ -51,10 +53,10 @@
 // Sweep claims due rows with FOR UPDATE SKIP LOCKED under a token, reads
 // them, then deletes them; each step is idempotent under the token and is
 // sent again when its reply is lost, so every session's Destroyed event
-// fires exactly once across instances. A claim whose instance stopped or
-// lost the database for five minutes before deleting its rows is removed
-// by the next sweep without a report, as the Redis store leaves such a
-// session unreported.
+// fires exactly once across instances. Delete claims the same way. A claim
+// whose instance stopped, or lost the database for five minutes, before it
+// read back what it claimed is removed by a later sweep without a report,
+// as the Redis store leaves such a session unreported.
 //
 // # Failures
 //
@@ -63,11 +65,11 @@
 // store.ErrUnavailable (the manager answers 503); the pool dials again on
 // the next call, so the app recovers without a restart. A statement that
 // PostgreSQL aborts with a serialization failure or a deadlock is run
-// again, up to [WithRetries] times. Any other write whose reply is lost may
-// have taken effect while the caller sees the error; for a Delete (a
-// logout) that means the session ended with no Destroyed event, where the
-// Redis store settles such a delete later. The sweep is the one step sent
-// again, since its claims are idempotent.
+// again, up to [WithRetries] times. The steps of Delete and Sweep are
+// idempotent under a token, and are sent again when their reply is lost.
+// Any other write whose reply is lost may have taken effect while the
+// caller sees the error (503): a created session nobody holds a cookie
+// for, which expires, or a change the user makes again.
 //
 // # Values
 //

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -219,10 +220,12 @@ SELECT count(*) FROM s`
 	return nil
 }
 
-// Delete implements [store.Store]. It is one round trip: a batch that locks
-// the row and then, in a statement whose snapshot follows the lock (so it
-// sees every update that committed before), deletes it and returns it with
-// its values. Of concurrent deletes only one finds the row.
+// Delete implements [store.Store] in two round trips, each idempotent
+// under a token of the call's own, as the sweep's steps are (see
+// [Store.Sweep]): claim the row and read it with its values, then delete
+// it. A step whose reply is lost is sent again and answers as the first
+// did, so a logout never ends a session without its caller learning so
+// (and firing Destroyed). Of concurrent deletes only one claims the row.
 func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, error) {
 	if s.closed.Load() {
 		return store.Record{}, false, store.ErrClosed
@@ -241,37 +244,63 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 }
 
 // deleteWhere deletes the one unclaimed session row that cond (over the
-// arguments args) selects, and returns it.
+// arguments args, $1 to $n) selects, and returns it.
+//
+// The claim is one round trip, in one transaction: lock the row FOR UPDATE,
+// which waits for updates of its values still in flight (they hold a
+// key-share lock) and, run again, finds the row this call claimed; mark it
+// with the token; then read every row marked with the token, in a
+// statement whose snapshot follows the lock, so that it holds every update
+// committed before. Once marked, the row is passed by as gone.
 func (s *Store) deleteWhere(ctx context.Context, cond string, args ...any) (store.Record, bool, error) {
-	lock := `SELECT sid FROM ` + s.t.sessions + ` WHERE ` + cond + ` AND claim IS NULL FOR UPDATE`
-	del := `WITH d AS (
-	DELETE FROM ` + s.t.sessions + ` WHERE ` + cond + ` AND claim IS NULL
-	RETURNING sid, created, accessed, idle, expires, usr
-)
-SELECT d.created, d.accessed, d.idle, d.expires, d.usr, v.key, v.value
-FROM d LEFT JOIN ` + s.t.values + ` AS v ON v.sid = d.sid`
+	token := newToken()
+	tk := fmt.Sprintf("$%d", len(args)+1)
+	withToken := append(append([]any{}, args...), token)
+	lock := `SELECT sid FROM ` + s.t.sessions + ` WHERE (` + cond + ` AND claim IS NULL) OR claim = ` + tk + ` FOR UPDATE`
+	claim := `UPDATE ` + s.t.sessions + ` SET claim = ` + tk + `, claimed = clock_timestamp() WHERE ` + cond + ` AND claim IS NULL`
+	read := `SELECT r.created, r.accessed, r.idle, r.expires, r.usr, v.key, v.value
+FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.sid WHERE r.claim = $1`
 	var rec store.Record
-	var deleted bool
-	err := s.retry(ctx, func(ctx context.Context) error {
+	var claimed bool
+	err := s.settle(ctx, func(ctx context.Context) error {
 		b := &pgx.Batch{}
-		b.Queue(lock, args...)
-		b.Queue(del, args...)
+		b.Queue(lock, withToken...)
+		b.Queue(claim, withToken...)
+		b.Queue(read, token)
 		res := s.pool.SendBatch(ctx, b)
 		defer res.Close()
-		if _, err := res.Exec(); err != nil {
-			return err
+		for range 2 {
+			if _, err := res.Exec(); err != nil {
+				return err
+			}
 		}
 		rows, err := res.Query()
 		if err != nil {
 			return err
 		}
-		rec, deleted, err = s.scanRecord(rows, false)
+		rec, claimed, err = s.scanRecord(rows, false)
 		if err != nil {
 			return err
 		}
 		return res.Close()
 	})
-	return rec, deleted, err
+	if err != nil || !claimed {
+		return store.Record{}, false, err
+	}
+	// The row is this call's whatever happens now: if the delete fails too
+	// often, the sweep removes it once the claim is stale.
+	_ = s.settle(ctx, func(ctx context.Context) error {
+		_, err := s.pool.Exec(ctx, `DELETE FROM `+s.t.sessions+` WHERE claim = $1`, token)
+		return err
+	})
+	return rec, true, nil
+}
+
+// newToken returns a claim token: 128 random bits.
+func newToken() []byte {
+	token := make([]byte, 16)
+	_, _ = rand.Read(token)
+	return token
 }
 
 // missing tells why a write found no live row for fp: ErrRenewed when fp

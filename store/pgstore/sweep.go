@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,8 +38,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.En
 	if limit < 1 {
 		return nil, nil
 	}
-	token := make([]byte, 16)
-	_, _ = rand.Read(token)
+	token := newToken()
 	claim := `UPDATE ` + s.t.sessions + ` AS r SET claim = $1, claimed = clock_timestamp() FROM (
 	SELECT sid FROM ` + s.t.sessions + ` WHERE claim IS NULL AND deadline <= $2 ORDER BY deadline
 	LIMIT GREATEST(0, $3 - (SELECT count(*) FROM ` + s.t.sessions + ` WHERE claim = $1))

@@ -32,8 +32,8 @@ func record(at time.Time, values map[string]any) store.Record {
 }
 
 // TestRoundTrips pins what the package documentation promises: a Load is
-// one round trip, with or without a touch that writes, and so are Update,
-// Create and Delete. The first use of each statement on a connection
+// one round trip, with or without a touch that writes, and so are Update
+// and Create; Delete is two (claim, then delete). The first use of each statement on a connection
 // prepares it; the counts are for the statements once prepared.
 func TestRoundTrips(t *testing.T) {
 	w := &pgtest.Wire{}
@@ -47,19 +47,20 @@ func TestRoundTrips(t *testing.T) {
 
 	tests := []struct {
 		name string
+		want int64
 		call func() error
 	}{
-		{"Create", func() error { return s.Create(ctx, id, record(at, map[string]any{"user": "ada"})) }},
-		{"Load", func() error { _, _, err := s.Load(ctx, id, at, false); return err }},
-		{"Load that touches", func() error { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); return err }},
-		{"Update", func() error { return s.Update(ctx, id, map[string]any{"k": "v", "user": nil}) }},
-		{"Delete", func() error { _, _, err := s.Delete(ctx, id); return err }},
+		{"Create", 1, func() error { return s.Create(ctx, id, record(at, map[string]any{"user": "ada"})) }},
+		{"Load", 1, func() error { _, _, err := s.Load(ctx, id, at, false); return err }},
+		{"Load that touches", 1, func() error { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); return err }},
+		{"Update", 1, func() error { return s.Update(ctx, id, map[string]any{"k": "v", "user": nil}) }},
+		{"Delete", 2, func() error { _, _, err := s.Delete(ctx, id); return err }},
 	}
 	for _, tc := range tests {
 		var err error
 		got := w.During(func() { err = tc.call() })
 		require.NoError(t, err, tc.name)
-		assert.Equal(t, int64(1), got, "round trips of %s", tc.name)
+		assert.Equal(t, tc.want, got, "round trips of %s", tc.name)
 	}
 }
 
@@ -122,6 +123,39 @@ func TestSweepClaimReplyLost(t *testing.T) {
 			n, err := s.Count(ctx)
 			require.NoError(t, err)
 			assert.Zero(t, n, "Count after the sweep")
+		})
+	}
+}
+
+// TestDeleteReplyLost loses the reply of each step of a Delete in turn,
+// after PostgreSQL ran it: the step is sent again under the call's token,
+// and the caller still gets the record with deleted == true, once, so that
+// a logout whose reply was lost still fires Destroyed.
+func TestDeleteReplyLost(t *testing.T) {
+	for name, marker := range map[string]string{
+		"claim":  "FOR UPDATE",
+		"delete": "WHERE claim = $1\x00",
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := &pgtest.Wire{}
+			s := wiredStore(t, w)
+			ctx, at := t.Context(), time.Now().Truncate(time.Millisecond)
+			id := testkit.RandomID(t)
+			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
+
+			w.LoseReplyOnce(marker)
+			rec, deleted, err := s.Delete(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, 1, w.Lost(), "no reply was lost: the marker matched nothing")
+			assert.True(t, deleted, "the Delete that ran reports the session")
+			assert.Equal(t, map[string]any{"user": "ada"}, rec.Values)
+
+			_, deleted, err = s.Delete(ctx, id)
+			require.NoError(t, err)
+			assert.False(t, deleted, "a second Delete")
+			n, err := s.Count(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, n, "Count after the Delete")
 		})
 	}
 }
