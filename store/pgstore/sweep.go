@@ -39,11 +39,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.En
 		return nil, nil
 	}
 	token := newToken()
-	claim := `UPDATE ` + s.t.sessions + ` AS r SET claim = $1, claimed = clock_timestamp() FROM (
-	SELECT sid FROM ` + s.t.sessions + ` WHERE claim IS NULL AND deadline <= $2 ORDER BY deadline
-	LIMIT GREATEST(0, $3 - (SELECT count(*) FROM ` + s.t.sessions + ` WHERE claim = $1))
-	FOR UPDATE SKIP LOCKED
-) AS c WHERE r.sid = c.sid`
+	claim := s.sweepClaimSQL()
 	read := `SELECT r.sid, r.fp, r.created, r.accessed, r.idle, r.expires, r.usr, v.key, v.value
 FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.sid
 WHERE r.claim = $1 ORDER BY r.sid`
@@ -84,6 +80,16 @@ WHERE r.claim = $1 ORDER BY r.sid`
 		return err
 	})
 	return out, nil
+}
+
+// sweepClaimSQL marks with the token $1 up to $3 due rows ($2: now in Unix
+// ms), less what the token already holds.
+func (s *Store) sweepClaimSQL() string {
+	return `UPDATE ` + s.t.sessions + ` AS r SET claim = $1, claimed = clock_timestamp() FROM (
+	SELECT sid FROM ` + s.t.sessions + ` WHERE claim IS NULL AND deadline <= $2 ORDER BY deadline
+	LIMIT GREATEST(0, $3 - (SELECT count(*) FROM ` + s.t.sessions + ` WHERE claim = $1))
+	FOR UPDATE SKIP LOCKED
+) AS c WHERE r.sid = c.sid`
 }
 
 // settle runs an idempotent step, and runs it again when it failed for any

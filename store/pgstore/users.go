@@ -61,12 +61,7 @@ func (s *Store) UserSessions(ctx context.Context, user string, now time.Time) ([
 	if user == "" {
 		return nil, nil
 	}
-	sql := `WITH u AS (
-	SELECT sid, fp, created, accessed, idle, expires, usr FROM ` + s.t.sessions + `
-	WHERE usr = $1 AND claim IS NULL AND (deadline IS NULL OR deadline > $2)
-)
-SELECT u.sid, u.fp, u.created, u.accessed, u.idle, u.expires, u.usr, v.key, v.value
-FROM u LEFT JOIN ` + s.t.values + ` AS v ON v.sid = u.sid ORDER BY u.created, u.sid`
+	sql := s.userSessionsSQL()
 	var out []store.Entry
 	err := s.retry(ctx, func(ctx context.Context) error {
 		rows, err := s.pool.Query(ctx, sql, []byte(user), now.UnixMilli())
@@ -80,6 +75,17 @@ FROM u LEFT JOIN ` + s.t.values + ` AS v ON v.sid = u.sid ORDER BY u.created, u.
 		return nil, s.fail("UserSessions", err)
 	}
 	return out, nil
+}
+
+// userSessionsSQL lists a user's live sessions ($1: the user, $2: now in
+// Unix ms) with their values, oldest first.
+func (s *Store) userSessionsSQL() string {
+	return `WITH u AS (
+	SELECT sid, fp, created, accessed, idle, expires, usr FROM ` + s.t.sessions + `
+	WHERE usr = $1 AND claim IS NULL AND (deadline IS NULL OR deadline > $2)
+)
+SELECT u.sid, u.fp, u.created, u.accessed, u.idle, u.expires, u.usr, v.key, v.value
+FROM u LEFT JOIN ` + s.t.values + ` AS v ON v.sid = u.sid ORDER BY u.created, u.sid`
 }
 
 // DeleteUserSession implements [store.Store] as Delete does, selecting the
