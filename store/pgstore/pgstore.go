@@ -158,7 +158,7 @@ func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) 
 	SELECT sid, created, accessed, idle, expires, usr FROM ` + s.t.sessions + `
 	WHERE fp = $1 AND claim IS NULL
 ), g AS (
-	SELECT s.sid, CASE WHEN $4::bigint >= 0 THEN $4::bigint ELSE LEAST($5::bigint, s.idle / 100) END AS g FROM s
+	SELECT s.sid, CASE WHEN $4::bigint >= 0 THEN $4::bigint WHEN s.idle > 0 THEN LEAST($5::bigint, s.idle / 100) ELSE $5::bigint END AS g FROM s
 ), t AS (
 	UPDATE ` + s.t.sessions + ` AS r SET accessed = $2 FROM g
 	WHERE $3 AND r.sid = g.sid AND r.fp = $1 AND r.claim IS NULL AND $2 > r.accessed

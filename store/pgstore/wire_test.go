@@ -159,3 +159,27 @@ func TestDeleteReplyLost(t *testing.T) {
 		})
 	}
 }
+
+// TestTouchGranularityWithoutIdleLimit checks the default granularity of a
+// session without an idle limit: the cap, 5 seconds, as in the Redis store,
+// not a write on every read.
+func TestTouchGranularityWithoutIdleLimit(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx, at := t.Context(), time.Now().Truncate(time.Millisecond)
+	id := testkit.RandomID(t)
+	require.NoError(t, s.Create(ctx, id, store.Record{Created: at, Accessed: at, Expires: at.Add(time.Hour)}))
+
+	for _, tc := range []struct {
+		after, want time.Duration
+	}{
+		{time.Second, 0},
+		{4999 * time.Millisecond, 0},
+		{5 * time.Second, 5 * time.Second},
+	} {
+		_, _, err := s.Load(ctx, id, at.Add(tc.after), true)
+		require.NoError(t, err)
+		rec, _, err := s.Load(ctx, id, at, false)
+		require.NoError(t, err)
+		assert.True(t, rec.Accessed.Equal(at.Add(tc.want)), "after a read at +%v: accessed at +%v, want +%v", tc.after, rec.Accessed.Sub(at), tc.want)
+	}
+}
