@@ -195,7 +195,13 @@ func version(dir string) int {
 }
 
 func startServer(bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "pgtest-")
+	base := "" // the temporary directory
+	if os.Geteuid() == 0 {
+		// The postgres user must reach the directory; TMPDIR may lie under
+		// a directory only root may enter, /tmp never does.
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "pgtest-")
 	if err != nil {
 		return nil, err
 	}
