@@ -8,6 +8,7 @@ import (
 	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
 )
 
 // TestManagerSuiteOnRedis runs the manager's tests whose outcome rests on
@@ -30,6 +31,16 @@ func TestManagerSuiteOnRedis(t *testing.T) {
 func TestManagerSuiteOnPostgres(t *testing.T) {
 	managertest.Run(t, func(t *testing.T) store.Store {
 		st := sharedPostgres(t)(t)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}
+
+// TestFlashesOnRedisJSONCodec: flashes and numbers read with manager.Value
+// survive the JSON codec too (the suite above runs the default, gob).
+func TestFlashesOnRedisJSONCodec(t *testing.T) {
+	managertest.FlashesAreReadOnce(t, func(t *testing.T) store.Store {
+		st := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(store.JSON()))
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
 	})
