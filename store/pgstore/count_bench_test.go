@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/testkit"
 )
 
 // BenchmarkCount1M measures Count on a table of 1,000,000 sessions, beside
@@ -41,4 +43,25 @@ func BenchmarkCount1M(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCreateCountCost measures what keeping the count costs a
+// create: Create with the count triggers, then with them dropped.
+//
+//	go test -run '^$' -bench CreateCountCost -benchtime 3000x ./store/pgstore/
+func BenchmarkCreateCountCost(b *testing.B) {
+	s, pool, table := newStore(b)
+	ctx := context.Background()
+	at := time.Now()
+	create := func(b *testing.B) {
+		for b.Loop() {
+			if err := s.Create(ctx, testkit.RandomID(b), record(at, map[string]any{"user": "ada"})); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("with count triggers", create)
+	_, err := pool.Exec(ctx, `DROP TRIGGER `+pgx.Identifier{table + "_count_in"}.Sanitize()+` ON `+pgx.Identifier{table}.Sanitize())
+	require.NoError(b, err)
+	b.Run("without", create)
 }
