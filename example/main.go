@@ -12,13 +12,19 @@
 //	go run ./example -addr localhost:8080 -redis redis://127.0.0.1:6379/0
 //	go run ./example -addr localhost:8081 -redis redis://127.0.0.1:6379/0
 //
+// With -postgres they live in PostgreSQL instead (the store creates its
+// tables on first start):
+//
+//	go run ./example -addr localhost:8080 -postgres postgres://postgres@127.0.0.1:5432/test
+//	go run ./example -addr localhost:8081 -postgres postgres://postgres@127.0.0.1:5432/test
+//
 // A browser sends its localhost cookie to both ports, so a login on one
 // instance is seen on the other, and a logout on either ends it on both.
 // Every page names the instance that answered it (-name, by default the
 // listen address).
 //
 // Stop it with Ctrl-C: it finishes the requests in flight, then stops the
-// session manager and closes the Redis client.
+// session manager and closes the Redis client or the PostgreSQL pool.
 package main
 
 import (
@@ -55,14 +61,19 @@ const pingTimeout = 5 * time.Second
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
 	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
+	postgresURL := flag.String("postgres", "", "keep sessions in the PostgreSQL at this URL, e.g. postgres://postgres@127.0.0.1:5432/test (default: in memory)")
 	name := flag.String("name", "", "name of this instance, shown on every page (default: the listen address)")
 	flag.Parse()
+	if *redisURL != "" && *postgresURL != "" {
+		slog.Error("give -redis or -postgres, not both")
+		os.Exit(2)
+	}
 	if os.Getenv(gin.EnvGinMode) == "" {
 		// Gin's debug mode prints warnings and every route at startup, which
 		// bury the one line that says where the example listens.
 		gin.SetMode(gin.ReleaseMode)
 	}
-	if err := run(*addr, *redisURL, *name); err != nil {
+	if err := run(*addr, *redisURL, *postgresURL, *name); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
 	}
@@ -107,8 +118,9 @@ func (a *app) options(cfg config) session.Options {
 
 // run serves on addr until SIGINT or SIGTERM, then shuts down in order: the
 // HTTP server first, so that no request uses the manager after it closes,
-// then the manager, then the Redis client the manager's store uses.
-func run(addr, redisURL, name string) error {
+// then the manager, then the Redis client or PostgreSQL pool the manager's
+// store uses.
+func run(addr, redisURL, postgresURL, name string) error {
 	cfg := config{secure: secureCookie(addr)}
 	where := "memory"
 	if redisURL != "" {
@@ -119,6 +131,15 @@ func run(addr, redisURL, name string) error {
 		defer closeRedis(client) // deferred first, so it runs after m.Close
 		cfg.store = redisstore.New(client)
 		where = "redis at " + client.Options().Addr // never the URL: it may hold a password
+	}
+	if postgresURL != "" {
+		pool, pgStore, err := openPostgres(postgresURL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close() // deferred first, so it runs after m.Close
+		cfg.store = pgStore
+		where = "postgres at " + pool.Config().ConnConfig.Host // never the URL: it may hold a password
 	}
 
 	// Listening before logging makes a busy port fail here, and lets the log
