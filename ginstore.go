@@ -68,7 +68,10 @@ import (
 // send cookies, so a later Save in the same request that must create a
 // session or expire its cookie returns manager.ErrHeadersWritten (a logout
 // then still ends the session on the server). [Sessions] has no such limit
-// before the response starts.
+// before the response starts. Under either, a Save after the handler wrote
+// its response (c.JSON, then Save) cannot send a cookie: it returns
+// manager.ErrHeadersWritten where it would have to (a new session is then
+// not made), and stores the changes of a session that exists.
 //
 // NewGinStore panics when m is nil.
 func NewGinStore(m *Manager) sessions.Store {

@@ -108,6 +108,15 @@ func (q *ginRequest) Save(r *http.Request, w http.ResponseWriter, gs *gsessions.
 	}
 	if q.late != nil {
 		q.late.bind(w)
+		if q.late.started() {
+			// The handler answered before it saved: no cookie can follow.
+			// Committing now (nothing is held yet) tells the scope so,
+			// and a Save that must create a session or send its cookie
+			// returns ErrHeadersWritten instead of making a session that
+			// no cookie carries; a change to a session that exists is
+			// written through.
+			q.sc.CommitBeforeWrite()
+		}
 	}
 	err := q.save(r, w)
 	if err != nil {
@@ -270,6 +279,14 @@ func (l *lateWriter) bind(w http.ResponseWriter) {
 		}
 	}
 	l.header = nil
+}
+
+// started reports whether the response's headers have gone out, as far as
+// the writer can tell: gin's writer can, a plain http.ResponseWriter
+// cannot.
+func (l *lateWriter) started() bool {
+	w, ok := l.w.(interface{ Written() bool })
+	return ok && w.Written()
 }
 
 func (l *lateWriter) Header() http.Header {

@@ -621,3 +621,47 @@ func TestGinStoreSecondSave(t *testing.T) {
 		}
 	})
 }
+
+// TestGinStoreSaveAfterTheResponseStarted: a handler that answers first and
+// saves after (c.JSON, then Save) cannot send a cookie any more. On an
+// anonymous request its Save says so (ErrHeadersWritten) and makes no
+// session that no cookie would ever carry; on a logged-in one the change is
+// stored, as the cookie already carries the session.
+func TestGinStoreSaveAfterTheResponseStarted(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		saved := make(chan error, 1)
+		r.POST("/late", func(c *gin.Context) {
+			s := sessions.Default(c)
+			c.JSON(http.StatusOK, gin.H{"ok": true})
+			s.Set("seen", c.Query("v"))
+			saved <- s.Save()
+		})
+		r.POST("/login", func(c *gin.Context) {
+			s := sessions.Default(c)
+			s.Set("user", "alice")
+			saved <- s.Save()
+			c.String(http.StatusOK, "welcome")
+		})
+		srv := serve(t, r)
+
+		x := roundTrip(t, srv.URL, newRequest(t, http.MethodPost, "/late?v=anon", nil))
+		assert.Equal(t, http.StatusOK, x.status)
+		assert.Nil(t, x.cookie(contribCookie))
+		assert.ErrorIs(t, <-saved, manager.ErrHeadersWritten, "the handler learns that nothing was kept")
+		assert.Zero(t, m.GetSessionSize(), "no session that no cookie carries")
+		assert.Zero(t, events.CountKind(session.Created))
+
+		b := newClient(t, srv)
+		status, _ := b.post("/login")
+		require.Equal(t, http.StatusOK, status)
+		require.NoError(t, <-saved)
+		status, _ = b.post("/late?v=later")
+		assert.Equal(t, http.StatusOK, status)
+		assert.NoError(t, <-saved)
+		assert.Equal(t, "later", testkit.ValueOf(m, b.cookie(contribCookie), "seen"))
+	})
+}
