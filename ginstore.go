@@ -49,8 +49,9 @@ import (
 // MaxAge 0 makes a cookie that ends with the browser session). Where it
 // sets none, the cookie is the manager's: Path, Domain and Secure from
 // m's Options, HttpOnly, SameSite=Lax, and a Max-Age that ends with the
-// session's absolute deadline. Options that turn HttpOnly or SameSite off
-// are logged as a warning, once per store.
+// session's absolute deadline. Options that turn HttpOnly or SameSite off,
+// or that leave Secure out while m's Options.Secure is on, are logged as a
+// warning, once per store.
 //
 // A store error while loading cannot reach an error response through
 // gin-contrib's middleware, which logs Get's error and goes on: its
@@ -91,7 +92,8 @@ type ginStore struct {
 	// none, so that the manager's cookie applies.
 	opts *sessions.Options
 
-	warnedStore, warnedSession sync.Once
+	warnedStore, warnedSession             sync.Once
+	warnedStoreSecure, warnedSessionSecure sync.Once
 }
 
 var _ sessions.Store = (*ginStore)(nil)
@@ -104,6 +106,9 @@ func (st *ginStore) Options(o sessions.Options) {
 	st.mu.Unlock()
 	if weakCookie(o.ToGorillaOptions()) {
 		st.warnedStore.Do(func() { st.warnWeak("the store's Options") })
+	}
+	if st.dropsSecure(o.Secure) {
+		st.warnedStoreSecure.Do(func() { st.warnInsecure("the store's Options") })
 	}
 }
 
@@ -126,6 +131,21 @@ func weakCookie(o *gsessions.Options) bool {
 func (st *ginStore) warnWeak(where string) {
 	hooks.Cookie(st.m).Logger.Warn("session: the gin-contrib options given to "+where+" turn the session cookie's HttpOnly or SameSite off;"+
 		" page scripts may read it, or cross-site requests carry it; set HttpOnly: true and SameSite: http.SameSiteLaxMode",
+		"where", where)
+}
+
+// dropsSecure reports whether options whose Secure is secure send the
+// cookie over plain HTTP where the manager's own cookie would not: an app's
+// gin-contrib options, written before it moved to a manager with Secure
+// on, replace it silently (gin-contrib's rule) and the ID then travels in
+// clear text.
+func (st *ginStore) dropsSecure(secure bool) bool {
+	return !secure && hooks.Cookie(st.m).Template.Secure
+}
+
+func (st *ginStore) warnInsecure(where string) {
+	hooks.Cookie(st.m).Logger.Warn("session: the gin-contrib options given to "+where+" send the session cookie without Secure though the manager's Options.Secure is on;"+
+		" the session ID then also travels over plain HTTP; set Secure: true",
 		"where", where)
 }
 

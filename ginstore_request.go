@@ -143,6 +143,9 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 		if o.MaxAge >= 0 && weakCookie(o) {
 			q.store.warnedSession.Do(func() { q.store.warnWeak("a session's Options") })
 		}
+		if o.MaxAge >= 0 && q.store.dropsSecure(o.Secure) {
+			q.store.warnedSessionSecure.Do(func() { q.store.warnInsecure("a session's Options") })
+		}
 	}
 	if q.own != nil && q.own.MaxAge < 0 {
 		// gin-contrib's logout: here it ends the session on the server too.

@@ -317,6 +317,45 @@ func TestGinStoreAppOptionsReplaceTheCookie(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "turn the session cookie's HttpOnly or SameSite off"), logs.String())
 }
 
+// TestGinStoreWarnsWhenAppOptionsDropSecure: a manager set up with Secure
+// behind an app whose gin-contrib options (written before the migration)
+// leave Secure out sends the ID over plain HTTP too: gin-contrib's rule
+// keeps the app's set, and one warning per store says what it costs.
+func TestGinStoreWarnsWhenAppOptionsDropSecure(t *testing.T) {
+	const warning = "without Secure though the manager's Options.Secure is on"
+	for _, where := range []string{"store", "session"} {
+		t.Run(where, func(t *testing.T) {
+			logs := &testkit.Buffer{}
+			opts := withLogger(testOptions(testkit.NewClock()), logs)
+			opts.Secure = true
+			m := newTestManager(t, opts, nil)
+			st := session.NewGinStore(m)
+			appOptions := sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+			r := gin.New()
+			r.Use(sessions.Sessions(contribCookie, st))
+			if where == "store" {
+				st.Options(appOptions)
+			}
+			r.POST("/login", func(c *gin.Context) {
+				s := sessions.Default(c)
+				if where == "session" {
+					s.Options(appOptions)
+				}
+				s.Set("user", "alice")
+				_ = s.Save()
+			})
+			srv := serve(t, r).URL
+			for range 2 {
+				ck := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(contribCookie)
+				require.NotNil(t, ck)
+				assert.False(t, ck.Secure, "the app's set, as in gin-contrib")
+			}
+			assert.Equal(t, 1, strings.Count(logs.String(), warning), logs.String())
+			assert.NotContains(t, logs.String(), "HttpOnly or SameSite off")
+		})
+	}
+}
+
 // withLogger returns opts logging to buf.
 func withLogger(opts session.Options, buf *testkit.Buffer) session.Options {
 	opts.Logger = slog.New(slog.NewTextHandler(buf, nil))
