@@ -74,6 +74,11 @@ import (
 // manager.ErrHeadersWritten where it would have to (a new session is then
 // not made), and stores the changes of a session that exists.
 //
+// A handler's Save keeps the session ID the request came with, as
+// gin-contrib's server-side stores do: a login handler should also call
+// [RenewSession] (under [Sessions]) so that a session that existed before
+// login, planted in a victim's browser, is not logged in too.
+//
 // NewGinStore panics when m is nil.
 func NewGinStore(m *Manager) sessions.Store {
 	if m == nil {

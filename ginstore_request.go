@@ -197,6 +197,9 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 			return err
 		}
 	}
+	// The session may have been renewed since it was handed out
+	// (RenewSession beside gin-contrib's API): ID names it as it is now.
+	gs.ID = s.GetMaskedSessionId()
 	for k, v := range changed {
 		if err := s.Set(k, v); err != nil {
 			return err

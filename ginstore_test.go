@@ -704,3 +704,53 @@ func TestGinStoreSaveAfterTheResponseStarted(t *testing.T) {
 		assert.Equal(t, "later", testkit.ValueOf(m, b.cookie(contribCookie), "seen"))
 	})
 }
+
+// TestGinStoreLoginRenewalThroughSessions: an unchanged gin-contrib login
+// handler keeps the session ID the browser came with, so a session that
+// existed before login (a flash, a CSRF token) and was planted in the
+// victim's browser would be logged in too (see SECURITY.md). Under
+// Sessions one added line, session.RenewSession(c), fixes it: the login
+// lands on a new ID, which gin-contrib's ID then names, and the planted
+// cookie finds nothing.
+func TestGinStoreLoginRenewalThroughSessions(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := gin.New()
+	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r.GET("/form", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("csrf", "token")
+		_ = s.Save()
+	})
+	r.POST("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		if s.Get("user") != nil {
+			c.String(http.StatusOK, "already")
+			return
+		}
+		if _, err := session.RenewSession(c); err != nil { // the added line
+			session.HandleError(c, err)
+			return
+		}
+		s.Set("user", "victim")
+		_ = s.Save()
+		c.String(http.StatusOK, "%s", s.ID())
+	})
+	r.GET("/whoami", func(c *gin.Context) {
+		c.String(http.StatusOK, "%v", sessions.Default(c).Get("user"))
+	})
+	srv := serve(t, r).URL
+
+	planted := roundTrip(t, srv, newRequest(t, http.MethodGet, "/form", nil)).cookie(contribCookie)
+	require.NotNil(t, planted)
+	login := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil, planted))
+	require.Equal(t, http.StatusOK, login.status)
+	renewed := login.cookie(contribCookie)
+	require.NotNil(t, renewed)
+	assert.NotEqual(t, planted.Value, renewed.Value)
+	assert.Equal(t, m.GetSessionById(renewed.Value).GetMaskedSessionId(), login.body, "ID names the session as it is now")
+
+	assert.Equal(t, "victim", roundTrip(t, srv, newRequest(t, http.MethodGet, "/whoami", nil, renewed)).body)
+	assert.Equal(t, "<nil>", roundTrip(t, srv, newRequest(t, http.MethodGet, "/whoami", nil, planted)).body,
+		"the planted cookie is not logged in")
+	assert.Equal(t, "token", testkit.ValueOf(m, renewed.Value, "csrf"), "values kept through the renewal")
+}
