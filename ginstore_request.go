@@ -179,6 +179,13 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie
 	case s == nil:
+		// Ask before creating: a value the store would refuse must not
+		// leave an empty session (Created fired, a cookie sent) behind.
+		for k, v := range changed {
+			if err := hooks.CheckValue(q.store.m, k, v); err != nil {
+				return err
+			}
+		}
 		q.holdCookie = lifetime > 0
 		s, err = q.sc.Create()
 		q.holdCookie = false

@@ -764,3 +764,29 @@ func TestGinStoreLoginRenewalThroughSessions(t *testing.T) {
 		"the planted cookie is not logged in")
 	assert.Equal(t, "token", testkit.ValueOf(m, renewed.Value, "csrf"), "values kept through the renewal")
 }
+
+// TestGinStoreRefusedFirstValueMakesNoSession: a first Save whose value the
+// store cannot keep (here a flash that contains itself) fails, and leaves
+// no empty session behind: no record, no Created event, no cookie.
+func TestGinStoreRefusedFirstValueMakesNoSession(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		saved := make(chan error, 1)
+		r.POST("/", func(c *gin.Context) {
+			s := sessions.Default(c)
+			loop := []any{"a", nil}
+			loop[1] = loop
+			s.AddFlash(loop)
+			saved <- s.Save()
+		})
+		x := roundTrip(t, serve(t, r).URL, newRequest(t, http.MethodPost, "/", nil))
+		assert.ErrorContains(t, <-saved, "contains itself")
+		assert.Equal(t, http.StatusInternalServerError, x.status)
+		assert.Nil(t, x.cookie(contribCookie))
+		assert.Zero(t, m.GetSessionSize())
+		assert.Zero(t, events.CountKind(session.Created))
+	})
+}
