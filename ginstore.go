@@ -32,8 +32,10 @@ import (
 //     both keep theirs.
 //   - Options(sessions.Options{MaxAge: -1}) and Save destroy the session on
 //     the server (firing Destroyed once) and expire the cookie: replaying the
-//     old cookie finds nothing. Clear and Save empty the values and keep the
-//     session, as in gin-contrib.
+//     old cookie finds nothing; so does every Save while the store's own
+//     Options have a negative MaxAge, with which gin-contrib keeps nothing.
+//     Clear and Save empty the values and keep the session, as in
+//     gin-contrib.
 //   - Options with a positive MaxAge and Save ("remember me") give the
 //     session an absolute lifetime of MaxAge seconds on the server, within
 //     m's Options.MaxLifetime (see manager.Manager.SetLifetime), and the

@@ -148,8 +148,9 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 			q.store.warnedSessionSecure.Do(func() { q.store.warnInsecure("a session's Options") })
 		}
 	}
-	if q.own != nil && q.own.MaxAge < 0 {
+	if q.options().MaxAge < 0 {
 		// gin-contrib's logout: here it ends the session on the server too.
+		// The options may be the store's: gin-contrib keeps nothing then.
 		err := q.sc.Destroy()
 		if err == nil {
 			gs.ID, gs.IsNew = "", true

@@ -790,3 +790,27 @@ func TestGinStoreRefusedFirstValueMakesNoSession(t *testing.T) {
 		assert.Zero(t, events.CountKind(session.Created))
 	})
 }
+
+// TestGinStoreNegativeStoreMaxAgeStoresNothing: with gin-contrib, store
+// options whose MaxAge is negative make every Save expire the cookie (the
+// cookie store) or delete the record (the redis store): nothing is kept.
+// Over NewGinStore it is the logout idiom too, rather than a new session
+// per Save whose cookie the browser drops at once.
+func TestGinStoreNegativeStoreMaxAgeStoresNothing(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		st := session.NewGinStore(m)
+		st.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		srv := serve(t, newContribApp(use(st))).URL
+		for range 3 {
+			x := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login?user=alice", nil))
+			assert.Equal(t, http.StatusOK, x.status)
+			if ck := x.cookie(contribCookie); ck != nil {
+				assert.Negative(t, ck.MaxAge, "only an expiring cookie")
+			}
+		}
+		assert.Zero(t, m.GetSessionSize(), "no session kept that no browser holds")
+		assert.Zero(t, events.CountKind(session.Created))
+	})
+}
