@@ -264,7 +264,10 @@ func (sc *requestScope) renew(cause string) (*MemSession, error) {
 		}
 		return nil, err
 	}
-	if err := sc.sendID(s.GetId(), s.expires); err != nil {
+	s.mu.Lock()
+	id, expires := s.id, s.expires // SetLifetime may have moved the deadline
+	s.mu.Unlock()
+	if err := sc.sendID(id, expires); err != nil {
 		return nil, err
 	}
 	return s, nil
