@@ -267,7 +267,59 @@ func differs(old, v any) bool {
 			return true
 		}
 	}
-	return !reflect.DeepEqual(old, v)
+	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv, 0)
+}
+
+// maxCompareDepth bounds equalWithNaN on a value that nests deeper than a
+// session keeps (or contains itself): such a value counts as changed, and
+// Set then says why it cannot be stored.
+const maxCompareDepth = 1000
+
+// equalWithNaN is reflect.DeepEqual, except that a NaN equals a NaN, so
+// that a value holding one, which the handler left alone, is not a change:
+// writing it back would fire an Update and undo another request's change
+// to it. It is asked only once DeepEqual said no.
+func equalWithNaN(a, b reflect.Value, depth int) bool {
+	if !a.IsValid() || !b.IsValid() {
+		return a.IsValid() == b.IsValid()
+	}
+	if a.Type() != b.Type() || depth > maxCompareDepth {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x, y := a.Float(), b.Float()
+		return x == y || math.IsNaN(x) && math.IsNaN(y)
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalWithNaN(a.Elem(), b.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if a.Kind() == reflect.Slice && a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !equalWithNaN(a.Index(i), b.Index(i), depth+1) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		for it := a.MapRange(); it.Next(); {
+			bv := b.MapIndex(it.Key())
+			if !bv.IsValid() || !equalWithNaN(it.Value(), bv, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	// Anything else holds no NaN this walk can reach: DeepEqual's answer
+	// stands (false, or it would not have been asked).
+	return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 // setLifetime gives the request's session an absolute lifetime of d, within

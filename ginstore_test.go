@@ -814,3 +814,34 @@ func TestGinStoreNegativeStoreMaxAgeStoresNothing(t *testing.T) {
 		assert.Zero(t, events.CountKind(session.Created))
 	})
 }
+
+// TestGinStoreUnchangedNaNIsNotWritten: a value holding a NaN, which is not
+// equal to itself, is still "unchanged" when the handler leaves it alone: a
+// Save of another key neither writes it back (which would undo another
+// request's change to it) nor fires an Update for it.
+func TestGinStoreUnchangedNaNIsNotWritten(t *testing.T) {
+	events := &testkit.Events{}
+	m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+	r := gin.New()
+	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r.POST("/set", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("score", math.NaN())
+		s.Set("scores", []any{1.5, math.NaN()})
+		require.NoError(t, s.Save())
+	})
+	r.POST("/touch", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("page", c.Query("p"))
+		require.NoError(t, s.Save())
+	})
+	b := newClient(t, serve(t, r))
+	status, _ := b.post("/set")
+	require.Equal(t, http.StatusOK, status)
+	before := events.CountKind(session.Update)
+	for _, p := range []string{"1", "2", "3"} {
+		status, _ = b.post("/touch?p=" + p)
+		require.Equal(t, http.StatusOK, status)
+	}
+	assert.Equal(t, 3, events.CountKind(session.Update)-before, "one Update per Save: the page only")
+}
