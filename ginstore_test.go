@@ -845,3 +845,36 @@ func TestGinStoreUnchangedNaNIsNotWritten(t *testing.T) {
 	}
 	assert.Equal(t, 3, events.CountKind(session.Update)-before, "one Update per Save: the page only")
 }
+
+// TestGinStoreLogoutCookieKeepsSecure: gin-contrib's logout idiom,
+// Options(MaxAge: -1), names no attribute but the MaxAge; the expiring
+// cookie keeps the Secure the cookie was set with, without which a browser
+// ignores it for a "__Secure-" or "__Host-" name and keeps the cookie.
+func TestGinStoreLogoutCookieKeepsSecure(t *testing.T) {
+	opts := testOptions(testkit.NewClock())
+	opts.Secure = true
+	m := newTestManager(t, opts, nil)
+	const name = "__Host-sid"
+	r := gin.New()
+	r.Use(session.Sessions(name, session.NewGinStore(m)))
+	r.POST("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("user", "alice")
+		_ = s.Save()
+	})
+	r.POST("/logout", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Options(sessions.Options{MaxAge: -1})
+		_ = s.Save()
+	})
+	srv := serve(t, r).URL
+	login := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(name)
+	require.NotNil(t, login)
+	require.True(t, login.Secure)
+	logout := roundTrip(t, srv, newRequest(t, http.MethodPost, "/logout", nil, login)).cookie(name)
+	require.NotNil(t, logout)
+	assert.Negative(t, logout.MaxAge)
+	assert.True(t, logout.Secure)
+	assert.Equal(t, "/", logout.Path)
+	assert.Zero(t, m.GetSessionSize())
+}
