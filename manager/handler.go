@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/sessionkit/session/internal/seam"
@@ -25,7 +24,7 @@ func (m *Manager) handle(carrier seam.Carrier, next http.Handler) http.Handler {
 			m.HandleError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{m}, sc))
+		r = sc.attach(r)
 		sc.r = r
 		sc.Serve(seam.Func(func() { next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r) }))
 	})

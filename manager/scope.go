@@ -57,6 +57,10 @@ type requestScope struct {
 	// loaded holds the session the request came with, so that the scope and
 	// its session cost one allocation.
 	loaded MemSession
+	// attached is the context that carries the scope in the request the
+	// handlers get (see attach), held here for the same reason. Set once,
+	// under mu, and never changed after.
+	attached scopeContext
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
@@ -71,6 +75,42 @@ type requestScope struct {
 // scopeContextKey keys the scope of a request in its context by manager,
 // so that several managers serving one request each find their own.
 type scopeContextKey struct{ m *Manager }
+
+// scopeContext is a context that carries sc under scopeContextKey{sc.m},
+// as context.WithValue would, without an allocation of its own.
+type scopeContext struct {
+	context.Context
+	sc *requestScope
+}
+
+func (c *scopeContext) Value(key any) any {
+	if k, ok := key.(scopeContextKey); ok && k.m == c.sc.m {
+		return c.sc
+	}
+	return c.Context.Value(key)
+}
+
+// attach returns r, or a shallow copy of it, whose context carries sc, so
+// that the manager's methods called with it act on sc's session. The
+// first attach of a scope uses sc.attached (the middleware's, so a request
+// pays for the copy of r alone); a request that carries sc already is
+// returned as it is.
+func (sc *requestScope) attach(r *http.Request) *http.Request {
+	parent := r.Context()
+	if got, _ := parent.Value(scopeContextKey{sc.m}).(*requestScope); got == sc {
+		return r
+	}
+	sc.mu.Lock()
+	first := sc.attached.Context == nil
+	if first {
+		sc.attached = scopeContext{Context: parent, sc: sc}
+	}
+	sc.mu.Unlock()
+	if first {
+		return r.WithContext(&sc.attached)
+	}
+	return r.WithContext(context.WithValue(parent, scopeContextKey{sc.m}, sc))
+}
 
 // begin starts the session work of a request: it adds "Vary: Cookie" (or
 // the token carrier's header) to the response and looks up the session the

@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -30,7 +29,7 @@ func init() {
 		},
 		Tokens: func(header string) seam.Carrier { return newTokenCarrier(header) },
 		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
-			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{sc.Manager()}, sc.(*requestScope)))
+			return sc.(*requestScope).attach(r)
 		},
 		CheckValue: func(m *Manager, key string, value any) error {
 			_, err := m.checkValue(key, value)

@@ -88,7 +88,7 @@ type Hooks[M, S any] struct {
 	// response header, never a cookie. It panics on a header that cannot
 	// carry a token.
 	Tokens func(header string) Carrier
-	// Attach returns a shallow copy of r that carries sc, so that the
+	// Attach returns r, or a shallow copy of r, that carries sc, so that the
 	// manager's methods that take the request (Login, SetLifetime, the
 	// per-user ones) act on sc's session rather than look the cookie up
 	// again: a face reaches them this way instead of through more methods
