@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/session"
@@ -49,6 +50,11 @@ func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
 	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
 	flag.Parse()
+	if os.Getenv(gin.EnvGinMode) == "" {
+		// Gin's debug mode prints warnings and every route at startup, which
+		// bury the one line that says where the example listens.
+		gin.SetMode(gin.ReleaseMode)
+	}
 	if err := run(*addr, *redisURL); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
@@ -98,7 +104,7 @@ func run(addr, redisURL string) error {
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	slog.Info("listening", "url", "http://"+ln.Addr().String(), "sessions", where)
+	slog.Info("listening", "url", listenURL(addr, ln.Addr()), "sessions", where)
 
 	select {
 	case err := <-served:
@@ -119,6 +125,21 @@ func run(addr, redisURL string) error {
 	return m.Close()
 }
 
+// listenURL is the address to open in a browser: the host as the user wrote
+// it (cookies of localhost and 127.0.0.1 differ, and the README says to use
+// localhost) with the port the listener got (the flag's may be 0).
+func listenURL(addr string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	_, port, err2 := net.SplitHostPort(bound.String())
+	if err != nil || err2 != nil {
+		return "http://" + bound.String()
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // openRedis connects to the Redis at rawURL and checks that it answers, so
 // that a wrong URL or a stopped server stops the program at startup rather
 // than failing its first request. Errors never quote the URL: it may hold a
@@ -133,14 +154,32 @@ func openRedis(rawURL string) (*redis.Client, error) {
 		}
 		return nil, fmt.Errorf("-redis: not a Redis URL (want redis://[user:password@]host:port/db): %w", err)
 	}
+	failFast(opts)
 	client := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
+		// A Redis that answers with an error (a wrong password, a database
+		// index out of range) is running: say what it said, not that it is
+		// not there.
+		var refused redis.Error
+		if errors.As(err, &refused) {
+			return nil, fmt.Errorf("-redis: Redis at %s refused the connection: %w", opts.Addr, err)
+		}
 		return nil, fmt.Errorf("-redis: Redis at %s does not answer (is redis-server running?): %w", opts.Addr, err)
 	}
 	return client, nil
+}
+
+// failFast makes a request answer its 503 quickly while Redis is down, unless
+// the URL set these itself: go-redis's defaults dial 5 times before giving
+// up, so a request would wait seconds for its error page.
+func failFast(opts *redis.Options) {
+	if opts.DialTimeout == 0 { // the URL did not set dial_timeout
+		opts.DialTimeout = 500 * time.Millisecond
+	}
+	opts.DialerRetries = 1
 }
 
 // closeRedis closes the client at shutdown, logging a failure: the program

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -90,6 +91,9 @@ func TestOpenRedis(t *testing.T) {
 	require.NoError(t, err)
 	silent := ln.Addr().String() // nothing listens there once ln is closed
 	require.NoError(t, ln.Close())
+	lockedServer := redistest.Start(t)
+	require.NoError(t, lockedServer.NewClient(t).ConfigSet(context.Background(), "requirepass", "right").Err())
+	locked := lockedServer.Addr
 
 	tests := []struct {
 		name, url string
@@ -97,6 +101,11 @@ func TestOpenRedis(t *testing.T) {
 	}{
 		{"answers", live, ""},
 		{"nothing listening", "redis://:secret@" + silent + "/0", "does not answer"},
+		// A Redis that answers with an error is running: the message says
+		// what it said, not that it is missing.
+		{"wrong password", "redis://:secret@" + locked + "/0", "refused the connection: WRONGPASS"},
+		{"no password", "redis://" + locked + "/0", "refused the connection: NOAUTH"},
+		{"database out of range", live[:len(live)-1] + "99", "refused the connection: ERR DB index is out of range"},
 		{"bad port", "redis://:secret@127.0.0.1:port/0", "not a Redis URL"},
 		{"bad scheme", "http://:secret@127.0.0.1:6379/0", "not a Redis URL"},
 		{"bad database", "redis://:secret@127.0.0.1:6379/zero", "not a Redis URL"},

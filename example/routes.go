@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -151,12 +150,12 @@ func isGone(err error) bool {
 	return errors.Is(err, manager.ErrSessionGone) || errors.Is(err, manager.ErrNoSession)
 }
 
-// fail answers a session failure with a bare 500. The error goes to the log
-// only: its text is for operators, not visitors. The manager's errors name
-// sessions by masked ID, so logging them is safe.
+// fail answers a session failure through the manager's ErrorHandler, as the
+// middleware answers its own: 503 while the store is unavailable, 500 for
+// anything else, and the error text only in the log. The manager's errors
+// name sessions by masked ID, so logging them is safe.
 func fail(c *gin.Context, err error) {
-	slog.Error("session operation failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-	c.AbortWithStatus(http.StatusInternalServerError)
+	session.HandleError(c, err)
 }
 
 // formatUnix formats a session time, which the API gives in Unix seconds.

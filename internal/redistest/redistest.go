@@ -128,13 +128,15 @@ func Prefix() string {
 	return "test-" + hex.EncodeToString(b[:])
 }
 
-// Main runs the tests of a package and then stops the shared server that
-// [Client] may have started. Call it from TestMain:
+// Main runs the tests of a package, stops the shared server that [Client]
+// may have started, and prints one line when Redis tests were skipped (see
+// reportSkips). Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { redistest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
 	StopShared()
+	reportSkips()
 	os.Exit(code)
 }
 
@@ -174,6 +176,7 @@ func skipOrFail(t testing.TB, msg string) {
 	if os.Getenv(EnvRequire) == "1" {
 		t.Fatal(msg + "; " + EnvRequire + "=1 requires Redis tests to run")
 	}
+	noteSkip(msg)
 	t.Skip(msg + "; skipping Redis tests")
 }
 
