@@ -90,7 +90,8 @@ type Options struct {
 
 	// Store keeps the sessions. nil means a new in-memory store that the
 	// manager owns and closes in Close. A store passed here is not closed by
-	// the manager: it may be shared.
+	// the manager: it may be shared. Close it after the manager; a store
+	// from store.OpenMemory saves its sessions then, for the next start.
 	Store store.Store
 
 	// MaxSessions caps the number of sessions in the in-memory store the

@@ -7,6 +7,7 @@
 // an error always means the store itself failed.
 //
 // [NewMemory] makes the default: standard library only, sharded, a lock per
-// session, an O(1) count and an incremental sweep. Stores for other backends
+// session, an O(1) count and an incremental sweep. [OpenMemory] makes the
+// same store on a file, which keeps its sessions across a restart. Stores for other backends
 // live in sub-packages and pass the same conformance checks.
 package store
