@@ -63,6 +63,11 @@ var ErrBadSessionFile = errors.New("store: session file cannot be loaded")
 func OpenMemory(path string, opts ...MemoryOption) (Store, error) {
 	m := newMemory(opts)
 	removeLeftovers(path)
+	// A directory Close could not write to would lose every session at
+	// shutdown: find out now, while the operator is watching the start.
+	if err := probeDir(path); err != nil {
+		return nil, fmt.Errorf("store: the directory of the session file cannot take it: %w", err)
+	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -388,6 +393,16 @@ func removeLeftovers(path string) {
 	for _, name := range leftovers {
 		os.Remove(name)
 	}
+}
+
+// probeDir checks that a save to path can create its temporary file.
+func probeDir(path string) error {
+	probe, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
+	if err != nil {
+		return err
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // syncDir makes a rename or a removal in dir durable.

@@ -310,3 +310,28 @@ func TestOpenMemoryCloseKeepsEveryAcceptedWrite(t *testing.T) {
 	}
 	assert.Equal(t, total, len(rec.Values))
 }
+
+// A directory the save could not write to is found at the start, not at
+// shutdown, when every session would be lost.
+func TestOpenMemoryRefusesADirectoryItCannotWrite(t *testing.T) {
+	_, err := store.OpenMemory(filepath.Join(t.TempDir(), "missing", "sessions"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "directory")
+}
+
+// FuzzOpenMemory feeds OpenMemory any bytes as its file: it loads them or
+// refuses them with ErrBadSessionFile, and never panics.
+func FuzzOpenMemory(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("sessionkit memory store\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "sessions")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		s, err := store.OpenMemory(path)
+		if err != nil {
+			require.ErrorIs(t, err, store.ErrBadSessionFile)
+			return
+		}
+		require.NoError(t, s.Close())
+	})
+}
