@@ -39,7 +39,8 @@ FUZZ_TARGETS = \
 	FuzzCookieValue:./manager \
 	FuzzIsValidID:./manager \
 	FuzzContribCarrier:. \
-	FuzzDecodeRecord:./store/redisstore
+	FuzzDecodeRecord:./store/redisstore \
+	FuzzOpenMemory:./store
 fuzz:
 	@set -e; for target in $(FUZZ_TARGETS); do \
 		echo "fuzz: $${target%%:*} in $${target#*:} for $(FUZZTIME)"; \

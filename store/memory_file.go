@@ -273,9 +273,9 @@ func (f *memoryFile) save(m *memory) (err error) {
 	sum := sha256.New()
 	body := io.MultiWriter(w, sum)
 	enc := gob.NewEncoder(body)
-	count, skipped := m.writeSessions(enc)
-	if w.err != nil {
-		return w.err
+	count, skipped, err := m.writeSessions(enc)
+	if err != nil {
+		return err
 	}
 	var trailer [trailerSize]byte
 	binary.BigEndian.PutUint64(trailer[:8], count)
@@ -310,9 +310,9 @@ func (f *memoryFile) save(m *memory) (err error) {
 
 // writeSessions encodes every live session of m to enc and returns how many
 // it wrote, and an error naming the sessions it skipped because a value
-// could not be encoded (nil when none). It stops at the first write error,
-// which the writer under enc keeps.
-func (m *memory) writeSessions(enc *gob.Encoder) (count uint64, skipped error) {
+// could not be encoded (nil when none). It stops at the first error of enc,
+// which leaves the stream unusable.
+func (m *memory) writeSessions(enc *gob.Encoder) (count uint64, skipped, err error) {
 	var skippedErrs []error
 	for i := range m.shards {
 		s := &m.shards[i]
@@ -328,21 +328,23 @@ func (m *memory) writeSessions(enc *gob.Encoder) (count uint64, skipped error) {
 			}
 			if err := enc.Encode(saved); err != nil {
 				s.mu.RUnlock()
-				return count, err
+				return count, nil, err
 			}
 			count++
 		}
 		s.mu.RUnlock()
 	}
 	if len(skippedErrs) > 0 {
-		return count, fmt.Errorf("%d sessions saved; %d skipped because a value could not be encoded: %w",
+		skipped = fmt.Errorf("%d sessions saved; %d skipped because a value could not be encoded: %w",
 			count, len(skippedErrs), errors.Join(skippedErrs...))
 	}
-	return count, nil
+	return count, skipped, nil
 }
 
 func newSavedSession(id string, rec Record) (*savedSession, error) {
-	saved := &savedSession{ID: id, Created: rec.Created, Accessed: rec.Accessed, Idle: rec.Idle, Expires: rec.Expires,
+	// In UTC: gob cannot send every zone offset a clock may give, and the
+	// store compares instants only.
+	saved := &savedSession{ID: id, Created: rec.Created.UTC(), Accessed: rec.Accessed.UTC(), Idle: rec.Idle, Expires: rec.Expires.UTC(),
 		Values: make(map[string][]byte, len(rec.Values))}
 	for k, v := range rec.Values {
 		b, err := fileCodec.Encode(v)
