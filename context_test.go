@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
@@ -26,6 +27,14 @@ func TestHelpersWithoutMiddleware(t *testing.T) {
 		_, err = session.RenewSession(c)
 		assert.ErrorIs(t, err, session.ErrNoMiddleware)
 		assert.ErrorIs(t, session.DestroySession(c), session.ErrNoMiddleware)
+		_, err = session.Login(c, "ada")
+		assert.ErrorIs(t, err, session.ErrNoMiddleware)
+		assert.ErrorIs(t, session.SetLifetime(c, time.Hour), session.ErrNoMiddleware)
+		_, err = session.UserSessions(c, "ada")
+		assert.ErrorIs(t, err, session.ErrNoMiddleware)
+		assert.ErrorIs(t, session.DestroyUserSession(c, "ada", "AAAAAAAAAAAA"), session.ErrNoMiddleware)
+		_, err = session.DestroyOtherSessions(c, "ada")
+		assert.ErrorIs(t, err, session.ErrNoMiddleware)
 		assert.Zero(t, session.GetSessionSize(c))
 		c.Status(http.StatusNoContent)
 	})

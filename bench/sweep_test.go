@@ -204,7 +204,7 @@ func (s *timedStore) Load(ctx context.Context, id string, now time.Time, touch b
 	return rec, found, err
 }
 
-func (s *timedStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+func (s *timedStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	s.sweeps.Add(1)
 	start := time.Now()
 	expired, err := s.Store.Sweep(ctx, now, limit)

@@ -122,16 +122,16 @@ type endlessSweepStore struct {
 	onSweep func(call int64)
 }
 
-func (s *endlessSweepStore) Sweep(_ context.Context, now time.Time, limit int) ([]store.Expired, error) {
+func (s *endlessSweepStore) Sweep(_ context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	call := s.calls.Add(1)
 	s.limit.Store(int64(limit))
 	if s.onSweep != nil {
 		s.onSweep(call)
 	}
 	id := testkit.ValidID('s')
-	out := make([]store.Expired, limit)
+	out := make([]store.Entry, limit)
 	for i := range out {
-		out[i] = store.Expired{ID: id, MaskedID: store.MaskedID(id), Record: store.Record{Created: now, Accessed: now}}
+		out[i] = store.Entry{ID: id, MaskedID: store.MaskedID(id), Record: store.Record{Created: now, Accessed: now}}
 	}
 	return out, nil
 }
@@ -255,7 +255,7 @@ type waitingSweepStore struct {
 	onWait func()
 }
 
-func (s *waitingSweepStore) Sweep(ctx context.Context, _ time.Time, _ int) ([]store.Expired, error) {
+func (s *waitingSweepStore) Sweep(ctx context.Context, _ time.Time, _ int) ([]store.Entry, error) {
 	s.onWait()
 	<-ctx.Done()
 	return nil, ctx.Err()

@@ -313,6 +313,7 @@ func (m *Manager) bind(id string, rec store.Record, into *MemSession) *MemSessio
 	}
 	into.id = id
 	into.created, into.accessed, into.expires = rec.Created, rec.Accessed, rec.Expires
+	into.user = rec.User
 	into.base = rec.Values
 	into.m, into.mode = m, writeThrough
 	return into

@@ -122,8 +122,9 @@ type Options struct {
 	// warning, once per process.
 	ScriptReadableCookie bool
 
-	// Logger receives the manager's log lines. None holds a raw session ID.
-	// nil means slog.Default().
+	// Logger receives the manager's log lines. None holds a raw session ID,
+	// nor a user name (user names are often e-mail addresses: the manager
+	// logs none, masked or not). nil means slog.Default().
 	Logger *slog.Logger
 
 	// Clock tells the time. nil means time.Now. Tests set it to move time
@@ -141,6 +142,21 @@ type Options struct {
 	// is cancelled: a client that goes away in the middle of a logout must
 	// not leave the session alive. 0 means 5 seconds; at most 10 minutes.
 	StoreWriteTimeout time.Duration
+
+	// MaxSessionsPerUser caps the live sessions bound to one user by
+	// [Manager.Login]: after a login binds a session, the user's oldest
+	// other sessions beyond the cap are destroyed (Destroyed fires for
+	// each; the session just bound is never one of them). 0 means no cap.
+	// Negative values make NewManager panic.
+	MaxSessionsPerUser int
+
+	// MaxLifetime is the longest absolute lifetime, in seconds counted from
+	// a session's creation, that [Manager.SetLifetime] may give a session
+	// ("remember me"). 0 means MaxAge: no session outlives the default
+	// unless the operator raises this. From MaxAge (after its default) to
+	// 3,155,760,000 (100 years); with a negative MaxAge (no absolute limit)
+	// it must be 0. NewManager panics outside.
+	MaxLifetime int
 }
 
 // Defaults for the zero values of Options.
@@ -242,6 +258,28 @@ func (o Options) checkRanges() error {
 		return fmt.Errorf("session: Options.MaxSessions is %d beside Options.Store: it caps only the in-memory store NewManager makes when Store is nil; set the cap on the store you pass instead (store.NewMemory(store.WithMaxSessions(n)))", o.MaxSessions)
 	case o.SameSite < 0 || o.SameSite > http.SameSiteNoneMode:
 		return fmt.Errorf("session: Options.SameSite is %d, which is none of net/http's SameSite constants", o.SameSite)
+	case o.MaxSessionsPerUser < 0:
+		return fmt.Errorf("session: Options.MaxSessionsPerUser is %d; it must be 0 (no cap) or more", o.MaxSessionsPerUser)
+	}
+	return o.checkMaxLifetime()
+}
+
+// checkMaxLifetime refuses a MaxLifetime that would let SetLifetime do less
+// than the default allows, or more than any deadline can hold.
+func (o Options) checkMaxLifetime() error {
+	maxAge := o.MaxAge
+	if maxAge == 0 {
+		maxAge = defaultMaxAge
+	}
+	switch {
+	case o.MaxLifetime == 0:
+		return nil
+	case maxAge < 0:
+		return fmt.Errorf("session: Options.MaxLifetime is %d beside a negative MaxAge: sessions have no absolute limit to extend; leave MaxLifetime 0", o.MaxLifetime)
+	case o.MaxLifetime < maxAge:
+		return fmt.Errorf("session: Options.MaxLifetime is %d seconds, less than MaxAge (%d): the longest lifetime a session may ask for cannot be below the default one", o.MaxLifetime, maxAge)
+	case int64(o.MaxLifetime) > maxTimeout:
+		return fmt.Errorf("session: Options.MaxLifetime is %d seconds, more than 100 years (%d): deadlines that far cannot be kept", o.MaxLifetime, maxTimeout)
 	}
 	return nil
 }
@@ -304,6 +342,15 @@ func (o Options) lifetime() time.Duration {
 		return 0
 	}
 	return time.Duration(o.MaxAge) * time.Second
+}
+
+// longestLifetime is the longest absolute lifetime SetLifetime may give a
+// session: MaxLifetime, or else MaxAge; 0 means no limit.
+func (o Options) longestLifetime() time.Duration {
+	if o.MaxLifetime > 0 {
+		return time.Duration(o.MaxLifetime) * time.Second
+	}
+	return o.lifetime()
 }
 
 // Warnings about settings that weaken the cookie.

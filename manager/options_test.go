@@ -173,6 +173,27 @@ func TestOptionsNumericRanges(t *testing.T) {
 		{name: "SameSite default mode", opts: manager.Options{SameSite: http.SameSiteDefaultMode}},
 		{name: "SameSite max", opts: manager.Options{SameSite: http.SameSiteNoneMode, Secure: true}},
 		{name: "SameSite max+1", opts: manager.Options{SameSite: http.SameSiteNoneMode + 1, Secure: true}, wantPanic: "SameSite"},
+
+		// MaxSessionsPerUser: 0 (no cap) or more.
+		{name: "MaxSessionsPerUser min int", opts: manager.Options{MaxSessionsPerUser: math.MinInt}, wantPanic: "MaxSessionsPerUser"},
+		{name: "MaxSessionsPerUser -1", opts: manager.Options{MaxSessionsPerUser: -1}, wantPanic: "MaxSessionsPerUser"},
+		{name: "MaxSessionsPerUser 0", opts: manager.Options{MaxSessionsPerUser: 0}},
+		{name: "MaxSessionsPerUser 1", opts: manager.Options{MaxSessionsPerUser: 1}},
+		{name: "MaxSessionsPerUser max int", opts: manager.Options{MaxSessionsPerUser: math.MaxInt}},
+
+		// MaxLifetime: 0 (MaxAge), or MaxAge (after its default) to 100
+		// years; only 0 beside a negative MaxAge.
+		{name: "MaxLifetime -1", opts: manager.Options{MaxLifetime: -1}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime 0", opts: manager.Options{MaxLifetime: 0}},
+		{name: "MaxLifetime below default MaxAge", opts: manager.Options{MaxLifetime: 86399}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime default MaxAge", opts: manager.Options{MaxLifetime: 86400}},
+		{name: "MaxLifetime below MaxAge", opts: manager.Options{MaxAge: 60, MaxLifetime: 59}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime MaxAge", opts: manager.Options{MaxAge: 60, MaxLifetime: 60}},
+		{name: "MaxLifetime max", opts: manager.Options{MaxLifetime: hundredYears}},
+		{name: "MaxLifetime max+1", opts: manager.Options{MaxLifetime: hundredYears + 1}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime max int", opts: manager.Options{MaxLifetime: math.MaxInt}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime beside no MaxAge", opts: manager.Options{MaxAge: -1, MaxLifetime: 86400}, wantPanic: "MaxLifetime"},
+		{name: "MaxLifetime 0 beside no MaxAge", opts: manager.Options{MaxAge: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -176,6 +176,17 @@ func (sc *requestScope) Session() Session {
 // Create makes a new session for the request, destroying the one it had,
 // sends its cookie and fires Created.
 func (sc *requestScope) Create() (Session, error) {
+	s, err := sc.create()
+	if err != nil {
+		return nil, err
+	}
+	sc.m.fire(s, Created)
+	return s, nil
+}
+
+// create is Create without the event, for a caller that fires it once the
+// session is complete (see Login).
+func (sc *requestScope) create() (*MemSession, error) {
 	if sc.headersSent() {
 		return nil, ErrHeadersWritten
 	}
@@ -206,13 +217,22 @@ func (sc *requestScope) Create() (Session, error) {
 		return nil, err
 	}
 	sc.adopt(s)
-	sc.m.fire(s, Created)
 	return s, nil
 }
 
 // Renew gives the request's session a new ID (see [Manager.RenewSession]),
 // sends the new cookie and fires Update.
 func (sc *requestScope) Renew() (Session, error) {
+	s, err := sc.renew()
+	if err != nil {
+		return nil, err
+	}
+	sc.m.fire(s, Update)
+	return s, nil
+}
+
+// renew is Renew without the event (see create).
+func (sc *requestScope) renew() (*MemSession, error) {
 	s := sc.current()
 	if s == nil {
 		return nil, ErrNoSession
@@ -238,7 +258,6 @@ func (sc *requestScope) Renew() (Session, error) {
 	if err := sc.sendID(s.GetId(), s.expires); err != nil {
 		return nil, err
 	}
-	sc.m.fire(s, Update)
 	return s, nil
 }
 

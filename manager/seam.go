@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sessionkit/session/internal/seam"
@@ -20,6 +21,9 @@ func init() {
 		},
 		Cookie: func(m *Manager) seam.Cookie {
 			return seam.Cookie{Template: *m.opts.cookie("", 0), Lifetime: m.opts.MaxAge, Logger: m.log}
+		},
+		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
+			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc.(*requestScope)))
 		},
 	})
 }

@@ -44,6 +44,9 @@ type Session interface {
 	GetCreationTime() int64
 	// IsNew reports whether the session was created by the current request.
 	IsNew() bool
+	// User returns the user the session is bound to by [Manager.Login], ""
+	// for none. Renewal keeps the binding.
+	User() string
 }
 
 // MemSession is the Session the manager hands out. A MemSession made by
@@ -60,6 +63,7 @@ type MemSession struct {
 	created  time.Time
 	accessed time.Time
 	expires  time.Time // absolute deadline; zero means none
+	user     string    // the user the session is bound to; "" for none
 	// base holds the values as last read from or written to the store. It is
 	// shared with the store and never written to; unbound sessions own it.
 	base map[string]any
@@ -148,6 +152,13 @@ func (s *MemSession) GetCreationTime() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.created.Unix()
+}
+
+// User implements [Session].
+func (s *MemSession) User() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user
 }
 
 // IsNew implements [Session].

@@ -35,10 +35,10 @@ func stepped(t *testing.T, at time.Time, step time.Duration) time.Time {
 
 // sweepOrHang runs m.Sweep and fails the test, instead of hanging it, when
 // the sweep does not return.
-func sweepOrHang(t *testing.T, m *memory, now time.Time, limit int) []Expired {
+func sweepOrHang(t *testing.T, m *memory, now time.Time, limit int) []Entry {
 	t.Helper()
 	type result struct {
-		out []Expired
+		out []Entry
 		err error
 	}
 	done := make(chan result, 1)
@@ -167,7 +167,7 @@ func TestMemorySweepStepsPerLock(t *testing.T) {
 	s := m.shard(id)
 	s.mu.Lock()
 	for range gone {
-		s.due.file(testID(t), testBase) // due before the session
+		s.due.file(testID(t), testBase, 0) // due before the session
 	}
 	s.mu.Unlock()
 

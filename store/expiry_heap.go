@@ -10,10 +10,18 @@ import (
 // safe for concurrent use; a memory shard guards it with its lock.
 type expiryHeap []dueItem
 
+// dueItem is one filing of a session. gen tells the session's current
+// filing from one it superseded (see memoryEntry.gen). The deadline is kept
+// as dueAt's two fields rather than a dueAt, so that gen fits in what would
+// be dueAt's padding and an item stays 32 bytes.
 type dueItem struct {
-	deadline dueAt
-	id       string
+	sec  int64
+	nsec int32
+	gen  uint32
+	id   string
 }
+
+func (i dueItem) deadline() dueAt { return dueAt{sec: i.sec, nsec: i.nsec} }
 
 // dueAt is a moment by the wall clock alone, as Unix seconds and
 // nanoseconds. It holds every deadline a Record can have: Unix nanoseconds
@@ -35,31 +43,33 @@ func (a dueAt) before(b dueAt) bool {
 	return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec
 }
 
-// file adds id due at deadline. A session that never expires is not filed.
-func (h *expiryHeap) file(id string, deadline time.Time) {
+// file adds id due at deadline, as the filing gen of its session. A session
+// that never expires is not filed.
+func (h *expiryHeap) file(id string, deadline time.Time, gen uint32) {
 	if deadline.IsZero() {
 		return
 	}
-	heap.Push(h, dueItem{deadline: dueAtOf(deadline), id: id})
+	at := dueAtOf(deadline)
+	heap.Push(h, dueItem{sec: at.sec, nsec: at.nsec, gen: gen, id: id})
 }
 
-// popDue removes and returns the earliest ID whose filed deadline is not
+// popDue removes and returns the earliest filing whose deadline is not
 // after now.
-func (h *expiryHeap) popDue(now time.Time) (string, bool) {
-	if len(*h) == 0 || dueAtOf(now).before((*h)[0].deadline) {
-		return "", false
+func (h *expiryHeap) popDue(now time.Time) (dueItem, bool) {
+	if len(*h) == 0 || dueAtOf(now).before((*h)[0].deadline()) {
+		return dueItem{}, false
 	}
-	return heap.Pop(h).(dueItem).id, true
+	return heap.Pop(h).(dueItem), true
 }
 
-// retain drops every filed ID for which keep returns false.
-func (h *expiryHeap) retain(keep func(id string) bool) {
-	*h = slices.DeleteFunc(*h, func(item dueItem) bool { return !keep(item.id) })
+// retain drops every filing for which keep returns false.
+func (h *expiryHeap) retain(keep func(id string, gen uint32) bool) {
+	*h = slices.DeleteFunc(*h, func(item dueItem) bool { return !keep(item.id, item.gen) })
 	heap.Init(h)
 }
 
 func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].deadline.before(h[j].deadline) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].deadline().before(h[j].deadline()) }
 func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
 func (h *expiryHeap) Pop() any {

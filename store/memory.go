@@ -18,8 +18,13 @@ const shardCount = 64
 // options: nothing outside can depend on its internals.
 type memory struct {
 	shards [shardCount]memoryShard
-	seed   maphash.Seed
-	count  atomic.Int64
+	// users is the per-user index, spread over its own locks by user name:
+	// Load never takes them, and one user's sessions never wait for
+	// another's. A shard lock may be held when one of these is taken, never
+	// the other way round.
+	users [shardCount]userShard
+	seed  maphash.Seed
+	count atomic.Int64
 	// limit caps count; 0 means no cap. It never changes after construction.
 	limit   int64
 	refused atomic.Uint64 // Creates refused by the cap
@@ -54,8 +59,9 @@ type memoryShard struct {
 // IDs cost less than rebuilding the heap.
 const minStaleToCompact = 64
 
-// dropStale records that a session left s before a sweep reached it, and
-// rebuilds s.due without the IDs of such sessions once they outnumber the
+// dropStale records that a session left s before a sweep reached it (or
+// that SetExpires superseded a session's filing), and rebuilds s.due
+// without the IDs of such sessions once they outnumber the
 // sessions left. Without it, a session deleted long before its deadline (at
 // logout, with a month-long MaxAge) would stay filed for that month. The
 // rebuild costs O(len(s.due)), paid for by the removals since the last one.
@@ -65,9 +71,9 @@ func (s *memoryShard) dropStale() {
 	if s.stale < minStaleToCompact || s.stale <= len(s.entries) {
 		return
 	}
-	s.due.retain(func(id string) bool {
-		_, live := s.entries[id]
-		return live
+	s.due.retain(func(id string, gen uint32) bool {
+		e, live := s.entries[id]
+		return live && e.gen == gen
 	})
 	s.stale = 0
 }
@@ -75,7 +81,8 @@ func (s *memoryShard) dropStale() {
 // memoryEntry is one live session. Fields without a lock are set before the
 // entry is published and never change.
 type memoryEntry struct {
-	// mu serialises the writers of this session: Update, Delete and Renew.
+	// mu serialises the writers of this session's values: Update, Delete and
+	// Renew.
 	mu   sync.Mutex
 	dead bool // set under mu when the entry leaves its shard or is renewed
 	// renewed marks the tombstone Renew leaves under the old ID, so that
@@ -86,13 +93,22 @@ type memoryEntry struct {
 	// or when the sweep finds its deadline passed, so there are never more
 	// than maxFormerIDs tombstones per session.
 	renewed bool
+	// gen numbers the entry's filings in its shard's expiry heap: a filing
+	// of another gen was superseded by SetExpires and is dropped when
+	// popped. It sits in padding, so it costs no memory. Written under the
+	// shard's write lock.
+	gen uint32
 	// formerIDs are the IDs this session was renewed from, latest last, at
 	// most maxFormerIDs: their tombstones go when this entry leaves.
 	formerIDs []string
 	values    atomic.Pointer[map[string]any]
 	created   time.Time
-	expires   time.Time
-	idle      time.Duration
+	// expires and bound change only under the shard's write lock (SetExpires,
+	// SetUser), while the entry is in the shard: a reader holding the shard's
+	// lock, or one that took the entry out, reads them without a race.
+	expires time.Time
+	bound   *binding // nil: bound to no user
+	idle    time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
@@ -182,13 +198,17 @@ func newMemoryEntry(rec Record) *memoryEntry {
 }
 
 func (e *memoryEntry) record() Record {
-	return Record{
+	rec := Record{
 		Values:   *e.values.Load(),
 		Created:  e.created,
 		Accessed: time.Unix(0, e.accessed.Load()),
 		Idle:     e.idle,
 		Expires:  e.expires,
 	}
+	if e.bound != nil {
+		rec.User = e.bound.user
+	}
+	return rec
 }
 
 // wallClock returns t without its monotonic reading. The store compares
@@ -215,6 +235,9 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 		return ErrTooManySessions
 	}
 	e := newMemoryEntry(rec)
+	if rec.User != "" {
+		e.bound = &binding{user: rec.User, maskedID: MaskedID(id)}
+	}
 	s := m.shard(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,7 +249,8 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 		return ErrTooManySessions
 	}
 	s.entries[id] = e
-	s.due.file(id, rec.Deadline())
+	s.due.file(id, rec.Deadline(), e.gen)
+	m.index(e.bound, id)
 	return nil
 }
 
@@ -334,9 +358,11 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	return e.record(), true, nil
 }
 
-// remove takes e out of s. The caller holds s.mu for writing.
+// remove takes e out of s and out of its user's index. The caller holds
+// s.mu for writing.
 func (m *memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	delete(s.entries, id)
+	m.unindex(e.bound, id)
 	m.count.Add(-1)
 	e.mu.Lock()
 	e.dead = true
@@ -400,6 +426,12 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 		rec.Accessed = now
 	}
 	moved := newMemoryEntry(rec)
+	if e.bound != nil {
+		// The binding goes with the session; only the masked ID changes.
+		moved.bound = &binding{user: e.bound.user, maskedID: MaskedID(newID)}
+		m.unindex(e.bound, oldID)
+		m.index(moved.bound, newID)
+	}
 	moved.formerIDs = append(slices.Clone(e.formerIDs), oldID)
 	if n := len(moved.formerIDs) - maxFormerIDs; n > 0 {
 		forgotten = moved.formerIDs[:n]
@@ -409,7 +441,7 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 	// so that a late Update of the old ID learns the session was renewed.
 	e.dead, e.renewed = true, true
 	m.shards[to].entries[newID] = moved
-	m.shards[to].due.file(newID, rec.Deadline())
+	m.shards[to].due.file(newID, rec.Deadline(), moved.gen)
 	return forgotten, nil
 }
 
@@ -452,13 +484,13 @@ const sweepStepsPerLock = 1024
 // Its work is bounded: every deadline filed when it reaches a shard is
 // popped at most once, since a session refiled is refiled after now (see
 // sweepSteps), and it pops no more than that many deadlines of a shard.
-func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, error) {
+func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, error) {
 	if err := m.enter(); err != nil {
 		return nil, err
 	}
 	defer m.leave()
 	now = wallClock(now)
-	var out []Expired
+	var out []Entry
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
@@ -475,7 +507,7 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Expired, 
 // (a session created already expired, say) wait for the next sweep. It also
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
-func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expired) (_ []Expired, formerIDs []string) {
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry) (_ []Entry, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
@@ -502,7 +534,7 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Expi
 // ever disagree, the session is taken as expired rather than refiled where
 // the next pop would find it again: a refile at or before now is how a sweep
 // spun forever.
-func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expired, steps int, formerIDs *[]string) (_ []Expired, popped int, done bool) {
+func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entry, steps int, formerIDs *[]string) (_ []Entry, popped int, done bool) {
 	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -510,13 +542,17 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 		if len(out) >= limit {
 			return out, popped, true
 		}
-		id, ok := s.due.popDue(now)
+		item, ok := s.due.popDue(now)
 		if !ok {
 			return out, popped, true
 		}
+		id := item.id
 		e, live := s.entries[id]
 		if !live {
 			continue // deleted since it was filed
+		}
+		if item.gen != e.gen {
+			continue // superseded by SetExpires, which filed it again
 		}
 		rec := e.record()
 		if deadline := rec.Deadline(); !rec.ExpiredAt(now) {
@@ -524,7 +560,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 				continue // never expires: nothing to file (not filed by Create)
 			}
 			if nowAt.before(dueAtOf(deadline)) {
-				s.due.file(id, deadline)
+				s.due.file(id, deadline, e.gen)
 				continue
 			}
 		}
@@ -533,7 +569,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Expi
 			continue
 		}
 		m.remove(s, id, e)
-		out = append(out, Expired{ID: id, MaskedID: MaskedID(id), Record: rec})
+		out = append(out, Entry{ID: id, MaskedID: e.maskedID(id), Record: rec})
 		*formerIDs = append(*formerIDs, e.formerIDs...)
 	}
 	return out, popped, len(out) >= limit

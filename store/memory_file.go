@@ -24,7 +24,9 @@ var ErrBadSessionFile = errors.New("store: session file cannot be loaded")
 
 // OpenMemory returns an in-process store, as [NewMemory] does, that keeps
 // its sessions across a restart in the file at path: it loads the file when
-// there is one, and its Close saves every session to it. Close must run for
+// there is one, and its Close saves every session to it, with its values,
+// its user, its creation and access times and its idle and absolute
+// deadlines, so that a restart extends no lifetime. Close must run for
 // the sessions to be kept: close the store after the manager that uses it
 // (the manager never closes a store it was given), once the server has
 // stopped serving requests. No file at path means a first start, with no
@@ -118,6 +120,7 @@ type savedSession struct {
 	Accessed time.Time
 	Idle     time.Duration
 	Expires  time.Time
+	User     string
 	// Values holds each value encoded by fileCodec.
 	Values map[string][]byte
 }
@@ -242,7 +245,7 @@ func (saved *savedSession) record() (Record, error) {
 		}
 		values[k] = v
 	}
-	return Record{Values: values, Created: saved.Created, Accessed: saved.Accessed, Idle: saved.Idle, Expires: saved.Expires}, nil
+	return Record{Values: values, Created: saved.Created, Accessed: saved.Accessed, Idle: saved.Idle, Expires: saved.Expires, User: saved.User}, nil
 }
 
 // save writes every session of m to a temporary file beside f.path and
@@ -345,7 +348,7 @@ func newSavedSession(id string, rec Record) (*savedSession, error) {
 	// In UTC: gob cannot send every zone offset a clock may give, and the
 	// store compares instants only.
 	saved := &savedSession{ID: id, Created: rec.Created.UTC(), Accessed: rec.Accessed.UTC(), Idle: rec.Idle, Expires: rec.Expires.UTC(),
-		Values: make(map[string][]byte, len(rec.Values))}
+		User: rec.User, Values: make(map[string][]byte, len(rec.Values))}
 	for k, v := range rec.Values {
 		b, err := fileCodec.Encode(v)
 		if err != nil {

@@ -66,7 +66,7 @@ func TestOpenMemoryKeepsSessionsAcrossRestart(t *testing.T) {
 		require.NoError(t, s.Create(ctx, id, rec))
 		return id
 	}
-	full := store.Record{Values: values, Created: fileBase, Accessed: fileBase, Idle: 30 * time.Minute, Expires: fileBase.Add(24 * time.Hour)}
+	full := store.Record{Values: values, Created: fileBase, Accessed: fileBase, Idle: 30 * time.Minute, Expires: fileBase.Add(24 * time.Hour), User: "ada"}
 	kept[add(full)] = full
 	noLimits := store.Record{Values: map[string]any{}, Created: fileBase, Accessed: fileBase}
 	kept[add(noLimits)] = noLimits
@@ -75,8 +75,12 @@ func TestOpenMemoryKeepsSessionsAcrossRestart(t *testing.T) {
 	_, _, err := s.Load(ctx, touched, fileBase.Add(10*time.Minute), true)
 	require.NoError(t, err)
 	require.NoError(t, s.Update(ctx, touched, map[string]any{"int": 43, "string": nil}))
+	require.NoError(t, s.SetExpires(ctx, touched, fileBase.Add(48*time.Hour))) // "remember me"
+	require.NoError(t, s.SetUser(ctx, touched, "bob"))
 	want := full
 	want.Accessed = fileBase.Add(10 * time.Minute)
+	want.Expires = fileBase.Add(48 * time.Hour)
+	want.User = "bob"
 	want.Values = map[string]any{}
 	for k, v := range values {
 		want.Values[k] = v
@@ -115,6 +119,7 @@ func TestOpenMemoryKeepsSessionsAcrossRestart(t *testing.T) {
 		assert.True(t, want.Accessed.Equal(got.Accessed), "Accessed: want %v, got %v", want.Accessed, got.Accessed)
 		assert.Equal(t, want.Idle, got.Idle)
 		assert.True(t, want.Expires.Equal(got.Expires), "Expires: want %v, got %v", want.Expires, got.Expires)
+		assert.Equal(t, want.User, got.User)
 		require.Len(t, got.Values, len(want.Values))
 		for k, v := range want.Values {
 			if tv, ok := v.(time.Time); ok {
@@ -123,6 +128,12 @@ func TestOpenMemoryKeepsSessionsAcrossRestart(t *testing.T) {
 			}
 			assert.Equal(t, v, got.Values[k], "value %q", k) // same value, same Go type
 		}
+	}
+	// The per-user index is rebuilt: each user's sessions are listed again.
+	for user, n := range map[string]int{"ada": 2, "bob": 1} {
+		listed, err := s.UserSessions(ctx, user, fileBase)
+		require.NoError(t, err)
+		assert.Len(t, listed, n, "sessions of %s", user)
 	}
 	for _, gone := range []string{deleted, renewedFrom} {
 		_, found, err := s.Load(ctx, gone, fileBase, false)

@@ -113,25 +113,25 @@ func TestMemoryLoadDuringSweepOfAnotherShard(t *testing.T) {
 
 func TestExpiryHeap(t *testing.T) {
 	var h expiryHeap
-	h.file("never", time.Time{})
+	h.file("never", time.Time{}, 0)
 	assert.Zero(t, h.Len(), "a session without a deadline is not filed")
 
 	for _, c := range []struct {
 		id  string
 		due time.Duration
 	}{{"c", 3 * time.Minute}, {"a", time.Minute}, {"d", 4 * time.Minute}, {"b", 2 * time.Minute}} {
-		h.file(c.id, testBase.Add(c.due))
+		h.file(c.id, testBase.Add(c.due), 0)
 	}
 	_, ok := h.popDue(testBase)
 	assert.False(t, ok, "nothing is due before the first deadline")
 
 	var got []string
 	for {
-		id, ok := h.popDue(testBase.Add(3 * time.Minute)) // a deadline equal to now is due
+		item, ok := h.popDue(testBase.Add(3 * time.Minute)) // a deadline equal to now is due
 		if !ok {
 			break
 		}
-		got = append(got, id)
+		got = append(got, item.id)
 	}
 	assert.Equal(t, []string{"a", "b", "c"}, got)
 	assert.Equal(t, 1, h.Len())

@@ -19,6 +19,7 @@ import (
 type Store interface {
 	// Create stores rec under id. It returns ErrExists when id is taken. The
 	// store may keep rec.Values; the caller does not change it afterwards.
+	// A non-empty rec.User binds the session as SetUser would.
 	Create(ctx context.Context, id string, rec Record) error
 
 	// Load returns the record of id and found == true, or found == false when
@@ -63,7 +64,40 @@ type Store interface {
 	// returns them; fewer than limit means none were left due when it
 	// looked, and a limit below 1 sweeps nothing. Each record is returned by exactly one Sweep or Delete,
 	// however many callers run at once.
-	Sweep(ctx context.Context, now time.Time, limit int) ([]Expired, error)
+	Sweep(ctx context.Context, now time.Time, limit int) ([]Entry, error)
+
+	// SetUser binds the session of id to user, or unbinds it when user is
+	// "". The session is listed by UserSessions(user) until it ends, is
+	// unbound or is bound to another user; binding it to another user moves
+	// it out of the old user's list. User names are opaque strings (e-mail
+	// addresses, any bytes): a store that puts them in key names hashes them.
+	// It returns ErrNotFound / ErrRenewed as Update does, and does not change
+	// the access time. Renew keeps the binding.
+	SetUser(ctx context.Context, id, user string) error
+
+	// SetExpires moves the absolute deadline of id's session to expires (the
+	// zero time: none). A deadline not after now makes the session expired:
+	// Load returns it untouched as expired and Sweep claims it. A later one
+	// extends the session; its idle deadline still applies. It returns
+	// ErrNotFound / ErrRenewed as Update does, and does not change the
+	// access time.
+	SetExpires(ctx context.Context, id string, expires time.Time) error
+
+	// UserSessions returns the sessions bound to user that have not expired
+	// at now, oldest Created first (ties: any stable order), each once, with
+	// MaskedID set (ID may be ""). It never scans all sessions: it reads the
+	// user's index. A store whose index may hold stale entries (Redis
+	// Cluster, where the index and a session live in different slots)
+	// checks each entry against the session it names and removes the stale
+	// ones.
+	UserSessions(ctx context.Context, user string, now time.Time) ([]Entry, error)
+
+	// DeleteUserSession deletes the session bound to user whose masked ID is
+	// maskedID, as Delete does: of concurrent deletes exactly one caller gets
+	// deleted == true. It reports deleted == false, and no error, when user
+	// has no such live session (a session of another user is never deleted
+	// through it).
+	DeleteUserSession(ctx context.Context, user, maskedID string) (rec Record, deleted bool, err error)
 
 	// Close releases what the store holds. It is safe to call more than once;
 	// every other method of a closed store returns ErrClosed.
@@ -95,6 +129,11 @@ type Record struct {
 
 	// Expires is the absolute deadline. The zero time means none.
 	Expires time.Time
+
+	// User is the principal the session is bound to (see Store.SetUser), ""
+	// for none. Renew keeps it. Sweep and Delete hand it back, so that whoever
+	// reports the session's end knows whose session ended.
+	User string
 }
 
 // Deadline returns the moment the record expires: the earlier of its idle
@@ -118,12 +157,13 @@ func (r Record) ExpiredAt(now time.Time) bool {
 	return !d.IsZero() && !d.After(now)
 }
 
-// Expired is a record that Sweep deleted because its deadline passed.
-type Expired struct {
+// Entry is a session as Sweep (which deleted it because its deadline
+// passed) or UserSessions hands it out.
+type Entry struct {
 	// ID is the session ID, or "" for stores that keep only its fingerprint.
 	ID string
 	// MaskedID is the session's masked ID (see [MaskedID]).
 	MaskedID string
-	// Record is the record as it was when it was swept.
+	// Record is the record as it was when it was swept or listed.
 	Record Record
 }

@@ -65,6 +65,12 @@ type Hooks[M, S any] struct {
 	Begin func(m M, w http.ResponseWriter, r *http.Request, c Carrier) (Scope[M, S], error)
 	// Cookie returns the settings of m's session cookie.
 	Cookie func(m M) Cookie
+	// Attach returns a shallow copy of r that carries sc, so that the
+	// manager's methods that take the request (Login, SetLifetime, the
+	// per-user ones) act on sc's session rather than look the cookie up
+	// again: a face reaches them this way instead of through more methods
+	// of Scope.
+	Attach func(sc Scope[M, S], r *http.Request) *http.Request
 }
 
 // installed holds the Hooks that package manager installed.

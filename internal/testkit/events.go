@@ -12,6 +12,7 @@ type Event struct {
 	Masked string // its masked ID, the only name a swept Redis session has
 	Kind   int    // manager.Created, manager.Update or manager.Destroyed
 	Value  any    // the session's "k" value when the event fired
+	User   string // the user the session was bound to (Session.User)
 }
 
 // Events records the events of one or more managers: pass its Handle as
@@ -25,7 +26,7 @@ type Events struct {
 // Handle records s's event; its signature is a manager's event handler's.
 func (e *Events) Handle(s manager.Session, kind int) {
 	v, _ := s.Get("k")
-	ev := Event{ID: s.GetId(), Masked: s.GetMaskedSessionId(), Kind: kind, Value: v}
+	ev := Event{ID: s.GetId(), Masked: s.GetMaskedSessionId(), Kind: kind, Value: v, User: s.User()}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.events = append(e.events, ev)

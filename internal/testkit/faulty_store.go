@@ -23,6 +23,7 @@ type FaultyStore struct {
 	Err error
 
 	FailLoad, FailCreate, FailUpdate, FailDelete, FailRenew, FailCount atomic.Bool
+	FailSetUser, FailSetExpires, FailUserSessions                      atomic.Bool
 
 	loads atomic.Int64
 }
@@ -90,4 +91,28 @@ func (s *FaultyStore) Count(ctx context.Context) (int, error) {
 		return 0, s.fault()
 	}
 	return s.Store.Count(ctx)
+}
+
+// SetUser fails if FailSetUser is on.
+func (s *FaultyStore) SetUser(ctx context.Context, id, user string) error {
+	if s.FailSetUser.Load() {
+		return s.fault()
+	}
+	return s.Store.SetUser(ctx, id, user)
+}
+
+// SetExpires fails if FailSetExpires is on.
+func (s *FaultyStore) SetExpires(ctx context.Context, id string, expires time.Time) error {
+	if s.FailSetExpires.Load() {
+		return s.fault()
+	}
+	return s.Store.SetExpires(ctx, id, expires)
+}
+
+// UserSessions fails if FailUserSessions is on.
+func (s *FaultyStore) UserSessions(ctx context.Context, user string, now time.Time) ([]store.Entry, error) {
+	if s.FailUserSessions.Load() {
+		return nil, s.fault()
+	}
+	return s.Store.UserSessions(ctx, user, now)
 }

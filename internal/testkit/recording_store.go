@@ -46,7 +46,7 @@ func (s *RecordingStore) Creates() int { return int(s.creates.Load()) }
 func (s *RecordingStore) Sweeps() int { return int(s.sweeps.Load()) }
 
 // Sweep counts the call.
-func (s *RecordingStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+func (s *RecordingStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	s.sweeps.Add(1)
 	return s.Store.Sweep(ctx, now, limit)
 }
@@ -80,4 +80,16 @@ func (s *RecordingStore) Delete(ctx context.Context, id string) (store.Record, b
 func (s *RecordingStore) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
 	s.saw(oldID, newID)
 	return s.Store.Renew(ctx, oldID, newID, now)
+}
+
+// SetUser records id.
+func (s *RecordingStore) SetUser(ctx context.Context, id, user string) error {
+	s.saw(id)
+	return s.Store.SetUser(ctx, id, user)
+}
+
+// SetExpires records id.
+func (s *RecordingStore) SetExpires(ctx context.Context, id string, expires time.Time) error {
+	s.saw(id)
+	return s.Store.SetExpires(ctx, id, expires)
 }

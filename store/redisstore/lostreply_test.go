@@ -201,14 +201,14 @@ func TestDeleteReplyLostEveryTime(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		// settle is the store's next call after the failure.
-		settle func(t *testing.T, s store.Store, at time.Time) []store.Expired
+		settle func(t *testing.T, s store.Store, at time.Time) []store.Entry
 	}{
-		{"a sweep of the same store reports it", func(t *testing.T, s store.Store, at time.Time) []store.Expired {
+		{"a sweep of the same store reports it", func(t *testing.T, s store.Store, at time.Time) []store.Entry {
 			swept, err := s.Sweep(t.Context(), at.Add(3*time.Hour), 10)
 			require.NoError(t, err)
 			return swept
 		}},
-		{"after the store's next call any sweep reports it", func(t *testing.T, s store.Store, at time.Time) []store.Expired {
+		{"after the store's next call any sweep reports it", func(t *testing.T, s store.Store, at time.Time) []store.Entry {
 			n, err := s.Count(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, 1, n, "the failed delete did not happen")
@@ -373,9 +373,9 @@ func TestRenewReplyLostEveryTime(t *testing.T) {
 
 // sweepAll sweeps with each store in turn until a round of all of them
 // finds nothing, and returns what they swept.
-func sweepAll(t *testing.T, stores []store.Store, at time.Time) []store.Expired {
+func sweepAll(t *testing.T, stores []store.Store, at time.Time) []store.Entry {
 	t.Helper()
-	var all []store.Expired
+	var all []store.Entry
 	for range 10 {
 		found := 0
 		for _, st := range stores {

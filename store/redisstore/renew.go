@@ -378,7 +378,7 @@ func (s *redisStore) moveEnd(ctx context.Context, mv move, outcome, claimToken s
 // caller went away, or is slow. It reports the session as expired only when
 // its record was lost before it reached the new ID (outcome gone), and then
 // only to the one caller that claimed the renewal's member.
-func (s *redisStore) finishMove(ctx context.Context, mv move) (*store.Expired, error) {
+func (s *redisStore) finishMove(ctx context.Context, mv move) (*store.Entry, error) {
 	code, fields, err := s.moveStart(ctx, mv, false, time.Time{})
 	if err != nil {
 		return nil, err
@@ -428,7 +428,7 @@ func (s *redisStore) finishMove(ctx context.Context, mv move) (*store.Expired, e
 	if outcome != gone || !removed || code == 3 {
 		return nil, nil
 	}
-	e := &store.Expired{MaskedID: mv.oldFP[:min(maskedLen, len(mv.oldFP))]}
+	e := &store.Entry{MaskedID: mv.oldFP[:min(maskedLen, len(mv.oldFP))]}
 	if fields != nil {
 		e.Record, _ = s.decodeReply([]any{int64(1), fields.raw}, false)
 	}

@@ -27,7 +27,7 @@ import (
 // A session another instance claimed first is skipped, so each is returned
 // by exactly one Sweep or Delete. Records that Redis already expired come
 // back with their masked ID and no values.
-func (s *redisStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Expired, error) {
+func (s *redisStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
@@ -43,7 +43,7 @@ func (s *redisStore) Sweep(ctx context.Context, now time.Time, limit int) ([]sto
 	for i := range active {
 		active[i] = (first + i) % s.shards
 	}
-	var out []store.Expired
+	var out []store.Entry
 	var unlisted error // the first shard that could not be listed
 	for len(out) < limit && len(active) > 0 {
 		want := limit - len(out)
@@ -113,7 +113,7 @@ func (s *redisStore) listDue(ctx context.Context, shards []int, due string, n in
 
 // sweepTaken claims the sessions among the listed members and finishes the
 // renewals among them, appending what it claimed to out.
-func (s *redisStore) sweepTaken(ctx context.Context, members []string, due string, out *[]store.Expired) error {
+func (s *redisStore) sweepTaken(ctx context.Context, members []string, due string, out *[]store.Entry) error {
 	var fps []string
 	var moves []move
 	for _, m := range members {
@@ -125,7 +125,7 @@ func (s *redisStore) sweepTaken(ctx context.Context, members []string, due strin
 	}
 	var failed error
 	if len(fps) > 0 {
-		var claim func(context.Context, []string, string, *[]store.Expired) error = s.claimPipelined
+		var claim func(context.Context, []string, string, *[]store.Entry) error = s.claimPipelined
 		if s.replicas > 0 {
 			claim = s.claimOneByOne
 		}
@@ -148,7 +148,7 @@ func (s *redisStore) sweepTaken(ctx context.Context, members []string, due strin
 
 // claimOneByOne claims each session alone, for WithReplicaAcks: the WAIT
 // behind each claim must run on the connection to its own master.
-func (s *redisStore) claimOneByOne(ctx context.Context, fps []string, due string, out *[]store.Expired) error {
+func (s *redisStore) claimOneByOne(ctx context.Context, fps []string, due string, out *[]store.Entry) error {
 	var failed error
 	for _, fp := range fps {
 		token, err := newToken()
@@ -163,7 +163,7 @@ func (s *redisStore) claimOneByOne(ctx context.Context, fps []string, due string
 		switch {
 		case err == nil:
 			rec, _ := s.decodeReply(res, false)
-			*out = append(*out, store.Expired{MaskedID: fp[:maskedLen], Record: rec})
+			*out = append(*out, store.Entry{MaskedID: fp[:maskedLen], Record: rec})
 			s.forget(ctx, formerOf(res))
 		case errors.Is(err, redis.Nil):
 			// claimed by another caller, or touched since it was listed
@@ -186,7 +186,7 @@ func (s *redisStore) claimOneByOne(ctx context.Context, fps []string, due string
 // that ran reports its session and one that did not runs now; those still
 // without a reply after writeAttempts are left in doubt, for the store's
 // next call to put back.
-func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due string, out *[]store.Expired) error {
+func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due string, out *[]store.Entry) error {
 	// Make sure the script is loaded, so the pipeline can use EVALSHA (on a
 	// Cluster, go-redis loads it on every master).
 	if err := deleteScript.Load(ctx, s.client).Err(); err != nil {
@@ -220,7 +220,7 @@ func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due strin
 			switch {
 			case cerr == nil:
 				rec, _ := s.decodeReply(res, false)
-				*out = append(*out, store.Expired{MaskedID: fps[i][:maskedLen], Record: rec})
+				*out = append(*out, store.Entry{MaskedID: fps[i][:maskedLen], Record: rec})
 				former = append(former, formerOf(res)...)
 			case errors.Is(cerr, redis.Nil):
 				// claimed by another caller, or touched since it was listed

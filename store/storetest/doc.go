@@ -10,7 +10,11 @@
 //
 // The suite relies only on the contract written on [store.Store]. It checks
 // every error a store returns, so a store that fails prints the method and
-// the error instead of a mismatched value further on.
+// the error instead of a mismatched value further on. The per-user methods
+// (SetUser, UserSessions, DeleteUserSession) and SetExpires are part of that
+// contract: a store passes only with all of them, including a race of
+// binds, renewals, deletes and sweeps of one user's sessions after which
+// each user's list must equal the live sessions bound to that user.
 //
 // What the suite asks of a store beyond that contract, so that it can check
 // the contract at all:
@@ -29,4 +33,6 @@
 //     deadline past the year 2262 is kept and compared like any other.
 //   - Values: see [Profile] and the Values subtest. Every value a store
 //     accepts comes back equal and of the same Go type.
+//   - User names come back byte for byte: e-mail addresses, unicode, NUL,
+//     ':', '{' and '}', and names of 1 KiB are each a user of their own.
 package storetest

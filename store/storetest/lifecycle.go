@@ -391,4 +391,10 @@ func testUseAfterClose(t *testing.T, e *env) {
 	assert.ErrorIs(t, err, store.ErrClosed, "Count")
 	_, err = e.s.Sweep(e.ctx, e.at(lifetime), 10)
 	assert.ErrorIs(t, err, store.ErrClosed, "Sweep")
+	assert.ErrorIs(t, e.s.SetUser(e.ctx, id, "ada"), store.ErrClosed, "SetUser")
+	assert.ErrorIs(t, e.s.SetExpires(e.ctx, id, e.at(time.Hour)), store.ErrClosed, "SetExpires")
+	_, err = e.s.UserSessions(e.ctx, "ada", e.base)
+	assert.ErrorIs(t, err, store.ErrClosed, "UserSessions")
+	_, _, err = e.s.DeleteUserSession(e.ctx, "ada", store.MaskedID(id))
+	assert.ErrorIs(t, err, store.ErrClosed, "DeleteUserSession")
 }

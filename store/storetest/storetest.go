@@ -64,6 +64,27 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"FarDeadline", testFarDeadline},
 		{"Values", testValues},
 		{"UseAfterClose", testUseAfterClose},
+
+		{"UserBind", testUserBind},
+		{"UserBindAtCreate", testUserBindAtCreate},
+		{"UserUnbind", testUserUnbind},
+		{"UserRebindMoves", testUserRebindMoves},
+		{"UserSetUserMissing", testUserSetUserMissing},
+		{"UserSessionsOrder", testUserSessionsOrder},
+		{"UserSessionsSkipExpired", testUserSessionsSkipExpired},
+		{"UserRenewKeepsBinding", testUserRenewKeepsBinding},
+		{"UserDeleteHandsBackUser", testUserDeleteHandsBackUser},
+		{"UserSweepHandsBackUser", testUserSweepHandsBackUser},
+		{"UserNamesOpaque", testUserNamesOpaque},
+		{"DeleteUserSession", testDeleteUserSession},
+		{"DeleteUserSessionOtherUser", testDeleteUserSessionOtherUser},
+		{"DeleteUserSessionClaimsOnce", testDeleteUserSessionClaimsOnce},
+		{"ConcurrentUserIndex", testConcurrentUserIndex},
+		{"SetExpiresEarlier", testSetExpiresEarlier},
+		{"SetExpiresLater", testSetExpiresLater},
+		{"SetExpiresNone", testSetExpiresNone},
+		{"SetExpiresOnNeverExpiring", testSetExpiresOnNeverExpiring},
+		{"SetExpiresMissing", testSetExpiresMissing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,6 +204,63 @@ func (e *env) renew(oldID, newID string, now time.Time) {
 	require.NoError(e.t, e.s.Renew(e.ctx, oldID, newID, now), "Renew")
 }
 
+func (e *env) setUser(id, user string) {
+	e.t.Helper()
+	require.NoError(e.t, e.s.SetUser(e.ctx, id, user), "SetUser")
+}
+
+func (e *env) setExpires(id string, expires time.Time) {
+	e.t.Helper()
+	require.NoError(e.t, e.s.SetExpires(e.ctx, id, expires), "SetExpires")
+}
+
+// userSessions lists user's sessions at now and checks what every listing
+// promises: each entry once, with its masked ID, an ID that is "" or the
+// one its masked ID names, the record's User, and oldest Created first.
+func (e *env) userSessions(user string, now time.Time) []store.Entry {
+	e.t.Helper()
+	out, err := e.s.UserSessions(e.ctx, user, now)
+	require.NoError(e.t, err, "UserSessions")
+	seen := make(map[string]bool, len(out))
+	for i, x := range out {
+		assert.NotEmpty(e.t, x.MaskedID, "UserSessions: an entry without MaskedID")
+		assert.Falsef(e.t, seen[x.MaskedID], "UserSessions listed %q twice", x.MaskedID)
+		seen[x.MaskedID] = true
+		if x.ID != "" {
+			assert.Equal(e.t, store.MaskedID(x.ID), x.MaskedID, "UserSessions: Entry.ID does not match its MaskedID")
+		}
+		assert.Equal(e.t, user, x.Record.User, "UserSessions: Record.User")
+		assert.False(e.t, x.Record.ExpiredAt(now), "UserSessions listed a session expired at now")
+		if i > 0 {
+			assert.False(e.t, x.Record.Created.Before(out[i-1].Record.Created),
+				"UserSessions: not oldest Created first")
+		}
+	}
+	return out
+}
+
+// assertListed checks that UserSessions(user, now) lists exactly the
+// sessions of ids, in that order.
+func (e *env) assertListed(user string, now time.Time, ids ...string) {
+	e.t.Helper()
+	want := make([]string, len(ids))
+	for i, id := range ids {
+		want[i] = store.MaskedID(id)
+	}
+	got := make([]string, 0, len(ids))
+	for _, x := range e.userSessions(user, now) {
+		got = append(got, x.MaskedID)
+	}
+	assert.Equalf(e.t, want, got, "UserSessions(%.40q): masked IDs", user)
+}
+
+func (e *env) deleteUserSession(user, maskedID string) (store.Record, bool) {
+	e.t.Helper()
+	rec, deleted, err := e.s.DeleteUserSession(e.ctx, user, maskedID)
+	require.NoError(e.t, err, "DeleteUserSession")
+	return rec, deleted
+}
+
 func (e *env) count() int {
 	e.t.Helper()
 	n, err := e.s.Count(e.ctx)
@@ -190,7 +268,7 @@ func (e *env) count() int {
 	return n
 }
 
-func (e *env) sweep(now time.Time, limit int) []store.Expired {
+func (e *env) sweep(now time.Time, limit int) []store.Entry {
 	e.t.Helper()
 	out, err := e.s.Sweep(e.ctx, now, limit)
 	require.NoError(e.t, err, "Sweep")
@@ -199,9 +277,9 @@ func (e *env) sweep(now time.Time, limit int) []store.Expired {
 }
 
 // drain sweeps at now until a sweep returns nothing, and returns all it got.
-func (e *env) drain(now time.Time, limit int) []store.Expired {
+func (e *env) drain(now time.Time, limit int) []store.Entry {
 	e.t.Helper()
-	var all []store.Expired
+	var all []store.Entry
 	for range 10_000 {
 		batch := e.sweep(now, limit)
 		if len(batch) == 0 {
@@ -221,6 +299,7 @@ func assertRecord(t *testing.T, want, got store.Record) {
 	assertTime(t, want.Accessed, got.Accessed, "Accessed")
 	assertTime(t, want.Expires, got.Expires, "Expires")
 	assert.Equal(t, want.Idle, got.Idle, "Idle")
+	assert.Equal(t, want.User, got.User, "User")
 	assertValues(t, want.Values, got.Values)
 }
 

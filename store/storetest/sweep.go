@@ -14,7 +14,7 @@ import (
 // assertSwept checks that got holds each record of want (by session ID)
 // exactly once and nothing else. A swept record is known by its masked ID,
 // since a store may keep only the fingerprint of the ID.
-func assertSwept(t *testing.T, want map[string]store.Record, got []store.Expired) {
+func assertSwept(t *testing.T, want map[string]store.Record, got []store.Entry) {
 	t.Helper()
 	byMask := make(map[string]string, len(want))
 	for id := range want {
@@ -29,7 +29,7 @@ func assertSwept(t *testing.T, want map[string]store.Record, got []store.Expired
 		assert.Falsef(t, seen[id], "Sweep returned %q more than once", x.MaskedID)
 		seen[id] = true
 		if x.ID != "" {
-			assert.Equal(t, id, x.ID, "Expired.ID does not match its MaskedID")
+			assert.Equal(t, id, x.ID, "Entry.ID does not match its MaskedID")
 		}
 		assertRecord(t, want[id], x.Record)
 	}
@@ -74,7 +74,7 @@ func testSweepLimit(t *testing.T, e *env) {
 	}
 
 	now := e.at(idle)
-	var got []store.Expired
+	var got []store.Entry
 	for _, limit := range []int{4, 1} {
 		batch := e.sweep(now, limit) // fails above limit
 		assert.NotEmpty(t, batch, "Sweep(limit=%d) with %d records due", limit, n-len(got))
@@ -175,7 +175,7 @@ func testConcurrentSweep(t *testing.T, e *env) {
 	}
 
 	now := e.at(lifetime)
-	batches := make([][]store.Expired, sweepers)
+	batches := make([][]store.Entry, sweepers)
 	errs := make([]error, sweepers)
 	together(sweepers, func(i int) {
 		for range 10 * expired {
@@ -194,7 +194,7 @@ func testConcurrentSweep(t *testing.T, e *env) {
 		}
 	})
 
-	var got []store.Expired
+	var got []store.Entry
 	for i, batch := range batches {
 		require.NoError(t, errs[i], "Sweep")
 		got = append(got, batch...)

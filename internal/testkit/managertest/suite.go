@@ -52,6 +52,15 @@ var tests = []struct {
 	{"ChangedContainerIsStored", ChangedContainerIsStored},
 	{"ConcurrentRequestsNeverShareAContainer", ConcurrentRequestsNeverShareAContainer},
 	{"SetRefusesValuesThatWouldCrash", SetRefusesValuesThatWouldCrash},
+	{"LoginRenewsTheSessionAndBindsIt", LoginRenewsTheSessionAndBindsIt},
+	{"LoginCreatesASessionWhenThereIsNone", LoginCreatesASessionWhenThereIsNone},
+	{"LoginLosingARenewalFails", LoginLosingARenewalFails},
+	{"LoginAsAnotherUserMovesTheSession", LoginAsAnotherUserMovesTheSession},
+	{"UserSessionsListsTheUsersLiveSessions", UserSessionsListsTheUsersLiveSessions},
+	{"DestroyOtherSessionsEndsTheRestOnce", DestroyOtherSessionsEndsTheRestOnce},
+	{"DestroyUserSessionEndsOnlyThatUsersSession", DestroyUserSessionEndsOnlyThatUsersSession},
+	{"PerUserCapDestroysTheOldest", PerUserCapDestroysTheOldest},
+	{"SetLifetimeMovesTheDeadline", SetLifetimeMovesTheDeadline},
 }
 
 // Run runs every test of the package on stores from newStore, each as a

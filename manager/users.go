@@ -1,0 +1,259 @@
+package manager
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sessionkit/session/store"
+)
+
+// This file holds the sessions of a user, as bound by Login: listing them
+// for display, destroying one, all, or all but the current one, and the cap
+// of Options.MaxSessionsPerUser. User names are never logged, masked or not:
+// they are often e-mail addresses, and a masked one could be matched
+// against a list of addresses.
+
+// Causes named in the log line of each session these functions end.
+const (
+	causeCap         = "per-user cap"
+	causeOthers      = "logout-others"
+	causeOne         = "destroy-user-session"
+	causeAll         = "destroy-user-sessions"
+	maskedIDLength   = 12 // see store.MaskedID
+	maxRetriedPasses = 3
+)
+
+// UserSession is one live session of a user, as [Manager.UserSessions]
+// lists it for display ("your devices").
+type UserSession struct {
+	// MaskedID names the session without being a credential (see
+	// [Session.GetMaskedSessionId]); [Manager.DestroyUserSession] takes it.
+	MaskedID string
+	// Created is when the session was created; renewal keeps it.
+	Created time.Time
+	// LastAccess is when a request last used the session.
+	LastAccess time.Time
+	// Current is set for the session of the request given to UserSessions.
+	Current bool
+}
+
+// UserSessions returns the live sessions bound to user (see
+// [Manager.Login]), oldest first, with the one of r marked Current. r
+// bounds the call with its context; it may be nil, outside any request
+// (nothing is then marked Current). The store reads the user's index, not
+// every session: the cost follows the user's sessions alone.
+func (m *Manager) UserSessions(r *http.Request, user string) ([]UserSession, error) {
+	if user == "" {
+		return nil, errNoUser
+	}
+	ctx, current := context.Background(), ""
+	if r != nil {
+		sc, err := m.scopeFor(nil, r)
+		if err != nil {
+			return nil, err
+		}
+		ctx = r.Context()
+		if s := sc.current(); s != nil {
+			current = s.GetMaskedSessionId()
+		}
+	}
+	entries, err := m.store.UserSessions(ctx, user, m.opts.Clock())
+	if err != nil {
+		return nil, fmt.Errorf("session: listing the sessions of a user: %w", err)
+	}
+	out := make([]UserSession, len(entries))
+	for i, e := range entries {
+		out[i] = UserSession{
+			MaskedID:   e.MaskedID,
+			Created:    e.Record.Created,
+			LastAccess: e.Record.Accessed,
+			Current:    e.MaskedID == current,
+		}
+	}
+	return out, nil
+}
+
+// DestroyUserSession destroys the session of user whose masked ID is
+// maskedID (from [Manager.UserSessions]), as a "sign out that device"
+// button does, and fires Destroyed. It returns ErrSessionGone when user
+// has no such live session: a session of another user is never destroyed
+// through it, whatever masked ID the request names.
+func (m *Manager) DestroyUserSession(user, maskedID string) error {
+	if user == "" {
+		return errNoUser
+	}
+	if !isMaskedID(maskedID) {
+		return ErrSessionGone
+	}
+	ended, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeOne)
+	if err != nil {
+		return err
+	}
+	if !ended {
+		return ErrSessionGone
+	}
+	return nil
+}
+
+// DestroyUserSessions destroys every session of user ("log out
+// everywhere"), firing Destroyed for each, and returns how many it ended.
+// A session another call ends meanwhile is not counted, nor reported
+// twice. On a store failure it goes on with the other sessions and returns
+// the count with the errors.
+func (m *Manager) DestroyUserSessions(user string) (int, error) {
+	if user == "" {
+		return 0, errNoUser
+	}
+	return m.destroyUserSessions(context.Background(), user, "", causeAll)
+}
+
+// DestroyOtherSessions destroys every session of user except the one of r
+// ("log out everywhere else"), firing Destroyed for each, and returns how
+// many it ended; the request's session, if any, is left alone. A session
+// that another instance renews while this runs is found again under its new
+// ID and ended too. Errors as [Manager.DestroyUserSessions].
+func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error) {
+	if user == "" {
+		return 0, errNoUser
+	}
+	sc, err := m.scopeFor(nil, r)
+	if err != nil {
+		return 0, err
+	}
+	keep := ""
+	if s := sc.current(); s != nil {
+		keep = s.GetMaskedSessionId()
+	}
+	return m.destroyUserSessions(r.Context(), user, keep, causeOthers)
+}
+
+// destroyUserSessions destroys user's sessions but the one masked keep. A
+// delete that finds its session gone means the index changed under it (a
+// renewal moved a session to a new masked ID, or another call ended it):
+// it lists again, and ends what existed when it began, a few times at most.
+func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, cause string) (int, error) {
+	ctx = context.WithoutCancel(ctx) // a client going away must not leave it half done
+	began := m.opts.Clock()
+	total := 0
+	var errs []error
+	for pass := range maxRetriedPasses {
+		entries, err := m.listUserSessions(ctx, user)
+		if err != nil {
+			return total, errors.Join(append(errs, err)...)
+		}
+		missed := false
+		for _, e := range entries {
+			// Sessions made after the call began are later logins, which a
+			// retry must spare; the first pass ends all it lists.
+			if e.MaskedID == keep || pass > 0 && e.Record.Created.After(began) {
+				continue
+			}
+			ended, err := m.destroyUserSession(ctx, user, e, cause)
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case ended:
+				total++
+			default:
+				missed = true
+			}
+		}
+		if !missed {
+			break
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// capUserSessions destroys the oldest sessions of user beyond
+// Options.MaxSessionsPerUser, never the one masked keep (the one a login
+// just bound). Run after every binding, on any instance, it keeps the cap
+// under concurrent logins: the login that binds last lists every session
+// and trims them to the cap; those running beside it may end more, never
+// fewer.
+func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
+	limit := m.opts.MaxSessionsPerUser
+	if limit == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	entries, err := m.listUserSessions(ctx, user)
+	if err != nil {
+		m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", keep, "err", err)
+		return
+	}
+	live := len(entries)
+	if !hasMasked(entries, keep) {
+		live++ // bound, yet not listed: it still counts
+	}
+	excess := live - limit
+	for _, e := range entries { // oldest first
+		if excess <= 0 {
+			break
+		}
+		if e.MaskedID == keep {
+			continue
+		}
+		excess--
+		if _, err := m.destroyUserSession(ctx, user, e, causeCap); err != nil {
+			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
+		}
+	}
+}
+
+// listUserSessions is the store's UserSessions, bounded as a write is: it
+// is the first step of one.
+func (m *Manager) listUserSessions(ctx context.Context, user string) ([]store.Entry, error) {
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
+	entries, err := m.store.UserSessions(ctx, user, m.opts.Clock())
+	if err != nil {
+		return nil, fmt.Errorf("session: listing the sessions of a user: %w", err)
+	}
+	return entries, nil
+}
+
+// destroyUserSession deletes the session of user that e names and, when
+// this call removed it, logs why and fires Destroyed. It reports whether
+// this call ended the session.
+func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause string) (bool, error) {
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
+	rec, deleted, err := m.store.DeleteUserSession(ctx, user, e.MaskedID)
+	if err != nil {
+		return false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
+	}
+	if !deleted {
+		return false, nil
+	}
+	if rec.User == "" {
+		rec.User = user // so that Destroyed can say whose session ended
+	}
+	m.log.Info("session: session destroyed", "session", e.MaskedID, "cause", cause)
+	m.fire(m.ended(e.ID, e.MaskedID, rec), Destroyed)
+	return true, nil
+}
+
+// hasMasked reports whether entries hold the session masked as masked.
+func hasMasked(entries []store.Entry, masked string) bool {
+	for _, e := range entries {
+		if e.MaskedID == masked {
+			return true
+		}
+	}
+	return false
+}
+
+// isMaskedID reports whether s has the form of a masked ID: what a client
+// sends back from a listing is checked before it reaches the store.
+func isMaskedID(s string) bool {
+	if len(s) != maskedIDLength {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
+}

@@ -1,0 +1,130 @@
+package manager_test
+
+// Login and the sessions of a user. The tests whose outcome rests on the
+// store live in internal/testkit/managertest and run here on the memory
+// store (internal/e2e runs them on Redis); the ones below test what the
+// manager alone decides: bad input, and a store that fails.
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/internal/testkit/managertest"
+	"github.com/sessionkit/session/manager"
+)
+
+func TestLoginRenewsTheSessionAndBindsIt(t *testing.T) {
+	managertest.LoginRenewsTheSessionAndBindsIt(t, managertest.Memory)
+}
+
+func TestLoginCreatesASessionWhenThereIsNone(t *testing.T) {
+	managertest.LoginCreatesASessionWhenThereIsNone(t, managertest.Memory)
+}
+
+func TestLoginLosingARenewalFails(t *testing.T) {
+	managertest.LoginLosingARenewalFails(t, managertest.Memory)
+}
+
+func TestLoginAsAnotherUserMovesTheSession(t *testing.T) {
+	managertest.LoginAsAnotherUserMovesTheSession(t, managertest.Memory)
+}
+
+func TestUserSessionsListsTheUsersLiveSessions(t *testing.T) {
+	managertest.UserSessionsListsTheUsersLiveSessions(t, managertest.Memory)
+}
+
+func TestDestroyOtherSessionsEndsTheRestOnce(t *testing.T) {
+	managertest.DestroyOtherSessionsEndsTheRestOnce(t, managertest.Memory)
+}
+
+func TestDestroyUserSessionEndsOnlyThatUsersSession(t *testing.T) {
+	managertest.DestroyUserSessionEndsOnlyThatUsersSession(t, managertest.Memory)
+}
+
+func TestPerUserCapDestroysTheOldest(t *testing.T) {
+	managertest.PerUserCapDestroysTheOldest(t, managertest.Memory)
+}
+
+// TestPerUserCallsRefuseAnEmptyUser: "" names no user (binding to it
+// unbinds), so Login to it and the per-user calls fail, and the request's
+// session is left as it was.
+func TestPerUserCallsRefuseAnEmptyUser(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	_, ck := env.Create(t)
+	rec := httptest.NewRecorder()
+
+	s, err := env.M.Login(testkit.RequestWith(ck), rec, "")
+	assert.Error(t, err)
+	assert.Nil(t, s)
+	assert.Empty(t, rec.Result().Cookies(), "a refused login sent a cookie")
+	assert.NotNil(t, env.M.GetSessionById(ck.Value), "a refused login ended the session")
+
+	_, err = env.M.UserSessions(testkit.RequestWith(ck), "")
+	assert.Error(t, err)
+	assert.Error(t, env.M.DestroyUserSession("", "AAAAAAAAAAAA"))
+	_, err = env.M.DestroyUserSessions("")
+	assert.Error(t, err)
+	_, err = env.M.DestroyOtherSessions(testkit.RequestWith(ck), "")
+	assert.Error(t, err)
+	assert.NotNil(t, env.M.GetSessionById(ck.Value))
+}
+
+// TestLoginThatCannotBindFailsTheResponse: when the store cannot bind the
+// session, Login returns the error and the response goes through the error
+// handler even though the handler ignores it and welcomes the user: the
+// session is not the user's. The session was made, so Created fired.
+func TestLoginThatCannotBindFailsTheResponse(t *testing.T) {
+	fs := testkit.NewFaultyStore()
+	t.Cleanup(func() { require.NoError(t, fs.Store.Close()) })
+	env := testkit.NewEnv(t, manager.Options{Store: fs}, nil)
+	fs.FailSetUser.Store(true)
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := env.M.Login(r, w, "ada@example.com")
+		assert.ErrorIs(t, err, testkit.ErrInjected)
+		_, _ = io.WriteString(w, "welcome") // ignoring the error
+	}))
+
+	rec := testkit.Send(h, http.MethodPost, "/login")
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.NotContains(t, rec.Body.String(), "welcome")
+	assert.Equal(t, 1, env.Events.CountKind(manager.Created))
+	assert.Equal(t, "", env.Events.All()[0].User)
+}
+
+// TestLoginSurvivesAFailingCap: a store failure while enforcing
+// MaxSessionsPerUser is logged; the login itself succeeded and stands.
+func TestLoginSurvivesAFailingCap(t *testing.T) {
+	fs := testkit.NewFaultyStore()
+	t.Cleanup(func() { require.NoError(t, fs.Store.Close()) })
+	env := testkit.NewEnv(t, manager.Options{Store: fs, MaxSessionsPerUser: 1}, nil)
+	fs.FailUserSessions.Store(true)
+	rec := httptest.NewRecorder()
+
+	s, err := env.M.Login(httptest.NewRequest(http.MethodPost, "/login", nil), rec, "ada@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", env.M.GetSessionById(s.GetId()).User())
+	assert.Contains(t, env.Logs.String(), "enforcing MaxSessionsPerUser failed")
+	assert.NotContains(t, env.Logs.String(), "ada@")
+}
+
+// TestLoginAfterTheResponseStartedFails: the new ID could not reach the
+// client, so nothing is renewed.
+func TestLoginAfterTheResponseStartedFails(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{}, nil)
+	_, ck := env.Create(t)
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+		_, err := env.M.Login(r, w, "ada@example.com")
+		assert.ErrorIs(t, err, manager.ErrHeadersWritten)
+	}))
+	testkit.Send(h, http.MethodPost, "/login", ck)
+	s := env.M.GetSessionById(ck.Value)
+	require.NotNil(t, s, "the session was renewed away from the ID the client holds")
+	assert.Equal(t, "", s.User())
+}
