@@ -236,7 +236,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	e := newMemoryEntry(rec)
 	if rec.User != "" {
-		e.bound = &binding{user: rec.User, maskedID: MaskedID(id)}
+		e.bound = &binding{user: rec.User, masked: maskedKeyOf(id)}
 	}
 	s := m.shard(id)
 	s.mu.Lock()
@@ -428,7 +428,7 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 	moved := newMemoryEntry(rec)
 	if e.bound != nil {
 		// The binding goes with the session; only the masked ID changes.
-		moved.bound = &binding{user: e.bound.user, maskedID: MaskedID(newID)}
+		moved.bound = &binding{user: e.bound.user, masked: maskedKeyOf(newID)}
 		m.unindex(e.bound, oldID)
 		m.index(moved.bound, newID)
 	}

@@ -3,84 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
-	"hash/maphash"
 	"slices"
-	"sync"
 	"time"
 )
-
-// binding is the user a memory session is bound to, with the session's
-// masked ID, which keys it in the user's index. It never changes: SetUser
-// and Renew replace it.
-type binding struct {
-	user     string
-	maskedID string
-}
-
-// maskedID returns the masked ID of the session e under id, from its
-// binding when it has one, so that a bound session is hashed once.
-func (e *memoryEntry) maskedID(id string) string {
-	if e.bound != nil {
-		return e.bound.maskedID
-	}
-	return MaskedID(id)
-}
-
-// userShard holds the index of the users whose names hash to it: for each
-// user, the bound sessions' IDs by masked ID. Masked IDs are 72 bits of a
-// SHA-256, so two sessions of one user never share one in practice; if they
-// did, the later binding would hide the earlier from UserSessions until it
-// ended, and index and unindex would still never remove the wrong one.
-type userShard struct {
-	mu    sync.Mutex
-	users map[string]map[string]string
-}
-
-func (m *memory) userShard(user string) *userShard {
-	return &m.users[maphash.String(m.seed, user)&(shardCount-1)]
-}
-
-// index lists the session id under its binding b; nil b lists nothing. The
-// caller holds the write lock of id's shard, so that the index and the entry
-// change together.
-func (m *memory) index(b *binding, id string) {
-	if b == nil {
-		return
-	}
-	u := m.userShard(b.user)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.users == nil {
-		u.users = make(map[string]map[string]string)
-	}
-	sessions := u.users[b.user]
-	if sessions == nil {
-		sessions = make(map[string]string, 1)
-		u.users[b.user] = sessions
-	}
-	sessions[b.maskedID] = id
-}
-
-// unindex takes the session id out of its user's index; nil b does nothing.
-// A user left with no sessions leaves the index, so that the index holds
-// only users who have a bound session. The caller holds the write lock of
-// id's shard.
-func (m *memory) unindex(b *binding, id string) {
-	if b == nil {
-		return
-	}
-	u := m.userShard(b.user)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	sessions := u.users[b.user]
-	if sessions[b.maskedID] != id {
-		return // listed under another session (a masked-ID collision): keep it
-	}
-	delete(sessions, b.maskedID)
-	if len(sessions) == 0 {
-		delete(u.users, b.user)
-	}
-}
 
 // writable returns the entry of id for a write that, like Update, must not
 // reach an ended or renewed session. The caller holds s.mu for writing.
@@ -105,7 +30,7 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 	defer m.leave()
 	var b *binding
 	if user != "" {
-		b = &binding{user: user, maskedID: MaskedID(id)} // hashed before the lock
+		b = &binding{user: user, masked: maskedKeyOf(id)} // hashed before the lock
 	}
 	s := m.shard(id)
 	s.mu.Lock()
@@ -163,25 +88,29 @@ func (m *memory) UserSessions(_ context.Context, user string, now time.Time) ([]
 	}
 	now = wallClock(now)
 	u := m.userShard(user)
-	u.mu.Lock()
-	listed := make([]Entry, 0, len(u.users[user]))
-	for masked, id := range u.users[user] {
-		listed = append(listed, Entry{ID: id, MaskedID: masked})
+	type listed struct {
+		masked maskedKey
+		id     string
 	}
+	u.mu.Lock()
+	us := u.users[user]
+	candidates := make([]listed, 0, us.len())
+	us.each(func(k maskedKey, id string) { candidates = append(candidates, listed{k, id}) })
 	u.mu.Unlock()
 
-	out := listed[:0]
-	for _, x := range listed {
-		s := m.shard(x.ID)
+	out := make([]Entry, 0, len(candidates))
+	for _, c := range candidates {
+		s := m.shard(c.id)
 		s.mu.RLock()
-		e, ok := s.entries[x.ID]
-		bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.maskedID == x.MaskedID
+		e, ok := s.entries[c.id]
+		bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.masked == c.masked
+		var rec Record
 		if bound {
-			x.Record = e.record()
+			rec = e.record()
 		}
 		s.mu.RUnlock()
-		if bound && !x.Record.ExpiredAt(now) {
-			out = append(out, x)
+		if bound && !rec.ExpiredAt(now) {
+			out = append(out, Entry{ID: c.id, MaskedID: string(c.masked[:]), Record: rec})
 		}
 	}
 	slices.SortFunc(out, func(a, b Entry) int {
@@ -200,9 +129,14 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 		return Record{}, false, err
 	}
 	defer m.leave()
+	k, ok := parseMaskedKey(maskedID)
+	if !ok {
+		return Record{}, false, nil // no session has such a masked ID
+	}
 	u := m.userShard(user)
 	u.mu.Lock()
-	id, listed := u.users[user][maskedID]
+	us := u.users[user]
+	id, listed := us.lookup(k)
 	u.mu.Unlock()
 	if !listed {
 		return Record{}, false, nil
@@ -210,7 +144,7 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 	s := m.shard(id)
 	s.mu.Lock()
 	e, ok := s.entries[id]
-	bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.maskedID == maskedID
+	bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.masked == k
 	if bound {
 		m.remove(s, id, e)
 		s.dropStale()

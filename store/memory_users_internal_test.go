@@ -26,11 +26,12 @@ func assertIndexExact(t *testing.T, m *memory) {
 			if e.renewed || e.bound == nil {
 				continue
 			}
-			assert.Equal(t, MaskedID(id), e.bound.maskedID, "the binding's masked ID")
+			masked := string(e.bound.masked[:])
+			assert.Equal(t, MaskedID(id), masked, "the binding's masked ID")
 			if want[e.bound.user] == nil {
 				want[e.bound.user] = map[string]string{}
 			}
-			want[e.bound.user][e.bound.maskedID] = id
+			want[e.bound.user][masked] = id
 		}
 		s.mu.RUnlock()
 	}
@@ -38,12 +39,15 @@ func assertIndexExact(t *testing.T, m *memory) {
 	for i := range m.users {
 		u := &m.users[i]
 		u.mu.Lock()
-		for user, sessions := range u.users {
-			assert.NotEmptyf(t, sessions, "user %q stays in the index without sessions", user)
+		for user, us := range u.users {
+			assert.NotZerof(t, us.len(), "user %q stays in the index without sessions", user)
+			assert.Falsef(t, us.many != nil && us.few != nil, "user %q is kept in a slice and a map", user)
+			assert.Falsef(t, us.many == nil && len(us.few) > fewSessions, "user %q has %d sessions in a slice", user, len(us.few))
 			got[user] = map[string]string{}
-			for masked, id := range sessions {
-				got[user][masked] = id
-			}
+			us.each(func(k maskedKey, id string) {
+				assert.NotContainsf(t, got[user], string(k[:]), "user %q lists %q twice", user, k)
+				got[user][string(k[:])] = id
+			})
 		}
 		u.mu.Unlock()
 	}
@@ -173,13 +177,45 @@ func TestMemoryUserIndexExactUnderRace(t *testing.T) {
 	assertIndexExact(t, m)
 }
 
+// TestMemoryUserIndexGrowsAndShrinks: a user's index moves from a slice to
+// a map past fewSessions sessions and back once under half of it, and stays
+// exact throughout.
+func TestMemoryUserIndexGrowsAndShrinks(t *testing.T) {
+	ctx := t.Context()
+	m := newTestMemory()
+	ids := testIDs(t, 3*fewSessions)
+	inMap := func() bool {
+		u := m.userShard("ada")
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return u.users["ada"].many != nil
+	}
+	for i, id := range ids {
+		require.NoError(t, m.Create(ctx, id, testRecord(nil)))
+		require.NoError(t, m.SetUser(ctx, id, "ada"))
+		assert.Equal(t, i+1 > fewSessions, inMap(), "in a map with %d sessions", i+1)
+		assertIndexExact(t, m)
+	}
+	for i, id := range ids {
+		_, deleted, err := m.DeleteUserSession(ctx, "ada", MaskedID(id))
+		require.NoError(t, err)
+		require.True(t, deleted, "DeleteUserSession %d", i)
+		left := len(ids) - i - 1
+		assert.Equal(t, left > fewSessions/2, inMap(), "in a map with %d sessions", left)
+		assertIndexExact(t, m)
+	}
+}
+
 // BenchmarkMemoryUserIndexBytes measures what binding costs, in heap bytes
-// per bound session (the binding, its masked ID and the index entries),
-// for two shapes: each session its own user, and 100 sessions per user.
-// The sessions are made unbound first, so only the binding is measured.
+// per bound session (the binding and the index entries), for three shapes:
+// each session its own user, 4 per user, and 100 per user (a map past
+// fewSessions). The sessions are made unbound first, so only the binding is
+// measured; the user names belong to the caller, and the store keeps them
+// without copying. Run it with -benchtime=1x: each iteration builds 100,000
+// sessions.
 func BenchmarkMemoryUserIndexBytes(b *testing.B) {
 	const n = 100_000
-	for _, perUser := range []int{1, 100} {
+	for _, perUser := range []int{1, 4, 100} {
 		b.Run(fmt.Sprintf("sessions_per_user=%d", perUser), func(b *testing.B) {
 			ctx := b.Context()
 			ids := testIDs(b, n)

@@ -58,6 +58,13 @@ func testNoMonotonicReading(t *testing.T, e *env) {
 	e.renew(id, renewed, touched.Add(time.Minute))
 	assertRecordWallOnly(t, e.mustLoad(renewed, touched), "Load after Renew")
 
+	e.setExpires(renewed, now.Add(lifetime))
+	e.setUser(renewed, "ada")
+	assertRecordWallOnly(t, e.mustLoad(renewed, touched), "Load after SetExpires")
+	listed := e.userSessions("ada", touched)
+	require.Len(t, listed, 1, "UserSessions")
+	assertRecordWallOnly(t, listed[0].Record, "UserSessions")
+
 	got, deleted := e.delete(renewed)
 	require.True(t, deleted, "Delete")
 	assertRecordWallOnly(t, got, "Delete")

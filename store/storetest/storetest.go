@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UserDeleteHandsBackUser", testUserDeleteHandsBackUser},
 		{"UserSweepHandsBackUser", testUserSweepHandsBackUser},
 		{"UserNamesOpaque", testUserNamesOpaque},
+		{"UserManySessions", testUserManySessions},
 		{"DeleteUserSession", testDeleteUserSession},
 		{"DeleteUserSessionOtherUser", testDeleteUserSessionOtherUser},
 		{"DeleteUserSessionClaimsOnce", testDeleteUserSessionClaimsOnce},

@@ -217,3 +217,33 @@ func testUserNamesOpaque(t *testing.T, e *env) {
 	}
 	assert.Equal(t, 0, e.count(), "Count")
 }
+
+// testUserManySessions: a user with many sessions (more than a store might
+// keep inline) has them all listed in order, and each reachable by
+// DeleteUserSession, as they are deleted down to none.
+func testUserManySessions(t *testing.T, e *env) {
+	const n = 40
+	ids := newIDs(t, n)
+	for i, id := range ids {
+		rec := e.record(nil)
+		rec.Created = e.at(time.Duration(i) * time.Second)
+		rec.Accessed, rec.User = rec.Created, "ada"
+		e.create(id, rec)
+	}
+	now := e.at(time.Minute)
+	e.assertListed("ada", now, ids...)
+	for len(ids) > 0 {
+		// Delete from both ends and the middle, so that what is left is
+		// never a prefix of what was made.
+		for _, i := range []int{len(ids) - 1, len(ids) / 2, 0} {
+			if i >= len(ids) {
+				continue
+			}
+			_, deleted := e.deleteUserSession("ada", store.MaskedID(ids[i]))
+			require.True(t, deleted, "DeleteUserSession with %d sessions left", len(ids))
+			ids = append(ids[:i:i], ids[i+1:]...)
+		}
+		e.assertListed("ada", now, ids...)
+	}
+	assert.Equal(t, 0, e.count(), "Count")
+}
