@@ -18,8 +18,10 @@ import (
 )
 
 // ErrBadSessionFile is returned by [OpenMemory] for a file it will not load:
-// not a session file, truncated, corrupt, or written by a newer version. The
-// error names the problem; the file is left as it was.
+// not a session file, truncated, corrupt, written by a newer version,
+// holding more sessions than the store's cap, or a value of a type this
+// program has not registered. The error names the file and the problem; the
+// file is left as it was, for the operator to fix or remove.
 var ErrBadSessionFile = errors.New("store: session file cannot be loaded")
 
 // OpenMemory returns an in-process store, as [NewMemory] does, that keeps
