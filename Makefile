@@ -38,6 +38,7 @@ FUZZFLAGS ?=
 FUZZ_TARGETS = \
 	FuzzCookieValue:./manager \
 	FuzzIsValidID:./manager \
+	FuzzTokenHeader:./manager \
 	FuzzContribCarrier:. \
 	FuzzDecodeRecord:./store/redisstore \
 	FuzzOpenMemory:./store

@@ -37,6 +37,54 @@ var carriers = []struct {
 	{"server-side gin-contrib store", newServerSideCarrier},
 }
 
+// idCarrier is a way the session ID travels, for the tests that every way
+// must pass (strict IDs, fixation, fail closed): each cookie carrier of
+// carriers, and a token in Authorization or in a header of its own.
+type idCarrier struct {
+	name string
+	use  func(m *session.Manager) gin.HandlerFunc
+	// tokens are the headers of a token carrier; zero for a cookie.
+	tokens tokenHeaders
+}
+
+// everyCarrier returns each cookie carrier and each kind of token carrier.
+func everyCarrier() []idCarrier {
+	var all []idCarrier
+	for _, c := range carriers {
+		all = append(all, idCarrier{name: c.name, use: func(m *session.Manager) gin.HandlerFunc { return session.UseManager(m, c.new()) }})
+	}
+	return append(all,
+		idCarrier{name: "Authorization Bearer", tokens: tokenHeaders{"Authorization", session.TokenHeader},
+			use: func(m *session.Manager) gin.HandlerFunc { return session.UseTokens(m, "") }},
+		idCarrier{name: "X-Session-Token", tokens: tokenHeaders{"X-Session-Token", "X-Session-Token"},
+			use: func(m *session.Manager) gin.HandlerFunc { return session.UseTokens(m, "x-session-token") }},
+	)
+}
+
+// start serves newApp behind the carrier's middleware for m until the test
+// ends.
+func (c idCarrier) start(t *testing.T, m *session.Manager) *httptest.Server {
+	t.Helper()
+	return serve(t, newApp(c.use(m)))
+}
+
+// client returns a client of srv that carries its session as the carrier
+// does: a browser, or an API client that keeps its token.
+func (c idCarrier) client(t *testing.T, srv *httptest.Server) *client {
+	t.Helper()
+	cl := newClient(t, srv)
+	cl.tokens = c.tokens
+	return cl
+}
+
+// vary is the request header the carrier's responses name in Vary.
+func (c idCarrier) vary() string {
+	if c.tokens.request != "" {
+		return c.tokens.request
+	}
+	return "Cookie"
+}
+
 // unrecognisedStore hides a store's type from the middleware, which then
 // treats it as a store it does not know: allowed, with a warning.
 type unrecognisedStore struct{ sessions.Store }

@@ -15,15 +15,37 @@ import (
 )
 
 // The tests talk to their app in two ways: a client is a browser, with a
-// cookie jar, for flows of several requests; roundTrip sends one request
-// with explicit cookies and no jar, so that the test sees every Set-Cookie
-// as sent.
+// cookie jar, or an API client that keeps its token, for flows of several
+// requests; roundTrip sends one request with explicit cookies and no jar, so
+// that the test sees every Set-Cookie as sent.
 
-// client is a browser: an HTTP client with its own cookie jar.
+// client is a browser: an HTTP client with its own cookie jar. A client of
+// token routes (see idCarrier.client) also holds a token, which it sends in
+// its header and replaces with what the responses send.
 type client struct {
 	t    *testing.T
 	base string
 	http *http.Client
+	// tokens is the token carrier the client talks to; the zero value for a
+	// browser.
+	tokens tokenHeaders
+	// token is the token the client holds; holds is whether it holds one
+	// (it may be empty, as a test planted it).
+	token string
+	holds bool
+}
+
+// tokenHeaders are the headers of a token route: the request header that
+// carries the token (Authorization: Bearer, or the token alone), and the
+// response header that sends a new one, or an empty one to forget.
+type tokenHeaders struct{ request, reply string }
+
+// sendToken makes req carry token as a client of h does.
+func (h tokenHeaders) sendToken(req *http.Request, token string) {
+	if h.request == "Authorization" {
+		token = "Bearer " + token
+	}
+	req.Header.Set(h.request, token)
 }
 
 func newClient(t *testing.T, srv *httptest.Server) *client {
@@ -52,14 +74,27 @@ func newSession(t *testing.T, srv *httptest.Server) (*client, string) {
 // do sends a request and returns the status and body.
 func (c *client) do(method, path string) (int, string) {
 	c.t.Helper()
+	ex := c.send(method, path)
+	return ex.status, ex.body
+}
+
+// send sends a request and returns what the client saw.
+func (c *client) send(method, path string) exchange {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, nil)
 	require.NoError(c.t, err)
+	if c.holds {
+		c.tokens.sendToken(req, c.token)
+	}
 	res, err := c.http.Do(req)
 	require.NoError(c.t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(c.t, err)
-	return res.StatusCode, string(body)
+	if v, ok := res.Header[c.tokens.reply]; ok && c.tokens.reply != "" {
+		c.token, c.holds = v[0], v[0] != ""
+	}
+	return exchange{status: res.StatusCode, header: res.Header, body: string(body)}
 }
 
 func (c *client) get(path string) (int, string)  { return c.do(http.MethodGet, path) }
@@ -82,6 +117,27 @@ func (c *client) cookie(name string) string {
 	return ""
 }
 
+// id returns what the client holds of its session: its token, or the value
+// of its session cookie.
+func (c *client) id() string {
+	if c.tokens.request != "" {
+		return c.token
+	}
+	return c.cookie(session.DefaultKey)
+}
+
+// withID returns a new client that holds value as its session: as its
+// token, or as its only cookie.
+func (c *client) withID(value string) *client {
+	c.t.Helper()
+	if c.tokens.request == "" {
+		return c.withCookie(session.DefaultKey, value)
+	}
+	other := *c
+	other.token, other.holds = value, true
+	return &other
+}
+
 // withCookie returns a new client whose only cookie is name=value.
 func (c *client) withCookie(name, value string) *client {
 	c.t.Helper()
@@ -90,7 +146,7 @@ func (c *client) withCookie(name, value string) *client {
 	u, err := url.Parse(c.base)
 	require.NoError(c.t, err)
 	jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
-	return &client{t: c.t, base: c.base, http: &http.Client{Jar: jar, CheckRedirect: c.http.CheckRedirect}}
+	return &client{t: c.t, base: c.base, http: &http.Client{Jar: jar, CheckRedirect: c.http.CheckRedirect}, tokens: c.tokens}
 }
 
 // trimmed is s without surrounding white space, for comparing bodies.

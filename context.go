@@ -14,7 +14,7 @@ import (
 // manager's (manager.ErrNoSession, manager.ErrSessionGone,
 // manager.ErrSessionRenewed, manager.ErrHeadersWritten) and store's
 // (store.ErrTooManySessions, store.ErrUnavailable); compare with errors.Is.
-var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession or UseManager)")
+var ErrNoMiddleware = errors.New("session: no session middleware on this route (use UseSession, UseManager or UseTokens)")
 
 // scope is the session work of one request, as package manager carries it
 // to this package.

@@ -12,10 +12,11 @@ import (
 	"github.com/sessionkit/session/internal/testkit"
 )
 
-// TestBadCookiesMeanNoSessionAndNoStoreAccess: through each carrier, a
-// malformed, oversized or tampered cookie means no session, a 200 and no
-// store access.
-func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
+// TestBadIDsMeanNoSessionAndNoStoreAccess: through each carrier, cookie or
+// token header, a malformed, oversized or tampered ID means no session, a
+// 200 and no store access. (The forms of the Authorization header itself
+// are the manager's TestTokenHandlerMalformedHeaders.)
+func TestBadIDsMeanNoSessionAndNoStoreAccess(t *testing.T) {
 	valid := testkit.ValidID(0)
 	tests := []struct {
 		name, value string
@@ -28,12 +29,12 @@ func TestBadCookiesMeanNoSessionAndNoStoreAccess(t *testing.T) {
 		{"oversized", strings.Repeat("A", 5000)},
 		{"empty", ""},
 	}
-	for _, carrier := range carriers {
+	for _, carrier := range everyCarrier() {
 		for _, tt := range tests {
 			t.Run(carrier.name+"/"+tt.name, func(t *testing.T) {
 				m, counting := newFaultyManager(t, nil, nil)
-				srv := startApp(t, m, carrier.new())
-				status, body := newClient(t, srv).withCookie(session.DefaultKey, tt.value).get("/whoami")
+				srv := carrier.start(t, m)
+				status, body := carrier.client(t, srv).withID(tt.value).get("/whoami")
 				assert.Equal(t, http.StatusOK, status)
 				assert.Equal(t, "none", body)
 				assert.Zero(t, counting.Loads(), "the store was asked")

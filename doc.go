@@ -30,7 +30,9 @@
 // the built-in one when UseSession is given a nil store, or inside the
 // session of a gin-contrib sessions.Store (cookie, redis, ...; not memstore,
 // whose entries never expire), which then carries only the ID, signed by its
-// keys.
+// keys. For JSON APIs and mobile clients, [UseTokens] carries it in a
+// request header instead ("Authorization: Bearer <token>"), on a route group
+// beside the pages, with the same manager.
 //
 // A request's changes are written to the store before its response headers
 // go out; a store failure is answered through [Options].ErrorHandler (by

@@ -32,6 +32,12 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	if carrier != nil {
 		ids = newContribCarrier(carrier, hooks.Cookie(m))
 	}
+	return useCarrier(m, ids)
+}
+
+// useCarrier returns the middleware of UseManager and UseTokens: it serves
+// the sessions of m, whose IDs travel by ids (nil: the built-in cookie).
+func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sc, err := hooks.Begin(m, c.Writer, c.Request, ids)
 		if err != nil {

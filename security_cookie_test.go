@@ -100,15 +100,20 @@ func TestSecurityCookieHeadersThroughGin(t *testing.T) {
 	}
 }
 
-// Requirement 8: through each carrier, the token is read from the session
-// cookie only: never from the URL, a form, another header or another
-// cookie.
-func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
-	for _, carrier := range carriers {
+// Requirement 8: through each carrier, the token is read from the place
+// the carrier names only (the session cookie, or the token header): never
+// from the URL, a form, another header or another cookie, nor from the
+// session cookie on a token route.
+func TestSecurityIDOnlyFromItsCarrierThroughGin(t *testing.T) {
+	for _, carrier := range everyCarrier() {
 		t.Run(carrier.name, func(t *testing.T) {
 			m := newTestManager(t, testOptions(testkit.NewClock()), nil)
-			srv := startApp(t, m, carrier.new())
-			_, token := newSession(t, srv)
+			srv := carrier.start(t, m)
+			holder := carrier.client(t, srv)
+			status, _ := holder.post("/create")
+			require.Equal(t, http.StatusOK, status)
+			token := holder.id()
+			require.NotEmpty(t, token)
 			name := session.DefaultKey
 			form := url.Values{name: {token}, "sessionid": {token}, "sid": {token}}
 
@@ -132,9 +137,12 @@ func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
 				}},
 				{name: "headers", request: func() *http.Request {
 					r := newRequest(t, http.MethodGet, "/whoami", nil)
-					r.Header.Set("Authorization", "Bearer "+token)
+					if carrier.tokens.request != "Authorization" {
+						r.Header.Set("Authorization", "Bearer "+token)
+					}
 					r.Header.Set(name, token)
 					r.Header.Set("X-Session-Id", token)
+					r.Header.Set(session.TokenHeader, token)
 					return r
 				}},
 				{name: "other cookies", request: func() *http.Request {
@@ -143,16 +151,24 @@ func TestSecurityIDOnlyFromCookieThroughGin(t *testing.T) {
 					return r
 				}},
 			}
+			if carrier.tokens.request != "" {
+				tests = append(tests, struct {
+					name    string
+					request func() *http.Request
+				}{name: "the session cookie on a token route", request: func() *http.Request {
+					return newRequest(t, http.MethodGet, "/whoami", nil, &http.Cookie{Name: name, Value: token})
+				}})
+			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					ex := roundTrip(t, srv.URL, tt.request())
 					assert.Equal(t, http.StatusOK, ex.status)
-					assert.Equal(t, "none", ex.body, "the token was taken from outside the cookie")
+					assert.Equal(t, "none", ex.body, "the token was taken from outside its carrier")
 				})
 			}
-			t.Run("control: the cookie", func(t *testing.T) {
-				ex := roundTrip(t, srv.URL, newRequest(t, http.MethodGet, "/whoami", nil, &http.Cookie{Name: name, Value: token}))
-				assert.NotEqual(t, "none", ex.body)
+			t.Run("control: the carrier", func(t *testing.T) {
+				_, body := holder.withID(token).get("/whoami")
+				assert.NotEqual(t, "none", body)
 			})
 		})
 	}

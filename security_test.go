@@ -21,25 +21,29 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// Requirement 4: a cookie planted in a victim's browser, issued or not, is
-// worthless once the victim logs in through a route that renews, and the
-// renewal keeps the session's values and creation time.
+// Requirement 4: a cookie or token planted in a victim's browser or app,
+// issued or not, is worthless once the victim logs in through a route that
+// renews, and the renewal keeps the session's values and creation time.
 func TestSecurityFixationThroughGin(t *testing.T) {
-	for _, carrier := range carriers {
+	for _, carrier := range everyCarrier() {
 		t.Run(carrier.name, func(t *testing.T) {
 			clock := testkit.NewClock()
 			m := newTestManager(t, testOptions(clock), nil)
-			srv := startApp(t, m, carrier.new())
+			srv := carrier.start(t, m)
 
-			attacker, planted := newSession(t, srv)
-			victim := attacker.withCookie(session.DefaultKey, planted)
-			status, _ := victim.post("/set/cart/book")
+			attacker := carrier.client(t, srv)
+			status, _ := attacker.post("/create")
+			require.Equal(t, http.StatusOK, status)
+			planted := attacker.id()
+			require.NotEmpty(t, planted)
+			victim := attacker.withID(planted)
+			status, _ = victim.post("/set/cart/book")
 			require.Equal(t, http.StatusOK, status)
 			_, before := victim.get("/whoami")
 			clock.Advance(10 * time.Second)
 			status, _ = victim.post("/secure-login")
 			require.Equal(t, http.StatusOK, status)
-			assert.NotEqual(t, planted, victim.cookie(session.DefaultKey), "the cookie did not change")
+			assert.NotEqual(t, planted, victim.id(), "the cookie or token did not change")
 
 			_, after := victim.get("/whoami")
 			require.NotEqual(t, "none", after)
@@ -111,18 +115,19 @@ func TestSecurityLogoutThroughGin(t *testing.T) {
 }
 
 // Requirement 10: through each carrier, a store error while loading is a
-// 503 through the error handler, with only the status text, no Set-Cookie,
-// and no new session; the session is intact once the store is back.
+// 503 through the error handler, with only the status text, no Set-Cookie
+// or token, and no new session; the session is intact once the store is
+// back.
 func TestSecurityFailClosedThroughGin(t *testing.T) {
-	for _, carrier := range carriers {
+	for _, carrier := range everyCarrier() {
 		t.Run(carrier.name, func(t *testing.T) {
 			ev := &testkit.Events{}
 			m, failing := newFaultyManager(t, errStoreDown, ev.Handle)
-			srv := startApp(t, m, carrier.new())
-			browser := newClient(t, srv)
+			srv := carrier.start(t, m)
+			browser := carrier.client(t, srv)
 			browser.post("/secure-login")
-			ck := &http.Cookie{Name: session.DefaultKey, Value: browser.cookie(session.DefaultKey)}
-			require.NotEmpty(t, ck.Value)
+			id := browser.id()
+			require.NotEmpty(t, id)
 
 			failing.FailLoad.Store(true)
 			for _, path := range []string{"/whoami", "/create", "/secure-login", "/renew", "/destroy", "/set/user/mallory"} {
@@ -130,11 +135,15 @@ func TestSecurityFailClosedThroughGin(t *testing.T) {
 				if path == "/whoami" {
 					method = http.MethodGet
 				}
-				ex := roundTrip(t, srv.URL, newRequest(t, method, path, nil, ck))
+				ex := browser.send(method, path)
 				assert.Equal(t, http.StatusServiceUnavailable, ex.status, path)
 				assert.Equal(t, "Service Unavailable\n", ex.body, path)
 				assert.Empty(t, ex.header.Values("Set-Cookie"), path)
-				assert.Contains(t, ex.header.Values("Vary"), "Cookie", path)
+				assert.Contains(t, ex.header.Values("Vary"), carrier.vary(), path)
+				if carrier.tokens.reply != "" {
+					assert.Empty(t, ex.header.Values(carrier.tokens.reply), path)
+				}
+				assert.Equal(t, id, browser.id(), path)
 			}
 			assert.Equal(t, 1, ev.CountKind(session.Created), "a session was created during the outage")
 

@@ -70,17 +70,18 @@ func newUserApp(middleware gin.HandlerFunc) *gin.Engine {
 // read again, which a gin-contrib carrier does not hold): Login sends the
 // new ID through the carrier, UserSessions marks the request's session,
 // DestroyOtherSessions spares it, DestroyUserSession ends another, and
-// SetLifetime sends the carrier's cookie again with the new Max-Age.
+// SetLifetime sends the carrier's cookie again with the new Max-Age (on a
+// token route, the same token again, and no cookie).
 func TestUserHelpersActOnTheRequestsSession(t *testing.T) {
 	const ada = "ada@example.com"
-	for _, cr := range carriers {
+	for _, cr := range everyCarrier() {
 		t.Run(cr.name, func(t *testing.T) {
 			clock := testkit.NewClock()
 			opts := testOptions(clock)
 			opts.MaxLifetime = 7 * 86400
 			m := newTestManager(t, opts, nil)
-			srv := serve(t, newUserApp(session.UseManager(m, cr.new())))
-			first, second, third := newClient(t, srv), newClient(t, srv), newClient(t, srv)
+			srv := serve(t, newUserApp(cr.use(m)))
+			first, second, third := cr.client(t, srv), cr.client(t, srv), cr.client(t, srv)
 			_, m1 := first.post("/login-as/" + ada)
 			clock.Advance(time.Second) // the list is oldest first
 			_, m2 := second.post("/login-as/" + ada)
@@ -100,6 +101,14 @@ func TestUserHelpersActOnTheRequestsSession(t *testing.T) {
 			_, whoami = second.get("/whoami")
 			assert.Contains(t, whoami, m2, "log out everywhere else ended the request's own session")
 
+			if cr.tokens.request != "" {
+				token := second.id()
+				ex := second.send(http.MethodPost, "/remember")
+				require.Equal(t, http.StatusOK, ex.status, ex.body)
+				assert.Equal(t, []string{token}, ex.header.Values(cr.tokens.reply), "SetLifetime did not send the token again")
+				assert.Empty(t, ex.header.Values("Set-Cookie"))
+				return
+			}
 			ex := roundTrip(t, srv.URL, newRequest(t, http.MethodPost, "/remember", nil, second.cookies()...))
 			require.Equal(t, http.StatusOK, ex.status, ex.body)
 			ck := ex.cookie(session.DefaultKey)

@@ -8,8 +8,9 @@
 // background, and reports each session's Created, Update and Destroyed events
 // to one handler.
 //
-// Within a request wrapped by [Manager.Handler] (or the Gin middleware of the
-// root package), a session's changes are held by the request and written to
+// Within a request wrapped by [Manager.Handler] (the session cookie),
+// [Manager.TokenHandler] (a token in a request header) or the Gin middleware
+// of the root package, a session's changes are held by the request and written to
 // the store before the response's headers go out; a failure to write them
 // becomes an error response through [Options.ErrorHandler], never a silent
 // 200. Outside such a request (a session from [Manager.GetSessionById], or

@@ -46,6 +46,44 @@ func ExampleManager_Handler() {
 	// Output: hello alice
 }
 
+// For an API without Gin, TokenHandler reads the session from a header of
+// the application's choice and sends new tokens in the same header; the
+// handlers use the manager's methods as behind Handler.
+func ExampleManager_TokenHandler() {
+	m := manager.NewManager(manager.Options{}, nil, nil)
+	defer m.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.CreateSession(r, w)
+		if err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
+		_ = s.Set("user", "alice")
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.DestroySession(r, w); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	h := m.TokenHandler("X-Session-Token", mux)
+
+	login := httptest.NewRecorder()
+	h.ServeHTTP(login, httptest.NewRequest(http.MethodPost, "/login", nil))
+	token := login.Header().Get("X-Session-Token")
+	fmt.Println("token:", manager.IsValidID(token), "cookies:", len(login.Result().Cookies()))
+
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.Header.Set("X-Session-Token", token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, logout)
+	fmt.Printf("after logout: %q, sessions: %d\n", rec.Header().Values("X-Session-Token"), m.GetSessionSize())
+	// Output:
+	// token: true cookies: 0
+	// after logout: [""], sessions: 0
+}
+
 // Log a user in only once the password checked out: Login renews the
 // session the visitor already has (or creates one) and binds it to the
 // user. A wrong password leaves the current session as it was.

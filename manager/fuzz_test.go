@@ -97,3 +97,48 @@ func FuzzIsValidID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenHeader checks the token carrier's reading of a request header
+// against RFC 6750's form, written out independently: never a panic, no
+// error with an ID, and an ID that passes the manager's check exactly when
+// the header is one line of at most maxTokenHeader bytes holding the
+// scheme Bearer (in any case), one or more spaces and that ID, or, for a
+// named header, the ID alone.
+func FuzzTokenHeader(f *testing.F) {
+	id := strings.Repeat("A", IDLength)
+	f.Add("Bearer "+id, "", false)
+	f.Add("bEaReR   "+id, "", false)
+	f.Add("Bearer "+id+"\r\nX: y", "Bearer "+id, false)
+	f.Add(id, "", true)
+	f.Fuzz(func(t *testing.T, first, second string, named bool) {
+		header := ""
+		if named {
+			header = "X-Session-Token"
+		}
+		carrier := newTokenCarrier(header)
+		r := &http.Request{Header: http.Header{carrier.header: {first}}}
+		if second != "" {
+			r.Header[carrier.header] = append(r.Header[carrier.header], second)
+		}
+
+		var got string
+		var err error
+		allocbudget.Check(t, "token carrier ReadID", func() { got, err = carrier.ReadID(r) })
+		if err != nil && got != "" {
+			t.Fatalf("ReadID = %q with error %v", got, err)
+		}
+
+		want := ""
+		if second == "" && len(first) <= maxTokenHeader {
+			switch {
+			case named:
+				want = first
+			case len(first) > 7 && strings.EqualFold(first[:6], "Bearer") && first[6] == ' ':
+				want = strings.TrimLeft(first[6:], " ")
+			}
+		}
+		if IsValidID(got) != IsValidID(want) || IsValidID(want) && got != want {
+			t.Fatalf("ReadID(%q, %q) = %q, %v; the RFC form gives %q", first, second, got, err, want)
+		}
+	})
+}

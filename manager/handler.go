@@ -3,6 +3,8 @@ package manager
 import (
 	"context"
 	"net/http"
+
+	"github.com/sessionkit/session/internal/seam"
 )
 
 // Handler is the net/http middleware: it looks the request's session up,
@@ -12,8 +14,13 @@ import (
 // next panics, the session changes it held are discarded and the panic
 // goes on; what already reached the store stands.
 func (m *Manager) Handler(next http.Handler) http.Handler {
+	return m.handle(nil, next)
+}
+
+// handle is Handler with the given carrier (nil: the built-in cookie).
+func (m *Manager) handle(carrier seam.Carrier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc, err := m.begin(w, r, nil)
+		sc, err := m.begin(w, r, carrier)
 		if err != nil {
 			m.HandleError(w, r, err)
 			return

@@ -11,8 +11,9 @@ import (
 )
 
 // This file holds what the session does to a response's headers: the
-// writer that commits before the first byte, "Vary: Cookie" on every
-// response, and "Cache-Control: no-store" on one that carries the cookie.
+// writer that commits before the first byte, "Vary: Cookie" (or the token
+// carrier's header) on every response, and "Cache-Control: no-store" on one
+// that carries the cookie or a token.
 
 // commitWriter commits the session before the first byte of the response.
 type commitWriter struct {
@@ -60,15 +61,25 @@ func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // values: a header value slice is only ever replaced or appended to.
 var varyCookie = []string{"Cookie"}
 
-// addVaryCookie adds "Vary: Cookie", without allocating when the response
-// has no Vary header yet: responses that depend on the cookie must not be
-// served from a shared cache to another user.
-func addVaryCookie(h http.Header) {
+// varyOf returns the request header that carrier reads the ID from, as a
+// shared Vary value: Cookie, or a token carrier's header.
+func varyOf(carrier seam.Carrier) []string {
+	if tc, ok := carrier.(*tokenCarrier); ok {
+		return tc.vary
+	}
+	return varyCookie
+}
+
+// addVary adds "Vary: <name>" for the one-element shared, without
+// allocating when the response has no Vary header yet: responses that
+// depend on the session's carrier must not be served from a shared cache to
+// another user.
+func addVary(h http.Header, shared []string) {
 	if v, ok := h["Vary"]; ok {
-		h["Vary"] = append(v, "Cookie")
+		h["Vary"] = append(v, shared[0])
 		return
 	}
-	h["Vary"] = varyCookie[:1:1]
+	h["Vary"] = shared[:1:1]
 }
 
 // noStore marks a response that sets or expires the cookie as not to be
@@ -82,12 +93,13 @@ func (sc *requestScope) noStore() {
 }
 
 // guardHeaders restores what the session needs of the response headers,
-// which the handler may have replaced since begin: Vary: Cookie on every
-// response, and Cache-Control: no-store on one that carries the cookie.
+// which the handler may have replaced since begin: Vary naming the carrier's
+// header on every response, and Cache-Control: no-store on one that carries
+// the cookie or a token.
 func (sc *requestScope) guardHeaders() {
 	h := sc.w.Header()
-	if !varyHasCookie(h["Vary"]) {
-		addVaryCookie(h)
+	if !varyNames(h["Vary"], sc.vary[0]) {
+		addVary(h, sc.vary)
 	}
 	sc.mu.Lock()
 	cookieSent := sc.cookieSent
@@ -97,14 +109,14 @@ func (sc *requestScope) guardHeaders() {
 	}
 }
 
-// varyHasCookie reports whether Vary values already name Cookie (or "*").
-func varyHasCookie(values []string) bool {
+// varyNames reports whether Vary values already name header (or "*").
+func varyNames(values []string, header string) bool {
 	for _, v := range values {
 		for v != "" {
 			var token string
 			token, v, _ = strings.Cut(v, ",")
 			token = textproto.TrimString(token)
-			if token == "*" || strings.EqualFold(token, "Cookie") {
+			if token == "*" || strings.EqualFold(token, header) {
 				return true
 			}
 		}

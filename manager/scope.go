@@ -47,6 +47,9 @@ type requestScope struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	carrier seam.Carrier
+	// vary is the request header the carrier reads, as the Vary value
+	// that every response names (see addVary).
+	vary []string
 	// adoptAs is the mode of the sessions the scope adopts: held when a
 	// middleware will commit the scope, writeThrough when nothing will.
 	adoptAs sessionMode
@@ -67,14 +70,17 @@ type requestScope struct {
 
 type scopeContextKey struct{}
 
-// begin starts the session work of a request: it adds "Vary: Cookie" to the
-// response and looks up the session the carrier brings (nil carrier: the
-// built-in cookie). A cookie that is malformed, oversized, unknown or
-// expired means no session, without error. An error means the store failed:
-// answer it with [Manager.HandleError] rather than going on without a
-// session.
+// begin starts the session work of a request: it adds "Vary: Cookie" (or
+// the token carrier's header) to the response and looks up the session the
+// carrier brings (nil carrier: the built-in cookie). An ID that is
+// malformed, oversized, unknown or expired means no session, without error.
+// An error means the store failed: answer it with [Manager.HandleError]
+// rather than going on without a session.
 func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
-	addVaryCookie(w.Header())
+	if carrier == nil {
+		carrier = m.cookies
+	}
+	addVary(w.Header(), varyOf(carrier))
 	return m.newScope(w, r, carrier, held)
 }
 
@@ -94,20 +100,20 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 	if carrier == nil {
 		carrier = m.cookies
 	}
-	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, adoptAs: adoptAs}
+	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: adoptAs}
 	id, err := carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
 		return nil, fmt.Errorf("session: reading the session ID: %w", err)
 	}
 	if err != nil {
-		m.log.Debug("session: ignoring a session cookie", "reason", err)
+		m.log.Debug("session: ignoring the session ID the request carries", "reason", err)
 		return sc, nil
 	}
 	if id == "" {
 		return sc, nil
 	}
 	if !IsValidID(id) {
-		m.log.Debug("session: ignoring a session cookie whose ID is malformed", "length", len(id))
+		m.log.Debug("session: ignoring a malformed session ID", "length", len(id))
 		return sc, nil
 	}
 	s, err := m.lookup(r.Context(), id, true, &sc.loaded)

@@ -22,6 +22,7 @@ func init() {
 		Cookie: func(m *Manager) seam.Cookie {
 			return seam.Cookie{Template: *m.opts.cookie("", 0), Lifetime: m.opts.MaxAge, Logger: m.log}
 		},
+		Tokens: func(header string) seam.Carrier { return newTokenCarrier(header) },
 		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
 			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc.(*requestScope)))
 		},

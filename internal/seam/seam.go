@@ -59,12 +59,18 @@ type Scope[M, S any] interface {
 // Hooks are the functions of package manager that a face calls.
 type Hooks[M, S any] struct {
 	// Begin starts the session work of a request served by m: it adds
-	// "Vary: Cookie" to the response and looks up the session that c (nil:
-	// the built-in cookie) brings. An error means the store failed: the
-	// request must be answered through the manager's error handler.
+	// "Vary: Cookie" (or the header a carrier of Tokens reads) to the
+	// response and looks up the session that c (nil: the built-in cookie)
+	// brings. An error means the store failed: the request must be
+	// answered through the manager's error handler.
 	Begin func(m M, w http.ResponseWriter, r *http.Request, c Carrier) (Scope[M, S], error)
 	// Cookie returns the settings of m's session cookie.
 	Cookie func(m M) Cookie
+	// Tokens returns the carrier that reads the ID from the request header
+	// named header ("" means Authorization: Bearer) and sends it in a
+	// response header, never a cookie. It panics on a header that cannot
+	// carry a token.
+	Tokens func(header string) Carrier
 	// Attach returns a shallow copy of r that carries sc, so that the
 	// manager's methods that take the request (Login, SetLifetime, the
 	// per-user ones) act on sc's session rather than look the cookie up

@@ -28,9 +28,13 @@ func MultipartBody(t testing.TB, name, value string) (*bytes.Buffer, string) {
 	return &buf, mw.FormDataContentType()
 }
 
-// App is a small application behind m.Handler, for tests that drive a
-// manager through requests. It routes on the last element of the path, so
-// that it serves under any cookie Path:
+// App is Routes behind m.Handler, for tests that drive a manager through
+// requests with the session cookie.
+func App(m *manager.Manager) http.Handler { return m.Handler(Routes(m)) }
+
+// Routes is a small application of m's sessions, to serve behind m.Handler
+// or m.TokenHandler. It routes on the last element of the path, so that it
+// serves under any cookie Path:
 //
 //	create      CreateSession
 //	login       a login done right: renew the session, or create one
@@ -41,8 +45,8 @@ func MultipartBody(t testing.TB, name, value string) (*bytes.Buffer, string) {
 //	whoami      "none", or the session's masked ID and values
 //
 // Any other error answers 500 "failed"; success answers "ok".
-func App(m *manager.Manager) http.Handler {
-	return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func Routes(m *manager.Manager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.GetSession(r)
 		var err error
 		switch path.Base(r.URL.Path) {
@@ -90,7 +94,7 @@ func App(m *manager.Manager) http.Handler {
 			return
 		}
 		_, _ = io.WriteString(w, "ok")
-	}))
+	})
 }
 
 // KeyValues returns "key=value" for each key of s, sorted by key.
