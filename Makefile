@@ -9,15 +9,17 @@ GO ?= go
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEADCODE = golang.org/x/tools/cmd/deadcode@v0.52.0
 
-## test: the test suite under the race detector (the README's test command)
+## test: the test suite under the race detector (the README's test command), then the contrib modules'
 test:
 	$(GO) test -race -count=1 ./...
+	cd contrib/prometheus && $(GO) test -race -count=1 ./...
 
-## lint: formatting, vet and staticcheck
+## lint: formatting, vet and staticcheck, of the library and the contrib modules
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd contrib/prometheus && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 ## deadcode: functions that no test, fuzz target or command reaches. Expected
 ## in its list: Example functions without an Output comment, which go test

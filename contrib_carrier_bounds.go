@@ -58,6 +58,8 @@ var (
 	errMemstoreCarrier = errors.New("session: the gin-contrib memstore cannot carry the session ID: it never removes an entry," +
 		" so every session that expires or is abandoned would leave one in memory for the life of the process;" +
 		" pass a nil store (the built-in cookie) or cookie.NewStore")
+	errGinStoreCarrier = errors.New("session: a store from NewGinStore holds the manager's sessions itself and cannot carry an ID:" +
+		" install it with Sessions (or gin-contrib's sessions.Sessions), not as UseManager's or UseSession's store")
 	errRedisBrowserSession = errors.New("session: the gin-contrib redis store cannot carry a cookie without Max-Age:" +
 		" it deletes a record saved without a lifetime; give Options.MaxAge a positive value," +
 		" or pass a nil store (the built-in cookie)")
@@ -68,6 +70,9 @@ var (
 // than as memory that grows with every session or as logins that never
 // stick.
 func checkCarrier(st sessions.Store, maxAge int) {
+	if _, ok := st.(*ginStore); ok {
+		panic(errGinStoreCarrier)
+	}
 	switch carrierStateOf(st) {
 	case stateUnbounded:
 		panic(errMemstoreCarrier)

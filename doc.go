@@ -34,6 +34,13 @@
 // request header instead ("Authorization: Bearer <token>"), on a route group
 // beside the pages, with the same manager.
 //
+// An application written for gin-contrib/sessions keeps its handlers and
+// gets these sessions by changing one line: its store becomes
+// [NewGinStore], installed with [Sessions]. [Value] reads a value with its
+// type, [AddFlash] and [Flashes] keep messages for the next request,
+// [GinErrorHandler] answers session failures from the gin.Context, and
+// [Named] reaches each of several session middlewares on one route.
+//
 // A request's changes are written to the store before its response headers
 // go out; a store failure is answered through [Options].ErrorHandler (by
 // default 503 or 500 with no detail), never with a silent 200 or a fresh

@@ -38,15 +38,22 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 // useCarrier returns the middleware of UseManager and UseTokens: it serves
 // the sessions of m, whose IDs travel by ids (nil: the built-in cookie).
 func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
+	// Boxed once: a key made per request would cost an allocation.
+	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
-		sc, err := hooks.Begin(m, c.Writer, c.Request, ids)
+		// The scope writes through cw.raw, which GinErrorHandler can reach
+		// the gin.Context from; one allocation holds both writers.
+		cw := &commitWriter{ResponseWriter: c.Writer, raw: ginResponse{ResponseWriter: c.Writer, c: c}}
+		sc, err := hooks.Begin(m, &cw.raw, c.Request, ids)
 		if err != nil {
-			m.HandleError(c.Writer, c.Request, err)
+			m.HandleError(&cw.raw, c.Request, err)
 			c.Abort()
 			return
 		}
+		cw.scope = sc
 		c.Set(scopeKey{}, sc)
-		c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: sc}
+		c.Set(named, sc) // for Named, when several managers serve the route
+		c.Writer = cw
 		sc.Serve(c.Next)
 	}
 }
@@ -56,6 +63,7 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 type commitWriter struct {
 	gin.ResponseWriter
 	scope scope
+	raw   ginResponse // see useCarrier; unused by Sessions
 }
 
 func (w *commitWriter) WriteHeader(code int) {

@@ -6,7 +6,8 @@
 // idle timeout ([Options.MaxInactiveInterval]) and the absolute one
 // ([Options.MaxAge]) on every lookup, sweeps expired sessions in the
 // background, and reports each session's Created, Update and Destroyed events
-// to one handler.
+// to one handler. [Manager.Metrics] counts what happened, for monitoring,
+// at the cost of an atomic add where it happens.
 //
 // Within a request wrapped by [Manager.Handler] (the session cookie),
 // [Manager.TokenHandler] (a token in a request header) or the Gin middleware

@@ -33,6 +33,9 @@ func eventName(event int) string {
 // use the manager freely; a panic in the handler is logged, not spread into
 // the request or the sweeper.
 func (m *Manager) fire(s Session, event int) {
+	if event == Created {
+		m.counters.created.Add(1) // here, so that the metric and the events cannot disagree
+	}
 	if m.handler == nil {
 		return
 	}

@@ -1,6 +1,7 @@
 package manager_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,26 @@ func ExampleManager_Handler() {
 	h.ServeHTTP(rec, req)
 	fmt.Println(rec.Body.String())
 	// Output: hello alice
+}
+
+// Metrics reads the manager's counters without slowing its requests down;
+// CountSessions asks the store how many sessions live. A monitoring system
+// reads both when it scrapes (contrib/prometheus does, for Prometheus).
+func ExampleManager_Metrics() {
+	m := manager.NewManager(manager.Options{}, nil, nil)
+	defer m.Close()
+
+	login := httptest.NewRecorder()
+	_, _ = m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), login)
+	logout := httptest.NewRequest(http.MethodPost, "/logout", nil)
+	logout.AddCookie(login.Result().Cookies()[0])
+	_ = m.DestroySession(logout, httptest.NewRecorder())
+	_, _ = m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), httptest.NewRecorder())
+
+	s := m.Metrics()
+	live, err := m.CountSessions(context.Background())
+	fmt.Println("created:", s.Created, "logged out:", s.Destroyed.Logout, "live:", live, err)
+	// Output: created: 2 logged out: 1 live: 1 <nil>
 }
 
 // For an API without Gin, TokenHandler reads the session from a header of

@@ -68,7 +68,7 @@ func (sc *requestScope) login(user string) (Session, error) {
 // for it.
 func (sc *requestScope) renewOrCreate() (*MemSession, int, error) {
 	if sc.current() != nil {
-		s, err := sc.renew()
+		s, err := sc.renew(renewByLogin)
 		if err == nil {
 			return s, Update, nil
 		}

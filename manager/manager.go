@@ -41,6 +41,8 @@ type Manager struct {
 	// logged them, in Unix nanoseconds by Options.Clock (0: never).
 	refused         atomic.Uint64
 	lastFullWarning atomic.Int64
+
+	counters counters // see Metrics
 }
 
 // fullWarningInterval spaces the warnings about a full store: a flood of
@@ -81,6 +83,7 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 	if s, ok := m.store.(interface{ InProcess() bool }); ok {
 		m.inProcess = s.InProcess()
 	}
+	m.store = &observedStore{Store: m.store, c: &m.counters, timed: !m.inProcess}
 	opts.warnInsecure()
 	if opts.SessionLoader != nil {
 		m.restore(opts.SessionLoader())
@@ -157,18 +160,22 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 	defer cancel()
 	rec, deleted, err := m.store.Delete(ctx, sessionId)
 	if errors.Is(err, store.ErrRenewed) {
+		m.counters.failedInvalidations.Add(1)
 		return ErrSessionRenewed // the session lives on under its new ID
 	}
 	if err != nil {
+		m.counters.failedInvalidations.Add(1)
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(sessionId), err)
 	}
 	if !deleted {
 		return ErrSessionGone
 	}
-	m.fire(m.ended(sessionId, "", rec), Destroyed)
-	if rec.ExpiredAt(m.opts.Clock()) {
-		return ErrSessionGone // it had already expired; this call only cleared it away
+	if now := m.opts.Clock(); rec.ExpiredAt(now) {
+		// It had already expired; this call only cleared it away.
+		m.destroyed(m.ended(sessionId, "", rec), expiryCause(rec, now), "", slog.LevelInfo)
+		return ErrSessionGone
 	}
+	m.destroyed(m.ended(sessionId, "", rec), causeLogout, "", slog.LevelInfo)
 	return nil
 }
 
@@ -340,7 +347,7 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSe
 		return nil, nil
 	}
 	if rec.ExpiredAt(now) {
-		m.expire(ctx, id)
+		m.expire(ctx, id, now)
 		return nil, nil
 	}
 	return m.bind(id, rec, into), nil
@@ -348,7 +355,7 @@ func (m *Manager) lookup(ctx context.Context, id string, touch bool, into *MemSe
 
 // expire claims an expired session found by a lookup. Of all the lookups and
 // sweeps that find it, only the one whose delete succeeds fires Destroyed.
-func (m *Manager) expire(ctx context.Context, id string) {
+func (m *Manager) expire(ctx context.Context, id string, now time.Time) {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	rec, deleted, err := m.store.Delete(ctx, id)
@@ -357,33 +364,59 @@ func (m *Manager) expire(ctx context.Context, id string) {
 		return
 	}
 	if deleted {
-		m.fire(m.ended(id, "", rec), Destroyed)
+		m.destroyed(m.ended(id, "", rec), expiryCause(rec, now), "", slog.LevelInfo)
 	}
 }
 
-// destroy deletes s and fires Destroyed if this call removed it.
-func (m *Manager) destroy(ctx context.Context, s *MemSession) error {
+// destroy deletes s and, if this call removed it, reports it destroyed for
+// cause.
+func (m *Manager) destroy(ctx context.Context, s *MemSession, cause destroyCause) error {
 	id := s.GetId()
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	_, deleted, err := m.store.Delete(ctx, id)
 	if errors.Is(err, store.ErrRenewed) {
+		m.counters.failedInvalidations.Add(1)
 		s.markRenewedAway()
 		return ErrSessionRenewed // the session lives on: the logout did not happen
 	}
 	if err != nil {
+		m.counters.failedInvalidations.Add(1)
 		return fmt.Errorf("session: destroying session %s: %w", store.MaskedID(id), err)
 	}
 	s.markGone()
 	if deleted {
-		m.fire(s, Destroyed)
+		m.destroyed(s, cause, "", slog.LevelInfo)
 	}
 	return nil
 }
 
-// renew moves s to a new ID. It fires no event; the caller does once the
-// client has the new ID.
-func (m *Manager) renew(ctx context.Context, s *MemSession) error {
+// destroyed counts and logs the end of s for cause, and fires Destroyed.
+// by, when not "", names the call that ended it, in the log line only.
+// Only the caller that removed the session from the store calls it, so each
+// session ends once in the metrics, the log and the events.
+func (m *Manager) destroyed(s *MemSession, cause destroyCause, by string, level slog.Level) {
+	m.counters.destroyed[cause].Add(1)
+	if ctx := context.Background(); m.log.Enabled(ctx, level) { // no allocation for a line nobody reads: a sweep may end millions
+		if by != "" {
+			m.log.Log(ctx, level, "session: destroyed", "session", s, "cause", cause.String(), "by", by)
+		} else {
+			m.log.Log(ctx, level, "session: destroyed", "session", s, "cause", cause.String())
+		}
+	}
+	m.fire(s, Destroyed)
+}
+
+// What renewed a session, in the log line of the renewal.
+const (
+	renewByRequest = "RenewSession"
+	renewByLogin   = "Login"
+)
+
+// renew moves s to a new ID, and counts and logs it with cause (both masked
+// IDs, so that the log follows the session across it). It fires no event;
+// the caller does once the client has the new ID.
+func (m *Manager) renew(ctx context.Context, s *MemSession, cause string) error {
 	newID, err := newID(m.opts.Rand)
 	if err != nil {
 		return err
@@ -395,6 +428,8 @@ func (m *Manager) renew(ctx context.Context, s *MemSession) error {
 		return err
 	}
 	s.rename(newID, now)
+	m.counters.renewed.Add(1)
+	m.log.Info("session: renewed", "session", s, "previous", store.MaskedID(oldID), "cause", cause)
 	return nil
 }
 

@@ -43,9 +43,9 @@ func (m *Manager) GetSessionById(sessionId string) Session {
 // GetSessionSize returns the number of sessions in the store: with a shared
 // store, across every instance that uses it. Sessions that expired since the
 // last sweep may still be counted. A store failure is logged and answered
-// with 0.
+// with 0; [Manager.CountSessions] returns it instead.
 func (m *Manager) GetSessionSize() int {
-	n, err := m.store.Count(context.Background())
+	n, err := m.CountSessions(context.Background())
 	if err != nil {
 		m.log.Error("session: counting sessions failed", "err", err)
 		return 0

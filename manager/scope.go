@@ -197,7 +197,7 @@ func (sc *requestScope) create() (*MemSession, error) {
 		return nil, ErrHeadersWritten
 	}
 	if old := sc.current(); old != nil {
-		if err := sc.m.destroy(sc.ctx(), old); err != nil {
+		if err := sc.m.destroy(sc.ctx(), old, causeReplaced); err != nil {
 			sc.fail(old, "destroying the session that CreateSession replaces", err)
 			return nil, err
 		}
@@ -229,7 +229,7 @@ func (sc *requestScope) create() (*MemSession, error) {
 // Renew gives the request's session a new ID (see [Manager.RenewSession]),
 // sends the new cookie and fires Update.
 func (sc *requestScope) Renew() (Session, error) {
-	s, err := sc.renew()
+	s, err := sc.renew(renewByRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +237,9 @@ func (sc *requestScope) Renew() (Session, error) {
 	return s, nil
 }
 
-// renew is Renew without the event (see create).
-func (sc *requestScope) renew() (*MemSession, error) {
+// renew is Renew without the event (see create); cause names the caller in
+// the renewal's log line.
+func (sc *requestScope) renew(cause string) (*MemSession, error) {
 	s := sc.current()
 	if s == nil {
 		return nil, ErrNoSession
@@ -247,7 +248,7 @@ func (sc *requestScope) renew() (*MemSession, error) {
 		return nil, ErrHeadersWritten
 	}
 	held := s.hasPending()
-	if err := sc.m.renew(sc.ctx(), s); err != nil {
+	if err := sc.m.renew(sc.ctx(), s, cause); err != nil {
 		gone := errors.Is(err, ErrSessionGone)
 		if gone {
 			sc.drop(s) // another request renewed or ended it: it won
@@ -275,7 +276,7 @@ func (sc *requestScope) renew() (*MemSession, error) {
 // the user were logged out) is answered through the error handler instead.
 func (sc *requestScope) Destroy() error {
 	if s := sc.current(); s != nil {
-		if err := sc.m.destroy(sc.ctx(), s); err != nil {
+		if err := sc.m.destroy(sc.ctx(), s, causeLogout); err != nil {
 			sc.fail(s, "destroying the session", err)
 			return err
 		}
@@ -314,6 +315,20 @@ func (sc *requestScope) fail(s *MemSession, what string, err error) {
 	if committed {
 		sc.m.log.Error("session: "+what+" failed after the response started",
 			"session", s.GetMaskedSessionId(), "err", err)
+	}
+}
+
+// Fail records a failure of the request's session work that is not the
+// session's own (a face's save), for the commit to report: see fail.
+func (sc *requestScope) Fail(err error) {
+	sc.mu.Lock()
+	committed := sc.committed
+	if !committed && sc.deferred == nil {
+		sc.deferred = err
+	}
+	sc.mu.Unlock()
+	if committed {
+		sc.m.log.Error("session: saving the session failed after the response started", "err", err)
 	}
 }
 

@@ -152,6 +152,9 @@ func TestSecurityNoRawIDInLogsEventsOrErrors(t *testing.T) {
 	everything := logs.String() + eventText.String() + strings.Join(texts, "\n")
 	require.Contains(t, everything, "event handler panicked", "control: the panics were logged")
 	require.Contains(t, everything, testkit.ErrInjected.Error(), "control: the store failures were logged")
+	for _, story := range []string{"session: renewed", "previous=", "cause=logout", "cause=replaced", "cause=idle"} {
+		require.Contains(t, everything, story, "control: the lifecycle lines, which name sessions, were logged")
+	}
 	for _, id := range ids {
 		if strings.Contains(everything, id) {
 			i := strings.Index(everything, id)

@@ -345,7 +345,7 @@ func (s *MemSession) Invalidate() {
 	if mode == unbound {
 		return
 	}
-	err := s.m.destroy(context.Background(), s)
+	err := s.m.destroy(context.Background(), s, causeLogout)
 	if sc != nil {
 		sc.invalidated(s, err) // the commit expires the cookie or reports err
 		return

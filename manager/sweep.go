@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"log/slog"
 	"time"
 	"weak"
 )
@@ -30,8 +31,17 @@ func (m *Manager) Sweep(ctx context.Context) (int, error) {
 
 // sweep is Sweep that also stops between batches once stop or gcStop is
 // closed (nil: never), without an error: the sweeper was told to stop.
-func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (int, error) {
-	total := 0
+func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (total int, err error) {
+	start := time.Now() // the duration metric is real time, whatever Options.Clock says
+	defer func() {
+		took := time.Since(start)
+		m.counters.sweeps.observe(took)
+		if total > 0 {
+			// One line per sweep; a line per session (at debug level) would
+			// flood the log with an expiry wave.
+			m.log.Info("session: sweep destroyed expired sessions", "count", total, "took", took)
+		}
+	}()
 	for range sweepMaxBatches {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -39,9 +49,11 @@ func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (int,
 		if closed(stop) || closed(gcStop) {
 			return total, nil
 		}
-		batch, err := m.store.Sweep(ctx, m.opts.Clock(), sweepBatch)
+		now := m.opts.Clock()
+		batch, err := m.store.Sweep(ctx, now, sweepBatch)
+		m.counters.swept.Add(uint64(len(batch)))
 		for _, e := range batch {
-			m.fire(m.ended(e.ID, e.MaskedID, e.Record), Destroyed)
+			m.destroyed(m.ended(e.ID, e.MaskedID, e.Record), expiryCause(e.Record, now), "", slog.LevelDebug)
 		}
 		total += len(batch)
 		if err != nil || len(batch) < sweepBatch {

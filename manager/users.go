@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -17,12 +18,12 @@ import (
 // they are often e-mail addresses, and a masked one could be matched
 // against a list of addresses.
 
-// Causes named in the log line of each session these functions end.
+// The calls named in the log line of each session these functions end.
 const (
-	causeCap         = "per-user cap"
-	causeOthers      = "logout-others"
-	causeOne         = "destroy-user-session"
-	causeAll         = "destroy-user-sessions"
+	byCap            = "per-user cap"
+	byOthers         = "logout-others"
+	byOne            = "destroy-user-session"
+	byAll            = "destroy-user-sessions"
 	maskedIDLength   = 12 // see store.MaskedID
 	maxRetriedPasses = 3
 )
@@ -89,7 +90,7 @@ func (m *Manager) DestroyUserSession(user, maskedID string) error {
 	if !isMaskedID(maskedID) {
 		return ErrSessionGone
 	}
-	ended, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeOne)
+	ended, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeLogout, byOne)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
 	}
-	return m.destroyUserSessions(context.Background(), user, "", causeAll)
+	return m.destroyUserSessions(context.Background(), user, "", byAll)
 }
 
 // DestroyOtherSessions destroys every session of user except the one of r
@@ -128,14 +129,14 @@ func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error
 	if s := sc.current(); s != nil {
 		keep = s.GetMaskedSessionId()
 	}
-	return m.destroyUserSessions(r.Context(), user, keep, causeOthers)
+	return m.destroyUserSessions(r.Context(), user, keep, byOthers)
 }
 
 // destroyUserSessions destroys user's sessions but the one masked keep. A
 // delete that finds its session gone means the index changed under it (a
 // renewal moved a session to a new masked ID, or another call ended it):
 // it lists again, and ends what existed when it began, a few times at most.
-func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, cause string) (int, error) {
+func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string) (int, error) {
 	ctx = context.WithoutCancel(ctx) // a client going away must not leave it half done
 	began := m.opts.Clock()
 	total := 0
@@ -152,7 +153,7 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, cause str
 			if e.MaskedID == keep || pass > 0 && e.Record.Created.After(began) {
 				continue
 			}
-			ended, err := m.destroyUserSession(ctx, user, e, cause)
+			ended, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
 			switch {
 			case err != nil:
 				errs = append(errs, err)
@@ -199,7 +200,7 @@ func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 			continue
 		}
 		excess--
-		if _, err := m.destroyUserSession(ctx, user, e, causeCap); err != nil {
+		if _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
 			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
 		}
 	}
@@ -220,11 +221,12 @@ func (m *Manager) listUserSessions(ctx context.Context, user string) ([]store.En
 // destroyUserSession deletes the session of user that e names and, when
 // this call removed it, logs why and fires Destroyed. It reports whether
 // this call ended the session.
-func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause string) (bool, error) {
+func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (bool, error) {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	rec, deleted, err := m.store.DeleteUserSession(ctx, user, e.MaskedID)
 	if err != nil {
+		m.counters.failedInvalidations.Add(1)
 		return false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
 	}
 	if !deleted {
@@ -233,8 +235,7 @@ func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.E
 	if rec.User == "" {
 		rec.User = user // so that Destroyed can say whose session ended
 	}
-	m.log.Info("session: session destroyed", "session", e.MaskedID, "cause", cause)
-	m.fire(m.ended(e.ID, e.MaskedID, rec), Destroyed)
+	m.destroyed(m.ended(e.ID, e.MaskedID, rec), cause, by, slog.LevelInfo)
 	return true, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/redisstore"
 )
 
 // TestManagerSuiteOnRedis runs the manager's tests whose outcome rests on
@@ -22,5 +23,15 @@ func TestManagerSuiteOnRedis(t *testing.T) {
 			t.Cleanup(func() { require.NoError(t, st.Close()) })
 			return st
 		})
+	})
+}
+
+// TestFlashesOnRedisJSONCodec: flashes and numbers read with manager.Value
+// survive the JSON codec too (the suite above runs the default, gob).
+func TestFlashesOnRedisJSONCodec(t *testing.T) {
+	managertest.FlashesAreReadOnce(t, func(t *testing.T) store.Store {
+		st := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
 	})
 }

@@ -54,6 +54,10 @@ type Scope[M, S any] interface {
 	Serve(next func())
 	// Manager returns the manager the scope belongs to.
 	Manager() M
+	// Fail makes the request's commit fail with err, so that the response
+	// goes through the error handler even when the handler ignores err (a
+	// face's own save that failed). Once the commit has run it only logs.
+	Fail(err error)
 }
 
 // Hooks are the functions of package manager that a face calls.

@@ -28,6 +28,16 @@
 // so that nothing outlives its deadline even when no instance is running to
 // sweep.
 //
+// A session bound to a user (store.Store.SetUser) carries the user in its
+// hash, and is listed in the user's index: a sorted set of session
+// fingerprints scored by creation time, {prefix:u:<SHA-256 of the user>}:sessions,
+// whose hash tag of its own spreads users over the Cluster, and whose name
+// holds no user name. The index and the session live in different slots, so
+// the index is advisory on every topology: a listing reads each session it
+// names, lists only live sessions still bound to the user, and removes the
+// stale entries a lost reply or a crash left behind (see users.go for the
+// order of writes that keeps this safe, and its windows).
+//
 // One small key, {prefix}:layout, records the layout and the number of
 // shards. [Open] checks it and refuses data of another layout with an error
 // wrapping [ErrLayout]; a store made with [New] fails every call with that
@@ -43,6 +53,14 @@
 // record to the new ID's shard in three steps, three round trips (see the
 // top of renew.go for how its guarantees hold across shards); deleting a
 // renewed session costs one more, to forget the IDs it was renewed from.
+// A session bound to a user costs one more round trip to delete or renew,
+// to change its user's index. Binding a session costs two round trips
+// (three when it moves from one user to another); listing a user's k
+// sessions costs two whatever k is (the records are read in one pipelined
+// round, one pipeline per Cluster node), two more when it finds stale
+// entries to remove, and one more when it meets a renewal under way;
+// deleting one of them by its masked ID costs three.
+// Moving a session's absolute deadline costs one.
 //
 // # Lost replies
 //

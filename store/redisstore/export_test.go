@@ -10,6 +10,7 @@ var (
 	MoveEndScriptSHA    = moveEndScript.Hash()
 	UpdateScriptSHA     = updateScript.Hash()
 	LoadScriptSHA       = loadScript.Hash()
+	IndexScriptSHA      = indexScript.Hash()
 )
 
 const (
@@ -26,3 +27,12 @@ func ShardOf(id string, n int) int {
 	s := &redisStore{shards: n}
 	return s.shardOf(fingerprint(id))
 }
+
+// UserIndexKey returns the key of user's index in a store with prefix.
+func UserIndexKey(prefix, user string) string {
+	return (&redisStore{prefix: prefix}).userKey(user)
+}
+
+// Fingerprint returns the fingerprint of a session ID, the member of its
+// user's index.
+func Fingerprint(id string) string { return fingerprint(id) }

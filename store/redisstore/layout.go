@@ -21,6 +21,9 @@ var ErrLayout = errors.New("redisstore: the sessions in Redis were written with 
 
 // layoutVersion is the version of the key layout this release writes: 2,
 // sharded. Version 1, never recorded, kept every key under one hash tag.
+// The per-user indexes did not change it: they add keys and a record field
+// that earlier releases of version 2 never read, and leave every key those
+// releases read as it was (see users.go for what a mixed fleet misses).
 const layoutVersion = 2
 
 // layoutCheck caches a good answer of the layout check; a bad one is asked

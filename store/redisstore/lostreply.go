@@ -72,6 +72,9 @@ const (
 	endMarker   = "renewed"
 	// forgetMarker names a doubt with no marker: former keys to forget.
 	forgetMarker = "forget"
+	// indexMarker names a doubt with no marker: a user's index entry
+	// that could not be written (see redisStore.index).
+	indexMarker = "index"
 )
 
 // newToken returns a random token for one call's marker.
@@ -150,6 +153,9 @@ type doubt struct {
 	// member is the index member a claim took, when it is not fp: the
 	// member of a renewal whose record was lost (see renew.go).
 	member string
+	// user and created name the user's index entry of an indexMarker.
+	user    string
+	created int64
 }
 
 // doubts holds the calls this store still has to settle. The count lets
@@ -208,6 +214,8 @@ func (s *redisStore) settle(ctx context.Context) {
 			cmds[i] = releaseCreateScript.Eval(ctx, pipe, keys, d.fp, ttl)
 		case forgetMarker:
 			cmds[i] = forgetScript.Eval(ctx, pipe, s.forgetKeys(d.fp), d.fp)
+		case indexMarker:
+			cmds[i] = indexScript.Eval(ctx, pipe, []string{s.userKey(d.user)}, d.created, d.fp, "")
 		default:
 			member := d.member
 			if member == "" {
@@ -218,9 +226,31 @@ func (s *redisStore) settle(ctx context.Context) {
 	}
 	_, _ = pipe.Exec(ctx)
 	var keep []doubt
+	var reindex []doubt // released claims of bound sessions
 	for i, cmd := range cmds {
 		if err := cmd.Err(); err != nil && inDoubt(err) {
 			keep = append(keep, list[i])
+			continue
+		}
+		// A claim put back: its session goes back into its user's index.
+		if res, ok := cmd.Val().([]any); ok && len(res) == 3 && list[i].kind == claimMarker {
+			user, _ := res[1].(string)
+			created, _ := res[2].(string)
+			n, _ := parseMillis(created)
+			reindex = append(reindex, doubt{kind: indexMarker, fp: list[i].fp, user: user, created: n})
+		}
+	}
+	if len(reindex) > 0 {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.Cmd, len(reindex))
+		for i, d := range reindex {
+			cmds[i] = indexScript.Eval(ctx, pipe, []string{s.userKey(d.user)}, d.created, d.fp, "")
+		}
+		_, _ = pipe.Exec(ctx)
+		for i, cmd := range cmds {
+			if err := cmd.Err(); err != nil && inDoubt(err) {
+				keep = append(keep, reindex[i])
+			}
 		}
 	}
 	if len(keep) > 0 {

@@ -100,13 +100,13 @@ func TestLateCopyAfterReleaseDoesNothing(t *testing.T) {
 		id := "claim-" + redistest.Prefix()
 		require.NoError(t, s.Create(ctx, id, rec))
 		fp, token := fingerprint(id), "late-claim"
-		_, _, claimed, _, err := s.claim(ctx, fp, token) // ran; say its reply was lost
+		_, _, claimed, _, err := s.claim(ctx, fp, token, "") // ran; say its reply was lost
 		require.NoError(t, err)
 		require.True(t, claimed)
 		s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
 		assert.Equal(t, 1, count(), "taken back")
 
-		_, _, claimed, _, err = s.claim(ctx, fp, token) // the late copy
+		_, _, claimed, _, err = s.claim(ctx, fp, token, "") // the late copy
 		require.NoError(t, err)
 		assert.False(t, claimed)
 		assert.Equal(t, 1, count())

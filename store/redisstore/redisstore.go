@@ -164,6 +164,9 @@ func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) er
 	args = append(args, fp, millis(rec.Deadline()), s.retention.Milliseconds(), markerTTL.Milliseconds(),
 		"c", millis(rec.Created), "a", millis(rec.Accessed),
 		"i", rec.Idle.Milliseconds(), "e", millis(rec.Expires))
+	if rec.User != "" {
+		args = append(args, "u", rec.User)
+	}
 	for k, v := range rec.Values {
 		b, err := s.encodeValue(k, v)
 		if err != nil {
@@ -185,6 +188,11 @@ func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) er
 	}
 	if n == 0 {
 		return store.ErrExists
+	}
+	if rec.User != "" {
+		// The session exists and is bound: the create succeeded, whether or
+		// not its index entry could be written now (see index).
+		_ = s.index(ctx, rec.User, fp, millis(rec.Created))
 	}
 	return nil
 }
@@ -306,7 +314,7 @@ func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool,
 	var former []string
 	var claimed, renewed bool
 	doubtful, err := retry(ctx, func() (err error) {
-		rec, former, claimed, renewed, err = s.claim(ctx, fp, token)
+		rec, former, claimed, renewed, err = s.claim(ctx, fp, token, "")
 		return err
 	})
 	if renewed {
@@ -319,6 +327,9 @@ func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool,
 		return store.Record{}, false, s.fail("delete", err)
 	}
 	s.forget(ctx, former)
+	if claimed && rec.User != "" {
+		s.unindex(ctx, []boundFP{{user: rec.User, fp: fp}})
+	}
 	return rec, claimed, nil
 }
 
@@ -326,9 +337,10 @@ func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool,
 // Values that do not decode are left out: the record is gone either way,
 // and its Destroyed event should still fire. former lists the fingerprints
 // the session was renewed from, whose keys the caller then forgets; renewed
-// reports a fingerprint that was renewed away.
-func (s *redisStore) claim(ctx context.Context, fp, token string) (rec store.Record, former []string, claimed, renewed bool, err error) {
-	reply, err := s.eval(ctx, deleteScript, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds()).Result()
+// reports a fingerprint that was renewed away. A user other than "" claims
+// only a record bound to that user.
+func (s *redisStore) claim(ctx context.Context, fp, token, user string) (rec store.Record, former []string, claimed, renewed bool, err error) {
+	reply, err := s.eval(ctx, deleteScript, s.claimKeys(fp, token), fp, "", markerTTL.Milliseconds(), user).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, nil, false, false, nil
 	}
@@ -454,6 +466,10 @@ func (s *redisStore) decodeReply(res []any, strict bool) (store.Record, error) {
 				rec.Values = make(map[string]any, len(fields)/2)
 			}
 			rec.Values[key] = v
+			continue
+		}
+		if name == "u" {
+			rec.User = value
 			continue
 		}
 		if name != "c" && name != "a" && name != "i" && name != "e" {

@@ -61,10 +61,16 @@ import (
 //     session once, by its old masked ID.
 //   - Exactly-once Destroyed: the new record is claimed like any other;
 //     nothing that renewal leaves behind is ever reported.
+//   - The user stays: the user (field u) moves with the other fields, and
+//     between steps 2 and 3 the entry in the user's index moves from the
+//     old fingerprint to the new one (users.go). Step 3 runs only once that
+//     worked, so a renewal that ended as moved has moved its entry; one
+//     that did not finish has its entry moved by the sweep that finishes it.
 //
 // Step 3 failing does not fail the renewal: the new ID works and the old one
 // is dead once step 2 ran; the sweep finishes step 3 later. Until then Count
-// may count the session twice. Renew costs three round trips.
+// may count the session twice. Renew costs three round trips, four for a
+// session bound to a user.
 
 // moveGrace is how long after a renewal began its index member falls due,
 // for the sweep to finish a renewal whose caller went away. A renewal that
@@ -249,8 +255,12 @@ func (s *redisStore) Renew(ctx context.Context, oldID, newID string, now time.Ti
 	}
 	switch created {
 	case 1:
-		// The renewal took effect: step 3 is tidying, which the sweep
-		// finishes if it fails here.
+		// The renewal took effect: the user's index and step 3 are
+		// tidying, which the sweep finishes if they fail here. The index
+		// goes first, so that a renewal whose step 3 ran never needs it.
+		if err := s.indexMove(ctx, fields, mv); err != nil {
+			return nil
+		}
 		s.moveEnd(ctx, mv, moved, "")
 		s.forget(ctx, fields.dropped)
 		return nil
@@ -271,7 +281,9 @@ func (s *redisStore) Renew(ctx context.Context, oldID, newID string, now time.Ti
 type moveFields struct {
 	args    []any // field and value pairs for step 2
 	dropped []string
-	raw     []any // the record's fields as step 1 returned them
+	raw     []any  // the record's fields as step 1 returned them
+	user    string // the user the session is bound to, "" for none
+	created int64  // the session's creation time, the score of its user's index entry
 }
 
 // maxFormer is how many former IDs a session keeps answering
@@ -315,6 +327,13 @@ func (s *redisStore) moveStart(ctx context.Context, mv move, start bool, now tim
 			f.args = append([]any{value}, f.args...) // the renewal's time goes first
 		case "p":
 			former = strings.Fields(value)
+		case "u", "c":
+			if name == "u" {
+				f.user = value
+			} else {
+				f.created, _ = parseMillis(value)
+			}
+			f.args = append(f.args, name, value)
 		default:
 			f.args = append(f.args, name, value)
 		}
@@ -412,6 +431,13 @@ func (s *redisStore) finishMove(ctx context.Context, mv move) (*store.Entry, err
 			outcome = gone
 		}
 	}
+	if outcome == moved && fields != nil {
+		// Before step 3, as in Renew: a move whose step 3 ran has its
+		// user's index moved too.
+		if err := s.indexMove(ctx, fields, mv); err != nil {
+			return nil, err
+		}
+	}
 	claimToken := ""
 	if outcome == gone {
 		if claimToken, err = newToken(); err != nil {
@@ -427,6 +453,9 @@ func (s *redisStore) finishMove(ctx context.Context, mv move) (*store.Entry, err
 	}
 	if outcome != gone || !removed || code == 3 {
 		return nil, nil
+	}
+	if fields != nil && fields.user != "" {
+		s.unindex(ctx, []boundFP{{user: fields.user, fp: mv.oldFP}})
 	}
 	e := &store.Entry{MaskedID: mv.oldFP[:min(maskedLen, len(mv.oldFP))]}
 	if fields != nil {

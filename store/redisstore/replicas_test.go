@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -45,6 +46,13 @@ func TestReplicaAcks(t *testing.T) {
 	assert.NotEmpty(t, onReplica(), "a create is on the replica when it returns")
 	require.NoError(t, s.Update(ctx, id, map[string]any{"theme": "dark"}))
 	assert.Contains(t, onReplica(), "vtheme", "an update is on the replica when it returns")
+	require.NoError(t, s.SetUser(ctx, id, "ada"))
+	assert.Equal(t, "ada", onReplica()["u"], "a binding is on the replica when it returns")
+	members, err := rc.ZRange(ctx, redisstore.UserIndexKey("sessionkit", "ada"), 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{redisstore.Fingerprint(id)}, members, "and so is its user's index entry")
+	require.NoError(t, s.SetExpires(ctx, id, at.Add(time.Hour)))
+	assert.Equal(t, strconv.FormatInt(at.Add(time.Hour).UnixMilli(), 10), onReplica()["e"], "a new deadline is on the replica when it returns")
 	require.NoError(t, s.Renew(ctx, id, renewed, at))
 	fields := onReplica()
 	assert.Contains(t, fields, "vtheme", "a renewal is on the replica when it returns")

@@ -9,7 +9,8 @@ import "github.com/redis/go-redis/v9"
 // shards, renewal, is a sequence of scripts (see renew.go).
 //
 // A record is a hash with the fields c (created), a (accessed), i (idle) and
-// e (absolute deadline, 0 for none), all integer milliseconds, and one field
+// e (absolute deadline, 0 for none), all integer milliseconds, u (the user
+// the session is bound to, absent for none; see users.go), and one field
 // per session key, "v" followed by the key. A renewed record also has p, the
 // fingerprints it was renewed from, oldest first, separated by spaces, and
 // o, the token of the renewal that made it. A record that a renewal is
@@ -153,8 +154,12 @@ return 1
 // renewal is moving away, answers 2; such a record is never claimed, since
 // its session lives on under the new ID.
 //
+// With a user (DeleteUserSession) it claims only a record bound to that
+// user (field u): a session of another user, or one whose record Redis
+// already expired and so cannot show whose it was, is left alone.
+//
 // KEYS: record, index, marker, former key of the fingerprint. ARGV:
-// fingerprint, due time or "", marker TTL.
+// fingerprint, due time or "", marker TTL, and optionally the user.
 var deleteScript = redis.NewScript(`
 local m = redis.call('HGETALL', KEYS[3])
 if #m > 0 then
@@ -172,6 +177,7 @@ if redis.call('HEXISTS', KEYS[1], 'm') == 1 then
   if ARGV[2] == '' then return 2 end
   return false
 end
+if ARGV[4] and ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'u') ~= ARGV[4] then return false end
 local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and (not s or tonumber(s) > tonumber(ARGV[2])) then return false end
 local h = redis.call('HGETALL', KEYS[1])
@@ -195,6 +201,11 @@ return {1, h}
 // there is nothing to do. The session's former keys are still there: a
 // claim's caller forgets them only once it has the claim's reply.
 //
+// It returns 0 when there was nothing to take back, 1 when it did, and
+// {1, user, created} when the record it put back is bound to a user, whose
+// index the caller then adds the session to again (the claim's caller took
+// it out, or a listing found it gone and did).
+//
 // KEYS: marker, record, index. ARGV: index member (the fingerprint, or a
 // renewal's member for a renewal that lost its record), retention, marker
 // TTL.
@@ -206,18 +217,21 @@ for k = 1, #m, 2 do
   if m[k] == '#r' then return 0 end
   if m[k] == '#s' then s = m[k + 1] end
 end
+local bound = false
 if #m > 2 and redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('RENAME', KEYS[1], KEYS[2])
   redis.call('HDEL', KEYS[2], '#s')
-  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e')
+  local t = redis.call('HMGET', KEYS[2], 'a', 'i', 'e', 'u', 'c')
   local a, i, e = tonumber(t[1]), tonumber(t[2]), tonumber(t[3])
   if a and i and e then expire(KEYS[2], deadline(a, i, e), tonumber(ARGV[2])) end
+  if t[4] and t[4] ~= '' then bound = {1, t[4], t[5] or '0'} end
 else
   redis.call('DEL', KEYS[1])
 end
 if s ~= '' then redis.call('ZADD', KEYS[3], 'NX', s, ARGV[1]) end
 redis.call('HSET', KEYS[1], '#r', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if bound then return bound end
 return 1
 `)
 

@@ -165,6 +165,9 @@ func (s *redisStore) claimOneByOne(ctx context.Context, fps []string, due string
 			rec, _ := s.decodeReply(res, false)
 			*out = append(*out, store.Entry{MaskedID: fp[:maskedLen], Record: rec})
 			s.forget(ctx, formerOf(res))
+			if rec.User != "" {
+				s.unindex(ctx, []boundFP{{user: rec.User, fp: fp}})
+			}
 		case errors.Is(err, redis.Nil):
 			// claimed by another caller, or touched since it was listed
 		default:
@@ -204,7 +207,8 @@ func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due strin
 		pending[i] = i
 	}
 	var former []string
-	var failed error // the first error that is not a lost reply
+	var bound []boundFP // claimed sessions to take out of their users' indexes
+	var failed error    // the first error that is not a lost reply
 	pause := retryPause
 	for attempt := 1; len(pending) > 0; attempt++ {
 		pipe := s.client.Pipeline()
@@ -222,6 +226,9 @@ func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due strin
 				rec, _ := s.decodeReply(res, false)
 				*out = append(*out, store.Entry{MaskedID: fps[i][:maskedLen], Record: rec})
 				former = append(former, formerOf(res)...)
+				if rec.User != "" {
+					bound = append(bound, boundFP{user: rec.User, fp: fps[i]})
+				}
 			case errors.Is(cerr, redis.Nil):
 				// claimed by another caller, or touched since it was listed
 			case replyLost(cerr):
@@ -250,5 +257,6 @@ func (s *redisStore) claimPipelined(ctx context.Context, fps []string, due strin
 		pause *= 2
 	}
 	s.forget(ctx, former)
+	s.unindex(ctx, bound)
 	return failed
 }

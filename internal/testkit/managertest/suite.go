@@ -52,6 +52,7 @@ var tests = []struct {
 	{"ChangedContainerIsStored", ChangedContainerIsStored},
 	{"ConcurrentRequestsNeverShareAContainer", ConcurrentRequestsNeverShareAContainer},
 	{"SetRefusesValuesThatWouldCrash", SetRefusesValuesThatWouldCrash},
+	{"FlashesAreReadOnce", FlashesAreReadOnce},
 	{"LoginRenewsTheSessionAndBindsIt", LoginRenewsTheSessionAndBindsIt},
 	{"LoginCreatesASessionWhenThereIsNone", LoginCreatesASessionWhenThereIsNone},
 	{"LoginLosingARenewalFails", LoginLosingARenewalFails},

@@ -282,7 +282,7 @@ func DestroyOtherSessionsEndsTheRestOnce(t *testing.T, newStore NewStore) {
 		}
 	}
 	logs := env.Logs.String()
-	assert.Contains(t, logs, "session="+m1+" cause=logout-others")
+	assert.Contains(t, logs, "session="+m1+" cause=logout by=logout-others")
 	assert.NotContains(t, logs, "ada@", "a log line holds a user name")
 
 	assert.Equal(t, "0", testkit.Send(h, http.MethodPost, "/others?user="+ada, second).Body.String())
@@ -339,7 +339,7 @@ func PerUserCapDestroysTheOldest(t *testing.T, newStore NewStore) {
 	assert.True(t, alive(env, second))
 	assert.True(t, alive(env, third))
 	assert.Equal(t, map[string]int{m1: 1}, env.Events.DestroyedByMask())
-	assert.Contains(t, env.Logs.String(), "session="+m1+" cause=\"per-user cap\"")
+	assert.Contains(t, env.Logs.String(), "session="+m1+" cause=user_cap by=\"per-user cap\"")
 
 	m2 := maskedOf(t, env, second)
 	bound := login(t, env, h, ada, early) // renews the oldest session of all

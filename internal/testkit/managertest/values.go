@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/manager"
 )
 
 // ChangedContainerIsStored: the common pattern "get the cart, change it,
@@ -86,4 +87,34 @@ func SetRefusesValuesThatWouldCrash(t *testing.T, newStore NewStore) {
 	}
 	_, ok := s.Get("bad")
 	assert.False(t, ok)
+}
+
+// FlashesAreReadOnce: flash messages added in one request come back from
+// the store, in order and with their types, in the next request that reads
+// them, and never again; a number read back with manager.Value keeps its
+// value whatever type the store's codec gave it.
+func FlashesAreReadOnce(t *testing.T, newStore NewStore) {
+	env := storeEnv(t, newStore)
+	_, ck := env.Create(t)
+	var got [][]any
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := env.M.GetSession(r)
+		switch r.URL.Path {
+		case "/add":
+			require.NoError(t, manager.AddFlash(s, "saved"))
+			require.NoError(t, manager.AddFlash(s, "and sent"))
+			require.NoError(t, s.Set("n", 3.0)) // as the JSON codec gives nested numbers back
+		case "/read":
+			flashes, err := manager.Flashes(s)
+			require.NoError(t, err)
+			got = append(got, flashes)
+			n, ok := manager.Value[int](s, "n")
+			assert.True(t, ok)
+			assert.Equal(t, 3, n)
+		}
+	}))
+	for _, path := range []string{"/add", "/read", "/read"} {
+		require.Equal(t, http.StatusOK, testkit.Get(h, path, ck).Code, path)
+	}
+	assert.Equal(t, [][]any{{"saved", "and sent"}, nil}, got)
 }

@@ -1,0 +1,48 @@
+package session
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// GinErrorHandler adapts h for Options.ErrorHandler, so that a Gin
+// application answers session failures (the store down, a failed commit, a
+// lost renewal race) as it answers everything else, say with its own JSON:
+//
+//	session.Options{ErrorHandler: session.GinErrorHandler(func(c *gin.Context, err error) {
+//		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
+//	})}
+//
+// h gets the request's gin.Context, whose writes reach the client (the
+// handler's own response, if any, is dropped), and the error, which may
+// hold internal detail: log it, do not send it. The chain is aborted after
+// h returns. h answers for requests served by [UseManager], [UseSession]
+// or [Sessions], and for [HandleError]; a manager that answers another request (its
+// net/http Handler, or gin-contrib's own middleware over [NewGinStore])
+// answers 500 with only the status text.
+func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		gw, ok := w.(*ginResponse)
+		if !ok {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		c := gw.c
+		// Past a failed commit the middleware drops what c.Writer writes;
+		// h's answer must go out.
+		wrapped := c.Writer
+		c.Writer = gw.ResponseWriter
+		defer func() { c.Writer = wrapped }()
+		h(c, err)
+		c.Abort()
+	}
+}
+
+// ginResponse is the writer that the session work of a Gin request sends
+// cookies and error responses to: gin's own, beside the gin.Context that
+// GinErrorHandler hands to the application.
+type ginResponse struct {
+	gin.ResponseWriter
+	c *gin.Context
+}

@@ -1,0 +1,296 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	gsessions "github.com/gorilla/sessions"
+
+	"github.com/sessionkit/session/internal/seam"
+	"github.com/sessionkit/session/manager"
+)
+
+// ginRequest is the work of one request on one session of a ginStore: the
+// sessionkit scope that found the session, the gorilla session handed to
+// gin-contrib's middleware, and what that session held when handed out.
+// It is the gorilla session's store, so that gin-contrib's Save reaches it,
+// and the scope's carrier, so that the cookie follows the gin-contrib
+// options in force.
+type ginRequest struct {
+	store *ginStore
+	name  string
+	sc    scope
+	// late is the writer of a scope begun by Get, bound to the response at
+	// Save; nil for a scope begun by Sessions, which writes to the response.
+	late *lateWriter
+
+	gs *gsessions.Session // nil until gin-contrib's middleware asks
+	// loaded holds, for each key, a copy of the value the session had when
+	// handed out or last saved: Save writes only the keys that differ.
+	loaded map[string]any
+	// handed is the Options pointer the gorilla session was handed out
+	// with, or saved with last: another one means the handler called the
+	// session's Options.
+	handed *gsessions.Options
+	// own are the options the handler gave the session; nil while it gave
+	// none, so that the store's apply.
+	own *sessions.Options
+	// holdCookie keeps WriteID from sending the cookie of a session being
+	// created whose lifetime SetLifetime sets next: that sends it, once.
+	holdCookie bool
+}
+
+var (
+	_ gsessions.Store = (*ginRequest)(nil)
+	_ seam.Carrier    = (*ginRequest)(nil)
+)
+
+// begin starts the request's work on its session named name. w is the
+// writer the scope writes cookies and error responses to; nil means a Get
+// through gin-contrib's own middleware, whose writer only Save brings.
+func (st *ginStore) begin(w http.ResponseWriter, r *http.Request, name string) (*ginRequest, error) {
+	q := &ginRequest{store: st, name: name}
+	if w == nil {
+		q.late = &lateWriter{}
+		w = q.late
+	}
+	sc, err := hooks.Begin(st.m, w, r, q)
+	if err != nil {
+		return nil, err
+	}
+	q.sc = sc
+	return q, nil
+}
+
+// session returns the gorilla session that gin-contrib's middleware works
+// on, made on first use from the sessionkit session the request found.
+func (q *ginRequest) session() *gsessions.Session {
+	if q.gs != nil {
+		return q.gs
+	}
+	q.gs = gsessions.NewSession(q, q.name)
+	q.gs.Options = q.options().ToGorillaOptions()
+	q.handed = q.gs.Options
+	q.loaded = map[string]any{}
+	q.gs.IsNew = true
+	if s := q.sc.Session(); s != nil {
+		q.gs.ID, q.gs.IsNew = s.GetMaskedSessionId(), false
+		for _, k := range s.Keys() {
+			// Two copies: the handler may change the one it is handed in
+			// place, which Save must see as a change.
+			q.gs.Values[k], _ = s.Get(k)
+			q.loaded[k], _ = s.Get(k)
+		}
+	}
+	return q.gs
+}
+
+// Get and New make gin-contrib's Session call, should a handler reach the
+// gorilla session's store, give the request's session.
+func (q *ginRequest) Get(*http.Request, string) (*gsessions.Session, error) { return q.session(), nil }
+
+// New is Get.
+func (q *ginRequest) New(r *http.Request, name string) (*gsessions.Session, error) {
+	return q.Get(r, name)
+}
+
+// Save stores what the handler did to gs since it was handed out or last
+// saved. A failure is returned and also answered through the manager's
+// error handler: before the response's first byte under [Sessions], at
+// once otherwise.
+func (q *ginRequest) Save(r *http.Request, w http.ResponseWriter, gs *gsessions.Session) error {
+	if gs != q.gs {
+		return fmt.Errorf("session: session %q was not handed out for this request", gs.Name())
+	}
+	if q.late != nil {
+		q.late.bind(w)
+	}
+	err := q.save(r, w)
+	if err != nil {
+		q.sc.Fail(err)
+	}
+	if q.late == nil || (err == nil && q.sc.Session() == nil) {
+		return err // nothing held for a commit (a later Save may create)
+	}
+	if !q.sc.CommitBeforeWrite() && err == nil {
+		// Nothing but gin-contrib's Save ends such a request's work: the
+		// scope commits here, and its failure has been answered.
+		err = manager.ErrCommitFailed
+	}
+	return err
+}
+
+func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
+	gs := q.gs
+	ownChanged := false
+	if gs.Options != q.handed && gs.Options != nil {
+		o := gs.Options
+		q.own = &sessions.Options{Path: o.Path, Domain: o.Domain, MaxAge: o.MaxAge, Secure: o.Secure, HttpOnly: o.HttpOnly, SameSite: o.SameSite}
+		q.handed, ownChanged = o, true
+		if o.MaxAge >= 0 && weakCookie(o) {
+			q.store.warnedSession.Do(func() { q.store.warnWeak("a session's Options") })
+		}
+	}
+	if q.own != nil && q.own.MaxAge < 0 {
+		// gin-contrib's logout: here it ends the session on the server too.
+		err := q.sc.Destroy()
+		if err == nil {
+			gs.ID, gs.IsNew = "", true
+			clear(q.loaded)
+		}
+		return err
+	}
+
+	changed, deleted, err := q.changes(gs.Values)
+	if err != nil {
+		return err
+	}
+	// A positive MaxAge of the handler's own is the session's lifetime
+	// ("remember me"), as it was the cookie's with gin-contrib.
+	var lifetime time.Duration
+	if q.own != nil && q.own.MaxAge > 0 {
+		lifetime = time.Duration(q.own.MaxAge) * time.Second
+	}
+	s := q.sc.Session()
+	switch {
+	case s == nil && len(changed) == 0:
+		return nil // nothing to keep: no session, no cookie
+	case s == nil:
+		q.holdCookie = lifetime > 0
+		s, err = q.sc.Create()
+		q.holdCookie = false
+		if err != nil {
+			return err
+		}
+		gs.ID, gs.IsNew = s.GetMaskedSessionId(), false
+		if lifetime > 0 {
+			// Should this fail, the request fails (see SetLifetime) and
+			// the session, whose cookie never went out, idles away.
+			if err := q.setLifetime(r, w, lifetime); err != nil {
+				return err
+			}
+		}
+	case ownChanged && lifetime > 0:
+		if err := q.setLifetime(r, w, lifetime); err != nil {
+			return err
+		}
+	case ownChanged:
+		// The cookie of a session that exists carries the options it was
+		// sent with: send it again with the handler's.
+		if err := q.resendCookie(w, r, s.GetId()); err != nil {
+			return err
+		}
+	}
+	for k, v := range changed {
+		if err := s.Set(k, v); err != nil {
+			return err
+		}
+		q.loaded[k], _ = s.Get(k)
+	}
+	for _, k := range deleted {
+		if err := s.Delete(k); err != nil {
+			return err
+		}
+		delete(q.loaded, k)
+	}
+	return nil
+}
+
+// changes compares values, the gorilla session's, with what the session
+// held: the keys set to a new value, and the keys removed. A key that is
+// not a non-empty string is refused before anything is stored.
+func (q *ginRequest) changes(values map[any]any) (changed map[string]any, deleted []string, err error) {
+	changed = map[string]any{}
+	for k, v := range values {
+		key, ok := k.(string)
+		if !ok || key == "" {
+			return nil, nil, fmt.Errorf("session: gin-contrib session %q has a key of type %T: %w", q.name, k, manager.ErrInvalidKey)
+		}
+		if v == nil {
+			continue // gin-contrib reads a nil value as absent, as Get here does
+		}
+		if old, had := q.loaded[key]; !had || differs(old, v) {
+			changed[key] = v
+		}
+	}
+	for k := range q.loaded {
+		if v, ok := values[k]; !ok || v == nil {
+			deleted = append(deleted, k)
+		}
+	}
+	return changed, deleted, nil
+}
+
+// differs reports whether v, the handler's value, differs from old, the
+// copy kept when it was handed out. A map, slice or pointer that is the
+// very one kept (a value the session does not copy) may have been changed
+// in place, so it always differs.
+func differs(old, v any) bool {
+	ov, nv := reflect.ValueOf(old), reflect.ValueOf(v)
+	switch nv.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Pointer:
+		if ov.Kind() == nv.Kind() && ov.Pointer() == nv.Pointer() {
+			return true
+		}
+	}
+	return !reflect.DeepEqual(old, v)
+}
+
+// setLifetime gives the request's session an absolute lifetime of d, within
+// the manager's Options.MaxLifetime, and sends its cookie again with a
+// Max-Age to match (see manager.Manager.SetLifetime).
+func (q *ginRequest) setLifetime(r *http.Request, w http.ResponseWriter, d time.Duration) error {
+	return q.store.m.SetLifetime(hooks.Attach(q.sc, r), w, d)
+}
+
+// errNotSaved is what a scope begun by gin-contrib's Get writes to before
+// Save gave it the response: nothing should.
+var errNotSaved = errors.New("session: no response to write to before Save")
+
+// lateWriter is the response writer of a scope begun by gin-contrib's Get,
+// which brings no writer: Save binds it to the response. Headers set before
+// (Vary: Cookie) are kept and added to the response then.
+type lateWriter struct {
+	w      http.ResponseWriter
+	header http.Header
+}
+
+func (l *lateWriter) bind(w http.ResponseWriter) {
+	if l.w != nil {
+		return
+	}
+	l.w = w
+	for k, vs := range l.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	l.header = nil
+}
+
+func (l *lateWriter) Header() http.Header {
+	if l.w != nil {
+		return l.w.Header()
+	}
+	if l.header == nil {
+		l.header = http.Header{}
+	}
+	return l.header
+}
+
+func (l *lateWriter) Write(b []byte) (int, error) {
+	if l.w == nil {
+		return 0, errNotSaved
+	}
+	return l.w.Write(b)
+}
+
+func (l *lateWriter) WriteHeader(code int) {
+	if l.w != nil {
+		l.w.WriteHeader(code)
+	}
+}
