@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"time"
@@ -153,7 +154,13 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	// ("remember me"), as it was the cookie's with gin-contrib.
 	var lifetime time.Duration
 	if q.own != nil && q.own.MaxAge > 0 {
-		lifetime = time.Duration(q.own.MaxAge) * time.Second
+		// A MaxAge past what a Duration holds (292 years: "forever")
+		// would overflow into a negative lifetime; SetLifetime caps the
+		// longest one at MaxLifetime anyway.
+		lifetime = time.Duration(math.MaxInt64)
+		if int64(q.own.MaxAge) < math.MaxInt64/int64(time.Second) {
+			lifetime = time.Duration(q.own.MaxAge) * time.Second
+		}
 	}
 	s := q.sc.Session()
 	switch {

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -575,6 +576,15 @@ func TestGinStoreSessionMaxAgeSetsTheLifetime(t *testing.T) {
 		assert.NotNil(t, m.GetSessionById(ck.Value))
 		clock.Advance(2 * time.Second)
 		assert.Nil(t, m.GetSessionById(ck.Value))
+
+		// "Forever": a MaxAge past what a time.Duration holds (292 years)
+		// overflowed into a negative lifetime, and the session silently
+		// kept its default one.
+		ck = roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(contribCookie)
+		forever := sessionCookie(roundTrip(t, srv, newRequest(t, http.MethodPost, "/remember/"+strconv.Itoa(math.MaxInt), nil, ck)))
+		assert.Equal(t, 3600, forever.MaxAge, "MaxLifetime, as for any lifetime past it")
+		clock.Advance(3599 * time.Second)
+		assert.NotNil(t, m.GetSessionById(ck.Value), "the session kept its default lifetime")
 	})
 }
 
