@@ -51,8 +51,33 @@ func newContribCarrier(st sessions.Store, ck seam.Cookie) *contribCarrier {
 		SameSite: t.SameSite,
 	}
 	logReplacedCookieSettings(ck.Logger, st, t.Name, applied)
+	setCodecMaxAge(st, ck.Longest)
 	st.Options(applied)
 	return &contribCarrier{store: st, name: t.Name, applied: applied, verified: newVerifiedCookies(st)}
+}
+
+// gorillaCodecMaxAge is the maximum age, in seconds, that gorilla's stores
+// give their securecookie codecs unless told otherwise.
+const gorillaCodecMaxAge = 30 * 86400
+
+// setCodecMaxAge raises the maximum age of the securecookie codecs of a
+// gorilla-based store to the longest lifetime a session may have (0: no
+// limit, no check). They refuse a cookie signed longer ago than that,
+// whatever its Max-Age: a session that SetLifetime (or MaxAge) made longer
+// than 30 days was logged out on day 31. A shorter lifetime leaves the
+// codecs as they are, since other sessions of the app's may share the
+// store. The stores set the cookie's Max-Age too; st.Options, called
+// after, puts the manager's back.
+func setCodecMaxAge(st sessions.Store, seconds int) {
+	if seconds != 0 && seconds <= gorillaCodecMaxAge {
+		return
+	}
+	switch s := st.(type) {
+	case interface{ MaxAge(int) }: // gorilla's CookieStore (gin-contrib cookie)
+		s.MaxAge(seconds)
+	case interface{ SetMaxAge(int) }: // boj/redistore (gin-contrib redis)
+		s.SetMaxAge(seconds)
+	}
 }
 
 // cookieOptions are the gorilla options of a cookie living maxAge seconds.

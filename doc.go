@@ -1,28 +1,28 @@
 // Package session gives Gin applications server-side sessions with the
 // lifecycle a servlet container gives: idle and absolute timeouts enforced on
 // the server, Created / Update / Destroyed events, a live-session count,
-// lookup and invalidation by ID, and ID renewal on login.
+// lookup and invalidation by ID, ID renewal on login, the sessions of a
+// user ([Login], [UserSessions], [DestroyOtherSessions]) and "remember me"
+// ([SetLifetime]).
 //
 // Install the middleware once, then use the helpers in handlers:
 //
 //	r := gin.New()
 //	r.Use(session.UseSession(session.Options{MaxInactiveInterval: 1800}, nil, nil))
 //	r.POST("/login", func(c *gin.Context) {
-//		s, err := session.CreateSession(c) // or RenewSession(c) when one exists
-//		if err != nil {
-//			c.AbortWithStatus(http.StatusInternalServerError)
+//		// ... check the password first: a wrong one leaves the session alone
+//		if _, err := session.Login(c, c.PostForm("user")); err != nil { // renews or creates
+//			session.HandleError(c, err)
 //			return
 //		}
-//		_ = s.Set("user", c.PostForm("user"))
 //	})
 //	r.GET("/private", func(c *gin.Context) {
 //		s := session.GetSession(c)
-//		if s == nil {
+//		if s == nil || s.User() == "" {
 //			c.AbortWithStatus(http.StatusUnauthorized)
 //			return
 //		}
-//		user, _ := s.Get("user")
-//		c.String(http.StatusOK, "hello %v", user)
+//		c.String(http.StatusOK, "hello %v", s.User())
 //	})
 //
 // Sessions live in memory unless [Options].Store names another

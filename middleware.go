@@ -26,7 +26,9 @@ import (
 // response. A store failure, at lookup or at commit, is answered through
 // Options.ErrorHandler and the request goes no further. A handler that
 // panics commits none of its session changes, even when gin.Recovery then
-// answers through the commit writer.
+// answers through the commit writer. The manager's own methods, called with
+// c.Request (m.GetSession(c.Request), m.CreateSession(c.Request, c.Writer),
+// ...), act on the route's session as the helpers do.
 func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	var ids seam.Carrier // nil: the manager's built-in cookie
 	if carrier != nil {
@@ -53,6 +55,10 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 		cw.scope = sc
 		c.Set(scopeKey{}, sc)
 		c.Set(named, sc) // for Named, when several managers serve the route
+		// The manager's own methods, called with c.Request, then act on
+		// this scope as the helpers do: looking the request up again would
+		// read the cookie on a token route, and set one there.
+		c.Request = hooks.Attach(sc, c.Request)
 		c.Writer = cw
 		sc.Serve(c.Next)
 	}

@@ -91,3 +91,37 @@ func TestNamedSessionsOfSeveralManagers(t *testing.T) {
 	assert.Equal(t, "user-session", body)
 	b.post("/unknown")
 }
+
+// TestManagerMethodsOfSeveralManagersThroughGin: with two managers on one
+// route, each manager's own methods called with c.Request reach the
+// session its middleware holds, not a second lookup of its cookie whose
+// writes would bypass the request's commit.
+func TestManagerMethodsOfSeveralManagersThroughGin(t *testing.T) {
+	clock := testkit.NewClock()
+	managers := map[string]*session.Manager{}
+	r := gin.New()
+	for _, name := range []string{"user-session", "admin-session"} {
+		opts := testOptions(clock)
+		opts.CookieName = name
+		managers[name] = newTestManager(t, opts, nil)
+		r.Use(session.UseManager(managers[name], nil))
+	}
+	r.POST("/login/:name", func(c *gin.Context) {
+		_, err := session.Named(c, c.Param("name")).Create()
+		reply(c, err, http.StatusInternalServerError, "in")
+	})
+	r.GET("/same", func(c *gin.Context) {
+		for name, m := range managers {
+			held := session.Named(c, name).Session()
+			require.NotNil(t, held, name)
+			assert.Same(t, held, m.GetSession(c.Request), "%s: the manager looked its cookie up again", name)
+		}
+	})
+	b := newClient(t, serve(t, r))
+	for name := range managers {
+		status, _ := b.post("/login/" + name)
+		require.Equal(t, http.StatusOK, status)
+	}
+	status, _ := b.get("/same")
+	assert.Equal(t, http.StatusOK, status)
+}

@@ -37,7 +37,7 @@ const TokenHeader = manager.TokenHeader
 // without a session: the handler decides whether to answer 401.
 //
 // UseTokens panics on a header that is not a header field name, or one that
-// cannot carry a token (Cookie, Host, Vary, Cache-Control, ...).
+// cannot carry a token (Cookie, Host, Vary, Cache-Control, Content-Type, Location, ...).
 func UseTokens(m *Manager, header string) gin.HandlerFunc {
 	return useCarrier(m, hooks.Tokens(header))
 }

@@ -186,3 +186,50 @@ func TestTokenHeadersThroughGin(t *testing.T) {
 		})
 	}
 }
+
+// The manager's own methods, called with c.Request inside a UseTokens route
+// (code written for net/http, or for the original package's API), reach
+// the route's session through the route's header, as the helpers do:
+// looking the request's cookie up instead made the cookie authenticate a
+// token route (a CSRF hole on routes SECURITY says need no CSRF token), and
+// CreateSession set a cookie there.
+func TestManagerMethodsOnATokenRouteThroughGin(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	page, err := m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), httptest.NewRecorder())
+	require.NoError(t, err)
+	pageID := page.GetId()
+	r := gin.New()
+	r.Use(session.UseTokens(m, ""))
+	r.GET("/whoami", func(c *gin.Context) {
+		if s := m.GetSession(c.Request); s != nil {
+			c.String(http.StatusOK, s.GetMaskedSessionId())
+			return
+		}
+		c.String(http.StatusOK, "none")
+	})
+	r.POST("/create", func(c *gin.Context) {
+		if _, err := m.CreateSession(c.Request, c.Writer); err != nil {
+			c.String(http.StatusInternalServerError, err.Error())
+			return
+		}
+		c.String(http.StatusOK, "created")
+	})
+
+	req := httptest.NewRequest(http.MethodGet, "/whoami", nil)
+	req.AddCookie(&http.Cookie{Name: session.DefaultKey, Value: pageID})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	assert.Equal(t, "none", rec.Body.String(), "the token route read the cookie")
+
+	req = httptest.NewRequest(http.MethodGet, "/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+pageID)
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	assert.Equal(t, page.GetMaskedSessionId(), rec.Body.String(), "the token route did not read its header")
+
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/create", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Empty(t, rec.Result().Cookies(), "a token route set a cookie")
+	assert.True(t, manager.IsValidID(rec.Header().Get(session.TokenHeader)), "no token from the API")
+}

@@ -18,6 +18,14 @@
 // one from [Manager.GetSession] called without the middleware) every Set
 // writes through to the store at once.
 //
+// [Manager.Login] renews (or creates) the session of a user who just proved
+// who they are and binds it to them: [Manager.UserSessions] then lists the
+// user's sessions on every instance sharing the store,
+// [Manager.DestroyOtherSessions] logs them out everywhere else, and
+// [Options.MaxSessionsPerUser] caps how many they keep.
+// [Manager.SetLifetime] gives one session a longer or shorter absolute
+// lifetime ("remember me"), within [Options.MaxLifetime].
+//
 // Some names are kept for programs written before sessionkit (GetSessionById,
 // GcInterval, HttpOnly and the others the root package's doc lists): they
 // are first-class API, and where a Go-style name does the same, their doc

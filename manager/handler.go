@@ -25,7 +25,7 @@ func (m *Manager) handle(carrier seam.Carrier, next http.Handler) http.Handler {
 			m.HandleError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc))
+		r = r.WithContext(context.WithValue(r.Context(), scopeContextKey{m}, sc))
 		sc.r = r
 		sc.Serve(func() { next.ServeHTTP(&commitWriter{ResponseWriter: w, scope: sc}, r) })
 	})

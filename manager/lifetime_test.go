@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -100,4 +101,21 @@ func TestSetLifetimeThatCannotBeStoredFailsTheResponse(t *testing.T) {
 	rec := testkit.Send(h, http.MethodPost, "/remember", ck)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.NotContains(t, rec.Body.String(), "remembered")
+}
+
+// TestSetLifetimeOfTheLongestDurationKeepsItsCookie: an application that
+// asks for "as long as allowed" with the largest time.Duration, on a
+// manager whose sessions have no absolute limit, gets a cookie that lives
+// as long as the session. Rounding the lifetime up to whole seconds
+// overflowed, and the cookie was sent with Max-Age=1: the user was logged
+// out a second after asking to be remembered.
+func TestSetLifetimeOfTheLongestDurationKeepsItsCookie(t *testing.T) {
+	env := testkit.NewEnv(t, manager.Options{MaxAge: -1, MaxInactiveInterval: -1}, nil)
+	_, ck := env.Create(t)
+
+	rec, err := setLifetime(env, ck, math.MaxInt64)
+	require.NoError(t, err)
+	assert.Equal(t, int(math.MaxInt64/int64(time.Second))+1, testkit.SessionCookie(t, rec, env.CookieName).MaxAge)
+	env.Clock.Advance(time.Hour)
+	assert.NotNil(t, env.M.GetSessionById(ck.Value))
 }

@@ -19,9 +19,11 @@ var errNoUser = errors.New("session: user name must not be empty")
 // renewal) or Created event (after a creation) fires once it is bound.
 //
 // Call it only after the password checked out: a failed login must leave
-// the current session alone, and Login always changes its ID. Logging in as
-// another user than the session's moves the session (and its values) to
-// that user; call [Manager.CreateSession] first to start from nothing.
+// the current session alone, and Login always changes its ID. A session
+// bound to another user is not renewed but destroyed (cause "replaced") and
+// a new one created, so that on a shared computer nothing the previous user
+// stored reaches the next one; a session bound to user, or to nobody (an
+// anonymous visitor's cart, say), keeps its values.
 //
 // With Options.MaxSessionsPerUser set, the user's oldest other sessions
 // beyond the cap are destroyed afterwards (see there); a store failure
@@ -49,7 +51,7 @@ func (sc *requestScope) login(user string) (Session, error) {
 	if sc.headersSent() {
 		return nil, ErrHeadersWritten
 	}
-	s, event, err := sc.renewOrCreate()
+	s, event, err := sc.renewOrCreate(user)
 	if err != nil {
 		return nil, err
 	}
@@ -64,10 +66,10 @@ func (sc *requestScope) login(user string) (Session, error) {
 }
 
 // renewOrCreate renews the request's session, or creates one when it has
-// none or another request ended it meanwhile. It returns the event to fire
-// for it.
-func (sc *requestScope) renewOrCreate() (*MemSession, int, error) {
-	if sc.current() != nil {
+// none, when it belongs to another user than user, or when another request
+// ended it meanwhile. It returns the event to fire for it.
+func (sc *requestScope) renewOrCreate(user string) (*MemSession, int, error) {
+	if cur := sc.current(); cur != nil && (cur.User() == "" || cur.User() == user) {
 		s, err := sc.renew(renewByLogin)
 		if err == nil {
 			return s, Update, nil

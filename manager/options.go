@@ -142,8 +142,12 @@ type Options struct {
 	// MaxSessionsPerUser caps the live sessions bound to one user by
 	// [Manager.Login]: after a login binds a session, the user's oldest
 	// other sessions beyond the cap are destroyed (Destroyed fires for
-	// each; the session just bound is never one of them). 0 means no cap.
-	// Negative values make NewManager panic.
+	// each; the session just bound is never one of them). Concurrent
+	// logins of one user, on any instances, never leave more than the cap,
+	// but may leave fewer: each spares its own session and may end one that
+	// another login just bound. A store failure while enforcing it is
+	// logged and the login stands; the next login enforces it again. 0
+	// means no cap. Negative values make NewManager panic.
 	MaxSessionsPerUser int
 
 	// MaxLifetime is the longest absolute lifetime, in seconds counted from

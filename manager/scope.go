@@ -68,7 +68,9 @@ type requestScope struct {
 	deferred    error // a failure to report at commit
 }
 
-type scopeContextKey struct{}
+// scopeContextKey keys the scope of a request in its context by manager,
+// so that several managers serving one request each find their own.
+type scopeContextKey struct{ m *Manager }
 
 // begin starts the session work of a request: it adds "Vary: Cookie" (or
 // the token carrier's header) to the response and looks up the session the
@@ -128,7 +130,7 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 
 // scopeOf returns the scope that m.Handler attached to r, if any.
 func (m *Manager) scopeOf(r *http.Request) *requestScope {
-	sc, _ := r.Context().Value(scopeContextKey{}).(*requestScope)
+	sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
 	if sc == nil || sc.m != m {
 		return nil
 	}
@@ -262,7 +264,10 @@ func (sc *requestScope) renew(cause string) (*MemSession, error) {
 		}
 		return nil, err
 	}
-	if err := sc.sendID(s.GetId(), s.expires); err != nil {
+	s.mu.Lock()
+	id, expires := s.id, s.expires // SetLifetime may have moved the deadline
+	s.mu.Unlock()
+	if err := sc.sendID(id, expires); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -358,7 +363,14 @@ func cookieMaxAge(expires, now time.Time) int {
 		return 0
 	}
 	left := expires.Sub(now)
-	return max(1, int((left+time.Second-1)/time.Second))
+	// Rounded up without adding to left: a lifetime near the largest
+	// Duration (SetLifetime(math.MaxInt64) without an absolute limit) would
+	// overflow into a negative one.
+	secs := left / time.Second
+	if left%time.Second > 0 {
+		secs++
+	}
+	return max(1, int(secs))
 }
 
 // commit stores the request's changes and sends the cookie changes that are

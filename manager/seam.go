@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/sessionkit/session/internal/seam"
 )
@@ -20,11 +21,20 @@ func init() {
 			return sc, nil
 		},
 		Cookie: func(m *Manager) seam.Cookie {
-			return seam.Cookie{Template: *m.opts.cookie("", 0), Lifetime: m.opts.MaxAge, Logger: m.log}
+			return seam.Cookie{
+				Template: *m.opts.cookie("", 0),
+				Lifetime: m.opts.MaxAge,
+				Longest:  int(m.opts.longestLifetime() / time.Second),
+				Logger:   m.log,
+			}
 		},
 		Tokens: func(header string) seam.Carrier { return newTokenCarrier(header) },
 		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
-			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{}, sc.(*requestScope)))
+			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{sc.Manager()}, sc.(*requestScope)))
+		},
+		CheckValue: func(m *Manager, key string, value any) error {
+			_, err := m.checkValue(key, value)
+			return err
 		},
 	})
 }

@@ -61,7 +61,12 @@ func newTokenCarrier(header string) *tokenCarrier {
 	}
 	header = textproto.CanonicalMIMEHeaderKey(header)
 	switch header {
-	case "Cookie", "Set-Cookie", "Host", "Content-Length", "Transfer-Encoding", "Connection", "Vary", "Cache-Control":
+	// Headers the session, HTTP framing, proxies or the response's meaning
+	// own: a token there would garble the response (Content-Type,
+	// Location) or be dropped or rewritten on the way.
+	case "Cookie", "Set-Cookie", "Host", "Content-Length", "Transfer-Encoding", "Connection", "Vary", "Cache-Control",
+		"Content-Type", "Content-Encoding", "Location", "Upgrade", "Te", "Trailer", "Keep-Alive",
+		"Proxy-Authorization", "Proxy-Authenticate", "Www-Authenticate", "Expect", "Date":
 		panic(fmt.Sprintf("session: the %s header cannot carry session tokens", header))
 	}
 	c := &tokenCarrier{header: header, reply: header, vary: []string{header}}

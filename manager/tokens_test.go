@@ -107,7 +107,7 @@ func TestTokenCarrierWrites(t *testing.T) {
 // A header that is no field name, or one that browsers, proxies or the
 // session itself own, is a configuration mistake: it panics at once.
 func TestTokenCarrierHeaderNames(t *testing.T) {
-	for _, bad := range []string{"X Session", "X-Session:", "X-Session\r\nX-Evil", "Cookie", "set-cookie", "Host", "Vary", "cache-control"} {
+	for _, bad := range []string{"X Session", "X-Session:", "X-Session\r\nX-Evil", "Cookie", "set-cookie", "Host", "Vary", "cache-control", "Content-Type", "location", "Proxy-Authorization", "TE"} {
 		assert.Panics(t, func() { newTokenCarrier(bad) }, "%q", bad)
 	}
 	for _, good := range []string{"", "Authorization", "X-Session-Token", "Session-Token", "x-api-key"} {

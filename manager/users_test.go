@@ -17,6 +17,7 @@ import (
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/internal/testkit/managertest"
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 )
 
 func TestLoginRenewsTheSessionAndBindsIt(t *testing.T) {
@@ -31,8 +32,8 @@ func TestLoginLosingARenewalFails(t *testing.T) {
 	managertest.LoginLosingARenewalFails(t, managertest.Memory)
 }
 
-func TestLoginAsAnotherUserMovesTheSession(t *testing.T) {
-	managertest.LoginAsAnotherUserMovesTheSession(t, managertest.Memory)
+func TestLoginAsAnotherUserStartsAfresh(t *testing.T) {
+	managertest.LoginAsAnotherUserStartsAfresh(t, managertest.Memory)
 }
 
 func TestUserSessionsListsTheUsersLiveSessions(t *testing.T) {
@@ -127,4 +128,39 @@ func TestLoginAfterTheResponseStartedFails(t *testing.T) {
 	s := env.M.GetSessionById(ck.Value)
 	require.NotNil(t, s, "the session was renewed away from the ID the client holds")
 	assert.Equal(t, "", s.User())
+}
+
+// TestDestroyOtherSessionsFollowsARenewal: a session renewed (on another
+// instance) after "log out everywhere else" listed it, and before it ended
+// it, is found again under its new ID and ended too, with one Destroyed;
+// nothing fires for the ID it was renewed away from.
+func TestDestroyOtherSessionsFollowsARenewal(t *testing.T) {
+	racing := &testkit.RacingStore{Store: store.NewMemory()}
+	t.Cleanup(func() { require.NoError(t, racing.Store.Close()) })
+	env := testkit.NewEnv(t, manager.Options{Store: racing}, nil)
+	login := func() *http.Cookie {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		_, err := env.M.Login(httptest.NewRequest(http.MethodPost, "/login", nil), rec, "ada@example.com")
+		require.NoError(t, err)
+		return testkit.SessionCookie(t, rec, env.CookieName)
+	}
+	current, other, renewing := login(), login(), login()
+	var renewed manager.Session
+	racing.AfterNextListing(func() {
+		var err error
+		renewed, err = env.M.RenewSession(testkit.RequestWith(renewing), httptest.NewRecorder())
+		require.NoError(t, err)
+	})
+
+	n, err := env.M.DestroyOtherSessions(testkit.RequestWith(current), "ada@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Nil(t, env.M.GetSessionById(other.Value))
+	assert.Nil(t, env.M.GetSessionById(renewed.GetId()), "the renewed session outlived log out everywhere else")
+	assert.NotNil(t, env.M.GetSessionById(current.Value))
+	assert.Equal(t, map[string]int{
+		store.MaskedID(other.Value):  1,
+		renewed.GetMaskedSessionId(): 1,
+	}, env.Events.DestroyedByMask())
 }

@@ -36,6 +36,9 @@ type Cookie struct {
 	// cookie lives. Negative means none (a cookie that ends with the
 	// browser session).
 	Lifetime int
+	// Longest is the longest absolute lifetime a session may have, in
+	// seconds: Options.MaxLifetime, or else MaxAge. 0 means no limit.
+	Longest int
 	// Logger is the manager's logger.
 	Logger *slog.Logger
 }

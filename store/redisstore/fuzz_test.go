@@ -30,7 +30,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		name string
 		s    *redisStore
 	}{
-		{"json", newStore(client, WithCodec(JSON()))},
+		{"json", newStore(client, WithCodec(store.JSON()))},
 		{"signed gob", newStore(client, WithSigningKeys([]byte("fuzz-key-fuzz-key-fuzz-key-fuzz!")))},
 	}
 	f.Fuzz(func(t *testing.T, field string, value []byte) {
@@ -49,7 +49,7 @@ func FuzzDecodeRecord(f *testing.F) {
 				continue
 			}
 			for k, v := range rec.Values {
-				if _, err := st.s.encodeValue(k, v); err != nil {
+				if _, err := st.s.form.Encode(k, v); err != nil {
 					t.Errorf("%s: decoded %q into %#v, which the store refuses to write: %v", st.name, k, v, err)
 				}
 			}

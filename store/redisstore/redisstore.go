@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/internal/valueform"
 )
 
 // redisStore keeps sessions in Redis. It is safe for concurrent use, and
@@ -26,9 +27,7 @@ type redisStore struct {
 	client redis.UniversalClient
 
 	prefix             string
-	codec              Codec
-	maxValueSize       int
-	keys               [][]byte
+	form               valueform.Form // codec, value size limit and signing keys
 	retention          time.Duration
 	resetOnDecodeError bool
 	shards             int
@@ -66,12 +65,11 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 		panic("redisstore: nil client")
 	}
 	s := &redisStore{
-		client:       client,
-		prefix:       "sessionkit",
-		codec:        Gob(),
-		maxValueSize: 64 << 10,
-		shards:       defaultShards,
-		granularity:  -1,
+		client:      client,
+		prefix:      "sessionkit",
+		form:        valueform.Form{Codec: store.Gob(), MaxSize: 64 << 10, TooLarge: ErrValueTooLarge},
+		shards:      defaultShards,
+		granularity: -1,
 	}
 	for _, o := range opts {
 		o(s)
@@ -133,7 +131,7 @@ const maskedLen = 12
 // manager calls it when a value is set, so that an unencodable value is
 // refused at once with an error that names its key.
 func (s *redisStore) CheckValue(key string, value any) error {
-	if _, err := s.encodeValue(key, value); err != nil {
+	if _, err := s.form.Encode(key, value); err != nil {
 		return fmt.Errorf("redisstore: value of key %q (%T) cannot be stored: %w", key, value, err)
 	}
 	return nil
@@ -175,7 +173,7 @@ func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) er
 		args = append(args, "u", rec.User)
 	}
 	for k, v := range rec.Values {
-		b, err := s.encodeValue(k, v)
+		b, err := s.form.Encode(k, v)
 		if err != nil {
 			return fmt.Errorf("redisstore: create: value of key %q (%T): %w", k, v, err)
 		}
@@ -261,7 +259,7 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 		if v == nil {
 			continue
 		}
-		b, err := s.encodeValue(k, v)
+		b, err := s.form.Encode(k, v)
 		if err != nil {
 			return fmt.Errorf("redisstore: update: value of key %q (%T): %w", k, v, err)
 		}
@@ -475,7 +473,7 @@ func (d *recordDecoder) field(name, value string) error {
 		if d.clone {
 			key, value = strings.Clone(key), strings.Clone(value)
 		}
-		v, err := d.s.decodeValue(key, value)
+		v, err := d.s.form.Decode(key, value)
 		if err != nil {
 			if d.strict {
 				return fmt.Errorf("value of key %q: %w", shorten(key), err)

@@ -56,7 +56,7 @@ var tests = []struct {
 	{"LoginRenewsTheSessionAndBindsIt", LoginRenewsTheSessionAndBindsIt},
 	{"LoginCreatesASessionWhenThereIsNone", LoginCreatesASessionWhenThereIsNone},
 	{"LoginLosingARenewalFails", LoginLosingARenewalFails},
-	{"LoginAsAnotherUserMovesTheSession", LoginAsAnotherUserMovesTheSession},
+	{"LoginAsAnotherUserStartsAfresh", LoginAsAnotherUserStartsAfresh},
 	{"UserSessionsListsTheUsersLiveSessions", UserSessionsListsTheUsersLiveSessions},
 	{"DestroyOtherSessionsEndsTheRestOnce", DestroyOtherSessionsEndsTheRestOnce},
 	{"DestroyUserSessionEndsOnlyThatUsersSession", DestroyUserSessionEndsOnlyThatUsersSession},

@@ -215,16 +215,30 @@ func LoginLosingARenewalFails(t *testing.T, newStore NewStore) {
 	assert.Empty(t, list, "the losing login bound a session")
 }
 
-// LoginAsAnotherUserMovesTheSession: a session logged in as one user, then
-// as another, leaves the first user's list.
-func LoginAsAnotherUserMovesTheSession(t *testing.T, newStore NewStore) {
+// LoginAsAnotherUserStartsAfresh: logging in as bob on a browser whose
+// session is ada's (a shared computer) ends ada's session and gives bob a
+// new one: nothing ada stored reaches bob, and ada's list loses it.
+func LoginAsAnotherUserStartsAfresh(t *testing.T, newStore NewStore) {
 	env := storeEnv(t, newStore)
 	h := userApp(env.M)
 	ck := login(t, env, h, ada, nil)
+	require.NoError(t, env.M.GetSessionById(ck.Value).Set("cart", "ada's"))
+	adas := maskedOf(t, env, ck)
+
 	ck = login(t, env, h, bob, ck)
 	assert.Empty(t, listed(t, h, ada, ck))
 	assert.Len(t, listed(t, h, bob, ck), 5, "one line: masked ID, created, last access, current, separator")
-	assert.Equal(t, bob, env.M.GetSessionById(ck.Value).User())
+	s := env.M.GetSessionById(ck.Value)
+	assert.Equal(t, bob, s.User())
+	_, found := s.Get("cart")
+	assert.False(t, found, "ada's values reached bob's session")
+	assert.Equal(t, map[string]int{adas: 1}, env.Events.DestroyedByMask(), "ada's session ends, once")
+
+	// The same user logging in again keeps the session's values.
+	require.NoError(t, s.Set("cart", "bob's"))
+	ck = login(t, env, h, bob, ck)
+	v, _ := env.M.GetSessionById(ck.Value).Get("cart")
+	assert.Equal(t, "bob's", v)
 }
 
 // UserSessionsListsTheUsersLiveSessions: the list holds the user's live
