@@ -42,6 +42,7 @@ FUZZ_TARGETS = \
 	FuzzIsValidID:./manager \
 	FuzzTokenHeader:./manager \
 	FuzzContribCarrier:. \
+	FuzzVerifiedCookies:. \
 	FuzzDecodeRecord:./store/redisstore
 fuzz:
 	@set -e; for target in $(FUZZ_TARGETS); do \

@@ -18,18 +18,25 @@ import (
 const loadAllocBudget = 16
 
 // TestLoadAllocations pins the allocations of a read, the call every request
-// with a session makes.
+// with a session makes, and that a session bound to a user (the per-user
+// index) still reads in one round trip.
 func TestLoadAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures allocations against a real Redis")
 	}
 	client := redistest.Client(t)
+	trips := &redistest.RoundTrips{}
+	client.AddHook(trips)
 	s := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix()))
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	rec := record(at, map[string]any{"key": "login"})
 	rec.User = "user-1"
 	require.NoError(t, s.Create(ctx, id, rec))
+	_, _, _ = s.Load(ctx, id, at, true) // the first EVALSHA of a fresh server misses
+	if n := trips.During(func() { _, _, _ = s.Load(ctx, id, at.Add(time.Minute), true) }); n != 1 {
+		t.Errorf("a Load that touches a bound session took %d round trips, want 1", n)
+	}
 	got := testing.AllocsPerRun(50, func() {
 		r, ok, err := s.Load(ctx, id, at.Add(time.Second), true)
 		if err != nil || !ok || r.Values["key"] != "login" || r.User != "user-1" {
