@@ -42,6 +42,7 @@ FUZZ_TARGETS = \
 	FuzzIsValidID:./manager \
 	FuzzTokenHeader:./manager \
 	FuzzContribCarrier:. \
+	FuzzVerifiedCookies:. \
 	FuzzDecodeRecord:./store/redisstore \
 	FuzzOpenMemory:./store
 fuzz:

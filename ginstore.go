@@ -32,8 +32,10 @@ import (
 //     both keep theirs.
 //   - Options(sessions.Options{MaxAge: -1}) and Save destroy the session on
 //     the server (firing Destroyed once) and expire the cookie: replaying the
-//     old cookie finds nothing. Clear and Save empty the values and keep the
-//     session, as in gin-contrib.
+//     old cookie finds nothing; so does every Save while the store's own
+//     Options have a negative MaxAge, with which gin-contrib keeps nothing.
+//     Clear and Save empty the values and keep the session, as in
+//     gin-contrib.
 //   - Options with a positive MaxAge and Save ("remember me") give the
 //     session an absolute lifetime of MaxAge seconds on the server, within
 //     m's Options.MaxLifetime (see manager.Manager.SetLifetime), and the
@@ -49,8 +51,9 @@ import (
 // MaxAge 0 makes a cookie that ends with the browser session). Where it
 // sets none, the cookie is the manager's: Path, Domain and Secure from
 // m's Options, HttpOnly, SameSite=Lax, and a Max-Age that ends with the
-// session's absolute deadline. Options that turn HttpOnly or SameSite off
-// are logged as a warning, once per store.
+// session's absolute deadline. Options that turn HttpOnly or SameSite off,
+// or that leave Secure out while m's Options.Secure is on, are logged as a
+// warning, once per store.
 //
 // A store error while loading cannot reach an error response through
 // gin-contrib's middleware, which logs Get's error and goes on: its
@@ -68,7 +71,15 @@ import (
 // send cookies, so a later Save in the same request that must create a
 // session or expire its cookie returns manager.ErrHeadersWritten (a logout
 // then still ends the session on the server). [Sessions] has no such limit
-// before the response starts.
+// before the response starts. Under either, a Save after the handler wrote
+// its response (c.JSON, then Save) cannot send a cookie: it returns
+// manager.ErrHeadersWritten where it would have to (a new session is then
+// not made), and stores the changes of a session that exists.
+//
+// A handler's Save keeps the session ID the request came with, as
+// gin-contrib's server-side stores do: a login handler should also call
+// [RenewSession] (under [Sessions]) so that a session that existed before
+// login, planted in a victim's browser, is not logged in too.
 //
 // NewGinStore panics when m is nil.
 func NewGinStore(m *Manager) sessions.Store {
@@ -88,7 +99,8 @@ type ginStore struct {
 	// none, so that the manager's cookie applies.
 	opts *sessions.Options
 
-	warnedStore, warnedSession sync.Once
+	warnedStore, warnedSession             sync.Once
+	warnedStoreSecure, warnedSessionSecure sync.Once
 }
 
 var _ sessions.Store = (*ginStore)(nil)
@@ -101,6 +113,9 @@ func (st *ginStore) Options(o sessions.Options) {
 	st.mu.Unlock()
 	if weakCookie(o.ToGorillaOptions()) {
 		st.warnedStore.Do(func() { st.warnWeak("the store's Options") })
+	}
+	if st.dropsSecure(o.Secure) {
+		st.warnedStoreSecure.Do(func() { st.warnInsecure("the store's Options") })
 	}
 }
 
@@ -123,6 +138,21 @@ func weakCookie(o *gsessions.Options) bool {
 func (st *ginStore) warnWeak(where string) {
 	hooks.Cookie(st.m).Logger.Warn("session: the gin-contrib options given to "+where+" turn the session cookie's HttpOnly or SameSite off;"+
 		" page scripts may read it, or cross-site requests carry it; set HttpOnly: true and SameSite: http.SameSiteLaxMode",
+		"where", where)
+}
+
+// dropsSecure reports whether options whose Secure is secure send the
+// cookie over plain HTTP where the manager's own cookie would not: an app's
+// gin-contrib options, written before it moved to a manager with Secure
+// on, replace it silently (gin-contrib's rule) and the ID then travels in
+// clear text.
+func (st *ginStore) dropsSecure(secure bool) bool {
+	return !secure && hooks.Cookie(st.m).Template.Secure
+}
+
+func (st *ginStore) warnInsecure(where string) {
+	hooks.Cookie(st.m).Logger.Warn("session: the gin-contrib options given to "+where+" send the session cookie without Secure though the manager's Options.Secure is on;"+
+		" the session ID then also travels over plain HTTP; set Secure: true",
 		"where", where)
 }
 

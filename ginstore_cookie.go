@@ -71,13 +71,16 @@ func (q *ginRequest) WriteID(w http.ResponseWriter, _ *http.Request, id string, 
 	return sendCookie(w, ck)
 }
 
-// ClearID implements seam.Carrier: an expiring cookie with the Path and
-// Domain the cookie was set with, even when the handler's Options (MaxAge:
-// -1, say) leave them out, so that the browser drops the right cookie.
+// ClearID implements seam.Carrier: an expiring cookie with the Path,
+// Domain and Secure the cookie was set with, even when the handler's
+// Options (MaxAge: -1, say) leave them out, so that the browser drops the
+// right cookie (it ignores one without Secure for a "__Secure-" or
+// "__Host-" name).
 func (q *ginRequest) ClearID(w http.ResponseWriter, _ *http.Request) error {
 	ck := q.cookie("")
 	base := q.baseOptions()
 	ck.Path, ck.Domain = cmp.Or(ck.Path, base.Path), cmp.Or(ck.Domain, base.Domain)
+	ck.Secure = ck.Secure || base.Secure
 	ck.MaxAge = -1
 	return sendCookie(w, ck)
 }

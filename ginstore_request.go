@@ -109,6 +109,15 @@ func (q *ginRequest) Save(r *http.Request, w http.ResponseWriter, gs *gsessions.
 	}
 	if q.late != nil {
 		q.late.bind(w)
+		if q.late.started() {
+			// The handler answered before it saved: no cookie can follow.
+			// Committing now (nothing is held yet) tells the scope so,
+			// and a Save that must create a session or send its cookie
+			// returns ErrHeadersWritten instead of making a session that
+			// no cookie carries; a change to a session that exists is
+			// written through.
+			q.sc.CommitBeforeWrite()
+		}
 	}
 	err := q.save(r, w)
 	if err != nil {
@@ -135,9 +144,13 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 		if o.MaxAge >= 0 && weakCookie(o) {
 			q.store.warnedSession.Do(func() { q.store.warnWeak("a session's Options") })
 		}
+		if o.MaxAge >= 0 && q.store.dropsSecure(o.Secure) {
+			q.store.warnedSessionSecure.Do(func() { q.store.warnInsecure("a session's Options") })
+		}
 	}
-	if q.own != nil && q.own.MaxAge < 0 {
+	if q.options().MaxAge < 0 {
 		// gin-contrib's logout: here it ends the session on the server too.
+		// The options may be the store's: gin-contrib keeps nothing then.
 		err := q.sc.Destroy()
 		if err == nil {
 			gs.ID, gs.IsNew = "", true
@@ -167,6 +180,13 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie
 	case s == nil:
+		// Ask before creating: a value the store would refuse must not
+		// leave an empty session (Created fired, a cookie sent) behind.
+		for k, v := range changed {
+			if err := hooks.CheckValue(q.store.m, k, v); err != nil {
+				return err
+			}
+		}
 		q.holdCookie = lifetime > 0
 		s, err = q.sc.Create()
 		q.holdCookie = false
@@ -192,6 +212,9 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 			return err
 		}
 	}
+	// The session may have been renewed since it was handed out
+	// (RenewSession beside gin-contrib's API): ID names it as it is now.
+	gs.ID = s.GetMaskedSessionId()
 	for k, v := range changed {
 		if err := s.Set(k, v); err != nil {
 			return err
@@ -244,7 +267,59 @@ func differs(old, v any) bool {
 			return true
 		}
 	}
-	return !reflect.DeepEqual(old, v)
+	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv, 0)
+}
+
+// maxCompareDepth bounds equalWithNaN on a value that nests deeper than a
+// session keeps (or contains itself): such a value counts as changed, and
+// Set then says why it cannot be stored.
+const maxCompareDepth = 1000
+
+// equalWithNaN is reflect.DeepEqual, except that a NaN equals a NaN, so
+// that a value holding one, which the handler left alone, is not a change:
+// writing it back would fire an Update and undo another request's change
+// to it. It is asked only once DeepEqual said no.
+func equalWithNaN(a, b reflect.Value, depth int) bool {
+	if !a.IsValid() || !b.IsValid() {
+		return a.IsValid() == b.IsValid()
+	}
+	if a.Type() != b.Type() || depth > maxCompareDepth {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x, y := a.Float(), b.Float()
+		return x == y || math.IsNaN(x) && math.IsNaN(y)
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalWithNaN(a.Elem(), b.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if a.Kind() == reflect.Slice && a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !equalWithNaN(a.Index(i), b.Index(i), depth+1) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return false
+		}
+		for it := a.MapRange(); it.Next(); {
+			bv := b.MapIndex(it.Key())
+			if !bv.IsValid() || !equalWithNaN(it.Value(), bv, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	// Anything else holds no NaN this walk can reach: DeepEqual's answer
+	// stands (false, or it would not have been asked).
+	return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 // setLifetime gives the request's session an absolute lifetime of d, within
@@ -277,6 +352,14 @@ func (l *lateWriter) bind(w http.ResponseWriter) {
 		}
 	}
 	l.header = nil
+}
+
+// started reports whether the response's headers have gone out, as far as
+// the writer can tell: gin's writer can, a plain http.ResponseWriter
+// cannot.
+func (l *lateWriter) started() bool {
+	w, ok := l.w.(interface{ Written() bool })
+	return ok && w.Written()
 }
 
 func (l *lateWriter) Header() http.Header {

@@ -318,6 +318,45 @@ func TestGinStoreAppOptionsReplaceTheCookie(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(logs.String(), "turn the session cookie's HttpOnly or SameSite off"), logs.String())
 }
 
+// TestGinStoreWarnsWhenAppOptionsDropSecure: a manager set up with Secure
+// behind an app whose gin-contrib options (written before the migration)
+// leave Secure out sends the ID over plain HTTP too: gin-contrib's rule
+// keeps the app's set, and one warning per store says what it costs.
+func TestGinStoreWarnsWhenAppOptionsDropSecure(t *testing.T) {
+	const warning = "without Secure though the manager's Options.Secure is on"
+	for _, where := range []string{"store", "session"} {
+		t.Run(where, func(t *testing.T) {
+			logs := &testkit.Buffer{}
+			opts := withLogger(testOptions(testkit.NewClock()), logs)
+			opts.Secure = true
+			m := newTestManager(t, opts, nil)
+			st := session.NewGinStore(m)
+			appOptions := sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+			r := gin.New()
+			r.Use(sessions.Sessions(contribCookie, st))
+			if where == "store" {
+				st.Options(appOptions)
+			}
+			r.POST("/login", func(c *gin.Context) {
+				s := sessions.Default(c)
+				if where == "session" {
+					s.Options(appOptions)
+				}
+				s.Set("user", "alice")
+				_ = s.Save()
+			})
+			srv := serve(t, r).URL
+			for range 2 {
+				ck := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(contribCookie)
+				require.NotNil(t, ck)
+				assert.False(t, ck.Secure, "the app's set, as in gin-contrib")
+			}
+			assert.Equal(t, 1, strings.Count(logs.String(), warning), logs.String())
+			assert.NotContains(t, logs.String(), "HttpOnly or SameSite off")
+		})
+	}
+}
+
 // withLogger returns opts logging to buf.
 func withLogger(opts session.Options, buf *testkit.Buffer) session.Options {
 	opts.Logger = slog.New(slog.NewTextHandler(buf, nil))
@@ -630,4 +669,212 @@ func TestGinStoreSecondSave(t *testing.T) {
 			assert.ErrorIs(t, second, manager.ErrHeadersWritten)
 		}
 	})
+}
+
+// TestGinStoreSaveAfterTheResponseStarted: a handler that answers first and
+// saves after (c.JSON, then Save) cannot send a cookie any more. On an
+// anonymous request its Save says so (ErrHeadersWritten) and makes no
+// session that no cookie would ever carry; on a logged-in one the change is
+// stored, as the cookie already carries the session.
+func TestGinStoreSaveAfterTheResponseStarted(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		saved := make(chan error, 1)
+		r.POST("/late", func(c *gin.Context) {
+			s := sessions.Default(c)
+			c.JSON(http.StatusOK, gin.H{"ok": true})
+			s.Set("seen", c.Query("v"))
+			saved <- s.Save()
+		})
+		r.POST("/login", func(c *gin.Context) {
+			s := sessions.Default(c)
+			s.Set("user", "alice")
+			saved <- s.Save()
+			c.String(http.StatusOK, "welcome")
+		})
+		srv := serve(t, r)
+
+		x := roundTrip(t, srv.URL, newRequest(t, http.MethodPost, "/late?v=anon", nil))
+		assert.Equal(t, http.StatusOK, x.status)
+		assert.Nil(t, x.cookie(contribCookie))
+		assert.ErrorIs(t, <-saved, manager.ErrHeadersWritten, "the handler learns that nothing was kept")
+		assert.Zero(t, m.GetSessionSize(), "no session that no cookie carries")
+		assert.Zero(t, events.CountKind(session.Created))
+
+		b := newClient(t, srv)
+		status, _ := b.post("/login")
+		require.Equal(t, http.StatusOK, status)
+		require.NoError(t, <-saved)
+		status, _ = b.post("/late?v=later")
+		assert.Equal(t, http.StatusOK, status)
+		assert.NoError(t, <-saved)
+		assert.Equal(t, "later", testkit.ValueOf(m, b.cookie(contribCookie), "seen"))
+	})
+}
+
+// TestGinStoreLoginRenewalThroughSessions: an unchanged gin-contrib login
+// handler keeps the session ID the browser came with, so a session that
+// existed before login (a flash, a CSRF token) and was planted in the
+// victim's browser would be logged in too (see SECURITY.md). Under
+// Sessions one added line, session.RenewSession(c), fixes it: the login
+// lands on a new ID, which gin-contrib's ID then names, and the planted
+// cookie finds nothing.
+func TestGinStoreLoginRenewalThroughSessions(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := gin.New()
+	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r.GET("/form", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("csrf", "token")
+		_ = s.Save()
+	})
+	r.POST("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		if s.Get("user") != nil {
+			c.String(http.StatusOK, "already")
+			return
+		}
+		if _, err := session.RenewSession(c); err != nil { // the added line
+			session.HandleError(c, err)
+			return
+		}
+		s.Set("user", "victim")
+		_ = s.Save()
+		c.String(http.StatusOK, "%s", s.ID())
+	})
+	r.GET("/whoami", func(c *gin.Context) {
+		c.String(http.StatusOK, "%v", sessions.Default(c).Get("user"))
+	})
+	srv := serve(t, r).URL
+
+	planted := roundTrip(t, srv, newRequest(t, http.MethodGet, "/form", nil)).cookie(contribCookie)
+	require.NotNil(t, planted)
+	login := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil, planted))
+	require.Equal(t, http.StatusOK, login.status)
+	renewed := login.cookie(contribCookie)
+	require.NotNil(t, renewed)
+	assert.NotEqual(t, planted.Value, renewed.Value)
+	assert.Equal(t, m.GetSessionById(renewed.Value).GetMaskedSessionId(), login.body, "ID names the session as it is now")
+
+	assert.Equal(t, "victim", roundTrip(t, srv, newRequest(t, http.MethodGet, "/whoami", nil, renewed)).body)
+	assert.Equal(t, "<nil>", roundTrip(t, srv, newRequest(t, http.MethodGet, "/whoami", nil, planted)).body,
+		"the planted cookie is not logged in")
+	assert.Equal(t, "token", testkit.ValueOf(m, renewed.Value, "csrf"), "values kept through the renewal")
+}
+
+// TestGinStoreRefusedFirstValueMakesNoSession: a first Save whose value the
+// store cannot keep (here a flash that contains itself) fails, and leaves
+// no empty session behind: no record, no Created event, no cookie.
+func TestGinStoreRefusedFirstValueMakesNoSession(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		saved := make(chan error, 1)
+		r.POST("/", func(c *gin.Context) {
+			s := sessions.Default(c)
+			loop := []any{"a", nil}
+			loop[1] = loop
+			s.AddFlash(loop)
+			saved <- s.Save()
+		})
+		x := roundTrip(t, serve(t, r).URL, newRequest(t, http.MethodPost, "/", nil))
+		assert.ErrorContains(t, <-saved, "contains itself")
+		assert.Equal(t, http.StatusInternalServerError, x.status)
+		assert.Nil(t, x.cookie(contribCookie))
+		assert.Zero(t, m.GetSessionSize())
+		assert.Zero(t, events.CountKind(session.Created))
+	})
+}
+
+// TestGinStoreNegativeStoreMaxAgeStoresNothing: with gin-contrib, store
+// options whose MaxAge is negative make every Save expire the cookie (the
+// cookie store) or delete the record (the redis store): nothing is kept.
+// Over NewGinStore it is the logout idiom too, rather than a new session
+// per Save whose cookie the browser drops at once.
+func TestGinStoreNegativeStoreMaxAgeStoresNothing(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		events := &testkit.Events{}
+		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+		st := session.NewGinStore(m)
+		st.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		srv := serve(t, newContribApp(use(st))).URL
+		for range 3 {
+			x := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login?user=alice", nil))
+			assert.Equal(t, http.StatusOK, x.status)
+			if ck := x.cookie(contribCookie); ck != nil {
+				assert.Negative(t, ck.MaxAge, "only an expiring cookie")
+			}
+		}
+		assert.Zero(t, m.GetSessionSize(), "no session kept that no browser holds")
+		assert.Zero(t, events.CountKind(session.Created))
+	})
+}
+
+// TestGinStoreUnchangedNaNIsNotWritten: a value holding a NaN, which is not
+// equal to itself, is still "unchanged" when the handler leaves it alone: a
+// Save of another key neither writes it back (which would undo another
+// request's change to it) nor fires an Update for it.
+func TestGinStoreUnchangedNaNIsNotWritten(t *testing.T) {
+	events := &testkit.Events{}
+	m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+	r := gin.New()
+	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r.POST("/set", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("score", math.NaN())
+		s.Set("scores", []any{1.5, math.NaN()})
+		require.NoError(t, s.Save())
+	})
+	r.POST("/touch", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("page", c.Query("p"))
+		require.NoError(t, s.Save())
+	})
+	b := newClient(t, serve(t, r))
+	status, _ := b.post("/set")
+	require.Equal(t, http.StatusOK, status)
+	before := events.CountKind(session.Update)
+	for _, p := range []string{"1", "2", "3"} {
+		status, _ = b.post("/touch?p=" + p)
+		require.Equal(t, http.StatusOK, status)
+	}
+	assert.Equal(t, 3, events.CountKind(session.Update)-before, "one Update per Save: the page only")
+}
+
+// TestGinStoreLogoutCookieKeepsSecure: gin-contrib's logout idiom,
+// Options(MaxAge: -1), names no attribute but the MaxAge; the expiring
+// cookie keeps the Secure the cookie was set with, without which a browser
+// ignores it for a "__Secure-" or "__Host-" name and keeps the cookie.
+func TestGinStoreLogoutCookieKeepsSecure(t *testing.T) {
+	opts := testOptions(testkit.NewClock())
+	opts.Secure = true
+	m := newTestManager(t, opts, nil)
+	const name = "__Host-sid"
+	r := gin.New()
+	r.Use(session.Sessions(name, session.NewGinStore(m)))
+	r.POST("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("user", "alice")
+		_ = s.Save()
+	})
+	r.POST("/logout", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Options(sessions.Options{MaxAge: -1})
+		_ = s.Save()
+	})
+	srv := serve(t, r).URL
+	login := roundTrip(t, srv, newRequest(t, http.MethodPost, "/login", nil)).cookie(name)
+	require.NotNil(t, login)
+	require.True(t, login.Secure)
+	logout := roundTrip(t, srv, newRequest(t, http.MethodPost, "/logout", nil, login)).cookie(name)
+	require.NotNil(t, logout)
+	assert.Negative(t, logout.MaxAge)
+	assert.True(t, logout.Secure)
+	assert.Equal(t, "/", logout.Path)
+	assert.Zero(t, m.GetSessionSize())
 }

@@ -66,11 +66,13 @@ var contenders = []contender{
 	{"sessionkit-memory", sessionkitMemory},
 	{"sessionkit-contrib-cookie", sessionkitContribCookie},
 	{"sessionkit-redis", sessionkitRedis},
+	{"sessionkit-postgres", sessionkitPostgres},
 	{"gin-contrib-cookie", func(b *testing.B) http.Handler { return contribApp(cookie.NewStore(signingKey)) }},
 	{"gin-contrib-memstore", func(b *testing.B) http.Handler { return contribApp(contribmemstore.NewStore(signingKey)) }},
 	{"gin-contrib-redis", contribRedis},
 	{"scs-memstore", scsMemstore},
 	{"scs-redisstore", scsRedisstore},
+	{"scs-postgresstore", scsPostgresstore},
 }
 
 // bareGin is the floor every contender is divided by: the read route

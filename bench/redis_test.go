@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/session/internal/pgtest"
 )
 
 // Environment variables read by the Redis benchmarks. They are the ones the
@@ -44,6 +46,7 @@ var privateRedis struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	stopPrivateRedis()
+	pgtest.StopShared()
 	os.Exit(code)
 }
 

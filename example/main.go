@@ -1,5 +1,8 @@
 // Command example is a small web app that shows sessionkit at work: a login
-// form, a private page that shows the session, ID renewal and logout.
+// form with "Keep me logged in", a private page that shows the session, ID
+// renewal, the user's sessions on every device with "log out this session"
+// and "log out everywhere else", a live feed of this instance's session
+// events, styled error pages, and logout.
 //
 //	go run ./example -addr localhost:8080
 //
@@ -9,11 +12,19 @@
 //	go run ./example -addr localhost:8080 -redis redis://127.0.0.1:6379/0
 //	go run ./example -addr localhost:8081 -redis redis://127.0.0.1:6379/0
 //
+// With -postgres they live in PostgreSQL instead (the store creates its
+// tables on first start):
+//
+//	go run ./example -addr localhost:8080 -postgres postgres://postgres@127.0.0.1:5432/test
+//	go run ./example -addr localhost:8081 -postgres postgres://postgres@127.0.0.1:5432/test
+//
 // A browser sends its localhost cookie to both ports, so a login on one
 // instance is seen on the other, and a logout on either ends it on both.
+// Every page names the instance that answered it (-name, by default the
+// listen address).
 //
 // Stop it with Ctrl-C: it finishes the requests in flight, then stops the
-// session manager and closes the Redis client.
+// session manager and closes the Redis client or the PostgreSQL pool.
 package main
 
 import (
@@ -27,6 +38,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,33 +61,67 @@ const pingTimeout = 5 * time.Second
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
 	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
+	postgresURL := flag.String("postgres", "", "keep sessions in the PostgreSQL at this URL, e.g. postgres://postgres@127.0.0.1:5432/test (default: in memory)")
+	name := flag.String("name", "", "name of this instance, shown on every page (default: the listen address)")
 	flag.Parse()
+	if *redisURL != "" && *postgresURL != "" {
+		slog.Error("give -redis or -postgres, not both")
+		os.Exit(2)
+	}
 	if os.Getenv(gin.EnvGinMode) == "" {
 		// Gin's debug mode prints warnings and every route at startup, which
 		// bury the one line that says where the example listens.
 		gin.SetMode(gin.ReleaseMode)
 	}
-	if err := run(*addr, *redisURL); err != nil {
+	if err := run(*addr, *redisURL, *postgresURL, *name); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// options is the one place the session settings are made. st is where the
-// sessions live: nil keeps them in this process's memory.
-func options(st store.Store) session.Options {
-	return session.Options{
-		MaxInactiveInterval: 1800,  // idle timeout: 30 minutes
-		MaxAge:              86400, // absolute lifetime: one day
-		Store:               st,
+// config is what an instance is built from.
+type config struct {
+	store    store.Store // where the sessions live; nil: in this process's memory
+	secure   bool        // send the cookie with Secure (see secureCookie)
+	instance string      // the name every page shows
+}
+
+// newApp builds the example's manager and state from cfg. Close its
+// manager when done.
+func newApp(cfg config) *app {
+	a := &app{feed: newFeed(), instance: cfg.instance, started: time.Now()}
+	a.m = session.NewManager(a.options(cfg), nil, eventHandler(a.feed))
+	return a
+}
+
+// options is the one place the session settings are made.
+//
+// A session lives 8 hours from its login (a working day) unless the user
+// ticks "Keep me logged in", which extends it to 30 days (MaxLifetime, the
+// most SetLifetime may give). Either way, a week without a visit ends it:
+// an idle timeout shorter than that would make "Keep me logged in" keep
+// nobody logged in.
+func (a *app) options(cfg config) session.Options {
+	opts := session.Options{
+		MaxInactiveInterval: 7 * 24 * 3600,                  // idle timeout: a week
+		MaxAge:              8 * 3600,                       // absolute lifetime: 8 hours
+		MaxLifetime:         int(rememberFor / time.Second), // "Keep me logged in": 30 days
+		Secure:              cfg.secure,
+		Store:               cfg.store,
+		ErrorHandler:        session.GinErrorHandler(a.errorHandler),
 	}
+	if !cfg.secure {
+		opts.Logger = slog.New(loopbackLogs{slog.Default().Handler()})
+	}
+	return opts
 }
 
 // run serves on addr until SIGINT or SIGTERM, then shuts down in order: the
 // HTTP server first, so that no request uses the manager after it closes,
-// then the manager, then the Redis client the manager's store uses.
-func run(addr, redisURL string) error {
-	var st store.Store // nil: in memory
+// then the manager, then the Redis client or PostgreSQL pool the manager's
+// store uses.
+func run(addr, redisURL, postgresURL, name string) error {
+	cfg := config{secure: secureCookie(addr)}
 	where := "memory"
 	if redisURL != "" {
 		client, err := openRedis(redisURL)
@@ -83,11 +129,18 @@ func run(addr, redisURL string) error {
 			return err
 		}
 		defer closeRedis(client) // deferred first, so it runs after m.Close
-		st = redisstore.New(client)
+		cfg.store = redisstore.New(client)
 		where = "redis at " + client.Options().Addr // never the URL: it may hold a password
 	}
-	m := session.NewManager(options(st), nil, logEvent)
-	defer m.Close() // safe twice; covers the early returns
+	if postgresURL != "" {
+		pool, pgStore, err := openPostgres(postgresURL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close() // deferred first, so it runs after m.Close
+		cfg.store = pgStore
+		where = "postgres at " + pool.Config().ConnConfig.Host // never the URL: it may hold a password
+	}
 
 	// Listening before logging makes a busy port fail here, and lets the log
 	// show the real address when the port was 0.
@@ -95,16 +148,26 @@ func run(addr, redisURL string) error {
 	if err != nil {
 		return err
 	}
+	link := listenURL(addr, ln.Addr())
+	cfg.instance = name
+	if cfg.instance == "" {
+		cfg.instance = strings.TrimPrefix(link, "http://")
+	}
+	a := newApp(cfg)
+	defer a.m.Close() // safe twice; covers the early returns
 	srv := &http.Server{
-		Handler:           newRouter(m),
+		Handler:           newRouter(a),
 		ReadHeaderTimeout: 10 * time.Second, // slow-header clients must not pin connections
 	}
+	// Shutdown waits for requests to end, and a live feed never ends by
+	// itself: close the feeds as the shutdown begins.
+	srv.RegisterOnShutdown(a.feed.close)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	slog.Info("listening", "url", listenURL(addr, ln.Addr()), "sessions", where)
+	slog.Info("listening", "url", link, "instance", cfg.instance, "sessions", where, "secure_cookie", cfg.secure)
 
 	select {
 	case err := <-served:
@@ -122,7 +185,7 @@ func run(addr, redisURL string) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return m.Close()
+	return a.m.Close()
 }
 
 // listenURL is the address to open in a browser: the host as the user wrote

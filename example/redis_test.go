@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -21,23 +22,14 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 // `go run ./example -redis ...` on two ports would: each has its own client,
 // store and manager, and they share a key prefix. One browser uses both, as
 // a browser sends its localhost cookie to every port.
-func startInstances(t *testing.T) (first, second *app) {
+func startInstances(t *testing.T) (first, second *site) {
 	t.Helper()
 	prefix := redistest.Prefix()
 	logs := captureLogs(t)
-	first = startApp(t, redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), logs)
-	second = startApp(t, redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), logs)
+	first = startSite(t, config{store: redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), instance: "first"}, logs)
+	second = startSite(t, config{store: redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)), instance: "second"}, logs)
 	second.jar, second.client = first.jar, first.client
 	return first, second
-}
-
-// get fetches path as the browser-like client and returns the final page
-// after redirects.
-func (a *app) get(path string) (*http.Response, string) {
-	a.t.Helper()
-	resp, err := a.client.Get(a.srv.URL + path)
-	require.NoError(a.t, err)
-	return resp, readBody(a.t, resp)
 }
 
 func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
@@ -51,15 +43,28 @@ func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
 
 	resp, body := second.get("/private")
 	require.Equal(t, "/private", resp.Request.URL.Path, "the other instance sees the login")
-	assert.Contains(t, body, "<strong>alice</strong>")
+	assert.Contains(t, body, shownUser("alice"))
 	assert.Contains(t, body, masked, "the same session")
-	assert.Contains(t, body, "Live sessions: 1", "the count is shared")
+	assert.Contains(t, body, shownLive("1"), "the count is shared")
 	assert.Equal(t, 1, first.m.GetSessionSize())
+	assert.Contains(t, body, `Answered by instance <strong id="instance">second</strong>`, "the page names the instance that answered")
+
+	// A session logged in through the other instance is listed, and can be
+	// logged out, from this one.
+	phone := first.device()
+	phone.login("alice")
+	resp, body = second.get("/sessions")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, []string{masked, phone.maskedOf()}, listed(body))
+	resp, body = second.post("/sessions/end", url.Values{"session": {phone.maskedOf()}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, "1 session was logged out.")
+	assert.Equal(t, []string{masked}, listed(body))
 
 	// Renewal on one instance kills the old ID on both.
 	resp, body = second.post("/renew", nil)
 	require.Equal(t, "/private", resp.Request.URL.Path)
-	assert.Contains(t, body, "<strong>alice</strong>")
+	assert.Contains(t, body, shownUser("alice"))
 	renewed := second.cookie()
 	require.NotEqual(t, loggedIn, renewed)
 	first.assertDead(loggedIn)
@@ -74,14 +79,14 @@ func TestTwoInstancesShareSessionsThroughRedis(t *testing.T) {
 	first.assertDead(renewed)
 	resp, body = second.get("/")
 	assert.Equal(t, "/", resp.Request.URL.Path)
-	assert.Contains(t, body, "Live sessions: 0")
+	assert.Contains(t, body, shownLive("0"))
 	assert.Zero(t, second.m.GetSessionSize())
 
 	first.assertLogsHoldNoID(loggedIn, renewed)
 	second.assertLogsHoldNoID(loggedIn, renewed)
 	logs := first.logs.String()
-	assert.Equal(t, 1, strings.Count(logs, "session created"), "Created fires on the instance that made the session")
-	assert.Equal(t, 1, strings.Count(logs, "session destroyed"), "Destroyed fires once, not once per instance")
+	assert.Equal(t, 2, strings.Count(logs, "session created"), "Created fires on the instance that made the session (two logins)")
+	assert.Equal(t, 2, strings.Count(logs, "session destroyed"), "Destroyed fires once per session (the phone and the logout), not once per instance")
 }
 
 func TestOpenRedis(t *testing.T) {

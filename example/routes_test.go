@@ -16,25 +16,25 @@ import (
 
 	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/testkit"
-	"github.com/sessionkit/session/store"
 )
 
-// app is the example served over HTTP, with a browser-like client.
-type app struct {
+// site is the example served over HTTP, with a browser-like client.
+type site struct {
 	t      *testing.T
 	srv    *httptest.Server
+	app    *app
 	m      *session.Manager
 	jar    *cookiejar.Jar
 	client *http.Client // follows redirects and keeps cookies, like a browser
 	logs   *testkit.Buffer
 }
 
-// newApp serves the example with the same options and event handler as main,
-// sessions in memory, capturing every log line so that tests can check what
-// they hold.
-func newApp(t *testing.T) *app {
+// newSite serves the example with the same options and event handler as
+// main, sessions in memory, capturing every log line so that tests can
+// check what they hold.
+func newSite(t *testing.T) *site {
 	t.Helper()
-	return startApp(t, nil, captureLogs(t))
+	return startSite(t, config{instance: "test-instance"}, captureLogs(t))
 }
 
 // captureLogs sends every log line, at debug level, to the returned buffer
@@ -48,25 +48,37 @@ func captureLogs(t *testing.T) *testkit.Buffer {
 	return logs
 }
 
-// startApp serves the example as main builds it, over st (nil: in memory),
-// with its own browser-like client. logs is where the log lines go.
-func startApp(t *testing.T, st store.Store, logs *testkit.Buffer) *app {
+// startSite serves the example as main builds it from cfg, with its own
+// browser-like client. logs is where the log lines go. The cookie is sent
+// without Secure, as main does on the loopback address httptest listens on.
+func startSite(t *testing.T, cfg config, logs *testkit.Buffer) *site {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
-	m := session.NewManager(options(st), nil, logEvent)
-	srv := httptest.NewServer(newRouter(m))
-	// Cleanups run last-in first-out: the server stops (waiting for its
-	// requests) before the manager closes.
-	t.Cleanup(func() { require.NoError(t, m.Close()) })
+	a := newApp(cfg)
+	srv := httptest.NewUnstartedServer(newRouter(a))
+	srv.Config.RegisterOnShutdown(a.feed.close)
+	srv.Start()
+	// Cleanups run last-in first-out: the feeds end, then the server stops
+	// (waiting for its requests) before the manager closes.
+	t.Cleanup(func() { require.NoError(t, a.m.Close()) })
 	t.Cleanup(srv.Close)
+	t.Cleanup(a.feed.close)
 
+	s := &site{t: t, srv: srv, app: a, m: a.m, logs: logs}
+	s.jar, s.client = newJar(t)
+	return s
+}
+
+// newJar returns an empty cookie jar and a client that uses it.
+func newJar(t *testing.T) (*cookiejar.Jar, *http.Client) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	return &app{t: t, srv: srv, m: m, jar: jar, client: &http.Client{Jar: jar}, logs: logs}
+	return jar, &http.Client{Jar: jar}
 }
 
 // cookie returns the raw session cookie the client holds, or "".
-func (a *app) cookie() string {
+func (a *site) cookie() string {
 	u, err := url.Parse(a.srv.URL)
 	require.NoError(a.t, err)
 	for _, c := range a.jar.Cookies(u) {
@@ -79,15 +91,24 @@ func (a *app) cookie() string {
 
 // post submits a form as the browser-like client and returns the final
 // page after redirects.
-func (a *app) post(path string, form url.Values) (*http.Response, string) {
+func (a *site) post(path string, form url.Values) (*http.Response, string) {
 	a.t.Helper()
 	resp, err := a.client.PostForm(a.srv.URL+path, form)
 	require.NoError(a.t, err)
 	return resp, readBody(a.t, resp)
 }
 
+// get fetches path as the browser-like client and returns the final page
+// after redirects.
+func (a *site) get(path string) (*http.Response, string) {
+	a.t.Helper()
+	resp, err := a.client.Get(a.srv.URL + path)
+	require.NoError(a.t, err)
+	return resp, readBody(a.t, resp)
+}
+
 // login logs in as user and checks that it landed on the private page.
-func (a *app) login(user string) string {
+func (a *site) login(user string) string {
 	a.t.Helper()
 	resp, body := a.post("/login", url.Values{"user": {user}})
 	require.Equal(a.t, http.StatusOK, resp.StatusCode, body)
@@ -97,7 +118,7 @@ func (a *app) login(user string) string {
 
 // getWithCookie requests path carrying only the given session cookie, without
 // following redirects: how a stolen or stale cookie would be replayed.
-func (a *app) getWithCookie(path, value string) *http.Response {
+func (a *site) getWithCookie(path, value string) *http.Response {
 	a.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, a.srv.URL+path, nil)
 	require.NoError(a.t, err)
@@ -112,7 +133,7 @@ func (a *app) getWithCookie(path, value string) *http.Response {
 }
 
 // assertDead checks that a session cookie no longer opens the private page.
-func (a *app) assertDead(value string) {
+func (a *site) assertDead(value string) {
 	a.t.Helper()
 	resp := a.getWithCookie("/private", value)
 	assert.Equal(a.t, http.StatusSeeOther, resp.StatusCode)
@@ -120,7 +141,7 @@ func (a *app) assertDead(value string) {
 }
 
 // assertLogsHoldNoID checks that no log line holds a raw session ID.
-func (a *app) assertLogsHoldNoID(ids ...string) {
+func (a *site) assertLogsHoldNoID(ids ...string) {
 	a.t.Helper()
 	a.srv.Close() // wait for the requests' log lines
 	logs := a.logs.String()
@@ -129,6 +150,12 @@ func (a *app) assertLogsHoldNoID(ids ...string) {
 		assert.NotContains(a.t, logs, id, "a log line holds a raw session ID")
 	}
 }
+
+// shownUser is how a page shows the logged-in user.
+func shownUser(name string) string { return `<span id="who">` + name + `</span>` }
+
+// shownLive is how a page shows the live-session count.
+func shownLive(count string) string { return `Live sessions: <span id="live">` + count + `</span>` }
 
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
@@ -139,17 +166,17 @@ func readBody(t *testing.T, resp *http.Response) string {
 }
 
 func TestLoginShowsUserAndMaskedID(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	body := a.login("  alice  ")
 
 	raw := a.cookie()
 	require.NotEmpty(t, raw, "login must set the session cookie")
 	s := a.m.GetSessionById(raw)
 	require.NotNil(t, s)
-	assert.Contains(t, body, "<strong>alice</strong>", "the name is shown trimmed")
+	assert.Contains(t, body, shownUser("alice"), "the name is shown trimmed")
 	assert.Contains(t, body, s.GetMaskedSessionId())
 	assert.NotContains(t, body, raw, "the page must never show the real session ID")
-	assert.Contains(t, body, "Live sessions: 1")
+	assert.Contains(t, body, shownLive("1"))
 
 	// Logged in, the home page leads to the private page.
 	resp, err := a.client.Get(a.srv.URL + "/")
@@ -162,14 +189,14 @@ func TestLoginShowsUserAndMaskedID(t *testing.T) {
 }
 
 func TestLoginEscapesUserName(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	body := a.login(`<script>alert(1)</script>`)
 	assert.NotContains(t, body, "<script>alert")
 	assert.Contains(t, body, "&lt;script&gt;")
 }
 
 func TestLoginWithSessionRenewsID(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	a.login("alice")
 	before := a.cookie()
 
@@ -181,7 +208,7 @@ func TestLoginWithSessionRenewsID(t *testing.T) {
 }
 
 func TestRenewChangesCookieAndKillsOldOne(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	a.login("alice")
 	before := a.cookie()
 	masked := a.m.GetSessionById(before).GetMaskedSessionId()
@@ -189,7 +216,7 @@ func TestRenewChangesCookieAndKillsOldOne(t *testing.T) {
 	resp, body := a.post("/renew", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "/private", resp.Request.URL.Path)
-	assert.Contains(t, body, "<strong>alice</strong>", "renewal keeps the session's data")
+	assert.Contains(t, body, shownUser("alice"), "renewal keeps the session's data")
 
 	after := a.cookie()
 	require.NotEmpty(t, after)
@@ -203,7 +230,7 @@ func TestRenewChangesCookieAndKillsOldOne(t *testing.T) {
 }
 
 func TestRenewWithoutSessionGoesHome(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	resp, body := a.post("/renew", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "/", resp.Request.URL.Path)
@@ -212,7 +239,7 @@ func TestRenewWithoutSessionGoesHome(t *testing.T) {
 }
 
 func TestLogoutDestroysSession(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	a.login("alice")
 	before := a.cookie()
 
@@ -229,7 +256,7 @@ func TestLogoutDestroysSession(t *testing.T) {
 }
 
 func TestPrivateNeedsLogin(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	resp := a.getWithCookie("/private", strings.Repeat("A", 43))
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/", resp.Header.Get("Location"))
@@ -243,7 +270,7 @@ func TestBadUserName(t *testing.T) {
 		"control":  "ali\x00ce",
 	} {
 		t.Run(name, func(t *testing.T) {
-			a := newApp(t)
+			a := newSite(t)
 			resp, body := a.post("/login", url.Values{"user": {user}})
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 			assert.Equal(t, "/login", resp.Request.URL.Path, "no redirect on bad input")
@@ -255,7 +282,7 @@ func TestBadUserName(t *testing.T) {
 }
 
 func TestLongestUserNameIsAccepted(t *testing.T) {
-	a := newApp(t)
+	a := newSite(t)
 	name := strings.Repeat("é", maxUserName) // counted in characters, not bytes
 	assert.Contains(t, a.login(name), name)
 }

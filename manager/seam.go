@@ -32,6 +32,10 @@ func init() {
 		Attach: func(sc seam.Scope[*Manager, Session], r *http.Request) *http.Request {
 			return r.WithContext(context.WithValue(r.Context(), scopeContextKey{sc.Manager()}, sc.(*requestScope)))
 		},
+		CheckValue: func(m *Manager, key string, value any) error {
+			_, err := m.checkValue(key, value)
+			return err
+		},
 	})
 }
 

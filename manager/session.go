@@ -240,14 +240,9 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		return ErrInvalidKey
 	}
 	if value != nil {
-		cp, err := copyValue(value)
+		cp, err := s.m.checkValue(k, value)
 		if err != nil {
-			return fmt.Errorf("session: value of key %q cannot be stored: %w", k, err)
-		}
-		if s.m != nil && s.m.checker != nil {
-			if err := s.m.checker.CheckValue(k, value); err != nil {
-				return fmt.Errorf("session: value of key %q cannot be stored: %w", k, err)
-			}
+			return err
 		}
 		value = cp
 	}
@@ -427,4 +422,20 @@ func sameValue(a, b any) bool {
 func equalTo[T comparable](a T, b any) bool {
 	bv, ok := b.(T)
 	return ok && a == bv
+}
+
+// checkValue returns the copy of value that a session keeps under key, or
+// the error Set returns when value cannot be stored: one the session cannot
+// copy, or one m's store refuses. m may be nil (an unbound session).
+func (m *Manager) checkValue(key string, value any) (any, error) {
+	cp, err := copyValue(value)
+	if err != nil {
+		return nil, fmt.Errorf("session: value of key %q cannot be stored: %w", key, err)
+	}
+	if m != nil && m.checker != nil {
+		if err := m.checker.CheckValue(key, value); err != nil {
+			return nil, fmt.Errorf("session: value of key %q cannot be stored: %w", key, err)
+		}
+	}
+	return cp, nil
 }

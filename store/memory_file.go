@@ -127,8 +127,10 @@ type savedSession struct {
 	Values map[string][]byte
 }
 
-// fileCodec encodes the values in the file.
-var fileCodec = gobFileCodec{}
+// fileCodec encodes the values in the file: the gob codec the Redis and
+// PostgreSQL stores use, with its checks of a value's shape, so that the
+// file keeps what they keep and refuses what they refuse.
+var fileCodec = Gob()
 
 func init() {
 	// The Redis store keeps a time.Time in a compact form of its own, so it
@@ -193,6 +195,11 @@ func (m *memory) loadFile(path string, data []byte) error {
 		return badFile(path, "corrupt: checksum mismatch")
 	}
 	count := binary.BigEndian.Uint64(trailer)
+	// Forged bytes can match a checksum: gob must not allocate what a
+	// message claims beyond the bytes there are.
+	if err := checkGobFraming(body); err != nil {
+		return badFile(path, "corrupt: %v", err)
+	}
 	r := bytes.NewReader(body)
 	dec := gob.NewDecoder(r)
 	for i := uint64(0); i < count; i++ {

@@ -254,6 +254,14 @@ func TestOpenMemoryValueThatCannotBeSaved(t *testing.T) {
 	checker, ok := s.(store.ValueChecker)
 	require.True(t, ok, "a store that saves its values must refuse at Set what it cannot save")
 	assert.Error(t, checker.CheckValue("ch", make(chan int)))
+	cycle := map[string]any{}
+	cycle["self"] = cycle // gob would recurse until the stack overflows
+	assert.Error(t, checker.CheckValue("cycle", cycle))
+	deep := any("leaf")
+	for range 40 {
+		deep = []any{deep}
+	}
+	assert.Error(t, checker.CheckValue("deep", deep), "deeper than the Redis store's gob codec allows")
 	assert.NoError(t, checker.CheckValue("profile", storetest.Profile{Name: "ada"}))
 
 	bad, good := fileTestID(t), fileTestID(t)

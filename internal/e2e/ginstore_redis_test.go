@@ -16,18 +16,19 @@ import (
 	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit"
 	"github.com/sessionkit/session/manager"
+	"github.com/sessionkit/session/store"
 	"github.com/sessionkit/session/store/redisstore"
 )
 
 // codecs are the Redis store's value codecs.
 var codecs = []struct {
 	name  string
-	codec redisstore.Codec
-}{{"gob", redisstore.Gob()}, {"json", redisstore.JSON()}}
+	codec store.Codec
+}{{"gob", store.Gob()}, {"json", store.JSON()}}
 
 // newGinStoreOnRedis returns NewGinStore over a manager on a Redis store
 // with the codec, closed with the test.
-func newGinStoreOnRedis(t *testing.T, codec redisstore.Codec) (sessions.Store, *manager.Manager) {
+func newGinStoreOnRedis(t *testing.T, codec store.Codec) (sessions.Store, *manager.Manager) {
 	t.Helper()
 	st := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(codec))
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
@@ -54,7 +55,7 @@ func TestGinStoreOnRedis(t *testing.T) {
 	}
 }
 
-func ginStoreLogoutOnRedis(t *testing.T, codec redisstore.Codec) {
+func ginStoreLogoutOnRedis(t *testing.T, codec store.Codec) {
 	st, m := newGinStoreOnRedis(t, codec)
 	r := gin.New()
 	r.Use(session.Sessions("mysession", st))

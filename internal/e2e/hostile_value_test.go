@@ -98,5 +98,5 @@ func TestRedisJSONSetRefusesWhatLoadCannotRead(t *testing.T) {
 // tp, under a fresh prefix, that encodes values as JSON.
 func newJSONRedisStore(t *testing.T, tp redistest.Topology) store.Store {
 	t.Helper()
-	return redisstore.New(tp.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+	return redisstore.New(tp.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(store.JSON()))
 }

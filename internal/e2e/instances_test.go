@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
+	"github.com/sessionkit/session/store"
 )
 
 // The tests of this file run several instances of the Gin app, each with
@@ -28,124 +29,156 @@ func ginApps(ins []*env) []http.Handler {
 	return apps
 }
 
-// TestRedisInstancesShareSessions: a session made on one instance is read
-// and changed on the others, concurrent changes of different keys on
-// different instances all survive, and every instance counts the same.
+// TestRedisInstancesShareSessions runs testInstancesShareSessions on every
+// Redis topology.
 func TestRedisInstancesShareSessions(t *testing.T) {
 	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
-		ins := newInstances(t, 3, sharedRedis(tp.Client))
-		apps := ginApps(ins)
-		ada := ins[0].newBrowser()
-		ins[0].login(t, apps[0], ada)
-
-		for i, app := range apps {
-			rec := ada.send(app, http.MethodGet, "/get?k=user")
-			assert.Equal(t, http.StatusOK, rec.Code, ins[i].name)
-			assert.Equal(t, "ada", body(rec), ins[i].name)
-		}
-		rec := ada.send(apps[1], http.MethodPost, "/set?k=theme&v=dark")
-		require.Equal(t, http.StatusOK, rec.Code)
-		assert.Equal(t, "dark", body(ada.send(apps[2], http.MethodGet, "/get?k=theme")), "a change on one instance is seen on another")
-
-		// Many keys set at once, each through another instance: per-key writes
-		// mean none is lost.
-		var wg sync.WaitGroup
-		for i := range 30 {
-			wg.Go(func() {
-				rec := ada.clone().send(apps[i%3], http.MethodPost, fmt.Sprintf("/set?k=k%d&v=v%d", i, i))
-				assert.Equal(t, http.StatusOK, rec.Code)
-			})
-		}
-		wg.Wait()
-		for i := range 30 {
-			got := body(ada.send(apps[(i+1)%3], http.MethodGet, fmt.Sprintf("/get?k=k%d", i)))
-			assert.Equal(t, fmt.Sprintf("v%d", i), got, "key k%d", i)
-		}
-
-		ins[2].login(t, apps[2], ins[2].newBrowser())
-		for i, app := range apps {
-			assert.Equal(t, "2", body(ada.send(app, http.MethodGet, "/size")), "count on %s", ins[i].name)
-		}
-		created := []int64{ins[0].created.Load(), ins[1].created.Load(), ins[2].created.Load()}
-		assert.Equal(t, []int64{1, 0, 1}, created, "Created fires on the instance that made the session")
+		testInstancesShareSessions(t, sharedRedis(tp.Client))
 	})
 }
 
-// TestRedisInstancesDestroyExactlyOnce: N sessions expire while three
-// instances sweep and look them up at once; exactly N Destroyed events fire
-// in total, one per session.
+// TestPostgresInstancesShareSessions runs testInstancesShareSessions on
+// PostgreSQL.
+func TestPostgresInstancesShareSessions(t *testing.T) {
+	testInstancesShareSessions(t, sharedPostgres(t))
+}
+
+// testInstancesShareSessions: a session made on one instance is read and
+// changed on the others, concurrent changes of different keys on different
+// instances all survive, and every instance counts the same.
+func testInstancesShareSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ins := newInstances(t, 3, newStore)
+	apps := ginApps(ins)
+	ada := ins[0].newBrowser()
+	ins[0].login(t, apps[0], ada)
+
+	for i, app := range apps {
+		rec := ada.send(app, http.MethodGet, "/get?k=user")
+		assert.Equal(t, http.StatusOK, rec.Code, ins[i].name)
+		assert.Equal(t, "ada", body(rec), ins[i].name)
+	}
+	rec := ada.send(apps[1], http.MethodPost, "/set?k=theme&v=dark")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "dark", body(ada.send(apps[2], http.MethodGet, "/get?k=theme")), "a change on one instance is seen on another")
+
+	// Many keys set at once, each through another instance: per-key writes
+	// mean none is lost.
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			rec := ada.clone().send(apps[i%3], http.MethodPost, fmt.Sprintf("/set?k=k%d&v=v%d", i, i))
+			assert.Equal(t, http.StatusOK, rec.Code)
+		})
+	}
+	wg.Wait()
+	for i := range 30 {
+		got := body(ada.send(apps[(i+1)%3], http.MethodGet, fmt.Sprintf("/get?k=k%d", i)))
+		assert.Equal(t, fmt.Sprintf("v%d", i), got, "key k%d", i)
+	}
+
+	ins[2].login(t, apps[2], ins[2].newBrowser())
+	for i, app := range apps {
+		assert.Equal(t, "2", body(ada.send(app, http.MethodGet, "/size")), "count on %s", ins[i].name)
+	}
+	created := []int64{ins[0].created.Load(), ins[1].created.Load(), ins[2].created.Load()}
+	assert.Equal(t, []int64{1, 0, 1}, created, "Created fires on the instance that made the session")
+}
+
+// TestRedisInstancesDestroyExactlyOnce runs testInstancesDestroyExactlyOnce
+// on every Redis topology, for 300 sessions.
 func TestRedisInstancesDestroyExactlyOnce(t *testing.T) {
 	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
-		const n = 300
-		ins := newInstances(t, 3, sharedRedis(tp.Client))
-		apps := ginApps(ins)
-		browsers := make([]*browser, n)
-		for i := range browsers {
-			browsers[i] = ins[i%3].newBrowser()
-			ins[i%3].login(t, apps[i%3], browsers[i])
-		}
-		require.Equal(t, fmt.Sprint(n), body(browsers[0].send(apps[1], http.MethodGet, "/size")))
-
-		ins[0].clock.Advance((stressIdle + 1) * time.Second)
-		var wg sync.WaitGroup
-		for i, in := range ins {
-			wg.Go(func() {
-				_, err := in.m.Sweep(t.Context())
-				assert.NoError(t, err)
-			})
-			wg.Go(func() {
-				// Lookups of expired sessions claim them too.
-				for _, b := range browsers[:n/3] {
-					rec := b.clone().send(apps[i], http.MethodGet, "/get?k=user")
-					assert.Equal(t, statusNoSession, rec.Code)
-				}
-			})
-		}
-		wg.Wait()
-
-		l := ins[0].ledger
-		created, destroyed := l.totals()
-		assert.Equal(t, n, created)
-		assert.Equal(t, n, destroyed, "Destroyed events across all instances")
-		l.mu.Lock()
-		assert.Len(t, l.destroyed, n, "one per session")
-		l.mu.Unlock()
-		assert.Empty(t, l.violations(), "a session was destroyed other than once")
-		for i, app := range apps {
-			assert.Equal(t, "0", body(browsers[0].send(app, http.MethodGet, "/size")), "count on %s", ins[i].name)
-		}
+		testInstancesDestroyExactlyOnce(t, sharedRedis(tp.Client), 300)
 	})
 }
 
-// TestRedisInstancesRenewal: renewal on one instance kills the old ID on all
-// of them at once, and the new ID works everywhere.
+// TestPostgresInstancesDestroyExactlyOnce runs
+// testInstancesDestroyExactlyOnce on PostgreSQL, for 1,000 sessions.
+func TestPostgresInstancesDestroyExactlyOnce(t *testing.T) {
+	testInstancesDestroyExactlyOnce(t, sharedPostgres(t), 1000)
+}
+
+// testInstancesDestroyExactlyOnce: n sessions expire while three instances
+// sweep and look them up at once; exactly n Destroyed events fire in total,
+// one per session.
+func testInstancesDestroyExactlyOnce(t *testing.T, newStore func(t *testing.T) store.Store, n int) {
+	ins := newInstances(t, 3, newStore)
+	apps := ginApps(ins)
+	browsers := make([]*browser, n)
+	for i := range browsers {
+		browsers[i] = ins[i%3].newBrowser()
+		ins[i%3].login(t, apps[i%3], browsers[i])
+	}
+	require.Equal(t, fmt.Sprint(n), body(browsers[0].send(apps[1], http.MethodGet, "/size")))
+
+	ins[0].clock.Advance((stressIdle + 1) * time.Second)
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Go(func() {
+			_, err := in.m.Sweep(t.Context())
+			assert.NoError(t, err)
+		})
+		wg.Go(func() {
+			// Lookups of expired sessions claim them too.
+			for _, b := range browsers[:n/3] {
+				rec := b.clone().send(apps[i], http.MethodGet, "/get?k=user")
+				assert.Equal(t, statusNoSession, rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+
+	l := ins[0].ledger
+	created, destroyed := l.totals()
+	assert.Equal(t, n, created)
+	assert.Equal(t, n, destroyed, "Destroyed events across all instances")
+	l.mu.Lock()
+	assert.Len(t, l.destroyed, n, "one per session")
+	l.mu.Unlock()
+	assert.Empty(t, l.violations(), "a session was destroyed other than once")
+	for i, app := range apps {
+		assert.Equal(t, "0", body(browsers[0].send(app, http.MethodGet, "/size")), "count on %s", ins[i].name)
+	}
+}
+
+// TestRedisInstancesRenewal runs testInstancesRenewal on every Redis
+// topology.
 func TestRedisInstancesRenewal(t *testing.T) {
 	forEachTopology(t, func(t *testing.T, tp redistest.Topology) {
-		ins := newInstances(t, 3, sharedRedis(tp.Client))
-		apps := ginApps(ins)
-		ada := ins[0].newBrowser()
-		ins[0].login(t, apps[0], ada)
-		old := ada.clone()
-
-		rec := ada.send(apps[1], http.MethodPost, "/renew")
-		require.Equal(t, http.StatusOK, rec.Code)
-		require.NotEqual(t, old.cookie.load(), ada.cookie.load())
-		for i, app := range apps {
-			rec := old.clone().send(app, http.MethodGet, "/get?k=user")
-			assert.Equal(t, statusNoSession, rec.Code, "old ID on %s", ins[i].name)
-			rec = ada.send(app, http.MethodGet, "/get?k=user")
-			assert.Equal(t, http.StatusOK, rec.Code, "new ID on %s", ins[i].name)
-			assert.Equal(t, "ada", body(rec))
-		}
-
-		last := ada.clone()
-		rec = ada.send(apps[2], http.MethodPost, "/logout")
-		require.Equal(t, http.StatusOK, rec.Code)
-		for i, app := range apps {
-			rec := last.clone().send(app, http.MethodGet, "/get?k=user")
-			assert.Equal(t, statusNoSession, rec.Code, "logged out ID on %s", ins[i].name)
-		}
+		testInstancesRenewal(t, sharedRedis(tp.Client))
 	})
+}
+
+// TestPostgresInstancesRenewal runs testInstancesRenewal on PostgreSQL.
+func TestPostgresInstancesRenewal(t *testing.T) { testInstancesRenewal(t, sharedPostgres(t)) }
+
+// testInstancesRenewal: renewal on one instance kills the old ID on all of
+// them at once, and the new ID works everywhere.
+func testInstancesRenewal(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ins := newInstances(t, 3, newStore)
+	apps := ginApps(ins)
+	ada := ins[0].newBrowser()
+	ins[0].login(t, apps[0], ada)
+	old := ada.clone()
+
+	rec := ada.send(apps[1], http.MethodPost, "/renew")
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.NotEqual(t, old.cookie.load(), ada.cookie.load())
+	for i, app := range apps {
+		rec := old.clone().send(app, http.MethodGet, "/get?k=user")
+		assert.Equal(t, statusNoSession, rec.Code, "old ID on %s", ins[i].name)
+		rec = ada.send(app, http.MethodGet, "/get?k=user")
+		assert.Equal(t, http.StatusOK, rec.Code, "new ID on %s", ins[i].name)
+		assert.Equal(t, "ada", body(rec))
+	}
+
+	last := ada.clone()
+	rec = ada.send(apps[2], http.MethodPost, "/logout")
+	require.Equal(t, http.StatusOK, rec.Code)
+	for i, app := range apps {
+		rec := last.clone().send(app, http.MethodGet, "/get?k=user")
+		assert.Equal(t, statusNoSession, rec.Code, "logged out ID on %s", ins[i].name)
+	}
 }
 
 // TestRedisRoundTripsPerRequest pins what the README promises: a request

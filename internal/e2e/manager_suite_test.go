@@ -26,11 +26,21 @@ func TestManagerSuiteOnRedis(t *testing.T) {
 	})
 }
 
+// TestManagerSuiteOnPostgres runs the same manager tests on the PostgreSQL
+// store, each on a table of its own.
+func TestManagerSuiteOnPostgres(t *testing.T) {
+	managertest.Run(t, func(t *testing.T) store.Store {
+		st := sharedPostgres(t)(t)
+		t.Cleanup(func() { require.NoError(t, st.Close()) })
+		return st
+	})
+}
+
 // TestFlashesOnRedisJSONCodec: flashes and numbers read with manager.Value
 // survive the JSON codec too (the suite above runs the default, gob).
 func TestFlashesOnRedisJSONCodec(t *testing.T) {
 	managertest.FlashesAreReadOnce(t, func(t *testing.T) store.Store {
-		st := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON()))
+		st := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(store.JSON()))
 		t.Cleanup(func() { require.NoError(t, st.Close()) })
 		return st
 	})

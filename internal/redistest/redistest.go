@@ -133,7 +133,10 @@ func Prefix() string {
 // reportSkips). Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { redistest.Main(m) }
-func Main(m *testing.M) {
+//
+// m is a *testing.M, or one wrapped to do more after the tests (stop
+// another shared server).
+func Main(m interface{ Run() int }) {
 	code := m.Run()
 	StopShared()
 	reportSkips()

@@ -81,6 +81,11 @@ type Hooks[M, S any] struct {
 	// again: a face reaches them this way instead of through more methods
 	// of Scope.
 	Attach func(sc Scope[M, S], r *http.Request) *http.Request
+	// CheckValue returns the error a session of m's Set would return for
+	// value under key, without storing anything: a face that must create
+	// a session to hold the value asks first, so that a refused value
+	// leaves no empty session behind.
+	CheckValue func(m M, key string, value any) error
 }
 
 // installed holds the Hooks that package manager installed.

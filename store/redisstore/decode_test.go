@@ -188,7 +188,7 @@ func TestDecodeSignedValues(t *testing.T) {
 // TestDecodeJSONDepthIsBounded checks that a deeply nested JSON value is
 // refused before it is decoded.
 func TestDecodeJSONDepthIsBounded(t *testing.T) {
-	s, client, prefix := storeOnOwnPrefix(t, redisstore.WithCodec(redisstore.JSON()))
+	s, client, prefix := storeOnOwnPrefix(t, redisstore.WithCodec(store.JSON()))
 	ctx, at := t.Context(), now()
 	id := newID(t)
 	shallow := map[string]any{"a": []any{map[string]any{"b": 1.5}}}
@@ -209,7 +209,7 @@ func TestDecodeJSONDepthIsBounded(t *testing.T) {
 func TestCheckValueRefusesWhatCannotBeStored(t *testing.T) {
 	type unregistered struct{ A int }
 	gobStore := asChecking(redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix())))
-	jsonStore := asChecking(redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(redisstore.JSON())))
+	jsonStore := asChecking(redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithCodec(store.JSON())))
 	tests := []struct {
 		name  string
 		s     checkingStore

@@ -85,7 +85,7 @@
 //
 // Strings, booleans, ints, int64s, float64s, byte slices, string slices and
 // times are kept in a compact tagged form that decodes without reflection.
-// Any other value goes through the [Codec]: [Gob] by default (register your
-// types with gob.Register), or [JSON]. A value the codec cannot encode is
+// Any other value goes through the [store.Codec]: [store.Gob] by default
+// (register your types with gob.Register), or [store.JSON]. A value the codec cannot encode is
 // refused when it is set, with an error naming its key.
 package redisstore

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/session/store"
 )
 
 // Option configures a store; pass options to [New] or [Open].
@@ -21,12 +23,13 @@ func WithPrefix(prefix string) Option {
 }
 
 // WithCodec sets the codec of values that have no compact form of their own.
-// The default is [Gob].
-func WithCodec(c Codec) Option {
+// The default is [store.Gob]; [store.JSON] stores JSON that other programs
+// can read.
+func WithCodec(c store.Codec) Option {
 	if c == nil {
 		panic("redisstore: nil codec")
 	}
-	return func(s *redisStore) { s.codec = c }
+	return func(s *redisStore) { s.form.Codec = c }
 }
 
 // WithMaxValueSize bounds the encoded size of one value in bytes. Set refuses
@@ -36,7 +39,7 @@ func WithMaxValueSize(n int) Option {
 	if n < 1 {
 		panic("redisstore: max value size must be positive")
 	}
-	return func(s *redisStore) { s.maxValueSize = n }
+	return func(s *redisStore) { s.form.MaxSize = n }
 }
 
 // WithSigningKeys makes the store sign every value it writes with
@@ -58,7 +61,7 @@ func WithSigningKeys(keys ...[]byte) Option {
 			panic("redisstore: a signing key must be at least 32 bytes")
 		}
 	}
-	return func(s *redisStore) { s.keys = keys }
+	return func(s *redisStore) { s.form.Keys = keys }
 }
 
 // WithRetention keeps each record in Redis for d after its deadline. Expired

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/session/store"
+	"github.com/sessionkit/session/store/internal/valueform"
 )
 
 // redisStore keeps sessions in Redis. It is safe for concurrent use, and
@@ -26,9 +27,7 @@ type redisStore struct {
 	client redis.UniversalClient
 
 	prefix             string
-	codec              Codec
-	maxValueSize       int
-	keys               [][]byte
+	form               valueform.Form // codec, value size limit and signing keys
 	retention          time.Duration
 	resetOnDecodeError bool
 	shards             int
@@ -37,6 +36,8 @@ type redisStore struct {
 	replicaTimeout     time.Duration
 
 	tags       []string // the hash tag of each shard
+	indexArgs  []any    // each shard's index key, boxed once as a command argument
+	loadConsts loadConsts
 	layout     layoutCheck
 	sweepStart atomic.Uint64 // the shard the next sweep starts at, modulo shards
 	closed     atomic.Bool
@@ -64,17 +65,21 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 		panic("redisstore: nil client")
 	}
 	s := &redisStore{
-		client:       client,
-		prefix:       "sessionkit",
-		codec:        Gob(),
-		maxValueSize: 64 << 10,
-		shards:       defaultShards,
-		granularity:  -1,
+		client:      client,
+		prefix:      "sessionkit",
+		form:        valueform.Form{Codec: store.Gob(), MaxSize: 64 << 10, TooLarge: ErrValueTooLarge},
+		shards:      defaultShards,
+		granularity: -1,
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	s.tags = shardTags(s.prefix, s.shards)
+	s.indexArgs = make([]any, s.shards)
+	for i := range s.indexArgs {
+		s.indexArgs[i] = s.indexKey(i)
+	}
+	s.loadConsts = s.newLoadConsts()
 	// Instances start their sweeps at different shards, so that together
 	// they cover every shard even when each sweeps only a few per call.
 	s.sweepStart.Store(rand.Uint64())
@@ -126,7 +131,7 @@ const maskedLen = 12
 // manager calls it when a value is set, so that an unencodable value is
 // refused at once with an error that names its key.
 func (s *redisStore) CheckValue(key string, value any) error {
-	if _, err := s.encodeValue(key, value); err != nil {
+	if _, err := s.form.Encode(key, value); err != nil {
 		return fmt.Errorf("redisstore: value of key %q (%T) cannot be stored: %w", key, value, err)
 	}
 	return nil
@@ -168,7 +173,7 @@ func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) er
 		args = append(args, "u", rec.User)
 	}
 	for k, v := range rec.Values {
-		b, err := s.encodeValue(k, v)
+		b, err := s.form.Encode(k, v)
 		if err != nil {
 			return fmt.Errorf("redisstore: create: value of key %q (%T): %w", k, v, err)
 		}
@@ -204,25 +209,15 @@ func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch b
 	if err := s.begin(ctx); err != nil {
 		return store.Record{}, false, err
 	}
-	fp := fingerprint(id)
-	key := s.recordKey(fp)
-	touchArg := "0"
-	if touch {
-		touchArg = "1"
-	}
-	granularity := int64(-1)
-	if s.granularity >= 0 {
-		granularity = s.granularity.Milliseconds()
-	}
-	res, err := loadScript.Run(ctx, s.client, []string{key, s.indexKey(s.shardOf(fp))},
-		millis(now), touchArg, fp, s.retention.Milliseconds(), granularity, maxGranularity.Milliseconds()).Slice()
+	key, fp := s.fingerprintKey(id)
+	reply, err := s.runLoad(ctx, key, fp, millis(now), touch)
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, false, nil
 	}
 	if err != nil {
 		return store.Record{}, false, s.fail("load", err)
 	}
-	rec, err := s.decodeReply(res, true)
+	rec, touched, err := s.decodeLoadReply(reply)
 	if err != nil {
 		if !s.resetOnDecodeError {
 			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
@@ -234,7 +229,7 @@ func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch b
 		s.forget(ctx, strings.Fields(former))
 		return store.Record{}, false, nil
 	}
-	if res[0] == int64(1) {
+	if touched {
 		rec.Accessed = now.Round(0) // handed back by the wall clock alone, as stored
 	}
 	return rec, true, nil
@@ -264,7 +259,7 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 		if v == nil {
 			continue
 		}
-		b, err := s.encodeValue(k, v)
+		b, err := s.form.Encode(k, v)
 		if err != nil {
 			return fmt.Errorf("redisstore: update: value of key %q (%T): %w", k, v, err)
 		}
@@ -442,62 +437,91 @@ func (s *redisStore) Close() error {
 // values are left out.
 func (s *redisStore) decodeReply(res []any, strict bool) (store.Record, error) {
 	if len(res) != 2 {
-		return store.Record{}, errors.New("unexpected script reply")
+		return store.Record{}, errBadReply
 	}
 	fields, ok := res[1].([]any)
 	if !ok || len(fields)%2 != 0 {
-		return store.Record{}, errors.New("unexpected script reply")
+		return store.Record{}, errBadReply
 	}
-	var rec store.Record
-	var meta int
+	d := recordDecoder{s: s, strict: strict, sizeHint: len(fields) / 2}
 	for i := 0; i < len(fields); i += 2 {
 		name, _ := fields[i].(string)
 		value, _ := fields[i+1].(string)
-		if strings.HasPrefix(name, "v") {
-			key := name[1:]
-			v, err := s.decodeValue(key, value)
-			if err != nil {
-				if strict {
-					return store.Record{}, fmt.Errorf("value of key %q: %w", shorten(key), err)
-				}
-				continue
-			}
-			if rec.Values == nil {
-				rec.Values = make(map[string]any, len(fields)/2)
-			}
-			rec.Values[key] = v
-			continue
+		if err := d.field(name, value); err != nil {
+			return store.Record{}, err
 		}
-		if name == "u" {
-			rec.User = value
-			continue
-		}
-		if name != "c" && name != "a" && name != "i" && name != "e" {
-			continue // a field this version does not know: leave it alone
-		}
-		n, err := parseMillis(value)
-		if err != nil {
-			if strict {
-				return store.Record{}, fmt.Errorf("field %q: %w", name, err)
-			}
-			continue
-		}
-		switch name {
-		case "c":
-			rec.Created = fromMillis(n)
-		case "a":
-			rec.Accessed = fromMillis(n)
-		case "i":
-			rec.Idle = time.Duration(n) * time.Millisecond
-		case "e":
-			rec.Expires = fromMillis(n)
-		}
-		meta++
 	}
-	if strict && meta != 4 {
+	return d.done()
+}
+
+// recordDecoder builds a record from the fields of its hash, given one at a
+// time. With strict set, any field that does not decode is an error;
+// otherwise such fields are left out. With clone set, the record keeps
+// copies of the strings it is given (see decodeLoadReply).
+type recordDecoder struct {
+	s        *redisStore
+	strict   bool
+	clone    bool
+	sizeHint int // how many values to make room for
+	rec      store.Record
+	meta     int // how many of the four times were read
+}
+
+func (d *recordDecoder) field(name, value string) error {
+	if strings.HasPrefix(name, "v") {
+		key := name[1:]
+		if d.clone {
+			key, value = strings.Clone(key), strings.Clone(value)
+		}
+		v, err := d.s.form.Decode(key, value)
+		if err != nil {
+			if d.strict {
+				return fmt.Errorf("value of key %q: %w", shorten(key), err)
+			}
+			return nil
+		}
+		if d.rec.Values == nil {
+			d.rec.Values = make(map[string]any, d.sizeHint)
+		}
+		d.rec.Values[key] = v
+		return nil
+	}
+	if name == "u" {
+		if d.clone {
+			value = strings.Clone(value)
+		}
+		d.rec.User = value
+		return nil
+	}
+	if name != "c" && name != "a" && name != "i" && name != "e" {
+		return nil // a field this version does not know: leave it alone
+	}
+	n, err := parseMillis(value)
+	if err != nil {
+		if d.strict {
+			return fmt.Errorf("field %q: %w", name, err)
+		}
+		return nil
+	}
+	switch name {
+	case "c":
+		d.rec.Created = fromMillis(n)
+	case "a":
+		d.rec.Accessed = fromMillis(n)
+	case "i":
+		d.rec.Idle = time.Duration(n) * time.Millisecond
+	case "e":
+		d.rec.Expires = fromMillis(n)
+	}
+	d.meta++
+	return nil
+}
+
+func (d *recordDecoder) done() (store.Record, error) {
+	if d.strict && d.meta != 4 {
 		return store.Record{}, errors.New("record lacks its times")
 	}
-	return rec, nil
+	return d.rec, nil
 }
 
 // fail wraps a Redis error. Errors that mean Redis cannot be reached or

@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 		opts []redisstore.Option
 	}{
 		{"Gob", nil},
-		{"JSON", []redisstore.Option{redisstore.WithCodec(redisstore.JSON())}},
+		{"JSON", []redisstore.Option{redisstore.WithCodec(store.JSON())}},
 		{"Signed", []redisstore.Option{redisstore.WithSigningKeys([]byte("0123456789abcdef0123456789abcdef"))}},
 		{"Retention", []redisstore.Option{redisstore.WithRetention(time.Minute)}},
 		// Every renewal within one shard: the three steps of a renewal

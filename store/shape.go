@@ -1,4 +1,4 @@
-package redisstore
+package store
 
 import (
 	"bytes"
@@ -27,6 +27,10 @@ var (
 	errJSONNil    = errors.New("json gives a nil []any or map[string]any back as nil; store an empty one")
 	errJSONUTF8   = errors.New("json keeps only valid UTF-8 strings and keys; invalid bytes would come back changed")
 	errJSONNumber = errors.New("json cannot hold NaN or an infinity")
+
+	// errValueTooLarge is what a walk without a store's own error wraps;
+	// Encode has no limit, so only a caller of EncodeWithin sees it.
+	errValueTooLarge = errors.New("store: value too large")
 )
 
 // shape walks a value before it is encoded, and a gob value after it is
@@ -41,11 +45,12 @@ var (
 // map[string]any): the path of the references being walked, which finds
 // cycles, is an array inside shape.
 type shape struct {
-	budget  int // elements left before the value surely exceeds limit
-	limit   int
-	decoded bool // walking gob's output: its types are the registered ones
-	path    [2 * maxDepth]ref
-	n       int
+	budget   int // elements left before the value surely exceeds limit
+	limit    int
+	tooLarge error // wrapped by the error of a value over limit; nil: errValueTooLarge
+	decoded  bool  // walking gob's output: its types are the registered ones
+	path     [2 * maxDepth]ref
+	n        int
 }
 
 // ref is a map, slice or pointer on the walk's current path. Two refs are
@@ -83,7 +88,11 @@ func (w *shape) leave() { w.n-- }
 func (w *shape) spend(n int) error {
 	w.budget -= n
 	if w.budget < 0 {
-		return fmt.Errorf("%w: more than %d elements, each at least one encoded byte, limit %d", ErrValueTooLarge, w.limit, w.limit)
+		tooLarge := w.tooLarge
+		if tooLarge == nil {
+			tooLarge = errValueTooLarge
+		}
+		return fmt.Errorf("%w: more than %d elements, each at least one encoded byte, limit %d", tooLarge, w.limit, w.limit)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package redisstore
+package store
 
 import (
 	"bytes"
@@ -9,8 +9,10 @@ import (
 	"math"
 )
 
-// Codec encodes the session values that have no compact form of their own
-// (see the package documentation), for example structs, slices and maps.
+// Codec encodes the session values that a store keeps outside the memory
+// store: those that have no compact form of their own in the Redis and
+// PostgreSQL stores (see their package documentation), for example structs,
+// slices and maps.
 type Codec interface {
 	// Encode returns the bytes of v, or an error when v cannot be encoded.
 	Encode(v any) ([]byte, error)
@@ -34,20 +36,16 @@ func Gob() Codec { return gobCodec{} }
 
 type gobCodec struct{}
 
-// boundedCodec is implemented by the package's own codecs, which check a
-// value's shape (see shape) before they encode it. The store passes its size
-// limit, so that a value whose shared parts would encode to more than the
-// limit is refused before the encoder spends the memory.
-type boundedCodec interface {
-	encodeWithin(v any, limit int) ([]byte, error)
-}
-
 // Encode refuses a value that contains itself or nests deeper than gob
 // values may (32 levels), then encodes it.
-func (c gobCodec) Encode(v any) ([]byte, error) { return c.encodeWithin(v, math.MaxInt) }
+func (c gobCodec) Encode(v any) ([]byte, error) { return c.EncodeWithin(v, math.MaxInt, nil) }
 
-func (gobCodec) encodeWithin(v any, limit int) ([]byte, error) {
-	w := shape{budget: limit, limit: limit}
+// EncodeWithin is Encode for a store with a size limit: a value whose shared
+// parts would encode to more than limit bytes is refused, with an error
+// wrapping tooLarge, before the encoder spends the memory. The stores find
+// it through an interface, so it is no name of this package's API.
+func (gobCodec) EncodeWithin(v any, limit int, tooLarge error) ([]byte, error) {
+	w := shape{budget: limit, limit: limit, tooLarge: tooLarge}
 	if err := w.gobAny(v, 0); err != nil {
 		return nil, err
 	}
@@ -99,10 +97,11 @@ var errNotJSONType = errors.New("json codec keeps only map[string]any, []any, st
 
 // Encode refuses a value that would not come back equal (see [JSON]), then
 // encodes it.
-func (c jsonCodec) Encode(v any) ([]byte, error) { return c.encodeWithin(v, math.MaxInt) }
+func (c jsonCodec) Encode(v any) ([]byte, error) { return c.EncodeWithin(v, math.MaxInt, nil) }
 
-func (jsonCodec) encodeWithin(v any, limit int) ([]byte, error) {
-	w := shape{budget: limit, limit: limit}
+// EncodeWithin is Encode within a size limit, as gob's.
+func (jsonCodec) EncodeWithin(v any, limit int, tooLarge error) ([]byte, error) {
+	w := shape{budget: limit, limit: limit, tooLarge: tooLarge}
 	if err := w.json(v, 0); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,13 @@
-package redisstore
+// Package valueform is the stored form of one session value, shared by the
+// stores that keep values outside the process (Redis and PostgreSQL), so that
+// both write the same bytes and refuse the same values.
+//
+// A stored value is one tag byte followed by its data. Common scalar types
+// have their own tag and decode without reflection; everything else goes
+// through the store's [store.Codec]. With signing keys, a MAC of the value
+// follows. The tags are part of what is stored: changing one makes existing
+// records unreadable.
+package valueform
 
 import (
 	"crypto/hmac"
@@ -8,11 +17,10 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/sessionkit/session/store"
 )
 
-// A stored value is one tag byte followed by its data. Common scalar types
-// have their own tag and decode without reflection; everything else goes
-// through the store's Codec. With signing keys, a MAC of the value follows.
 const (
 	tagString  = 's'
 	tagTrue    = 't'
@@ -31,8 +39,32 @@ const macSize = 16
 
 var errUnknownTag = errors.New("unknown value tag")
 
-// encodeValue returns the stored form of v.
-func (s *redisStore) encodeValue(key string, v any) (string, error) {
+// Form is how a store encodes its values. Its fields are set once, when the
+// store is made, and never changed: a Form is safe for concurrent use.
+type Form struct {
+	// Codec encodes the values without a compact form of their own.
+	Codec store.Codec
+	// MaxSize bounds the encoded size of one value in bytes, tag and MAC
+	// not counted.
+	MaxSize int
+	// Keys sign values: the first signs, every one verifies. None: values
+	// are not signed.
+	Keys [][]byte
+	// TooLarge is the store's error for a value over MaxSize; the errors of
+	// such values wrap it.
+	TooLarge error
+}
+
+// boundedCodec is implemented by the codecs of package store, which check a
+// value's shape before they encode it. The form passes its size limit, so
+// that a value whose shared parts would encode to more than the limit is
+// refused before the encoder spends the memory.
+type boundedCodec interface {
+	EncodeWithin(v any, limit int, tooLarge error) ([]byte, error)
+}
+
+// Encode returns the stored form of the value v of key.
+func (s *Form) Encode(key string, v any) (string, error) {
 	var b []byte
 	switch v := v.(type) {
 	case string:
@@ -67,29 +99,29 @@ func (s *redisStore) encodeValue(key string, v any) (string, error) {
 	default:
 		var data []byte
 		var err error
-		if c, ok := s.codec.(boundedCodec); ok {
-			data, err = c.encodeWithin(v, s.maxValueSize)
+		if c, ok := s.Codec.(boundedCodec); ok {
+			data, err = c.EncodeWithin(v, s.MaxSize, s.TooLarge)
 		} else {
-			data, err = s.codec.Encode(v)
+			data, err = s.Codec.Encode(v)
 		}
 		if err != nil {
 			return "", err
 		}
 		b = append([]byte{tagCodec}, data...)
 	}
-	if len(b)-1 > s.maxValueSize {
-		return "", fmt.Errorf("%w: %d bytes encoded, limit %d", ErrValueTooLarge, len(b)-1, s.maxValueSize)
+	if len(b)-1 > s.MaxSize {
+		return "", fmt.Errorf("%w: %d bytes encoded, limit %d", s.TooLarge, len(b)-1, s.MaxSize)
 	}
-	if len(s.keys) > 0 {
-		b = append(b, mac(s.keys[0], key, b)...)
+	if len(s.Keys) > 0 {
+		b = append(b, mac(s.Keys[0], key, b)...)
 	}
 	return string(b), nil
 }
 
-// decodeValue returns the value whose stored form is b. It checks the MAC and
-// the size before it decodes anything.
-func (s *redisStore) decodeValue(key, b string) (any, error) {
-	if len(s.keys) > 0 {
+// Decode returns the value of key whose stored form is b. It checks the MAC
+// and the size before it decodes anything.
+func (s *Form) Decode(key, b string) (any, error) {
+	if len(s.Keys) > 0 {
 		var ok bool
 		if b, ok = s.verify(key, b); !ok {
 			return nil, errBadMAC
@@ -99,8 +131,8 @@ func (s *redisStore) decodeValue(key, b string) (any, error) {
 		return nil, errUnknownTag
 	}
 	tag, data := b[0], b[1:]
-	if len(data) > s.maxValueSize {
-		return nil, fmt.Errorf("%w: %d bytes stored, limit %d", ErrValueTooLarge, len(data), s.maxValueSize)
+	if len(data) > s.MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes stored, limit %d", s.TooLarge, len(data), s.MaxSize)
 	}
 	switch tag {
 	case tagString:
@@ -138,7 +170,7 @@ func (s *redisStore) decodeValue(key, b string) (any, error) {
 	case tagStrings:
 		return decodeStrings(data)
 	case tagCodec:
-		return s.codec.Decode([]byte(data))
+		return s.Codec.Decode([]byte(data))
 	default:
 		return nil, errUnknownTag
 	}
@@ -149,8 +181,8 @@ var (
 	errBadMAC   = errors.New("MAC does not match: the value was changed, moved to another key or written without the signing key")
 )
 
-func (s *redisStore) macLen() int {
-	if len(s.keys) == 0 {
+func (s *Form) macLen() int {
+	if len(s.Keys) == 0 {
 		return 0
 	}
 	return macSize
@@ -159,7 +191,7 @@ func (s *redisStore) macLen() int {
 // mac binds a value to its key, so that nobody without the signing key can
 // forge a value or move one to another key. It does not bind the value to
 // its session: renewal moves a record to a new ID, and whoever can write to
-// Redis can move a whole record anyway.
+// the database can move a whole record anyway.
 func mac(secret []byte, key string, value []byte) []byte {
 	h := hmac.New(sha256.New, secret)
 	h.Write([]byte(key))
@@ -170,12 +202,12 @@ func mac(secret []byte, key string, value []byte) []byte {
 
 // verify checks the MAC of a stored value against every key, so that keys
 // can be rotated: the first signs, all verify.
-func (s *redisStore) verify(key, stored string) (string, bool) {
+func (s *Form) verify(key, stored string) (string, bool) {
 	if len(stored) < macSize {
 		return "", false
 	}
 	value, sum := stored[:len(stored)-macSize], stored[len(stored)-macSize:]
-	for _, secret := range s.keys {
+	for _, secret := range s.Keys {
 		if hmac.Equal([]byte(sum), mac(secret, key, []byte(value))) {
 			return value, true
 		}

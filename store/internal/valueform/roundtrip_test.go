@@ -1,7 +1,8 @@
-package redisstore
+package valueform
 
 import (
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,8 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/session/store"
 )
+
+// codecDepth is how deeply the codecs of package store let a value nest.
+const codecDepth = 32
+
+// errTooLarge stands for a store's own error for a value over the limit.
+var errTooLarge = errors.New("test store: value too large")
 
 // Types the round-trip property stores through gob. propProfile is
 // registered as a value, propNode as a pointer: gob gives a value stored
@@ -43,23 +53,21 @@ func init() {
 
 // roundTripConfigs are the four codec configurations, each with a small
 // value limit so that generated values fall on both sides of it.
-func roundTripConfigs(t *testing.T) map[string]*redisStore {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialed
-	t.Cleanup(func() { _ = client.Close() })
-	key := []byte("roundtrip-key-roundtrip-key-rtk!")
+func roundTripConfigs() map[string]*Form {
+	keys := [][]byte{[]byte("roundtrip-key-roundtrip-key-rtk!")}
 	const limit = 4 << 10
-	return map[string]*redisStore{
-		"gob":         newStore(client, WithMaxValueSize(limit)),
-		"json":        newStore(client, WithMaxValueSize(limit), WithCodec(JSON())),
-		"signed gob":  newStore(client, WithMaxValueSize(limit), WithSigningKeys(key)),
-		"signed json": newStore(client, WithMaxValueSize(limit), WithCodec(JSON()), WithSigningKeys(key)),
+	return map[string]*Form{
+		"gob":         {Codec: store.Gob(), MaxSize: limit, TooLarge: errTooLarge},
+		"json":        {Codec: store.JSON(), MaxSize: limit, TooLarge: errTooLarge},
+		"signed gob":  {Codec: store.Gob(), MaxSize: limit, Keys: keys, TooLarge: errTooLarge},
+		"signed json": {Codec: store.JSON(), MaxSize: limit, Keys: keys, TooLarge: errTooLarge},
 	}
 }
 
-// TestCheckValueAcceptsExactlyWhatRoundTrips is the Set/Load contract, as a
+// TestEncodeAcceptsExactlyWhatRoundTrips is the Set/Load contract, as a
 // property over many generated values and every codec configuration:
-// CheckValue accepts a value if and only if encoding it and decoding the
-// result gives back an equal value of the same type. A value that Set
+// Encode (which the stores' CheckValue calls) accepts a value if and only if
+// decoding the result gives back an equal value of the same type. A value that Set
 // accepts but Load refuses (or changes) would break its session on the next
 // request; a value that Set refuses but the store could keep is refused for
 // nothing.
@@ -76,17 +84,17 @@ func roundTripConfigs(t *testing.T) map[string]*redisStore {
 //     compare exported ones only: gob sends no zero values and no
 //     unexported fields (the encoding/gob documentation); the generated
 //     structs have no unexported fields.
-func TestCheckValueAcceptsExactlyWhatRoundTrips(t *testing.T) {
+func TestEncodeAcceptsExactlyWhatRoundTrips(t *testing.T) {
 	values := roundTripValues()
-	for name, s := range roundTripConfigs(t) {
+	for name, s := range roundTripConfigs() {
 		t.Run(name, func(t *testing.T) {
 			var accepted, refused int
 			for i, v := range values {
 				key := fmt.Sprintf("k%d", i)
-				checkErr := s.CheckValue(key, v.value)
+				_, checkErr := s.Encode(key, v.value)
 				back, why := roundTrip(s, key, v.value)
 				if (checkErr == nil) != (why == "") {
-					t.Errorf("%s: CheckValue says %v, but the round trip %s", v.name, errOrOK(checkErr), orOK(why))
+					t.Errorf("%s: Encode says %v, but the round trip %s", v.name, errOrOK(checkErr), orOK(why))
 				}
 				if checkErr == nil {
 					accepted++
@@ -119,12 +127,12 @@ func orOK(why string) string {
 
 // roundTrip encodes v and decodes it, returning what came back and, when it
 // is not an equal value of the same type, why.
-func roundTrip(s *redisStore, key string, v any) (any, string) {
-	b, err := s.encodeValue(key, v)
+func roundTrip(s *Form, key string, v any) (any, string) {
+	b, err := s.Encode(key, v)
 	if err != nil {
 		return nil, "fails to encode: " + err.Error()
 	}
-	back, err := s.decodeValue(key, b)
+	back, err := s.Decode(key, b)
 	if err != nil {
 		return nil, "fails to decode: " + err.Error()
 	}
@@ -135,7 +143,7 @@ func roundTrip(s *redisStore, key string, v any) (any, string) {
 }
 
 // sameValue reports whether got is what a copy of want through the store
-// should be; see TestCheckValueAcceptsExactlyWhatRoundTrips.
+// should be; see TestEncodeAcceptsExactlyWhatRoundTrips.
 func sameValue(want, got reflect.Value) bool {
 	if !want.IsValid() || !got.IsValid() {
 		return want.IsValid() == got.IsValid()
@@ -271,7 +279,7 @@ func roundTripValues() []namedValue {
 		{"func", func() {}},
 		{"many elements", make([]any, 5000)},
 	}
-	for _, depth := range []int{maxDepth - 1, maxDepth, maxDepth + 1} {
+	for _, depth := range []int{codecDepth - 1, codecDepth, codecDepth + 1} {
 		for wrapName, wrap := range map[string]func(any) any{"slices": inSlice, "maps": inMap, "structs": inStruct} {
 			vs = append(vs,
 				namedValue{fmt.Sprintf("%d nested %s around a string", depth, wrapName), nested(depth, "leaf", wrap)},
@@ -282,7 +290,7 @@ func roundTripValues() []namedValue {
 	}
 	g := generator{rand.New(rand.NewPCG(8, 14))}
 	for i := range 3000 {
-		v := g.value(g.r.IntN(maxDepth + 4))
+		v := g.value(g.r.IntN(codecDepth + 4))
 		vs = append(vs, namedValue{fmt.Sprintf("generated #%d (%T)", i, v), v})
 	}
 	// Big values, near the limit of 4 KiB on either side: long strings in
@@ -376,4 +384,22 @@ func (g generator) str() string {
 		b[i] = "ab\x00é\xff"[g.r.IntN(6)]
 	}
 	return string(b)
+}
+
+// TestSharedPartsCountAgainstTheLimit checks that a value whose shared
+// parts would encode to more than the size limit is refused by the walk,
+// with the store's error, before the encoder spends the memory (here 2^30
+// leaves).
+func TestSharedPartsCountAgainstTheLimit(t *testing.T) {
+	blowup := []any{"leaf"}
+	for range 30 {
+		blowup = []any{blowup, blowup}
+	}
+	for name, s := range roundTripConfigs() {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.Encode("cart", blowup)
+			require.ErrorIs(t, err, errTooLarge)
+			assert.ErrorContains(t, err, "limit 4096")
+		})
+	}
 }
