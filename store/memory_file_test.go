@@ -59,6 +59,7 @@ func TestOpenMemoryKeepsSessionsAcrossRestart(t *testing.T) {
 		"string": "ünïcode ✓", "int": 42, "int64": int64(1<<53 + 1), "float64": 3.25, "bool": true,
 		"bytes": []byte("raw"), "strings": []string{"a", "b"}, "time": fileBase.Add(time.Hour),
 		"map": map[string]any{"name": "ada", "admin": true}, "struct": storetest.Profile{Name: "ada", Visits: 3},
+		"empty string": "", "zero int": 0, "zero int64": int64(0), "zero float64": 0.0, "false": false, "negative int": -7,
 	}
 	kept := map[string]store.Record{}
 	add := func(rec store.Record) string {
