@@ -42,7 +42,9 @@ FUZZ_TARGETS = \
 	FuzzIsValidID:./manager \
 	FuzzTokenHeader:./manager \
 	FuzzContribCarrier:. \
-	FuzzDecodeRecord:./store/redisstore
+	FuzzVerifiedCookies:. \
+	FuzzDecodeRecord:./store/redisstore \
+	FuzzOpenMemory:./store
 fuzz:
 	@set -e; for target in $(FUZZ_TARGETS); do \
 		echo "fuzz: $${target%%:*} in $${target#*:} for $(FUZZTIME)"; \

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gorilla/securecookie"
@@ -26,6 +27,9 @@ type contribCarrier struct {
 	name  string // the cookie's name, and the gin-contrib session's
 	// applied are the manager's cookie settings, as given to the store.
 	applied sessions.Options
+	// verified caches the IDs of cookie values the store accepted; nil for a
+	// store it cannot follow (see verifiedCookies).
+	verified *verifiedCookies
 }
 
 var _ seam.Carrier = (*contribCarrier)(nil)
@@ -49,7 +53,7 @@ func newContribCarrier(st sessions.Store, ck seam.Cookie) *contribCarrier {
 	logReplacedCookieSettings(ck.Logger, st, t.Name, applied)
 	setCodecMaxAge(st, ck.Longest)
 	st.Options(applied)
-	return &contribCarrier{store: st, name: t.Name, applied: applied}
+	return &contribCarrier{store: st, name: t.Name, applied: applied, verified: newVerifiedCookies(st)}
 }
 
 // gorillaCodecMaxAge is the maximum age, in seconds, that gorilla's stores
@@ -113,6 +117,29 @@ func (c *contribCarrier) requestSession(r *http.Request) (*gsessions.Session, er
 }
 
 func (c *contribCarrier) ReadID(r *http.Request) (string, error) {
+	if c.verified == nil {
+		return c.decodeID(r)
+	}
+	ck, err := r.Cookie(c.name)
+	if err != nil {
+		return "", nil
+	}
+	if err := seam.CheckCookieSize(ck.Value); err != nil {
+		return "", err
+	}
+	now := time.Now()
+	if id, ok := c.verified.lookup(ck.Value, now); ok {
+		return id, nil
+	}
+	id, err := c.decodeID(r)
+	if err == nil && id != "" {
+		c.verified.add(ck.Value, id, now)
+	}
+	return id, err
+}
+
+// decodeID has the store decode r's cookie and returns the ID it carries.
+func (c *contribCarrier) decodeID(r *http.Request) (string, error) {
 	s, err := c.requestSession(r)
 	if err != nil || s == nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,12 +58,17 @@ func TestSweepManyBatches(t *testing.T) {
 	assert.Equal(t, 0, env.M.GetSessionSize())
 }
 
+// The sweeper destroys expired sessions by itself, also while the
+// collector runs: it holds its manager weakly (see
+// TestDroppedManagersStopTheirSweepers), and a manager still in use keeps
+// sweeping.
 func TestBackgroundSweeper(t *testing.T) {
 	stop := make(chan struct{})
 	env := testkit.NewEnv(t, manager.Options{MaxInactiveInterval: 60, GcInterval: 1, GcStopChan: stop}, nil)
 	s, _ := env.Create(t)
 	env.Clock.Advance(time.Minute)
 	assert.Eventually(t, func() bool {
+		runtime.GC()
 		return env.Events.Count(s.GetId(), manager.Destroyed) == 1
 	}, 5*time.Second, 20*time.Millisecond, "the sweeper did not destroy the expired session")
 	close(stop)

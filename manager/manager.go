@@ -8,9 +8,10 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"sync"
+	"runtime"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/sessionkit/session/store"
 )
@@ -31,10 +32,9 @@ type Manager struct {
 	cookies   *cookieCarrier
 	log       *slog.Logger
 
-	stop      chan struct{}
-	sweeping  chan struct{} // closed when the sweeper has returned
-	closeOnce sync.Once
-	closeErr  error
+	// life stops the sweeper and closes an owned store, in Close or once
+	// the manager is unreachable.
+	life *halter
 
 	// refused counts creations the store refused with
 	// store.ErrTooManySessions; lastFullWarning is when the manager last
@@ -64,19 +64,19 @@ const fullWarningInterval = time.Minute
 func NewManager(options Options, sessionCreator func(*http.Request, http.ResponseWriter) (Session, error), sessionHandler func(Session, int)) *Manager {
 	opts := options.withDefaults()
 	m := &Manager{
-		opts:     opts,
-		store:    opts.Store,
-		creator:  sessionCreator,
-		handler:  sessionHandler,
-		cookies:  &cookieCarrier{opts: opts},
-		log:      opts.Logger,
-		stop:     make(chan struct{}),
-		sweeping: make(chan struct{}),
+		opts:    opts,
+		store:   opts.Store,
+		creator: sessionCreator,
+		handler: sessionHandler,
+		cookies: &cookieCarrier{opts: opts},
+		log:     opts.Logger,
 	}
+	var owned store.Store
 	if m.store == nil {
-		m.store = store.NewMemory(store.WithMaxSessions(opts.MaxSessions)) // negative: no cap
-		m.ownsStore = true
+		owned = store.NewMemory(store.WithMaxSessions(opts.MaxSessions)) // negative: no cap
+		m.store, m.ownsStore = owned, true
 	}
+	m.life = newHalter(owned)
 	m.checker, _ = m.store.(store.ValueChecker)
 	// The memory store's type is unexported; it tells what it is through
 	// this method instead.
@@ -88,7 +88,13 @@ func NewManager(options Options, sessionCreator func(*http.Request, http.Respons
 	if opts.SessionLoader != nil {
 		m.restore(opts.SessionLoader())
 	}
-	go m.sweepEvery(time.Duration(opts.GcInterval)*time.Second, opts.GcStopChan)
+	go runSweeper(weak.Make(m), m.life, time.Duration(opts.GcInterval)*time.Second, opts.GcStopChan)
+	// A manager dropped without Close (a test's engine, a UseSession in a
+	// handler built per request) must not leave its sweeper running for
+	// ever: the sweeper holds it weakly, and this stops the sweeper once
+	// nothing else reaches it. The halt waits for the sweeper, so it runs on
+	// a goroutine of its own rather than the runtime's cleanup goroutine.
+	runtime.AddCleanup(m, func(h *halter) { go h.halt() }, m.life)
 	return m
 }
 
@@ -201,16 +207,14 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Close stops the sweeper and, when the manager made its own in-memory
-// store, closes it. It is safe to call more than once.
+// store, closes it; a store passed in Options.Store is left open for
+// whoever made it to close. It is safe to call more than once.
+//
+// A manager that nothing reaches any more stops its sweeper and closes the
+// store it made by itself, once the garbage collector finds it; Close does
+// it at once.
 func (m *Manager) Close() error {
-	m.closeOnce.Do(func() {
-		close(m.stop)
-		<-m.sweeping
-		if m.ownsStore {
-			m.closeErr = m.store.Close()
-		}
-	})
-	return m.closeErr
+	return m.life.halt()
 }
 
 // writeContext returns the context of a store write that creates, changes,

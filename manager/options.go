@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sessionkit/session/internal/seam"
@@ -33,7 +34,8 @@ type Options struct {
 
 	// Secure sends the cookie over HTTPS only. Default false, so that the
 	// example runs on plain HTTP; set it in production. While it is off, the
-	// manager logs one warning when it starts.
+	// first manager that starts so logs one warning; the process logs it once
+	// however many managers it makes.
 	Secure bool
 
 	// HttpOnly is a kept name, and ignored: cookies are always HttpOnly
@@ -88,7 +90,8 @@ type Options struct {
 
 	// Store keeps the sessions. nil means a new in-memory store that the
 	// manager owns and closes in Close. A store passed here is not closed by
-	// the manager: it may be shared.
+	// the manager: it may be shared. Close it after the manager; a store
+	// from store.OpenMemory saves its sessions then, for the next start.
 	Store store.Store
 
 	// MaxSessions caps the number of sessions in the in-memory store the
@@ -115,7 +118,8 @@ type Options struct {
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
 	// scripts can read the session ID. Default false; almost never what you
-	// want. While it is on, the manager logs one warning when it starts.
+	// want. While it is on, the first manager that starts so logs one
+	// warning, once per process.
 	ScriptReadableCookie bool
 
 	// Logger receives the manager's log lines. None holds a raw session ID,
@@ -353,12 +357,32 @@ func (o Options) longestLifetime() time.Duration {
 	return o.lifetime()
 }
 
-// warnInsecure logs, once per manager, each setting that weakens the cookie.
+// Warnings about settings that weaken the cookie.
+const (
+	warnNotSecure      = "session: cookie is sent without Secure, so it also travels over plain HTTP; set Options.Secure when serving HTTPS"
+	warnScriptReadable = "session: cookie is sent without HttpOnly, so page scripts can read the session ID (Options.ScriptReadableCookie)"
+)
+
+// insecureWarned holds the insecure-cookie warnings this process has logged.
+// A program that makes many managers with the same settings (a test suite
+// that builds an engine per test, 100 UseSession calls) learns once what it
+// weakened, not once per manager.
+var insecureWarned sync.Map // warning -> struct{}
+
+// warnInsecure logs each setting that weakens the cookie, once per process
+// for each distinct warning: the first manager with the setting logs it
+// through its own Logger, later ones stay quiet.
 func (o Options) warnInsecure() {
 	if !o.Secure {
-		o.Logger.Warn("session: cookie is sent without Secure, so it also travels over plain HTTP; set Options.Secure when serving HTTPS")
+		o.warnOnce(warnNotSecure)
 	}
 	if o.ScriptReadableCookie {
-		o.Logger.Warn("session: cookie is sent without HttpOnly, so page scripts can read the session ID (Options.ScriptReadableCookie)")
+		o.warnOnce(warnScriptReadable)
+	}
+}
+
+func (o Options) warnOnce(warning string) {
+	if _, logged := insecureWarned.LoadOrStore(warning, struct{}{}); !logged {
+		o.Logger.Warn(warning)
 	}
 }

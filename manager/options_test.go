@@ -96,12 +96,15 @@ func TestInsecureSettingsWarnOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			manager.ForgetInsecureWarnings()
 			var buf testkit.Buffer
 			tt.opts.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			env := testkit.NewEnv(t, tt.opts, nil)
-			// Using the manager logs no further warning.
+			// Using the manager logs no further warning, nor does a second
+			// manager with the same settings: the process logs each once.
 			_, ck := env.Create(t)
 			env.M.GetSession(testkit.RequestWith(ck))
+			testkit.NewEnv(t, tt.opts, nil)
 
 			logged := buf.String()
 			assert.Equal(t, tt.warnings, strings.Count(logged, "level=WARN"), logged)

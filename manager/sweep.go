@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"time"
+	"weak"
 )
 
 // sweepBatch bounds how many sessions one store call claims, so that a large
@@ -72,11 +73,17 @@ func closed(c <-chan struct{}) bool {
 	}
 }
 
-// sweepEvery runs Sweep every interval until Close or stop. A sweep in
-// progress stops between two store batches when either comes, so that Close
-// waits for one batch at most.
-func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
-	defer close(m.sweeping)
+// runSweeper runs Sweep every interval until Close, the cleanup of an
+// unreachable manager, or gcStop. A sweep in progress stops between two
+// store batches when one of them comes, so that Close waits for one batch
+// at most.
+//
+// It holds the manager only weakly, and nothing else that leads back to it
+// (not the manager's store, event handler or logger): a manager that its
+// program dropped without Close is collected, and its cleanup (see
+// NewManager) stops this goroutine.
+func runSweeper(wm weak.Pointer[Manager], h *halter, interval time.Duration, gcStop <-chan struct{}) {
+	defer close(h.sweeping)
 	// The sweep's store calls end with the sweeper, not only between
 	// batches: a store call that waits on its backend (a Redis WAIT that no
 	// replica answers, say) must not hold Close. A claim cut short this way
@@ -85,8 +92,8 @@ func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	defer cancel()
 	go func() {
 		select {
-		case <-m.stop:
-		case <-stop:
+		case <-h.stop:
+		case <-gcStop:
 		case <-ctx.Done():
 		}
 		cancel()
@@ -96,13 +103,27 @@ func (m *Manager) sweepEvery(interval time.Duration, stop <-chan struct{}) {
 	for {
 		select {
 		case <-ticker.C:
-			if _, err := m.sweep(ctx, m.stop, stop); err != nil && ctx.Err() == nil {
-				m.log.Warn("session: sweeping expired sessions failed; will retry", "err", err)
+			if !sweepIfReachable(ctx, wm, h.stop, gcStop) {
+				return
 			}
-		case <-m.stop:
+		case <-h.stop:
 			return
-		case <-stop:
+		case <-gcStop:
 			return
 		}
 	}
+}
+
+// sweepIfReachable sweeps the manager wm points to and reports whether
+// there still was one. The strong pointer lives in this call only, so that
+// between two ticks the sweeper keeps nothing alive.
+func sweepIfReachable(ctx context.Context, wm weak.Pointer[Manager], stop, gcStop <-chan struct{}) bool {
+	m := wm.Value()
+	if m == nil {
+		return false
+	}
+	if _, err := m.sweep(ctx, stop, gcStop); err != nil && ctx.Err() == nil {
+		m.log.Warn("session: sweeping expired sessions failed; will retry", "err", err)
+	}
+	return true
 }

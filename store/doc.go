@@ -12,6 +12,7 @@
 //
 // [NewMemory] makes the default: standard library only, sharded, a lock per
 // session, an exact per-user index under locks of its own, an O(1) count
-// and an incremental sweep. Stores for other backends live in sub-packages
-// and pass the same conformance checks.
+// and an incremental sweep. [OpenMemory] makes the same store on a file,
+// which keeps its sessions across a restart. Stores for other backends live
+// in sub-packages and pass the same conformance checks.
 package store

@@ -32,6 +32,12 @@ type memory struct {
 	// by its limit does not always favour the same shards.
 	sweepFrom atomic.Uint32
 	closed    atomic.Bool
+	// file, when set, is where Close saves the sessions (see OpenMemory).
+	// inflight is then read-held by every call that may change a session,
+	// and write-held by Close, so that no write lands after the save that
+	// would have to hold it.
+	file     *memoryFile
+	inflight sync.RWMutex
 }
 
 var _ Store = (*memory)(nil)
@@ -119,7 +125,9 @@ type memoryEntry struct {
 //
 // Values are kept as the Go values that were set, without encoding: a value
 // that holds a pointer, slice or map shares it with the code that set it.
-func NewMemory(opts ...MemoryOption) Store {
+func NewMemory(opts ...MemoryOption) Store { return newMemory(opts) }
+
+func newMemory(opts []MemoryOption) *memory {
 	m := &memory{seed: maphash.MakeSeed()}
 	for _, opt := range opts {
 		opt(m)
@@ -225,9 +233,10 @@ func wallClock(t time.Time) time.Time { return t.Round(0) }
 // Create implements [Store]. At the store's cap it returns
 // [ErrTooManySessions] without allocating, whether or not id is taken.
 func (m *memory) Create(_ context.Context, id string, rec Record) error {
-	if m.closed.Load() {
-		return ErrClosed
+	if err := m.enter(); err != nil {
+		return err
 	}
+	defer m.leave()
 	// Refuse before building the entry, so that a flood of refusals costs
 	// neither memory nor a shard lock. reserve below has the last word.
 	if m.full() {
@@ -257,9 +266,10 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 // Load implements [Store]. It takes only a read lock: concurrent loads of
 // any sessions do not block each other.
 func (m *memory) Load(_ context.Context, id string, now time.Time, touch bool) (Record, bool, error) {
-	if m.closed.Load() {
-		return Record{}, false, ErrClosed
+	if err := m.enter(); err != nil {
+		return Record{}, false, err
 	}
+	defer m.leave()
 	now = wallClock(now)
 	s := m.shard(id)
 	s.mu.RLock()
@@ -297,9 +307,10 @@ func (e *memoryEntry) touch(now time.Time) bool {
 // Update implements [Store]. It copies the current values, applies changes
 // and publishes the copy, so a Record handed out earlier never changes.
 func (m *memory) Update(_ context.Context, id string, changes map[string]any) error {
-	if m.closed.Load() {
-		return ErrClosed
+	if err := m.enter(); err != nil {
+		return err
 	}
+	defer m.leave()
 	s := m.shard(id)
 	s.mu.RLock()
 	e, ok := s.entries[id]
@@ -333,9 +344,10 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 
 // Delete implements [Store].
 func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
-	if m.closed.Load() {
-		return Record{}, false, ErrClosed
+	if err := m.enter(); err != nil {
+		return Record{}, false, err
 	}
+	defer m.leave()
 	s := m.shard(id)
 	s.mu.Lock()
 	e, ok := s.entries[id]
@@ -388,9 +400,10 @@ func (m *memory) dropTombstones(formerIDs []string) {
 
 // Renew implements [Store].
 func (m *memory) Renew(_ context.Context, oldID, newID string, now time.Time) error {
-	if m.closed.Load() {
-		return ErrClosed
+	if err := m.enter(); err != nil {
+		return err
 	}
+	defer m.leave()
 	forgotten, err := m.renew(oldID, newID, wallClock(now))
 	m.dropTombstones(forgotten)
 	return err
@@ -481,9 +494,10 @@ const sweepStepsPerLock = 1024
 // popped at most once, since a session refiled is refiled after now (see
 // sweepSteps), and it pops no more than that many deadlines of a shard.
 func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, error) {
-	if m.closed.Load() {
-		return nil, ErrClosed
+	if err := m.enter(); err != nil {
+		return nil, err
 	}
+	defer m.leave()
 	now = wallClock(now)
 	var out []Entry
 	start := m.sweepFrom.Add(1)
@@ -589,8 +603,32 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 	return out, popped, len(out) >= limit
 }
 
-// Close implements [Store]. Later calls to any method return ErrClosed.
-func (m *memory) Close() error {
-	m.closed.Store(true)
+// enter admits a call unless the store is closed. For a store that saves
+// on Close, it holds Close off until the matching leave.
+func (m *memory) enter() error {
+	if m.file != nil {
+		m.inflight.RLock()
+	}
+	if m.closed.Load() {
+		m.leave()
+		return ErrClosed
+	}
 	return nil
+}
+
+func (m *memory) leave() {
+	if m.file != nil {
+		m.inflight.RUnlock()
+	}
+}
+
+// Close implements [Store]. Later calls to any method return ErrClosed. A
+// store from OpenMemory saves its sessions first (see there); the first
+// Close returns the save's error, and so does every later one.
+func (m *memory) Close() error {
+	if m.file == nil {
+		m.closed.Store(true)
+		return nil
+	}
+	return m.file.close(m)
 }

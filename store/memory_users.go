@@ -24,9 +24,10 @@ func writable(s *memoryShard, id string) (*memoryEntry, error) {
 // that Renew, Delete and Sweep of the session see the binding before or
 // after it, never half made.
 func (m *memory) SetUser(_ context.Context, id, user string) error {
-	if m.closed.Load() {
-		return ErrClosed
+	if err := m.enter(); err != nil {
+		return err
 	}
+	defer m.leave()
 	var b *binding
 	if user != "" {
 		b = &binding{user: user, masked: maskedKeyOf(id)} // hashed before the lock
@@ -53,9 +54,10 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 // deadline is filed when the sweep reaches the earlier filing, as after a
 // touch.
 func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) error {
-	if m.closed.Load() {
-		return ErrClosed
+	if err := m.enter(); err != nil {
+		return err
 	}
+	defer m.leave()
 	s := m.shard(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -123,9 +125,10 @@ func (m *memory) UserSessions(_ context.Context, user string, now time.Time) ([]
 // Delete and Sweep exactly one claims the session. Like Delete, it deletes
 // a session whose deadline passed but that no Sweep has claimed yet.
 func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Record, bool, error) {
-	if m.closed.Load() {
-		return Record{}, false, ErrClosed
+	if err := m.enter(); err != nil {
+		return Record{}, false, err
 	}
+	defer m.leave()
 	k, ok := parseMaskedKey(maskedID)
 	if !ok {
 		return Record{}, false, nil // no session has such a masked ID

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -9,7 +10,8 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// FuzzDecodeRecord feeds hostile bytes to the record decoder, as a writer
+// FuzzDecodeRecord feeds hostile bytes to the record decoders (the array
+// reply of the claiming scripts and the packed reply of a read), as a writer
 // with access to Redis could store them: one field of an otherwise valid
 // record (a time, or a value under any key). The decoder must never panic,
 // must stay within the allocation budget, and whatever it accepts must be a
@@ -45,6 +47,21 @@ func FuzzDecodeRecord(f *testing.F) {
 				r, e := st.s.decodeReply(reply, true)
 				rec, err = r, e
 			})
+			// The load script's packed reply of the same fields must decode
+			// to the same record, or fail the same way.
+			packed := pack("0", "c", "1764140000000", "a", "1764140000000", "i", "1800000", "e", "0", field, string(value))
+			var prec store.Record
+			var perr error
+			allocbudget.Check(t, st.name+" decode packed", func() {
+				prec, _, perr = st.s.decodeLoadReply(packed)
+			})
+			if (err == nil) != (perr == nil) {
+				t.Fatalf("%s: the array reply decodes with %v, the packed one with %v", st.name, err, perr)
+			}
+			if err == nil && (!rec.Created.Equal(prec.Created) || rec.User != prec.User ||
+				fmt.Sprintf("%#v", rec.Values) != fmt.Sprintf("%#v", prec.Values)) { // %#v: a NaN equals itself
+				t.Fatalf("%s: the array reply decodes to %+v, the packed one to %+v", st.name, rec, prec)
+			}
 			if err != nil {
 				continue
 			}

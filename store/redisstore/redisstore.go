@@ -36,6 +36,8 @@ type redisStore struct {
 	replicaTimeout     time.Duration
 
 	tags       []string // the hash tag of each shard
+	indexArgs  []any    // each shard's index key, boxed once as a command argument
+	loadConsts loadConsts
 	layout     layoutCheck
 	sweepStart atomic.Uint64 // the shard the next sweep starts at, modulo shards
 	closed     atomic.Bool
@@ -73,6 +75,11 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 		o(s)
 	}
 	s.tags = shardTags(s.prefix, s.shards)
+	s.indexArgs = make([]any, s.shards)
+	for i := range s.indexArgs {
+		s.indexArgs[i] = s.indexKey(i)
+	}
+	s.loadConsts = s.newLoadConsts()
 	// Instances start their sweeps at different shards, so that together
 	// they cover every shard even when each sweeps only a few per call.
 	s.sweepStart.Store(rand.Uint64())
@@ -202,25 +209,15 @@ func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch b
 	if err := s.begin(ctx); err != nil {
 		return store.Record{}, false, err
 	}
-	fp := fingerprint(id)
-	key := s.recordKey(fp)
-	touchArg := "0"
-	if touch {
-		touchArg = "1"
-	}
-	granularity := int64(-1)
-	if s.granularity >= 0 {
-		granularity = s.granularity.Milliseconds()
-	}
-	res, err := loadScript.Run(ctx, s.client, []string{key, s.indexKey(s.shardOf(fp))},
-		millis(now), touchArg, fp, s.retention.Milliseconds(), granularity, maxGranularity.Milliseconds()).Slice()
+	key, fp := s.fingerprintKey(id)
+	reply, err := s.runLoad(ctx, key, fp, millis(now), touch)
 	if errors.Is(err, redis.Nil) {
 		return store.Record{}, false, nil
 	}
 	if err != nil {
 		return store.Record{}, false, s.fail("load", err)
 	}
-	rec, err := s.decodeReply(res, true)
+	rec, touched, err := s.decodeLoadReply(reply)
 	if err != nil {
 		if !s.resetOnDecodeError {
 			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
@@ -232,7 +229,7 @@ func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch b
 		s.forget(ctx, strings.Fields(former))
 		return store.Record{}, false, nil
 	}
-	if res[0] == int64(1) {
+	if touched {
 		rec.Accessed = now.Round(0) // handed back by the wall clock alone, as stored
 	}
 	return rec, true, nil
@@ -440,62 +437,91 @@ func (s *redisStore) Close() error {
 // values are left out.
 func (s *redisStore) decodeReply(res []any, strict bool) (store.Record, error) {
 	if len(res) != 2 {
-		return store.Record{}, errors.New("unexpected script reply")
+		return store.Record{}, errBadReply
 	}
 	fields, ok := res[1].([]any)
 	if !ok || len(fields)%2 != 0 {
-		return store.Record{}, errors.New("unexpected script reply")
+		return store.Record{}, errBadReply
 	}
-	var rec store.Record
-	var meta int
+	d := recordDecoder{s: s, strict: strict, sizeHint: len(fields) / 2}
 	for i := 0; i < len(fields); i += 2 {
 		name, _ := fields[i].(string)
 		value, _ := fields[i+1].(string)
-		if strings.HasPrefix(name, "v") {
-			key := name[1:]
-			v, err := s.form.Decode(key, value)
-			if err != nil {
-				if strict {
-					return store.Record{}, fmt.Errorf("value of key %q: %w", shorten(key), err)
-				}
-				continue
-			}
-			if rec.Values == nil {
-				rec.Values = make(map[string]any, len(fields)/2)
-			}
-			rec.Values[key] = v
-			continue
+		if err := d.field(name, value); err != nil {
+			return store.Record{}, err
 		}
-		if name == "u" {
-			rec.User = value
-			continue
-		}
-		if name != "c" && name != "a" && name != "i" && name != "e" {
-			continue // a field this version does not know: leave it alone
-		}
-		n, err := parseMillis(value)
-		if err != nil {
-			if strict {
-				return store.Record{}, fmt.Errorf("field %q: %w", name, err)
-			}
-			continue
-		}
-		switch name {
-		case "c":
-			rec.Created = fromMillis(n)
-		case "a":
-			rec.Accessed = fromMillis(n)
-		case "i":
-			rec.Idle = time.Duration(n) * time.Millisecond
-		case "e":
-			rec.Expires = fromMillis(n)
-		}
-		meta++
 	}
-	if strict && meta != 4 {
+	return d.done()
+}
+
+// recordDecoder builds a record from the fields of its hash, given one at a
+// time. With strict set, any field that does not decode is an error;
+// otherwise such fields are left out. With clone set, the record keeps
+// copies of the strings it is given (see decodeLoadReply).
+type recordDecoder struct {
+	s        *redisStore
+	strict   bool
+	clone    bool
+	sizeHint int // how many values to make room for
+	rec      store.Record
+	meta     int // how many of the four times were read
+}
+
+func (d *recordDecoder) field(name, value string) error {
+	if strings.HasPrefix(name, "v") {
+		key := name[1:]
+		if d.clone {
+			key, value = strings.Clone(key), strings.Clone(value)
+		}
+		v, err := d.s.form.Decode(key, value)
+		if err != nil {
+			if d.strict {
+				return fmt.Errorf("value of key %q: %w", shorten(key), err)
+			}
+			return nil
+		}
+		if d.rec.Values == nil {
+			d.rec.Values = make(map[string]any, d.sizeHint)
+		}
+		d.rec.Values[key] = v
+		return nil
+	}
+	if name == "u" {
+		if d.clone {
+			value = strings.Clone(value)
+		}
+		d.rec.User = value
+		return nil
+	}
+	if name != "c" && name != "a" && name != "i" && name != "e" {
+		return nil // a field this version does not know: leave it alone
+	}
+	n, err := parseMillis(value)
+	if err != nil {
+		if d.strict {
+			return fmt.Errorf("field %q: %w", name, err)
+		}
+		return nil
+	}
+	switch name {
+	case "c":
+		d.rec.Created = fromMillis(n)
+	case "a":
+		d.rec.Accessed = fromMillis(n)
+	case "i":
+		d.rec.Idle = time.Duration(n) * time.Millisecond
+	case "e":
+		d.rec.Expires = fromMillis(n)
+	}
+	d.meta++
+	return nil
+}
+
+func (d *recordDecoder) done() (store.Record, error) {
+	if d.strict && d.meta != 4 {
 		return store.Record{}, errors.New("record lacks its times")
 	}
-	return rec, nil
+	return d.rec, nil
 }
 
 // fail wraps a Redis error. Errors that mean Redis cannot be reached or
