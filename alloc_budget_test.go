@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -22,10 +23,10 @@ import (
 // request's scope (1), the commit writer (1) and the copy of the request
 // that carries the scope to the manager's own methods (1). A write adds the
 // pending change (a map and its first group: 2) and the store's new values
-// (2); the race detector adds one more to a write, so the budget allows it.
+// (2).
 const (
 	readAllocBudget  = 5
-	writeAllocBudget = 10
+	writeAllocBudget = 9
 )
 
 // budgetWriter is a ResponseWriter that keeps nothing, so that a request's
@@ -39,24 +40,36 @@ func (w *budgetWriter) Header() http.Header         { return w.h }
 func (w *budgetWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *budgetWriter) WriteHeader(status int)      { w.status = status }
 
-// allocsPerRequest returns the mean allocations of serving req with h,
-// the least of three measurements: under the race detector sync.Pool drops
-// a random quarter of what is put back (gin's contexts among it), which
-// only ever adds allocations. It checks that every answer is 200.
+// allocsPerRequest returns the mean allocations of serving req with h, as
+// a fraction, the least of three measurements of 1000 requests each. Under
+// the race detector sync.Pool drops a random quarter of what is put back
+// (gin's contexts among it), which adds a fraction of an allocation to a
+// mean, differently from one measurement to the next; hence the least of
+// three, and the half allocation of slack the budgets are checked with. It
+// checks that every answer is 200.
 func allocsPerRequest(t *testing.T, h http.Handler, req *http.Request) float64 {
 	t.Helper()
+	const runs = 1000
 	w := &budgetWriter{h: http.Header{}}
 	failed := 0
+	serve := func() {
+		clear(w.h)
+		w.status = http.StatusOK
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			failed++
+		}
+	}
+	serve() // warm up, as testing.AllocsPerRun does
 	least := math.Inf(1)
 	for range 3 {
-		least = min(least, testing.AllocsPerRun(1000, func() {
-			clear(w.h)
-			w.status = http.StatusOK
-			h.ServeHTTP(w, req)
-			if w.status != http.StatusOK {
-				failed++
-			}
-		}))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			serve()
+		}
+		runtime.ReadMemStats(&after)
+		least = min(least, float64(after.Mallocs-before.Mallocs)/runs)
 	}
 	require.Zero(t, failed, "requests not answered 200")
 	return least
@@ -110,7 +123,8 @@ func TestRequestAllocationBudget(t *testing.T) {
 	floor := allocsPerRequest(t, bare, httptest.NewRequest(http.MethodGet, "/read", nil))
 	read := allocsPerRequest(t, app, request("/read"))
 	write := allocsPerRequest(t, app, request("/write"))
-	t.Logf("allocations per request: bare Gin %.1f, read %.1f, write %.1f", floor, read, write)
-	require.LessOrEqual(t, read-floor, float64(readAllocBudget), "a read allocates more than its budget")
-	require.LessOrEqual(t, write-floor, float64(writeAllocBudget), "a write allocates more than its budget")
+	t.Logf("allocations per request: bare Gin %.2f, read %.2f, write %.2f", floor, read, write)
+	const slack = 0.5 // see allocsPerRequest
+	require.LessOrEqual(t, read-floor, readAllocBudget+slack, "a read allocates more than its budget")
+	require.LessOrEqual(t, write-floor, writeAllocBudget+slack, "a write allocates more than its budget")
 }
