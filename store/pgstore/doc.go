@@ -38,7 +38,8 @@
 // Count reads no session row: statement triggers on the sessions table add
 // and subtract the rows each insert and delete changes, in the same
 // transaction, spread over 16 counter rows so that concurrent writers rarely
-// wait for one another, and Count adds up those 16 rows. Its cost does not
+// wait for one another, and Count adds up those 16 rows. A TRUNCATE of the
+// table (an operator logging everybody out) sets them to zero. Its cost does not
 // grow with the number of sessions (see BENCHMARKS.md for the figure at
 // 1,000,000 sessions); each create and delete pays one small counter-row
 // update.
@@ -138,8 +139,15 @@
 //		END IF;
 //		RETURN NULL;
 //	END $$;
+//	CREATE OR REPLACE FUNCTION "sessionkit_sessions_count_reset"() RETURNS trigger LANGUAGE plpgsql AS $$
+//	BEGIN
+//		UPDATE "sessionkit_sessions_count" SET n = 0;
+//		RETURN NULL;
+//	END $$;
 //	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_in" AFTER INSERT ON "sessionkit_sessions"
 //		REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_in"();
 //	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_out" AFTER DELETE ON "sessionkit_sessions"
 //		REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_out"();
+//	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_reset" AFTER TRUNCATE ON "sessionkit_sessions"
+//		FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_reset"();
 package pgstore

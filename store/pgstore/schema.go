@@ -42,7 +42,7 @@ func (t tables) schema() string {
 	return strings.NewReplacer(
 		"{sessions}", t.sessions, "{values}", t.values, "{former}", t.former, "{counts}", t.counts,
 		"{deadline_idx}", q("_deadline"), "{user_idx}", q("_user"), "{claim_idx}", q("_claim"),
-		"{former_idx}", q("_former_sid"), "{count_in}", q("_count_in"), "{count_out}", q("_count_out"),
+		"{former_idx}", q("_former_sid"), "{count_in}", q("_count_in"), "{count_out}", q("_count_out"), "{count_reset}", q("_count_reset"),
 		"{slots}", fmt.Sprint(countSlots),
 	).Replace(schemaSQL)
 }
@@ -103,10 +103,17 @@ BEGIN
 	END IF;
 	RETURN NULL;
 END $$;
+CREATE OR REPLACE FUNCTION {count_reset}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE {counts} SET n = 0;
+	RETURN NULL;
+END $$;
 CREATE OR REPLACE TRIGGER {count_in} AFTER INSERT ON {sessions}
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION {count_in}();
 CREATE OR REPLACE TRIGGER {count_out} AFTER DELETE ON {sessions}
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION {count_out}();
+CREATE OR REPLACE TRIGGER {count_reset} AFTER TRUNCATE ON {sessions}
+	FOR EACH STATEMENT EXECUTE FUNCTION {count_reset}();
 `
 
 // create runs the schema in one transaction, under an advisory lock taken
