@@ -55,6 +55,8 @@
 // them, then deletes them; each step is idempotent under the token and is
 // sent again when its reply is lost, so every session's Destroyed event
 // fires exactly once across instances. Delete claims the same way. A claim
+// whose every reply was lost fails its call, and the store's next sweep or
+// delete takes it back, so the session is reported later, once. A claim
 // whose instance stopped, or lost the database for five minutes, before it
 // read back what it claimed is removed by a later sweep without a report,
 // as the Redis store leaves such a session unreported.
