@@ -84,6 +84,8 @@
 //
 // New creates the tables, indexes and triggers when they are missing, in
 // one transaction under an advisory lock; it needs PostgreSQL 14 or later.
+// When all are there it only reads the catalogs, so an instance that starts
+// takes no lock on a table in use.
 // For teams that migrate by hand, [WithCreateTables](false) turns that off;
 // this is the SQL it runs for the default table name, sessionkit_sessions
 // (with [WithTable], every name below starts with the given name instead):

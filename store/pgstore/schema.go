@@ -116,10 +116,33 @@ CREATE OR REPLACE TRIGGER {count_reset} AFTER TRUNCATE ON {sessions}
 	FOR EACH STATEMENT EXECUTE FUNCTION {count_reset}();
 `
 
+// complete reports whether every table, index, function and trigger of the
+// schema is there, reading only the catalogs: no lock on the tables.
+func (s *Store) complete(ctx context.Context) (bool, error) {
+	q := func(suffix string) string { return pgx.Identifier{s.t.base + suffix}.Sanitize() }
+	relations := []string{s.t.sessions, s.t.values, s.t.former, s.t.counts,
+		q("_deadline"), q("_user"), q("_claim"), q("_former_sid")}
+	functions := []string{q("_count_in") + "()", q("_count_out") + "()", q("_count_reset") + "()"}
+	triggers := []string{s.t.base + "_count_in", s.t.base + "_count_out", s.t.base + "_count_reset"}
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT
+	(SELECT bool_and(to_regclass(r) IS NOT NULL) FROM unnest($1::text[]) AS r)
+	AND (SELECT bool_and(to_regprocedure(f) IS NOT NULL) FROM unnest($2::text[]) AS f)
+	AND (SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($3) AND tgname = ANY($4::text[])) = cardinality($4::text[])`,
+		relations, functions, s.t.sessions, triggers).Scan(&ok)
+	return ok, err
+}
+
 // create runs the schema in one transaction, under an advisory lock taken
 // for the table name, so that instances starting together do not race on
 // CREATE ... IF NOT EXISTS (which is not safe against a concurrent create).
+// When the schema is complete it changes nothing: the DDL would lock the
+// sessions table against writes, so an instance starting while a write is
+// open would wait for it, and every later write would wait for the instance.
 func (s *Store) create(ctx context.Context) error {
+	if ok, err := s.complete(ctx); err != nil || ok {
+		return err
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
