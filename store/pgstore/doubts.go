@@ -18,7 +18,10 @@ import (
 // Where the guarantee stops: the tokens live in this process. If it stops,
 // or cannot reach PostgreSQL for the claim grace (see claimGrace), after a
 // claim whose every reply was lost, the session is deleted unreported, as
-// when a process stops between claiming and reporting.
+// when a process stops between claiming and reporting. Nor can it take back
+// a claim that PostgreSQL runs only after the release: a statement whose
+// caller gave up while it waited for a row lock is still run by its server
+// process, which notices the lost client only when it answers.
 
 // maxDoubts bounds the claims this store still has to take back, so that a
 // store cut off from PostgreSQL does not grow without bound; past it, the
