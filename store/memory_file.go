@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -479,16 +480,29 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // tempPattern names the temporary files of a save to path, for
 // os.CreateTemp: hidden, and found again by removeLeftovers.
 func tempPattern(path string) string {
-	return "." + filepath.Base(path) + ".tmp-*"
+	return tempPrefix(path) + "*"
+}
+
+// tempPrefix is what the names of path's temporary files begin with.
+func tempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
 }
 
 // removeLeftovers removes the temporary files that saves to path left when
 // the process died before renaming them: they are incomplete, and they hold
-// session IDs. One process at a time uses a path, so none is in use.
+// session IDs. One process at a time uses a path, so none is in use. It
+// matches names itself rather than through filepath.Glob: a path whose name
+// holds glob's characters ("[", "*", "\\") would otherwise keep its
+// leftovers, or take another path's temporary files (those of
+// "sessions.tmp-7" begin as those of "sessions" do) for its own.
 func removeLeftovers(path string) {
-	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
-	for _, name := range leftovers {
-		os.Remove(name)
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if ok && rest != "" && strings.Trim(rest, "0123456789") == "" { // os.CreateTemp's random part is decimal
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,6 +244,32 @@ func TestOpenMemoryAfterACrashWhileSaving(t *testing.T) {
 	assert.Equal(t, 3, n)
 	_, err = os.Stat(leftover)
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Opening a store removes the leftovers of saves to its own path, whatever
+// characters its name holds (glob's among them), and nothing else: not the
+// temporary file of another store's path in the same directory.
+func TestOpenMemoryRemovesOnlyItsOwnLeftovers(t *testing.T) {
+	for _, name := range []string{"sessions", "sessions[1]", "sess*ions", `sessions\x`} {
+		t.Run(name, func(t *testing.T) {
+			if strings.Contains(name, `\`) && runtime.GOOS == "windows" {
+				t.Skip("a separator on Windows")
+			}
+			dir := t.TempDir()
+			own := filepath.Join(dir, "."+name+".tmp-12345")
+			require.NoError(t, os.WriteFile(own, []byte("partial"), 0o600))
+			// Saves to the path name+".tmp-7" name their files so: they
+			// belong to another store.
+			other := filepath.Join(dir, "."+name+".tmp-7.tmp-999")
+			require.NoError(t, os.WriteFile(other, []byte("another store's"), 0o600))
+
+			openMemory(t, filepath.Join(dir, name))
+			_, err := os.Stat(own)
+			assert.ErrorIs(t, err, os.ErrNotExist, "a leftover holds session IDs: it goes")
+			_, err = os.Stat(other)
+			assert.NoError(t, err, "another path's file stays")
+		})
+	}
 }
 
 // A value that cannot be saved is refused at Set time (CheckValue); one
