@@ -272,6 +272,37 @@ func TestOpenMemoryRemovesOnlyItsOwnLeftovers(t *testing.T) {
 	}
 }
 
+// A path that is a symbolic link (or anything but a regular file) is
+// refused and left as it was: loading through the link would remove the
+// link and leave its target, whose sessions (logouts undone) the next start
+// through a link made again would load; the save would write a file where
+// the link was, not where it pointed.
+func TestOpenMemoryRefusesALinkedPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere")
+	good := savedFile(t)
+	require.NoError(t, os.WriteFile(target, good, 0o600))
+	for name, to := range map[string]string{"to a session file": target, "dangling": filepath.Join(dir, "none")} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sessions")
+			require.NoError(t, os.Symlink(to, path))
+			s, err := store.OpenMemory(path)
+			require.ErrorIs(t, err, store.ErrBadSessionFile)
+			assert.Contains(t, err.Error(), "not a regular file")
+			assert.Nil(t, s)
+			got, err := os.Readlink(path)
+			require.NoError(t, err, "the link stays")
+			assert.Equal(t, to, got)
+		})
+	}
+	left, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, good, left, "the target stays as it was")
+}
+
 // A value that cannot be saved is refused at Set time (CheckValue); one
 // that became unsavable afterwards (changed in place, or stored without the
 // manager) costs only its own session: Close saves the others and says
