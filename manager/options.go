@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -370,8 +371,8 @@ const (
 var insecureWarned sync.Map // warning -> struct{}
 
 // warnInsecure logs each setting that weakens the cookie, once per process
-// for each distinct warning: the first manager with the setting logs it
-// through its own Logger, later ones stay quiet.
+// for each distinct warning: the first manager with the setting whose
+// Logger emits warnings logs it, later ones stay quiet.
 func (o Options) warnInsecure() {
 	if !o.Secure {
 		o.warnOnce(warnNotSecure)
@@ -382,6 +383,12 @@ func (o Options) warnInsecure() {
 }
 
 func (o Options) warnOnce(warning string) {
+	// A logger that drops warnings (one that discards, or logs errors
+	// only) must not spend the process's one warning: the manager that
+	// would show it comes later.
+	if !o.Logger.Enabled(context.Background(), slog.LevelWarn) {
+		return
+	}
 	if _, logged := insecureWarned.LoadOrStore(warning, struct{}{}); !logged {
 		o.Logger.Warn(warning)
 	}
