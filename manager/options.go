@@ -35,8 +35,8 @@ type Options struct {
 
 	// Secure sends the cookie over HTTPS only. Default false, so that the
 	// example runs on plain HTTP; set it in production. While it is off, the
-	// first manager that starts so logs one warning; the process logs it once
-	// however many managers it makes.
+	// first manager that starts so, with a Logger that shows warnings, logs
+	// one warning; the process logs it once however many managers it makes.
 	Secure bool
 
 	// HttpOnly is a kept name, and ignored: cookies are always HttpOnly
@@ -119,8 +119,8 @@ type Options struct {
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
 	// scripts can read the session ID. Default false; almost never what you
-	// want. While it is on, the first manager that starts so logs one
-	// warning, once per process.
+	// want. While it is on, the first manager that starts so, with a Logger
+	// that shows warnings, logs one warning, once per process.
 	ScriptReadableCookie bool
 
 	// Logger receives the manager's log lines. None holds a raw session ID,
