@@ -159,13 +159,19 @@ func (s *Store) create(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// check confirms that the tables exist, for a store that does not create
-// them, so that a missing migration fails New and not the first request.
+// check confirms that the tables, and what keeps the count, exist, for a
+// store that does not create them, so that a missing migration fails New
+// and not the first request.
 func (s *Store) check(ctx context.Context) error {
 	for _, name := range []string{s.t.sessions, s.t.values, s.t.former, s.t.counts} {
 		if _, err := s.pool.Exec(ctx, "SELECT FROM "+name+" LIMIT 0"); err != nil {
 			return err
 		}
 	}
-	return nil
+	// Without its triggers Count would drift from the rows unnoticed.
+	ok, err := s.complete(ctx)
+	if err == nil && !ok {
+		err = fmt.Errorf("the schema of %s is incomplete (an index, a count function or a trigger is missing): run the SQL of the package documentation", s.t.sessions)
+	}
+	return err
 }

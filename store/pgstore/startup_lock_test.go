@@ -46,3 +46,14 @@ func TestNewCompletesAPartialSchema(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = $1`, table+"_count_reset").Scan(&n))
 	require.Equal(t, 1, n, "the missing trigger, made again")
 }
+
+// A team that migrates by hand and left out a trigger would get a Count
+// that silently drifts from the rows: New refuses such a schema.
+func TestWithoutCreateTablesRefusesAnIncompleteSchema(t *testing.T) {
+	_, pool, table := newStore(t)
+	ctx := t.Context()
+	_, err := pool.Exec(ctx, `DROP TRIGGER "`+table+`_count_out" ON "`+table+`"`)
+	require.NoError(t, err)
+	_, err = pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithCreateTables(false))
+	require.ErrorContains(t, err, "incomplete")
+}
