@@ -175,10 +175,10 @@ func (s *MemSession) IsNew() bool {
 	return s.isNew
 }
 
-// Get implements [Session]. A map or slice of the kinds listed at
-// [MemSession.Set] comes back as a copy of its own, so that changing it
-// changes nothing until it is set again, and concurrent requests of one
-// session never share it.
+// Get implements [Session]. Every map and slice in the value comes back as
+// a copy of its own, within the limits said at [MemSession.Set], so that
+// changing it changes nothing until it is set again, and concurrent
+// requests of one session never share it.
 func (s *MemSession) Get(key interface{}) (interface{}, bool) {
 	k, ok := key.(string)
 	if !ok {
@@ -246,12 +246,18 @@ func (s *MemSession) Delete(key interface{}) error {
 // Either way an Update event fires when the value changed; setting a map,
 // a slice or a pointer always counts as a change.
 //
-// The session keeps a copy of map[string]any and []any values (deeply) and
-// of maps and slices of strings, bytes, booleans, ints and floats, so that
-// a later change to value is not seen until value is set again. Such a
-// value that contains itself, nests deeper than 1000 levels or holds more
-// than about four million elements is refused. Other values are kept as
-// they are: in memory, a struct pointer you set stays shared.
+// The session keeps a copy of every map and slice in value, of any key and
+// element type: value itself when it is one, and each map and slice
+// reachable from it through maps, slices, arrays and interface values. A
+// later change to value is not seen until value is set again, and Get hands
+// out a copy too. A container held in several places of value is copied
+// once and stays shared in the copy; nil maps and slices stay nil. A value
+// that contains itself, nests deeper than 1000 levels or holds more than
+// about four million elements is refused. Structs and pointers are not
+// entered: a pointer is kept as it is, and a struct (also one inside a
+// map or slice) is copied as Go copies a value, so a map, slice or pointer
+// in its fields stays shared in memory, and two requests that change it at
+// once race on it.
 func (s *MemSession) Set(key interface{}, value interface{}) error {
 	k, ok := key.(string)
 	if !ok || k == "" {

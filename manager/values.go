@@ -2,7 +2,6 @@ package manager
 
 import (
 	"errors"
-	"iter"
 	"maps"
 	"reflect"
 	"slices"
@@ -23,13 +22,20 @@ var (
 	errValueTooBig  = errors.New("the value holds too many elements")
 )
 
-// copyValue returns v with the built-in containers that sessions commonly
-// hold copied: map[string]any and []any (deeply), and maps and slices of
-// strings, bytes, booleans, ints and floats. Set stores the copy and Get
-// hands out another, so that two requests of one session never share a map
-// or a slice, and a value changed after Set changes nothing in the store
-// until it is set again. Any other value (a struct, a pointer, a map of
-// another type) is returned as it is: it stays shared, as documented.
+// copyValue returns v with every map and slice in it copied: the value
+// itself when it is one, and every map and slice reachable from it through
+// maps, slices, arrays and interface values, of any key and element type.
+// Set stores the copy and Get hands out another, so that two requests of one
+// session never share a map or a slice, and a value changed after Set
+// changes nothing in the store until it is set again. A container held in
+// several places of v is copied once and stays shared in the copy; nil maps
+// and slices stay nil.
+//
+// Structs and pointers are not entered: a pointer is kept as it is, and a
+// struct is copied as Go copies any value, field by field, so a map, slice
+// or pointer in one of its fields stays shared. (reflect cannot set the
+// unexported fields of a struct, so a deep copy of an arbitrary struct is
+// out of reach; a struct's owner knows how to guard it.)
 func copyValue(v any) (any, error) {
 	switch v.(type) {
 	case nil, string, bool, int, int64, float64:
@@ -54,12 +60,21 @@ type valueCopier struct {
 	copied map[containerID]any
 }
 
-// containerID names a map or a slice: its data pointer, and for a slice its
-// length, since slices of one array share the pointer.
+// containerID names a map or a slice: its data pointer, for a slice its
+// length, since slices of one array share the pointer, and its type, since
+// a map or slice converted to another type of the same underlying type
+// (type M map[string]any; M(m)) shares its data too, and each place must
+// get a copy of its own type.
 type containerID struct {
 	p uintptr
 	n int
+	t reflect.Type
 }
+
+var (
+	anyMapType   = reflect.TypeFor[map[string]any]()
+	anySliceType = reflect.TypeFor[[]any]()
+)
 
 func (c *valueCopier) copy(v any, depth int) (any, error) {
 	switch v := v.(type) {
@@ -68,15 +83,38 @@ func (c *valueCopier) copy(v any, depth int) (any, error) {
 	case []any:
 		return c.copySlice(v, depth)
 	}
-	if clone, ok := flatClones[reflect.TypeOf(v)]; ok {
+	t := reflect.TypeOf(v)
+	if clone, ok := flatClones[t]; ok {
 		cp, n := clone(v)
 		return cp, c.count(n)
 	}
-	return v, nil
+	if t == nil || !holdsContainer(t) {
+		return v, nil
+	}
+	cp, err := c.copyOf(reflect.ValueOf(v), depth)
+	if err != nil {
+		return nil, err
+	}
+	return cp.Interface(), nil
 }
 
-// flatClones copy the maps and slices of scalars that copyValue copies,
-// each returning the copy and the number of elements copied.
+// holdsContainer reports whether a value of type t is, or may hold, a map
+// or a slice that copyValue copies: a map, a slice, an interface (which may
+// hold anything) or an array of those. Structs and pointers are not
+// entered, and a zero-size array holds nothing.
+func holdsContainer(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Interface:
+		return true
+	case reflect.Array:
+		return t.Len() > 0 && holdsContainer(t.Elem())
+	}
+	return false
+}
+
+// flatClones copy the maps and slices of scalars that sessions commonly
+// hold without reflect, each returning the copy and the number of elements
+// copied.
 var flatClones = map[reflect.Type]func(any) (any, int){
 	reflect.TypeFor[[]byte]():             cloneSlice[[]byte],
 	reflect.TypeFor[[]string]():           cloneSlice[[]string],
@@ -109,32 +147,30 @@ func (c *valueCopier) count(n int) error {
 	return nil
 }
 
-// copyContainer copies the n elements that all yields into out, through
-// set, as the copy of the container id nested depth deep. A container
-// already copied elsewhere in the value gives its copy again, so that it
-// stays shared in the copy; one that contains itself, nests too deeply or
-// takes the value past its size limit is refused.
-func copyContainer[K any](c *valueCopier, id containerID, n, depth int, all iter.Seq2[K, any], out any, set func(K, any)) (any, error) {
+// enter is called before the n elements of the container id, nested depth
+// deep, are copied. A container already copied elsewhere in the value gives
+// its copy again (done), so that it stays shared in the copy; one that
+// contains itself, nests too deeply or takes the value past its size limit
+// is refused. Otherwise the caller copies the elements and calls leave.
+func (c *valueCopier) enter(id containerID, n, depth int) (cp any, done bool, err error) {
 	if cp, ok := c.copied[id]; ok {
-		return cp, nil
+		return cp, true, nil
 	}
 	if depth >= maxValueDepth {
-		return nil, errValueTooDeep
+		return nil, false, errValueTooDeep
 	}
 	if slices.Contains(c.path, id) {
-		return nil, errValueCycle
+		return nil, false, errValueCycle
 	}
 	if err := c.count(n); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.path = append(c.path, id)
-	for k, e := range all {
-		ce, err := c.copy(e, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		set(k, ce)
-	}
+	return nil, false, nil
+}
+
+// leave records out as the copy of the container id that enter let in.
+func (c *valueCopier) leave(id containerID, depth int, out any) {
 	c.path = c.path[:len(c.path)-1]
 	if depth > 0 {
 		if c.copied == nil {
@@ -142,25 +178,147 @@ func copyContainer[K any](c *valueCopier, id containerID, n, depth int, all iter
 		}
 		c.copied[id] = out
 	}
-	return out, nil
 }
 
 func (c *valueCopier) copyMap(m map[string]any, depth int) (any, error) {
 	if m == nil {
 		return m, nil
 	}
+	id := containerID{p: reflect.ValueOf(m).Pointer(), t: anyMapType}
+	if cp, done, err := c.enter(id, len(m), depth); done || err != nil {
+		return cp, err
+	}
 	out := make(map[string]any, len(m))
-	id := containerID{p: reflect.ValueOf(m).Pointer()}
-	return copyContainer(c, id, len(m), depth, maps.All(m), out, func(k string, v any) { out[k] = v })
+	for k, e := range m {
+		ce, err := c.copy(e, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = ce
+	}
+	c.leave(id, depth, out)
+	return out, nil
 }
 
 func (c *valueCopier) copySlice(s []any, depth int) (any, error) {
 	if len(s) == 0 {
 		return slices.Clone(s), nil // nothing inside: no cycle possible
 	}
+	id := containerID{p: reflect.ValueOf(s).Pointer(), n: len(s), t: anySliceType}
+	if cp, done, err := c.enter(id, len(s), depth); done || err != nil {
+		return cp, err
+	}
 	out := make([]any, len(s))
-	id := containerID{p: reflect.ValueOf(s).Pointer(), n: len(s)}
-	return copyContainer(c, id, len(s), depth, slices.All(s), out, func(i int, v any) { out[i] = v })
+	for i, e := range s {
+		ce, err := c.copy(e, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ce
+	}
+	c.leave(id, depth, out)
+	return out, nil
+}
+
+// copyOf copies v, a value of a type that holdsContainer, through reflect:
+// the maps and slices of types copy has no fast path for, the arrays that
+// hold them, and interface values inside them.
+func (c *valueCopier) copyOf(v reflect.Value, depth int) (reflect.Value, error) {
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return v, nil
+		}
+		cp, err := c.copy(v.Elem().Interface(), depth)
+		if err != nil {
+			return v, err
+		}
+		return reflect.ValueOf(cp), nil
+	case reflect.Map:
+		return c.copyMapOf(v, depth)
+	case reflect.Slice:
+		return c.copySliceOf(v, depth)
+	case reflect.Array:
+		return c.copyArrayOf(v, depth)
+	}
+	return v, nil
+}
+
+func (c *valueCopier) copyMapOf(v reflect.Value, depth int) (reflect.Value, error) {
+	if v.IsNil() {
+		return v, nil
+	}
+	deep := holdsContainer(v.Type().Elem())
+	id := containerID{p: v.Pointer(), t: v.Type()}
+	if deep {
+		if cp, done, err := c.enter(id, v.Len(), depth); done || err != nil {
+			return reflect.ValueOf(cp), err
+		}
+	} else if err := c.count(v.Len()); err != nil {
+		return v, err
+	}
+	out := reflect.MakeMapWithSize(v.Type(), v.Len())
+	for it := v.MapRange(); it.Next(); {
+		// Keys are comparable, so they hold no map or slice to copy.
+		e := it.Value()
+		if deep {
+			var err error
+			if e, err = c.copyOf(e, depth+1); err != nil {
+				return v, err
+			}
+		}
+		out.SetMapIndex(it.Key(), e)
+	}
+	if deep {
+		c.leave(id, depth, out.Interface())
+	}
+	return out, nil
+}
+
+func (c *valueCopier) copySliceOf(v reflect.Value, depth int) (reflect.Value, error) {
+	if v.IsNil() {
+		return v, nil
+	}
+	n := v.Len()
+	out := reflect.MakeSlice(v.Type(), n, n)
+	if n == 0 || !holdsContainer(v.Type().Elem()) {
+		reflect.Copy(out, v)
+		return out, c.count(n)
+	}
+	id := containerID{p: v.Pointer(), n: n, t: v.Type()}
+	if cp, done, err := c.enter(id, n, depth); done || err != nil {
+		return reflect.ValueOf(cp), err
+	}
+	for i := range n {
+		e, err := c.copyOf(v.Index(i), depth+1)
+		if err != nil {
+			return v, err
+		}
+		out.Index(i).Set(e)
+	}
+	c.leave(id, depth, out.Interface())
+	return out, nil
+}
+
+// copyArrayOf copies an array that holds containers. An array is a value,
+// not shared, so it needs no cycle check; its elements count towards the
+// depth and size limits all the same.
+func (c *valueCopier) copyArrayOf(v reflect.Value, depth int) (reflect.Value, error) {
+	if depth >= maxValueDepth {
+		return v, errValueTooDeep
+	}
+	if err := c.count(v.Len()); err != nil {
+		return v, err
+	}
+	out := reflect.New(v.Type()).Elem()
+	for i := range v.Len() {
+		e, err := c.copyOf(v.Index(i), depth+1)
+		if err != nil {
+			return v, err
+		}
+		out.Index(i).Set(e)
+	}
+	return out, nil
 }
 
 // mutable reports whether v may change without being set again: a map, a
