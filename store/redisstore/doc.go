@@ -56,11 +56,13 @@
 // access time forward, so whether or not it ran, the session expires no
 // later than its last read allows.
 //
-// Reads go where the client sends them: the record is read on the master
-// unless the client routes read-only commands to replicas (ReadOnly,
+// Reads go where the client sends them: a replica that lags could answer a
+// session that was just deleted or renewed away, so [New] and [Open] panic
+// on a client whose options route read-only commands to replicas (ReadOnly,
 // RouteByLatency or RouteRandomly in go-redis's Cluster and failover
-// options). Do not: a replica that lags may answer a session that was just
-// deleted or renewed away. The touch always runs on the master. Renewal moves the
+// options). A failover client made with ReplicaOnly connects to a replica
+// and cannot be told from one on the master: do not give it to the store.
+// The touch always runs on the master. Renewal moves the
 // record to the new ID's shard in three steps, three round trips (see the
 // top of renew.go for how its guarantees hold across shards); deleting a
 // renewed session costs one more, to forget the IDs it was renewed from.

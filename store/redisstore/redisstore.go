@@ -62,6 +62,10 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 	if client == nil {
 		panic("redisstore: nil client")
 	}
+	if readsFromReplicas(client) {
+		panic("redisstore: the client sends read-only commands to replicas (ReadOnly, RouteByLatency or RouteRandomly), " +
+			"where a replica that lags could answer a session that was just logged out; give the store a client without them")
+	}
 	s := &redisStore{
 		client:      client,
 		prefix:      "sessionkit",
@@ -77,6 +81,19 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 	// they cover every shard even when each sweeps only a few per call.
 	s.sweepStart.Store(rand.Uint64())
 	return s
+}
+
+// readsFromReplicas reports whether client may send a read-only command,
+// such as the HGETALL of Load, to a replica. A Cluster client (and the
+// failover client go-redis builds as one when it routes reads) says so in
+// its options. A failover client made with ReplicaOnly is a plain Client
+// connected to a replica and cannot be told apart: the package doc warns.
+func readsFromReplicas(client redis.UniversalClient) bool {
+	if c, ok := client.(*redis.ClusterClient); ok {
+		o := c.Options()
+		return o.ReadOnly || o.RouteByLatency || o.RouteRandomly
+	}
+	return false
 }
 
 // tagKey returns the name of a key of shard i; the braces make the shard's
