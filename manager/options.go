@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -34,8 +35,8 @@ type Options struct {
 
 	// Secure sends the cookie over HTTPS only. Default false, so that the
 	// example runs on plain HTTP; set it in production. While it is off, the
-	// first manager that starts so logs one warning; the process logs it once
-	// however many managers it makes.
+	// first manager that starts so, with a Logger that shows warnings, logs
+	// one warning; the process logs it once however many managers it makes.
 	Secure bool
 
 	// HttpOnly is a kept name, and ignored: cookies are always HttpOnly
@@ -118,8 +119,8 @@ type Options struct {
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page
 	// scripts can read the session ID. Default false; almost never what you
-	// want. While it is on, the first manager that starts so logs one
-	// warning, once per process.
+	// want. While it is on, the first manager that starts so, with a Logger
+	// that shows warnings, logs one warning, once per process.
 	ScriptReadableCookie bool
 
 	// Logger receives the manager's log lines. None holds a raw session ID,
@@ -370,8 +371,8 @@ const (
 var insecureWarned sync.Map // warning -> struct{}
 
 // warnInsecure logs each setting that weakens the cookie, once per process
-// for each distinct warning: the first manager with the setting logs it
-// through its own Logger, later ones stay quiet.
+// for each distinct warning: the first manager with the setting whose
+// Logger emits warnings logs it, later ones stay quiet.
 func (o Options) warnInsecure() {
 	if !o.Secure {
 		o.warnOnce(warnNotSecure)
@@ -382,6 +383,12 @@ func (o Options) warnInsecure() {
 }
 
 func (o Options) warnOnce(warning string) {
+	// A logger that drops warnings (one that discards, or logs errors
+	// only) must not spend the process's one warning: the manager that
+	// would show it comes later.
+	if !o.Logger.Enabled(context.Background(), slog.LevelWarn) {
+		return
+	}
 	if _, logged := insecureWarned.LoadOrStore(warning, struct{}{}); !logged {
 		o.Logger.Warn(warning)
 	}

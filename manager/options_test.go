@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -113,6 +114,21 @@ func TestInsecureSettingsWarnOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A manager whose logger drops warnings (a quiet or discarding one, as a
+// helper or a sub-application may use) does not use up the process's one
+// warning: the next manager that would show it still does.
+func TestInsecureWarningNotSpentOnAQuietLogger(t *testing.T) {
+	manager.ForgetInsecureWarnings()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	testkit.NewEnv(t, manager.Options{Logger: quiet}, nil)
+	testkit.NewEnv(t, manager.Options{Logger: slog.New(slog.DiscardHandler)}, nil)
+
+	var buf testkit.Buffer
+	loud := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	testkit.NewEnv(t, manager.Options{Logger: loud}, nil)
+	assert.Equal(t, 1, strings.Count(buf.String(), "without Secure"), buf.String())
 }
 
 // TestOptionsNumericRanges builds a manager at each boundary of each numeric

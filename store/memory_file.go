@@ -13,14 +13,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
 
 // ErrBadSessionFile is returned by [OpenMemory] for a file it will not load:
-// not a session file, truncated, corrupt, written by a newer version,
-// holding more sessions than the store's cap, or a value of a type this
-// program has not registered. The error names the file and the problem; the
+// not a regular file (a symbolic link, say), not a session file,
+// truncated, corrupt, written by a newer version, holding more sessions
+// than the store's cap, or a value of a type this program has not
+// registered. The error names the file and the problem; the
 // file is left as it was, for the operator to fix or remove.
 var ErrBadSessionFile = errors.New("store: session file cannot be loaded")
 
@@ -34,9 +36,10 @@ var ErrBadSessionFile = errors.New("store: session file cannot be loaded")
 // stopped serving requests. No file at path means a first start, with no
 // sessions.
 //
-// A file that cannot be loaded (not a session file, truncated, corrupt,
-// written by a newer version, holding more sessions than WithMaxSessions
-// allows, or a value whose type this program does not know) makes
+// A file that cannot be loaded (not a regular file: a symbolic link, say;
+// not a session file, truncated, corrupt, written by a newer version,
+// holding more sessions than WithMaxSessions allows, or a value whose type
+// this program does not know) makes
 // OpenMemory return an error wrapping [ErrBadSessionFile] and no store:
 // it never starts with some of the sessions. Sessions that expired while
 // the program was down are loaded as expired: no lookup finds them, and the
@@ -71,6 +74,14 @@ func OpenMemory(path string, opts ...MemoryOption) (Store, error) {
 	// shutdown: find out now, while the operator is watching the start.
 	if err := probeDir(path); err != nil {
 		return nil, fmt.Errorf("store: the directory of the session file cannot take it: %w", err)
+	}
+	// Only a regular file is loaded: through a symbolic link, the removal
+	// below would take the link and leave its target, with its sessions,
+	// for the next start through a link made again (every logout since
+	// undone), and the save would write where the link was; a FIFO or a
+	// device would hang the start or fill the memory.
+	if info, err := os.Lstat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, badFile(path, "not a regular file (%v); give the path of the file itself", info.Mode().Type())
 	}
 	data, err := os.ReadFile(path)
 	switch {
@@ -479,16 +490,29 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // tempPattern names the temporary files of a save to path, for
 // os.CreateTemp: hidden, and found again by removeLeftovers.
 func tempPattern(path string) string {
-	return "." + filepath.Base(path) + ".tmp-*"
+	return tempPrefix(path) + "*"
+}
+
+// tempPrefix is what the names of path's temporary files begin with.
+func tempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
 }
 
 // removeLeftovers removes the temporary files that saves to path left when
 // the process died before renaming them: they are incomplete, and they hold
-// session IDs. One process at a time uses a path, so none is in use.
+// session IDs. One process at a time uses a path, so none is in use. It
+// matches names itself rather than through filepath.Glob: a path whose name
+// holds glob's characters ("[", "*", "\\") would otherwise keep its
+// leftovers, or take another path's temporary files (those of
+// "sessions.tmp-7" begin as those of "sessions" do) for its own.
 func removeLeftovers(path string) {
-	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
-	for _, name := range leftovers {
-		os.Remove(name)
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if ok && rest != "" && strings.Trim(rest, "0123456789") == "" { // os.CreateTemp's random part is decimal
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

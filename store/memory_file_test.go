@@ -8,6 +8,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,6 +244,63 @@ func TestOpenMemoryAfterACrashWhileSaving(t *testing.T) {
 	assert.Equal(t, 3, n)
 	_, err = os.Stat(leftover)
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// Opening a store removes the leftovers of saves to its own path, whatever
+// characters its name holds (glob's among them), and nothing else: not the
+// temporary file of another store's path in the same directory.
+func TestOpenMemoryRemovesOnlyItsOwnLeftovers(t *testing.T) {
+	for _, name := range []string{"sessions", "sessions[1]", "sess*ions", `sessions\x`} {
+		t.Run(name, func(t *testing.T) {
+			if strings.Contains(name, `\`) && runtime.GOOS == "windows" {
+				t.Skip("a separator on Windows")
+			}
+			dir := t.TempDir()
+			own := filepath.Join(dir, "."+name+".tmp-12345")
+			require.NoError(t, os.WriteFile(own, []byte("partial"), 0o600))
+			// Saves to the path name+".tmp-7" name their files so: they
+			// belong to another store.
+			other := filepath.Join(dir, "."+name+".tmp-7.tmp-999")
+			require.NoError(t, os.WriteFile(other, []byte("another store's"), 0o600))
+
+			openMemory(t, filepath.Join(dir, name))
+			_, err := os.Stat(own)
+			assert.ErrorIs(t, err, os.ErrNotExist, "a leftover holds session IDs: it goes")
+			_, err = os.Stat(other)
+			assert.NoError(t, err, "another path's file stays")
+		})
+	}
+}
+
+// A path that is a symbolic link (or anything but a regular file) is
+// refused and left as it was: loading through the link would remove the
+// link and leave its target, whose sessions (logouts undone) the next start
+// through a link made again would load; the save would write a file where
+// the link was, not where it pointed.
+func TestOpenMemoryRefusesALinkedPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere")
+	good := savedFile(t)
+	require.NoError(t, os.WriteFile(target, good, 0o600))
+	for name, to := range map[string]string{"to a session file": target, "dangling": filepath.Join(dir, "none")} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sessions")
+			require.NoError(t, os.Symlink(to, path))
+			s, err := store.OpenMemory(path)
+			require.ErrorIs(t, err, store.ErrBadSessionFile)
+			assert.Contains(t, err.Error(), "not a regular file")
+			assert.Nil(t, s)
+			got, err := os.Readlink(path)
+			require.NoError(t, err, "the link stays")
+			assert.Equal(t, to, got)
+		})
+	}
+	left, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, good, left, "the target stays as it was")
 }
 
 // A value that cannot be saved is refused at Set time (CheckValue); one

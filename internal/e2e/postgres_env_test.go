@@ -50,7 +50,7 @@ func dropPostgresTables(t *testing.T, url, table string) {
 	defer conn.Close(context.Background())
 	id := func(suffix string) string { return pgx.Identifier{table + suffix}.Sanitize() }
 	_, err = conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+id("_values")+", "+id("_former")+", "+id("_count")+", "+id("")+
-		"; DROP FUNCTION IF EXISTS "+id("_count_in")+"(), "+id("_count_out")+"()")
+		"; DROP FUNCTION IF EXISTS "+id("_count_in")+"(), "+id("_count_out")+"(), "+id("_count_reset")+"()")
 	if err != nil {
 		t.Logf("drop tables: %v", err)
 	}

@@ -59,9 +59,16 @@ func (w *Wire) During(f func()) int64 {
 	return w.trips.Load() - before
 }
 
-// LoseReplyOnce makes the next write that holds marker (a statement's
-// text, or a part of it) reach PostgreSQL, and the connection then break
-// before its reply is read: the statement ran, the caller never learns.
+// LoseReplyOnce makes the next write that holds marker reach PostgreSQL,
+// and the connection then break before its reply is read: what the write
+// asked for ran, the caller never learns.
+//
+// pgx prepares a statement in a round trip of its own, the only write that
+// carries the statement's text, and that round trip runs nothing; later
+// writes carry the statement's parameters. So a marker taken from the text
+// loses a prepare; to lose the reply of a statement that ran, take the
+// marker from a parameter as it travels (a fingerprint's bytes, a time's
+// binary int8).
 func (w *Wire) LoseReplyOnce(marker string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -38,7 +38,8 @@
 // Count reads no session row: statement triggers on the sessions table add
 // and subtract the rows each insert and delete changes, in the same
 // transaction, spread over 16 counter rows so that concurrent writers rarely
-// wait for one another, and Count adds up those 16 rows. Its cost does not
+// wait for one another, and Count adds up those 16 rows. A TRUNCATE of the
+// table (an operator logging everybody out) sets them to zero. Its cost does not
 // grow with the number of sessions (see BENCHMARKS.md for the figure at
 // 1,000,000 sessions); each create and delete pays one small counter-row
 // update.
@@ -54,6 +55,8 @@
 // them, then deletes them; each step is idempotent under the token and is
 // sent again when its reply is lost, so every session's Destroyed event
 // fires exactly once across instances. Delete claims the same way. A claim
+// whose every reply was lost fails its call, and the store's next sweep or
+// delete takes it back, so the session is reported later, once. A claim
 // whose instance stopped, or lost the database for five minutes, before it
 // read back what it claimed is removed by a later sweep without a report,
 // as the Redis store leaves such a session unreported.
@@ -81,6 +84,8 @@
 //
 // New creates the tables, indexes and triggers when they are missing, in
 // one transaction under an advisory lock; it needs PostgreSQL 14 or later.
+// When all are there it only reads the catalogs, so an instance that starts
+// takes no lock on a table in use.
 // For teams that migrate by hand, [WithCreateTables](false) turns that off;
 // this is the SQL it runs for the default table name, sessionkit_sessions
 // (with [WithTable], every name below starts with the given name instead):
@@ -138,8 +143,15 @@
 //		END IF;
 //		RETURN NULL;
 //	END $$;
+//	CREATE OR REPLACE FUNCTION "sessionkit_sessions_count_reset"() RETURNS trigger LANGUAGE plpgsql AS $$
+//	BEGIN
+//		UPDATE "sessionkit_sessions_count" SET n = 0;
+//		RETURN NULL;
+//	END $$;
 //	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_in" AFTER INSERT ON "sessionkit_sessions"
 //		REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_in"();
 //	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_out" AFTER DELETE ON "sessionkit_sessions"
 //		REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_out"();
+//	CREATE OR REPLACE TRIGGER "sessionkit_sessions_count_reset" AFTER TRUNCATE ON "sessionkit_sessions"
+//		FOR EACH STATEMENT EXECUTE FUNCTION "sessionkit_sessions_count_reset"();
 package pgstore

@@ -46,6 +46,10 @@ func isUnavailable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	if errors.Is(err, ErrDecode) {
+		// The database answered; what it holds is wrong. Not a 503.
+		return false
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		// No reply from PostgreSQL (a refused dial, a reset connection, an

@@ -38,6 +38,7 @@ type Store struct {
 	granularity  time.Duration // -1: a hundredth of the idle timeout, at most maxGranularity
 	retries      int
 
+	doubts doubts // claims to take back (see doubts.go)
 	closed atomic.Bool
 }
 
@@ -260,6 +261,7 @@ func (s *Store) deleteWhere(ctx context.Context, cond string, args ...any) (stor
 	claim := `UPDATE ` + s.t.sessions + ` SET claim = ` + tk + `, claimed = clock_timestamp() WHERE ` + cond + ` AND claim IS NULL`
 	read := `SELECT r.created, r.accessed, r.idle, r.expires, r.usr, v.key, v.value
 FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.sid WHERE r.claim = $1`
+	s.release(ctx)
 	var rec store.Record
 	var claimed bool
 	err := s.settle(ctx, func(ctx context.Context) error {
@@ -284,6 +286,9 @@ FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.si
 		}
 		return res.Close()
 	})
+	if err != nil {
+		s.doubts.add(token)
+	}
 	if err != nil || !claimed {
 		return store.Record{}, false, err
 	}

@@ -40,7 +40,7 @@ func dropTables(t testing.TB, pool *pgxpool.Pool, table string) {
 	t.Helper()
 	id := func(suffix string) string { return pgx.Identifier{table + suffix}.Sanitize() }
 	_, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+id("_values")+", "+id("_former")+", "+id("_count")+", "+id("")+
-		"; DROP FUNCTION IF EXISTS "+id("_count_in")+"(), "+id("_count_out")+"()")
+		"; DROP FUNCTION IF EXISTS "+id("_count_in")+"(), "+id("_count_out")+"(), "+id("_count_reset")+"()")
 	require.NoError(t, err, "drop tables")
 }
 

@@ -25,7 +25,7 @@ func TestQueriesReadIndexesNotTheTable(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_, _ = pool.Exec(ctx, "DROP TABLE "+s.t.values+", "+s.t.former+", "+s.t.counts+", "+s.t.sessions+
-			"; DROP FUNCTION "+pgx.Identifier{table + "_count_in"}.Sanitize()+"(), "+pgx.Identifier{table + "_count_out"}.Sanitize()+"()")
+			"; DROP FUNCTION "+pgx.Identifier{table + "_count_in"}.Sanitize()+"(), "+pgx.Identifier{table + "_count_out"}.Sanitize()+"(), "+pgx.Identifier{table + "_count_reset"}.Sanitize()+"()")
 	})
 	now := time.Now().UnixMilli()
 	if _, err := pool.Exec(ctx, `INSERT INTO `+s.t.sessions+` (fp, created, accessed, idle, expires, usr)

@@ -42,7 +42,7 @@ func (t tables) schema() string {
 	return strings.NewReplacer(
 		"{sessions}", t.sessions, "{values}", t.values, "{former}", t.former, "{counts}", t.counts,
 		"{deadline_idx}", q("_deadline"), "{user_idx}", q("_user"), "{claim_idx}", q("_claim"),
-		"{former_idx}", q("_former_sid"), "{count_in}", q("_count_in"), "{count_out}", q("_count_out"),
+		"{former_idx}", q("_former_sid"), "{count_in}", q("_count_in"), "{count_out}", q("_count_out"), "{count_reset}", q("_count_reset"),
 		"{slots}", fmt.Sprint(countSlots),
 	).Replace(schemaSQL)
 }
@@ -103,16 +103,46 @@ BEGIN
 	END IF;
 	RETURN NULL;
 END $$;
+CREATE OR REPLACE FUNCTION {count_reset}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE {counts} SET n = 0;
+	RETURN NULL;
+END $$;
 CREATE OR REPLACE TRIGGER {count_in} AFTER INSERT ON {sessions}
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION {count_in}();
 CREATE OR REPLACE TRIGGER {count_out} AFTER DELETE ON {sessions}
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION {count_out}();
+CREATE OR REPLACE TRIGGER {count_reset} AFTER TRUNCATE ON {sessions}
+	FOR EACH STATEMENT EXECUTE FUNCTION {count_reset}();
 `
+
+// complete reports whether every table, index, function and trigger of the
+// schema is there, reading only the catalogs: no lock on the tables.
+func (s *Store) complete(ctx context.Context) (bool, error) {
+	q := func(suffix string) string { return pgx.Identifier{s.t.base + suffix}.Sanitize() }
+	relations := []string{s.t.sessions, s.t.values, s.t.former, s.t.counts,
+		q("_deadline"), q("_user"), q("_claim"), q("_former_sid")}
+	functions := []string{q("_count_in") + "()", q("_count_out") + "()", q("_count_reset") + "()"}
+	triggers := []string{s.t.base + "_count_in", s.t.base + "_count_out", s.t.base + "_count_reset"}
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT
+	(SELECT bool_and(to_regclass(r) IS NOT NULL) FROM unnest($1::text[]) AS r)
+	AND (SELECT bool_and(to_regprocedure(f) IS NOT NULL) FROM unnest($2::text[]) AS f)
+	AND (SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($3) AND tgname = ANY($4::text[])) = cardinality($4::text[])`,
+		relations, functions, s.t.sessions, triggers).Scan(&ok)
+	return ok, err
+}
 
 // create runs the schema in one transaction, under an advisory lock taken
 // for the table name, so that instances starting together do not race on
 // CREATE ... IF NOT EXISTS (which is not safe against a concurrent create).
+// When the schema is complete it changes nothing: the DDL would lock the
+// sessions table against writes, so an instance starting while a write is
+// open would wait for it, and every later write would wait for the instance.
 func (s *Store) create(ctx context.Context) error {
+	if ok, err := s.complete(ctx); err != nil || ok {
+		return err
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -129,13 +159,19 @@ func (s *Store) create(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// check confirms that the tables exist, for a store that does not create
-// them, so that a missing migration fails New and not the first request.
+// check confirms that the tables, and what keeps the count, exist, for a
+// store that does not create them, so that a missing migration fails New
+// and not the first request.
 func (s *Store) check(ctx context.Context) error {
 	for _, name := range []string{s.t.sessions, s.t.values, s.t.former, s.t.counts} {
 		if _, err := s.pool.Exec(ctx, "SELECT FROM "+name+" LIMIT 0"); err != nil {
 			return err
 		}
 	}
-	return nil
+	// Without its triggers Count would drift from the rows unnoticed.
+	ok, err := s.complete(ctx)
+	if err == nil && !ok {
+		err = fmt.Errorf("the schema of %s is incomplete (an index, a count function or a trigger is missing): run the SQL of the package documentation", s.t.sessions)
+	}
+	return err
 }

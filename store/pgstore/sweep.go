@@ -44,6 +44,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.En
 FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.sid
 WHERE r.claim = $1 ORDER BY r.sid`
 	stale := `DELETE FROM ` + s.t.sessions + ` WHERE claim IS NOT NULL AND claimed < clock_timestamp() - $1::interval`
+	s.release(ctx)
 	var out []store.Entry
 	err := s.settle(ctx, func(ctx context.Context) error {
 		b := &pgx.Batch{}
@@ -68,6 +69,7 @@ WHERE r.claim = $1 ORDER BY r.sid`
 		return res.Close()
 	})
 	if err != nil {
+		s.doubts.add(token)
 		return nil, s.fail("Sweep", err)
 	}
 	if len(out) == 0 {

@@ -102,6 +102,7 @@ func TestSignedValueChangedInTheDatabase(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = s.Load(ctx, id, at, false)
 	assert.ErrorIs(t, err, pgstore.ErrDecode)
+	assert.NotErrorIs(t, err, store.ErrUnavailable, "a row that does not decode is not a database that is down (503)")
 	assert.ErrorContains(t, err, "MAC does not match")
 	assert.NotContains(t, err.Error(), id)
 }

@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -23,6 +24,19 @@ func wiredStore(t *testing.T, w *pgtest.Wire) *pgstore.Store {
 	require.NoError(t, err, "New")
 	t.Cleanup(func() { dropTables(t, pool, table) })
 	return s
+}
+
+// nowParam is how a time travels as a statement's parameter (Unix ms, a
+// binary int8), to pick with [pgtest.Wire.LoseReplyOnce] the write that runs
+// a statement rather than the one that prepares it.
+func nowParam(at time.Time) string {
+	return string(binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli())))
+}
+
+// fpParam is how the row key of id travels as a parameter, for the same use.
+func fpParam(id string) string {
+	fp := store.Fingerprint(id)
+	return string(fp[:])
 }
 
 // record returns a session accessed at at that expires after 30 idle
@@ -90,9 +104,11 @@ func TestTouchGranularity(t *testing.T) {
 // still returns every expired session exactly once, and none is left
 // behind.
 func TestSweepClaimReplyLost(t *testing.T) {
-	for name, marker := range map[string]string{
-		"claim":  "SKIP LOCKED",
-		"delete": "WHERE claim = $1\x00", // the delete step's statement ends there
+	for name, marker := range map[string]func(at time.Time) string{
+		// The claim is picked by its parameter now: its text travels only in
+		// the round trip that prepares it, which runs nothing.
+		"claim":  func(at time.Time) string { return nowParam(at.Add(time.Hour)) },
+		"delete": func(time.Time) string { return "WHERE claim = $1\x00" }, // the delete step's statement ends there
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := &pgtest.Wire{}
@@ -105,7 +121,7 @@ func TestSweepClaimReplyLost(t *testing.T) {
 				want[store.MaskedID(id)] = true
 			}
 
-			w.LoseReplyOnce(marker)
+			w.LoseReplyOnce(marker(at))
 			got, err := s.Sweep(ctx, at.Add(time.Hour), 10)
 			require.NoError(t, err)
 			require.Equal(t, 1, w.Lost(), "no reply was lost: the marker matched nothing")
@@ -132,9 +148,9 @@ func TestSweepClaimReplyLost(t *testing.T) {
 // and the caller still gets the record with deleted == true, once, so that
 // a logout whose reply was lost still fires Destroyed.
 func TestDeleteReplyLost(t *testing.T) {
-	for name, marker := range map[string]string{
-		"claim":  "FOR UPDATE",
-		"delete": "WHERE claim = $1\x00",
+	for name, marker := range map[string]func(id string) string{
+		"claim":  fpParam, // as in TestSweepClaimReplyLost, by its parameters
+		"delete": func(string) string { return "WHERE claim = $1\x00" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := &pgtest.Wire{}
@@ -143,7 +159,7 @@ func TestDeleteReplyLost(t *testing.T) {
 			id := testkit.RandomID(t)
 			require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"user": "ada"})))
 
-			w.LoseReplyOnce(marker)
+			w.LoseReplyOnce(marker(id))
 			rec, deleted, err := s.Delete(ctx, id)
 			require.NoError(t, err)
 			require.Equal(t, 1, w.Lost(), "no reply was lost: the marker matched nothing")
