@@ -22,9 +22,12 @@ type GinStoreOption func(*ginStore)
 // is Options(sessions.Options{MaxAge: -1}) and Save); a Save that makes
 // the request's first session needs no renewal, its ID being new; nor does
 // one whose session was renewed already in the request. When the renewal
-// fails (a concurrent one won, the store failed, the response has started)
-// Save stores nothing, returns the error and answers it through
-// Options.ErrorHandler, so the login is not kept on the old ID.
+// fails (a concurrent one won, the store failed, the new cookie cannot be
+// sent: the response has started, or under gin-contrib's middleware an
+// earlier Save of the request stored something, see [NewGinStore])
+// Save stores nothing and returns the error, which Options.ErrorHandler
+// answers where the response can still take it (a lost concurrent
+// renewal: 409): the login is not kept on the old ID.
 //
 // By default no key renews: which key means "logged in" is the
 // application's to say, and renewing on a key that changes for other
