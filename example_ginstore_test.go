@@ -83,3 +83,47 @@ func ExampleGinErrorHandler() {
 	// Output:
 	// 503 {"error":"please try again"}
 }
+
+// A login handler written for gin-contrib sets "user" and saves. Naming
+// that key renews the session's ID at the login's Save, even under
+// gin-contrib's own middleware: a session cookie planted before login
+// (here by a flash) is not logged in.
+func ExampleRenewWhenSet() {
+	m := session.NewManager(session.Options{}, nil, nil)
+	defer m.Close()
+
+	r := gin.New()
+	r.Use(sessions.Sessions("mysession", session.NewGinStore(m, session.RenewWhenSet("user"))))
+	r.POST("/flash", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.AddFlash("welcome")
+		_ = s.Save()
+	})
+	r.POST("/login", func(c *gin.Context) { // unchanged
+		s := sessions.Default(c)
+		s.Set("user", "alice")
+		_ = s.Save()
+	})
+	r.GET("/whoami", func(c *gin.Context) {
+		c.String(http.StatusOK, "%v", sessions.Default(c).Get("user"))
+	})
+
+	send := func(method, path string, cookies []*http.Cookie) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec
+	}
+	planted := send(http.MethodPost, "/flash", nil).Result().Cookies()
+	renewed := send(http.MethodPost, "/login", planted).Result().Cookies()
+	fmt.Println("new ID:", renewed[0].Value != planted[0].Value)
+	fmt.Println("victim:", send(http.MethodGet, "/whoami", renewed).Body)
+	fmt.Println("attacker:", send(http.MethodGet, "/whoami", planted).Body)
+	// Output:
+	// new ID: true
+	// victim: alice
+	// attacker: <nil>
+}

@@ -77,16 +77,22 @@ import (
 // not made), and stores the changes of a session that exists.
 //
 // A handler's Save keeps the session ID the request came with, as
-// gin-contrib's server-side stores do: a login handler should also call
-// [RenewSession] (under [Sessions]) so that a session that existed before
-// login, planted in a victim's browser, is not logged in too.
+// gin-contrib's server-side stores do, so a session that existed before
+// login, planted in a victim's browser, would be logged in too. The
+// option [RenewWhenSet] names the keys a login sets, and a Save that sets
+// one renews the ID under either middleware; under [Sessions] a login
+// handler may instead call [RenewSession].
 //
 // NewGinStore panics when m is nil.
-func NewGinStore(m *Manager) sessions.Store {
+func NewGinStore(m *Manager, opts ...GinStoreOption) sessions.Store {
 	if m == nil {
 		panic(errors.New("session: NewGinStore needs a manager"))
 	}
-	return &ginStore{m: m}
+	st := &ginStore{m: m}
+	for _, o := range opts {
+		o(st)
+	}
+	return st
 }
 
 // ginStore is the store NewGinStore returns. Its per-request work is done
@@ -98,6 +104,9 @@ type ginStore struct {
 	// opts are the options the application gave Options; nil while it gave
 	// none, so that the manager's cookie applies.
 	opts *sessions.Options
+	// renewKeys are the keys whose setting renews the session's ID (see
+	// RenewWhenSet); set at construction only.
+	renewKeys []string
 
 	warnedStore, warnedSession             sync.Once
 	warnedStoreSecure, warnedSessionSecure sync.Once

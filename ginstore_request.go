@@ -28,6 +28,9 @@ type ginRequest struct {
 	// late is the writer of a scope begun by Get, bound to the response at
 	// Save; nil for a scope begun by Sessions, which writes to the response.
 	late *lateWriter
+	// cameWith is the ID of the session the request came with, "" if none:
+	// a login renews the session only while it still has that ID.
+	cameWith string
 
 	gs *gsessions.Session // nil until gin-contrib's middleware asks
 	// loaded holds, for each key, a copy of the value the session had when
@@ -64,6 +67,9 @@ func (st *ginStore) begin(w http.ResponseWriter, r *http.Request, name string) (
 		return nil, err
 	}
 	q.sc = sc
+	if s := sc.Session(); s != nil {
+		q.cameWith = s.GetId()
+	}
 	return q, nil
 }
 
@@ -176,6 +182,13 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 		}
 	}
 	s := q.sc.Session()
+	if s != nil {
+		// Before anything is written: a login the renewal fails for is
+		// not kept on the ID an attacker may have planted.
+		if s, err = q.renewForLogin(s, changed); err != nil {
+			return err
+		}
+	}
 	switch {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie

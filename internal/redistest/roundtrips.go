@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -9,7 +10,14 @@ import (
 
 // RoundTrips is a go-redis hook that counts round trips: each command sent
 // alone, and each pipeline, is one. Add it with client.AddHook.
-type RoundTrips struct{ n atomic.Int64 }
+// It also keeps the names of the commands sent alone, for a test that
+// asserts which command a call sends (see Names).
+type RoundTrips struct {
+	n         atomic.Int64
+	recording atomic.Bool // only while Names runs, so that counting allocates nothing
+	mu        sync.Mutex
+	names     []string
+}
 
 // DialHook is part of redis.Hook; dials are not counted.
 func (r *RoundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -18,6 +26,11 @@ func (r *RoundTrips) DialHook(next redis.DialHook) redis.DialHook { return next 
 func (r *RoundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		r.n.Add(1)
+		if r.recording.Load() {
+			r.mu.Lock()
+			r.names = append(r.names, cmd.Name())
+			r.mu.Unlock()
+		}
 		return next(ctx, cmd)
 	}
 }
@@ -35,4 +48,18 @@ func (r *RoundTrips) During(fn func()) int64 {
 	before := r.n.Load()
 	fn()
 	return r.n.Load() - before
+}
+
+// Names returns the names of the commands sent alone while fn ran, in order
+// ("hgetall", "evalsha"). Calls of Names must not overlap.
+func (r *RoundTrips) Names(fn func()) []string {
+	r.mu.Lock()
+	r.names = nil
+	r.mu.Unlock()
+	r.recording.Store(true)
+	fn()
+	r.recording.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.names
 }

@@ -45,11 +45,24 @@
 //
 // # Round trips
 //
-// Loading a session and sliding its idle deadline is one script, so a request
-// that only reads costs one round trip; a request that writes costs two
-// (load, then one update of the keys it changed). Creating a session is one,
-// and so is Count. A read writes only when it moves the idle deadline by at
-// least the touch granularity ([WithTouchGranularity]). Renewal moves the
+// Loading a session is one plain HGETALL, no script, so a request that only
+// reads costs one round trip; a request that writes costs two (load, then
+// one update of the keys it changed). Creating a session is one, and so is
+// Count. A read writes only when it moves the idle deadline by at least the
+// touch granularity ([WithTouchGranularity]): that read costs one more round
+// trip, a script that slides the deadline only if the record is still there,
+// not being renewed away, not expired, and last accessed before the read's
+// time. A touch is not sent again when its reply is lost: it only moves the
+// access time forward, so whether or not it ran, the session expires no
+// later than its last read allows.
+//
+// Reads go where the client sends them: a replica that lags could answer a
+// session that was just deleted or renewed away, so [New] and [Open] panic
+// on a client whose options route read-only commands to replicas (ReadOnly,
+// RouteByLatency or RouteRandomly in go-redis's Cluster and failover
+// options). A failover client made with ReplicaOnly connects to a replica
+// and cannot be told from one on the master: do not give it to the store.
+// The touch always runs on the master. Renewal moves the
 // record to the new ID's shard in three steps, three round trips (see the
 // top of renew.go for how its guarantees hold across shards); deleting a
 // renewed session costs one more, to forget the IDs it was renewed from.

@@ -9,7 +9,7 @@ var (
 	MoveCreateScriptSHA = moveCreateScript.Hash()
 	MoveEndScriptSHA    = moveEndScript.Hash()
 	UpdateScriptSHA     = updateScript.Hash()
-	LoadScriptSHA       = loadScript.Hash()
+	TouchScriptSHA      = touchScript.Hash()
 	IndexScriptSHA      = indexScript.Hash()
 )
 

@@ -218,7 +218,8 @@ func TestNoKeyspaceScans(t *testing.T) {
 
 // TestRoundTrips pins what the package documentation promises: every
 // operation a request makes is one round trip once the scripts are loaded,
-// but a renewal, which moves the record between shards in three steps, and
+// but a read that slides the idle deadline (the read, then the touch), a
+// renewal, which moves the record between shards in three steps, and
 // the end of a renewed session, which then forgets the IDs it was renewed
 // from in their own shards.
 func TestRoundTrips(t *testing.T) {
@@ -231,7 +232,7 @@ func TestRoundTrips(t *testing.T) {
 	// Load each script once: the first EVALSHA of a fresh server misses.
 	warm := newID(t)
 	require.NoError(t, s.Create(ctx, warm, record(at, nil)))
-	_, _, _ = s.Load(ctx, warm, at, true)
+	_, _, _ = s.Load(ctx, warm, at.Add(time.Minute), true)
 	_ = s.Update(ctx, warm, map[string]any{"k": 1})
 	next := newID(t)
 	_ = s.Renew(ctx, warm, next, at)
@@ -245,7 +246,8 @@ func TestRoundTrips(t *testing.T) {
 		want int64
 	}{
 		{"Create", func() { require.NoError(t, s.Create(ctx, id, record(at, map[string]any{"a": 1, "b": "x"}))) }, 1},
-		{"Load and touch", func() { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); require.NoError(t, err) }, 1},
+		{"Load and touch", func() { _, _, err := s.Load(ctx, id, at.Add(time.Minute), true); require.NoError(t, err) }, 2},
+		{"Load within the touch granularity", func() { _, _, err := s.Load(ctx, id, at.Add(time.Minute+time.Second), true); require.NoError(t, err) }, 1},
 		{"Update", func() { require.NoError(t, s.Update(ctx, id, map[string]any{"a": 2, "b": nil})) }, 1},
 		{"Renew", func() { require.NoError(t, s.Renew(ctx, id, renewed, at.Add(time.Minute))) }, 3},
 		{"Count", func() { _, err := s.Count(ctx); require.NoError(t, err) }, 1},

@@ -12,40 +12,13 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// A read is the request every session pays, so its round trip is built to
-// allocate little: go-redis's generic reply parser costs two allocations per
-// string of an array reply, which made the reply of a record with a user and
-// one value (twelve strings in two arrays) the largest cost of a read. The
-// load script therefore answers one string that packs the touched flag and
-// the record's fields, parsed here without copying but for what the record
-// keeps; and the command is built here in one slice, with the arguments that
-// never change boxed once, rather than through redis.Script, which copies
-// keys and arguments into a slice of its own. Nothing stored changes: the
-// record is the same hash, written by the same scripts.
-
-// loadSHA is the load script's digest, boxed once as a command argument.
-var loadSHA any = loadScript.Hash()
-
-// touchArgs are the load script's touch argument, boxed once.
-var touchArgs = [2]any{"0", "1"}
-
-// loadConsts are the load script's arguments that depend on the options
-// only: retention, granularity and its cap, boxed once for every read.
-type loadConsts struct {
-	retention, granularity, granularityCap any
-}
-
-func (s *redisStore) newLoadConsts() loadConsts {
-	granularity := int64(-1)
-	if s.granularity >= 0 {
-		granularity = s.granularity.Milliseconds()
-	}
-	return loadConsts{
-		retention:      s.retention.Milliseconds(),
-		granularity:    granularity,
-		granularityCap: maxGranularity.Milliseconds(),
-	}
-}
+// A read is the request every session pays, so it is built to cost no more
+// than a plain GET where it can: the record is read with one HGETALL, no
+// script, and whether it has expired and whether a touch is due is decided
+// here. Running a script on every read cost 1.4 to 1.6 GET round trips (the
+// Lua work, not the EVALSHA, was most of it; issue 12). Only a read that
+// moves the idle deadline by at least the touch granularity sends a second
+// command, touchScript, which checks again in Redis what the read saw.
 
 // fingerprintKey returns the record key of id and its fingerprint, which is
 // the key's tail: one allocation for both, where fingerprint and recordKey
@@ -67,84 +40,76 @@ func (s *redisStore) fingerprintKey(id string) (key, fp string) {
 	return key, key[len(key)-len(enc):]
 }
 
-// runLoad runs the load script on key, the record of fp, and returns its
-// packed reply (see packReply); redis.Nil when there is no record. It is
-// what loadScript.Run would send, EVALSHA and on a NOSCRIPT reply EVAL.
-func (s *redisStore) runLoad(ctx context.Context, key, fp string, nowMillis int64, touch bool) (string, error) {
-	touchArg := touchArgs[0]
-	if touch {
-		touchArg = touchArgs[1]
-	}
-	args := []any{"evalsha", loadSHA, 2, key, s.indexArgs[s.shardOf(fp)],
-		nowMillis, touchArg, s.loadConsts.retention, s.loadConsts.granularity, s.loadConsts.granularityCap}
-	cmd := redis.NewCmd(ctx, args...)
-	cmd.SetFirstKeyPos(3)
+// readRecord returns the fields of the record under key, none when there is
+// no record. It is a plain HGETALL; go-redis reads it into a map of strings
+// of their own, so the record decoded from it keeps no reply buffer alive.
+func (s *redisStore) readRecord(ctx context.Context, key string) (map[string]string, error) {
+	cmd := redis.NewMapStringStringCmd(ctx, "hgetall", key)
 	_ = s.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		args[0], args[1] = "eval", loadSource
-		cmd = redis.NewCmd(ctx, args...)
-		cmd.SetFirstKeyPos(3)
-		_ = s.client.Process(ctx, cmd)
-	}
-	return cmd.Text()
+	return cmd.Result()
 }
 
-// luaPack is the Lua side of packReply.
-const luaPack = `
-local function pack(touched, h)
-  local t = {touched}
-  for k = 1, #h do t[k + 1] = #h[k] .. ':' .. h[k] end
-  return table.concat(t)
-end
-`
-
-// decodeLoadReply decodes the load script's packed reply: "0" or "1" (the
-// record was touched), then each field name and value of the record's hash
-// in turn, as its length in decimal, a colon and its bytes. The record keeps
-// copies of what it holds (values and user), not substrings of the reply,
-// so that a value kept after the request does not keep the whole reply in
-// memory.
-func (s *redisStore) decodeLoadReply(reply string) (rec store.Record, touched bool, err error) {
-	if reply == "" || (reply[0] != '0' && reply[0] != '1') {
-		return store.Record{}, false, errBadReply
-	}
-	touched = reply[0] == '1'
-	d := recordDecoder{s: s, strict: true, clone: true}
-	rest := reply[1:]
-	for rest != "" {
-		var name, value string
-		if name, rest, err = nextPacked(rest); err != nil {
-			return store.Record{}, false, err
-		}
-		if value, rest, err = nextPacked(rest); err != nil {
-			return store.Record{}, false, err
-		}
+// decodeFields builds a record from the fields of its hash; any field that
+// does not decode is an error.
+func (s *redisStore) decodeFields(h map[string]string) (store.Record, error) {
+	d := recordDecoder{s: s, strict: true, sizeHint: max(len(h)-4, 0)}
+	for name, value := range h {
 		if err := d.field(name, value); err != nil {
-			return store.Record{}, false, err
+			return store.Record{}, err
 		}
 	}
-	rec, err = d.done()
-	return rec, touched, err
+	return d.done()
 }
 
-// nextPacked splits the first length-prefixed string off packed.
-func nextPacked(packed string) (s, rest string, err error) {
-	colon := strings.IndexByte(packed, ':')
-	if colon <= 0 || colon > 10 {
-		return "", "", errBadReply
+// touchDue reports whether a read of rec at nowMillis should slide its idle
+// deadline: rec has not expired, the access time moves forward, and by at
+// least the touch granularity (see WithTouchGranularity). It is the rule
+// the load script applied in Redis before issue 12, now applied to the
+// record as read; touchScript checks the parts of it that another client
+// can change in between.
+func (s *redisStore) touchDue(rec store.Record, nowMillis int64) bool {
+	a, i, e := millis(rec.Accessed), rec.Idle.Milliseconds(), millis(rec.Expires)
+	if d := deadlineMillis(a, i, e); d != 0 && d <= nowMillis {
+		return false // expired: handed back untouched, for the caller to end
 	}
-	n := 0
-	for _, c := range []byte(packed[:colon]) {
-		if c < '0' || c > '9' {
-			return "", "", errBadReply
+	if nowMillis <= a {
+		return false
+	}
+	g := s.granularity.Milliseconds()
+	if s.granularity < 0 {
+		g = maxGranularity.Milliseconds()
+		if i > 0 && i/100 < g {
+			g = i / 100
 		}
-		n = n*10 + int(c-'0')
 	}
-	if n > len(packed)-colon-1 {
-		return "", "", errBadReply
+	if i > 0 && g > i/2 {
+		g = i / 2
 	}
-	end := colon + 1 + n
-	return packed[colon+1 : end], packed[end:], nil
+	return nowMillis-a >= g
+}
+
+// deadlineMillis is luaDeadline's deadline in Go: the earlier of the idle
+// deadline and the absolute one, 0 for none.
+func deadlineMillis(a, i, e int64) int64 {
+	var d int64
+	if i > 0 {
+		d = a + i
+	}
+	if e > 0 && (d == 0 || e < d) {
+		d = e
+	}
+	return d
+}
+
+// touch runs touchScript on key, the record of fp, and reports whether it
+// moved the access time to nowMillis. It is not retried and does not wait
+// for replicas (see touchScript): a touch that is lost, whether its reply
+// or the write itself in a failover, leaves the session to expire earlier
+// than its last read allows, never later.
+func (s *redisStore) touch(ctx context.Context, key, fp string, nowMillis int64) (bool, error) {
+	n, err := touchScript.Run(ctx, s.client, []string{key, s.indexKey(s.shardOf(fp))},
+		nowMillis, s.retention.Milliseconds()).Int()
+	return n == 1, err
 }
 
 var errBadReply = errors.New("unexpected script reply")

@@ -141,7 +141,8 @@ func WithTouchGranularity(d time.Duration) Option {
 // replication round trip (on a local network about one more round trip,
 // and up to timeout when a replica is slow or down), and on a Cluster each
 // sweep sends its claims shard by shard. Reads (Load, also when it slides
-// the idle deadline) never wait. WAIT narrows the loss window; it does not
+// the idle deadline) never wait: a touch that a failover loses leaves the
+// session to expire earlier than its last read allows, never later. WAIT narrows the loss window; it does not
 // make Redis strongly consistent (see the Redis documentation of WAIT).
 // With n replicas per master and n acknowledgements asked, a failover
 // leaves the promoted master short of replicas, so every session write fails

@@ -36,8 +36,6 @@ type redisStore struct {
 	replicaTimeout     time.Duration
 
 	tags       []string // the hash tag of each shard
-	indexArgs  []any    // each shard's index key, boxed once as a command argument
-	loadConsts loadConsts
 	layout     layoutCheck
 	sweepStart atomic.Uint64 // the shard the next sweep starts at, modulo shards
 	closed     atomic.Bool
@@ -64,6 +62,10 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 	if client == nil {
 		panic("redisstore: nil client")
 	}
+	if readsFromReplicas(client) {
+		panic("redisstore: the client sends read-only commands to replicas (ReadOnly, RouteByLatency or RouteRandomly), " +
+			"where a replica that lags could answer a session that was just logged out; give the store a client without them")
+	}
 	s := &redisStore{
 		client:      client,
 		prefix:      "sessionkit",
@@ -75,15 +77,23 @@ func newStore(client redis.UniversalClient, opts ...Option) *redisStore {
 		o(s)
 	}
 	s.tags = shardTags(s.prefix, s.shards)
-	s.indexArgs = make([]any, s.shards)
-	for i := range s.indexArgs {
-		s.indexArgs[i] = s.indexKey(i)
-	}
-	s.loadConsts = s.newLoadConsts()
 	// Instances start their sweeps at different shards, so that together
 	// they cover every shard even when each sweeps only a few per call.
 	s.sweepStart.Store(rand.Uint64())
 	return s
+}
+
+// readsFromReplicas reports whether client may send a read-only command,
+// such as the HGETALL of Load, to a replica. A Cluster client (and the
+// failover client go-redis builds as one when it routes reads) says so in
+// its options. A failover client made with ReplicaOnly is a plain Client
+// connected to a replica and cannot be told apart: the package doc warns.
+func readsFromReplicas(client redis.UniversalClient) bool {
+	if c, ok := client.(*redis.ClusterClient); ok {
+		o := c.Options()
+		return o.ReadOnly || o.RouteByLatency || o.RouteRandomly
+	}
+	return false
 }
 
 // tagKey returns the name of a key of shard i; the braces make the shard's
@@ -204,20 +214,25 @@ func (s *redisStore) Create(ctx context.Context, id string, rec store.Record) er
 
 // Load returns the record of id, sliding its idle deadline when touch is
 // set, it has not expired and the deadline would move by at least the touch
-// granularity. It is one round trip.
+// granularity. A read is one round trip, a plain HGETALL; one that slides
+// the deadline is two, the second a script that checks again what the read
+// saw (see touchScript).
 func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
 	if err := s.begin(ctx); err != nil {
 		return store.Record{}, false, err
 	}
 	key, fp := s.fingerprintKey(id)
-	reply, err := s.runLoad(ctx, key, fp, millis(now), touch)
-	if errors.Is(err, redis.Nil) {
-		return store.Record{}, false, nil
-	}
+	h, err := s.readRecord(ctx, key)
 	if err != nil {
 		return store.Record{}, false, s.fail("load", err)
 	}
-	rec, touched, err := s.decodeLoadReply(reply)
+	if len(h) == 0 {
+		return store.Record{}, false, nil
+	}
+	if _, moving := h["m"]; moving {
+		return store.Record{}, false, nil // its ID died when the renewal began
+	}
+	rec, err := s.decodeFields(h)
 	if err != nil {
 		if !s.resetOnDecodeError {
 			return store.Record{}, false, fmt.Errorf("%w: session %s: %w", ErrDecode, fp[:maskedLen], err)
@@ -228,6 +243,14 @@ func (s *redisStore) Load(ctx context.Context, id string, now time.Time, touch b
 		}
 		s.forget(ctx, strings.Fields(former))
 		return store.Record{}, false, nil
+	}
+	nowMillis := millis(now)
+	if !touch || !s.touchDue(rec, nowMillis) {
+		return rec, true, nil
+	}
+	touched, err := s.touch(ctx, key, fp, nowMillis)
+	if err != nil {
+		return store.Record{}, false, s.fail("touch", err)
 	}
 	if touched {
 		rec.Accessed = now.Round(0) // handed back by the wall clock alone, as stored
@@ -456,12 +479,10 @@ func (s *redisStore) decodeReply(res []any, strict bool) (store.Record, error) {
 
 // recordDecoder builds a record from the fields of its hash, given one at a
 // time. With strict set, any field that does not decode is an error;
-// otherwise such fields are left out. With clone set, the record keeps
-// copies of the strings it is given (see decodeLoadReply).
+// otherwise such fields are left out.
 type recordDecoder struct {
 	s        *redisStore
 	strict   bool
-	clone    bool
 	sizeHint int // how many values to make room for
 	rec      store.Record
 	meta     int // how many of the four times were read
@@ -470,9 +491,6 @@ type recordDecoder struct {
 func (d *recordDecoder) field(name, value string) error {
 	if strings.HasPrefix(name, "v") {
 		key := name[1:]
-		if d.clone {
-			key, value = strings.Clone(key), strings.Clone(value)
-		}
 		v, err := d.s.form.Decode(key, value)
 		if err != nil {
 			if d.strict {
@@ -487,9 +505,6 @@ func (d *recordDecoder) field(name, value string) error {
 		return nil
 	}
 	if name == "u" {
-		if d.clone {
-			value = strings.Clone(value)
-		}
 		d.rec.User = value
 		return nil
 	}

@@ -44,43 +44,34 @@ local function expire(key, d, retention)
 end
 `
 
-// loadScript returns the touched flag and the record's fields, packed into
-// one string (see decodeLoadReply), or nil. It slides the idle deadline
-// (record, key expiry and index score together) when asked to touch a record
-// that has not expired and the access time would move by at least the
-// granularity; an expired record comes back untouched. A record that a
-// renewal is moving away is not there: its ID died when the renewal began.
+// touchScript slides the idle deadline of a record that a read found due
+// for a touch (see redisStore.touchDue): it sets the access time to now and
+// moves the key's expiry and the index score with it, and returns 1; it
+// returns 0 and changes nothing when what the read saw no longer holds: the
+// record is gone (deleted, claimed by a sweep, expired by Redis), a renewal
+// is moving it away, it has expired at now (its absolute deadline was moved
+// since), or its access time is already at or past now (another read touched
+// it). So a touch never brings back or extends a session that ended or moved
+// after the read, and the access time only moves forward: a touch run twice,
+// or after a later one, changes nothing, so a lost reply is harmless.
 //
-// KEYS: record, index. ARGV: now, touch (1 or 0), retention, granularity
-// (-1: a hundredth of the idle timeout, at most the cap; any: at most half
-// the idle timeout), cap. The fingerprint, the index member, is the last 43
-// characters of the record's key: one argument fewer to box on every read.
-var loadScript = redis.NewScript(loadSource)
-
-const loadSource = luaDeadline + luaPack + `
-local h = redis.call('HGETALL', KEYS[1])
-if #h == 0 then return false end
+// KEYS: record, index. ARGV: now, retention. The fingerprint, the index
+// member, is the last 43 characters of the record's key.
+var touchScript = redis.NewScript(luaDeadline + `
 local m = redis.call('HMGET', KEYS[1], 'a', 'i', 'e', 'm')
-if m[4] then return false end
+if m[4] then return 0 end
 local now, a, i, e = tonumber(ARGV[1]), tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
-if not (a and i and e) then return pack(0, h) end
+if not (a and i and e) then return 0 end
 local d = deadline(a, i, e)
-if ARGV[2] ~= '1' or (d ~= 0 and d <= now) or now <= a then return pack(0, h) end
-local g = tonumber(ARGV[4])
-if g < 0 then
-  g = tonumber(ARGV[5])
-  if i > 0 and math.floor(i / 100) < g then g = math.floor(i / 100) end
-end
-if i > 0 and g > math.floor(i / 2) then g = math.floor(i / 2) end
-if now - a < g then return pack(0, h) end
+if (d ~= 0 and d <= now) or now <= a then return 0 end
 redis.call('HSET', KEYS[1], 'a', ARGV[1])
 if i > 0 then
   local nd = deadline(now, i, e)
-  expire(KEYS[1], nd, tonumber(ARGV[3]))
+  expire(KEYS[1], nd, tonumber(ARGV[2]))
   redis.call('ZADD', KEYS[2], 'XX', score(nd), string.sub(KEYS[1], -43))
 end
-return pack(1, h)
-`
+return 1
+`)
 
 // createScript stores a new record unless its ID is taken. It returns 1 on
 // success and 0 when the ID exists. On success it leaves the call's marker
