@@ -89,7 +89,16 @@ func (f *failover) run(d redistest.Deployment, start time.Time, stop <-chan stru
 		// Until the dead master is back as a replica, the promoted one
 		// has none, and writes that wait for a replica fail closed: that
 		// is still the failover, so the window lasts until it rejoined.
-		if err := masters[0].Revive(); err != nil {
+		revive := masters[0].Revive
+		if _, cluster := d.(*redistest.Cluster); !cluster {
+			now, err := d.Masters(ctx)
+			if err != nil || len(now) != 1 {
+				f.err = fmt.Errorf("finding the new master: %v", err)
+				return
+			}
+			revive = func() error { return masters[0].ReviveAsReplicaOf(now[0]) }
+		}
+		if err := revive(); err != nil {
 			f.err = fmt.Errorf("reviving %s: %w", f.victim, err)
 			return
 		}

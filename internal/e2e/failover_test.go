@@ -157,7 +157,11 @@ func testFailoverUnderLoad(t *testing.T, tp redistest.Topology, acks bool) {
 	require.NoError(t, err)
 	require.NotContains(t, masters, victim, "the killed master still serves")
 	if acks {
-		require.NoError(t, victim.Revive())
+		if _, cluster := d.(*redistest.Cluster); cluster {
+			require.NoError(t, victim.Revive())
+		} else {
+			require.NoError(t, victim.ReviveAsReplicaOf(masters[0]))
+		}
 		require.NoError(t, d.Wait(ctx), "the killed master rejoins as a replica")
 	}
 

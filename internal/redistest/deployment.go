@@ -99,6 +99,30 @@ func (s *Server) Revive() error {
 	return s.run()
 }
 
+// ReviveAsReplicaOf starts a killed server again as a replica of master, as
+// an operator restarts a failed master of a Sentinel set that keeps no
+// data on disk. Started as a master it would come back empty, and a
+// sentinel that had not yet learnt of the failover could fail back to it,
+// losing every write made since. (A Cluster node needs none of this: its
+// nodes.conf makes it a replica; use [Server.Revive].)
+func (s *Server) ReviveAsReplicaOf(master *Server) error {
+	host, port, err := net.SplitHostPort(master.Addr)
+	if err != nil {
+		return err
+	}
+	s.kill()
+	args := make([]string, 0, len(s.args)+3)
+	for i := 0; i < len(s.args); i++ {
+		if s.args[i] == "--replicaof" && i+2 < len(s.args) {
+			i += 2 // the master it had before
+			continue
+		}
+		args = append(args, s.args[i])
+	}
+	s.args = append(args, "--replicaof", host, port)
+	return s.run()
+}
+
 // Running reports whether the server's process is running (it was not
 // killed).
 func (s *Server) Running() bool {

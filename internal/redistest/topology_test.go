@@ -78,9 +78,16 @@ func TestFailover(t *testing.T) {
 			require.Equal(t, "before", got, "the write acknowledged before the crash survives")
 			require.NoError(t, c.Set(ctx, "k", "after", 0).Err())
 
-			require.NoError(t, old.Revive())
+			if _, cluster := d.(*redistest.Cluster); cluster {
+				require.NoError(t, old.Revive())
+			} else {
+				require.NoError(t, old.ReviveAsReplicaOf(now))
+			}
 			require.NoError(t, d.Wait(wctx), "the old master rejoins")
 			require.Same(t, now, masterOf(t, d, "k"), "the old master came back as a replica")
+			v, err := c.Get(ctx, "k").Result()
+			require.NoError(t, err)
+			require.Equal(t, "after", v, "the write acknowledged after the failover survives the rejoin")
 		})
 	}
 }
