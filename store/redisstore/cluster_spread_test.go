@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 
@@ -45,25 +44,5 @@ func TestClusterSpreadsSessions(t *testing.T) {
 	// A session record is a Redis hash named "{<tag>}:s:<fingerprint>" (see
 	// the package doc); count them on each master. A test may scan; the
 	// store never does.
-	var mu sync.Mutex
-	perMaster := map[string]int{}
-	require.NoError(t, cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		n := 0
-		iter := c.ScanType(ctx, 0, "*"+prefix+"*:s:*", 1000, "hash").Iterator()
-		for iter.Next(ctx) {
-			n++
-		}
-		mu.Lock()
-		perMaster[c.Options().Addr] = n
-		mu.Unlock()
-		return iter.Err()
-	}))
-	t.Logf("records per master: %v", perMaster)
-	require.Len(t, perMaster, 3, "masters")
-	total := 0
-	for addr, n := range perMaster {
-		total += n
-		assert.GreaterOrEqual(t, n, sessions/5, "master %s holds %d of %d records", addr, n, sessions)
-	}
-	assert.Equal(t, sessions, total, "records on all masters")
+	assertSpreadOverMasters(t, cluster, "*"+prefix+"*:s:*", "hash", sessions)
 }

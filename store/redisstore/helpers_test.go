@@ -1,11 +1,15 @@
 package redisstore_test
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/session/internal/redistest"
 	"github.com/sessionkit/session/internal/testkit"
@@ -52,3 +56,32 @@ func redisZ(score float64, member string) redis.Z { return redis.Z{Score: score,
 
 // replacePrefix puts prefix where part says PREFIX.
 func replacePrefix(part, prefix string) string { return strings.ReplaceAll(part, "PREFIX", prefix) }
+
+// assertSpreadOverMasters counts, on each master of cluster, the keys of
+// kind that match pattern (a test may scan; the store never does), and
+// checks that all want of them are there and that each of the 3 masters
+// holds at least a fifth (an even split is a third).
+func assertSpreadOverMasters(t *testing.T, cluster *redis.ClusterClient, pattern, kind string, want int) {
+	t.Helper()
+	var mu sync.Mutex
+	perMaster := map[string]int{}
+	require.NoError(t, cluster.ForEachMaster(t.Context(), func(ctx context.Context, c *redis.Client) error {
+		n := 0
+		iter := c.ScanType(ctx, 0, pattern, 1000, kind).Iterator()
+		for iter.Next(ctx) {
+			n++
+		}
+		mu.Lock()
+		perMaster[c.Options().Addr] = n
+		mu.Unlock()
+		return iter.Err()
+	}))
+	t.Logf("%s keys per master: %v", kind, perMaster)
+	require.Len(t, perMaster, 3, "masters")
+	total := 0
+	for addr, n := range perMaster {
+		total += n
+		assert.GreaterOrEqual(t, n, want/5, "master %s holds %d of %d", addr, n, want)
+	}
+	assert.Equal(t, want, total, "keys on all masters")
+}

@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -305,27 +304,7 @@ func TestUsersSpreadOverCluster(t *testing.T) {
 		require.NoError(t, s.SetUser(ctx, id, fmt.Sprintf("user%d@example.com", i)))
 	}
 
-	var mu sync.Mutex
-	perMaster := map[string]int{}
-	require.NoError(t, cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		n := 0
-		iter := c.ScanType(ctx, 0, "{"+prefix+":u:*}:sessions", 1000, "zset").Iterator()
-		for iter.Next(ctx) {
-			n++
-		}
-		mu.Lock()
-		perMaster[c.Options().Addr] = n
-		mu.Unlock()
-		return iter.Err()
-	}))
-	t.Logf("user indexes per master: %v", perMaster)
-	require.Len(t, perMaster, 3, "masters")
-	total := 0
-	for addr, n := range perMaster {
-		total += n
-		assert.GreaterOrEqual(t, n, users/5, "master %s holds %d of %d indexes", addr, n, users)
-	}
-	assert.Equal(t, users, total, "indexes on all masters")
+	assertSpreadOverMasters(t, cluster, "{"+prefix+":u:*}:sessions", "zset", users)
 }
 
 // TestUserIndexExactUnderConcurrency runs, on every topology, three store
