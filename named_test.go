@@ -16,15 +16,7 @@ import (
 // names serve one route; each session is reached by its name, and ending
 // one leaves the other.
 func TestNamedSessionsOfSeveralManagers(t *testing.T) {
-	clock := testkit.NewClock()
-	managers := map[string]*session.Manager{}
-	r := gin.New()
-	for _, name := range []string{"user-session", "admin-session"} {
-		opts := testOptions(clock)
-		opts.CookieName = name
-		managers[name] = newTestManager(t, opts, nil)
-		r.Use(session.UseManager(managers[name], nil))
-	}
+	managers, r := twoManagers(t)
 	r.POST("/login/:name", func(c *gin.Context) {
 		s, err := session.Named(c, c.Param("name")).Create()
 		if err != nil {
@@ -97,15 +89,7 @@ func TestNamedSessionsOfSeveralManagers(t *testing.T) {
 // session its middleware holds, not a second lookup of its cookie whose
 // writes would bypass the request's commit.
 func TestManagerMethodsOfSeveralManagersThroughGin(t *testing.T) {
-	clock := testkit.NewClock()
-	managers := map[string]*session.Manager{}
-	r := gin.New()
-	for _, name := range []string{"user-session", "admin-session"} {
-		opts := testOptions(clock)
-		opts.CookieName = name
-		managers[name] = newTestManager(t, opts, nil)
-		r.Use(session.UseManager(managers[name], nil))
-	}
+	managers, r := twoManagers(t)
 	r.POST("/login/:name", func(c *gin.Context) {
 		_, err := session.Named(c, c.Param("name")).Create()
 		reply(c, err, http.StatusInternalServerError, "in")
@@ -124,4 +108,21 @@ func TestManagerMethodsOfSeveralManagersThroughGin(t *testing.T) {
 	}
 	status, _ := b.get("/same")
 	assert.Equal(t, http.StatusOK, status)
+}
+
+// twoManagers returns an engine on which two managers, with the cookie
+// names "user-session" and "admin-session" and one test clock, each have
+// their middleware, and the managers by cookie name.
+func twoManagers(t *testing.T) (map[string]*session.Manager, *gin.Engine) {
+	t.Helper()
+	clock := testkit.NewClock()
+	managers := map[string]*session.Manager{}
+	r := gin.New()
+	for _, name := range []string{"user-session", "admin-session"} {
+		opts := testOptions(clock)
+		opts.CookieName = name
+		managers[name] = newTestManager(t, opts, nil)
+		r.Use(session.UseManager(managers[name], nil))
+	}
+	return managers, r
 }
