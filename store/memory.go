@@ -80,11 +80,24 @@ func (s *memoryShard) dropStale() {
 }
 
 // memoryEntry is one live session. Fields without a lock are set before the
-// entry is published and never change.
+// entry is published and never change. There is one per session, so its
+// size is most of what an idle session costs: its times are kept as Unix
+// seconds and nanoseconds rather than as time.Time values (24 bytes each,
+// with a location pointer), and what most sessions never have (a bound
+// user, former IDs) sits behind one pointer. 80 bytes.
 type memoryEntry struct {
+	// values holds the map[string]any of the current values, replaced
+	// whole by Update. An atomic.Value and not an atomic.Pointer: a map is
+	// a pointer already, so storing one allocates nothing, where a pointer
+	// to it cost an allocation per write and 8 bytes per session.
+	values atomic.Value
 	// mu serialises the writers of this session's values: Update, Delete and
 	// Renew.
-	mu   sync.Mutex
+	mu sync.Mutex
+	// gen numbers the entry's filings in its shard's expiry heap: a filing
+	// of another gen was superseded by SetExpires and is dropped when
+	// popped. Written under the shard's write lock.
+	gen  uint32
 	dead bool // set under mu when the entry leaves its shard or is renewed
 	// renewed marks the tombstone Renew leaves under the old ID, so that
 	// Update, Delete and Renew can tell a renewed session (ErrRenewed) from
@@ -94,29 +107,75 @@ type memoryEntry struct {
 	// or when the sweep finds its deadline passed, so there are never more
 	// than maxFormerIDs tombstones per session.
 	renewed bool
-	// gen numbers the entry's filings in its shard's expiry heap: a filing
-	// of another gen was superseded by SetExpires and is dropped when
-	// popped. It sits in padding, so it costs no memory. Written under the
-	// shard's write lock.
-	gen uint32
-	// formerIDs are the IDs this session was renewed from, latest last, at
-	// most maxFormerIDs: their tombstones go when this entry leaves.
-	formerIDs []string
-	// values holds the map[string]any of the current values, replaced
-	// whole by Update. An atomic.Value and not an atomic.Pointer: a map is
-	// a pointer already, so storing one allocates nothing, where a pointer
-	// to it cost an allocation per write and 8 bytes per session.
-	values  atomic.Value
-	created time.Time
-	// expires and bound change only under the shard's write lock (SetExpires,
-	// SetUser), while the entry is in the shard: a reader holding the shard's
-	// lock, or one that took the entry out, reads them without a race.
-	expires time.Time
-	bound   *binding // nil: bound to no user
-	idle    time.Duration
+	// createdSec/createdNsec and expiresSec/expiresNsec are Created and
+	// Expires by the wall clock (see unixOf). Expires and rare change only
+	// under the shard's write lock (SetExpires, SetUser), while the entry is
+	// in the shard: a reader holding the shard's lock, or one that took the
+	// entry out, reads them without a race.
+	createdSec, expiresSec   int64
+	createdNsec, expiresNsec int32
+	idle                     time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
+	rare     *entryRare // nil: bound to no user, renewed from no ID
+}
+
+// entryRare is what a session has only once bound to a user or renewed. It
+// never changes: SetUser and Renew replace it.
+type entryRare struct {
+	// binding is the session's user and masked ID; user "" means none.
+	binding
+	// formerIDs are the IDs this session was renewed from, latest last, at
+	// most maxFormerIDs: their tombstones go when this entry leaves.
+	formerIDs []string
+}
+
+// bound returns the user e is bound to, or nil for none.
+func (e *memoryEntry) bound() *binding {
+	if e.rare == nil || e.rare.user == "" {
+		return nil
+	}
+	return &e.rare.binding
+}
+
+// formerIDs returns the IDs e was renewed from.
+func (e *memoryEntry) formerIDs() []string {
+	if e.rare == nil {
+		return nil
+	}
+	return e.rare.formerIDs
+}
+
+// withRare returns the rare part of an entry bound to b (nil: none) and
+// renewed from formerIDs, or nil when it has neither.
+func withRare(b *binding, formerIDs []string) *entryRare {
+	if b == nil && len(formerIDs) == 0 {
+		return nil
+	}
+	r := &entryRare{formerIDs: formerIDs}
+	if b != nil {
+		r.binding = *b
+	}
+	return r
+}
+
+// unixOf returns t by the wall clock as Unix seconds and nanoseconds, which
+// hold any time.Time (Unix nanoseconds in one int64 end in the year 2262).
+func unixOf(t time.Time) (sec int64, nsec int32) {
+	return t.Unix(), int32(t.Nanosecond())
+}
+
+// zeroUnix is the zero time.Time's Unix seconds.
+var zeroUnix = time.Time{}.Unix()
+
+// timeOf is the inverse of unixOf. The zero time comes back as the zero
+// time.Time, so that IsZero and == both hold for it.
+func timeOf(sec int64, nsec int32) time.Time {
+	if sec == zeroUnix && nsec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec))
 }
 
 // NewMemory returns an empty in-process store: nothing to install, nothing
@@ -192,7 +251,9 @@ func (m *memory) shard(id string) *memoryShard {
 // newMemoryEntry keeps rec's times without their monotonic readings: see
 // [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
-	e := &memoryEntry{created: wallClock(rec.Created), expires: wallClock(rec.Expires), idle: rec.Idle}
+	e := &memoryEntry{idle: rec.Idle}
+	e.createdSec, e.createdNsec = unixOf(rec.Created)
+	e.expiresSec, e.expiresNsec = unixOf(rec.Expires)
 	values := rec.Values
 	if values == nil {
 		values = map[string]any{}
@@ -210,21 +271,24 @@ func (e *memoryEntry) loadValues() map[string]any {
 func (e *memoryEntry) record() Record {
 	rec := Record{
 		Values:   e.loadValues(),
-		Created:  e.created,
+		Created:  timeOf(e.createdSec, e.createdNsec),
 		Accessed: time.Unix(0, e.accessed.Load()),
 		Idle:     e.idle,
-		Expires:  e.expires,
+		Expires:  e.expires(),
 	}
-	if e.bound != nil {
-		rec.User = e.bound.user
+	if b := e.bound(); b != nil {
+		rec.User = b.user
 	}
 	return rec
 }
 
 // deadline is e.record().Deadline() without building the record.
 func (e *memoryEntry) deadline() time.Time {
-	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expires}.Deadline()
+	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expires()}.Deadline()
 }
+
+// expires returns the session's absolute deadline (the zero time: none).
+func (e *memoryEntry) expires() time.Time { return timeOf(e.expiresSec, e.expiresNsec) }
 
 // wallClock returns t without its monotonic reading. The store compares
 // every deadline by the wall clock alone: the expiry heap files deadlines by
@@ -251,7 +315,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	e := newMemoryEntry(rec)
 	if rec.User != "" {
-		e.bound = &binding{user: rec.User, masked: maskedKeyOf(id)}
+		e.rare = withRare(&binding{user: rec.User, masked: maskedKeyOf(id)}, nil)
 	}
 	s := m.shard(id)
 	s.mu.Lock()
@@ -265,7 +329,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	s.entries[id] = e
 	s.due.file(id, rec.Deadline(), e.gen)
-	m.index(e.bound, id)
+	m.index(e.bound(), id)
 	return nil
 }
 
@@ -369,7 +433,7 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	case !ok:
 		return Record{}, false, nil
 	}
-	m.dropTombstones(e.formerIDs)
+	m.dropTombstones(e.formerIDs())
 	return e.record(), true, nil
 }
 
@@ -377,7 +441,7 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 // s.mu for writing.
 func (m *memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	delete(s.entries, id)
-	m.unindex(e.bound, id)
+	m.unindex(e.bound(), id)
 	m.count.Add(-1)
 	e.mu.Lock()
 	e.dead = true
@@ -441,17 +505,19 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 		rec.Accessed = now
 	}
 	moved := newMemoryEntry(rec)
-	if e.bound != nil {
+	var movedBound *binding
+	if b := e.bound(); b != nil {
 		// The binding goes with the session; only the masked ID changes.
-		moved.bound = &binding{user: e.bound.user, masked: maskedKeyOf(newID)}
-		m.unindex(e.bound, oldID)
-		m.index(moved.bound, newID)
+		movedBound = &binding{user: b.user, masked: maskedKeyOf(newID)}
+		m.unindex(b, oldID)
 	}
-	moved.formerIDs = append(slices.Clone(e.formerIDs), oldID)
-	if n := len(moved.formerIDs) - maxFormerIDs; n > 0 {
-		forgotten = moved.formerIDs[:n]
-		moved.formerIDs = moved.formerIDs[n:]
+	formerIDs := append(slices.Clone(e.formerIDs()), oldID)
+	if n := len(formerIDs) - maxFormerIDs; n > 0 {
+		forgotten = formerIDs[:n]
+		formerIDs = formerIDs[n:]
 	}
+	moved.rare = withRare(movedBound, formerIDs)
+	m.index(moved.bound(), newID)
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.
 	e.dead, e.renewed = true, true
@@ -576,13 +642,13 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 		// here: a SHA-256 per session under the lock made every request of
 		// the shard wait for a whole batch of them.
 		var masked string
-		if e.bound != nil {
-			masked = string(e.bound.masked[:])
+		if b := e.bound(); b != nil {
+			masked = string(b.masked[:])
 		} else {
 			masked = MaskedID(c.id)
 		}
 		out = append(out, Entry{ID: c.id, MaskedID: masked, Record: e.record()})
-		*formerIDs = append(*formerIDs, e.formerIDs...)
+		*formerIDs = append(*formerIDs, e.formerIDs()...)
 	}
 	clear(claimed) // the entries are garbage once reported
 	return out, popped, done || len(out) >= limit
