@@ -86,11 +86,9 @@ func (s *memoryShard) dropStale() {
 // with a location pointer), and what most sessions never have (a bound
 // user, former IDs) sits behind one pointer. 80 bytes.
 type memoryEntry struct {
-	// values holds the map[string]any of the current values, replaced
-	// whole by Update. An atomic.Value and not an atomic.Pointer: a map is
-	// a pointer already, so storing one allocates nothing, where a pointer
-	// to it cost an allocation per write and 8 bytes per session.
-	values atomic.Value
+	// values holds the current values (see memoryValues), replaced whole
+	// by an Update of a session not read since it was last written.
+	values atomic.Pointer[memoryValues]
 	// mu serialises the writers of this session's values: Update, Delete and
 	// Renew.
 	mu sync.Mutex
@@ -254,18 +252,14 @@ func newMemoryEntry(rec Record) *memoryEntry {
 	e := &memoryEntry{idle: rec.Idle}
 	e.createdSec, e.createdNsec = unixOf(rec.Created)
 	e.expiresSec, e.expiresNsec = unixOf(rec.Expires)
-	values := rec.Values
-	if values == nil {
-		values = map[string]any{}
-	}
-	e.values.Store(values)
+	e.values.Store(memoryValuesOf(rec.Values))
 	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
 }
 
-// loadValues returns the current values, which nobody writes to.
+// loadValues returns the current values as a map, which nobody writes to.
 func (e *memoryEntry) loadValues() map[string]any {
-	return e.values.Load().(map[string]any)
+	return e.values.Load().asMap()
 }
 
 func (e *memoryEntry) record() Record {
@@ -396,19 +390,9 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 	if e.dead {
 		return ErrNotFound
 	}
-	current := e.loadValues()
-	next := make(map[string]any, len(current)+len(changes))
-	for k, v := range current {
-		next[k] = v
+	if next, inPlace := e.values.Load().apply(changes); !inPlace {
+		e.values.Store(next)
 	}
-	for k, v := range changes {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = v
-		}
-	}
-	e.values.Store(next)
 	return nil
 }
 
