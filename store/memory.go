@@ -545,6 +545,14 @@ func (m *memory) Count(context.Context) (int, error) {
 // is a few microseconds, about what a read takes anyway.
 const sweepStepsPerLock = 32
 
+// sweepHoldsPerYield is how many holds of a shard's lock a sweep makes
+// between two yields of its processor (see sweepShard): a fraction of a
+// millisecond of work, so that a request waiting for a processor waits
+// about that long, while the sweep still gets through a million sessions
+// in seconds when requests keep every processor busy. Yielding after every
+// hold let such a sweep run a few microseconds per scheduler time slice.
+const sweepHoldsPerYield = 8
+
 // claimedEntry is a session a sweep took out of its shard, to be reported
 // once the shard's lock is free.
 type claimedEntry struct {
@@ -565,11 +573,12 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 	defer m.leave()
 	now = wallClock(now)
 	var out []Entry
+	var holds int
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
 		var formerIDs []string
-		out, formerIDs = m.sweepShard(s, now, limit, out)
+		out, formerIDs = m.sweepShard(s, now, limit, out, &holds)
 		m.dropTombstones(formerIDs) // after sweepShard let go of s.mu
 	}
 	return out, nil
@@ -582,12 +591,13 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
 //
-// Between two holds it yields its processor (runtime.Gosched): a sweep
-// through a wave of a million expired sessions is seconds of work that
-// never blocks, and without the yield the requests it shares the
-// processors with wait for the scheduler to preempt it. When nothing else
-// is runnable the yield returns at once.
-func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry) (_ []Entry, formerIDs []string) {
+// Every sweepHoldsPerYield holds it yields its processor (runtime.Gosched):
+// a sweep through a wave of a million expired sessions is seconds of work
+// that never blocks, and without the yield the requests it shares the
+// processors with wait for the scheduler to preempt it, every 10 ms. When
+// nothing else is runnable the yield returns at once. holds counts the
+// holds of the whole Sweep call.
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry, holds *int) (_ []Entry, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
@@ -604,7 +614,9 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entr
 			break
 		}
 		budget -= popped
-		runtime.Gosched()
+		if *holds++; *holds%sweepHoldsPerYield == 0 {
+			runtime.Gosched()
+		}
 	}
 	return out, formerIDs
 }
