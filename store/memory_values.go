@@ -4,8 +4,8 @@ import "sync/atomic"
 
 // fewValues is how many keys a session's values may have and still be kept
 // as pairs rather than as a map while nobody reads them. Go's smallest map
-// costs 336 bytes (a header and a group of eight slots), four times what an
-// idle session with one short string costs otherwise; a pair costs 32.
+// costs 336 bytes (a header and a group of eight slots), more than all the
+// rest an idle session with one short string costs; a pair costs 32.
 const fewValues = 8
 
 // valuePair is one key of a session's values.
