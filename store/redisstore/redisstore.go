@@ -6,10 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -268,25 +266,9 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	// Sorted, so that a session's fields are written in a stable order.
-	keys := slices.Sorted(maps.Keys(changes))
-	args := make([]any, 1, 1+2*len(keys))
-	for _, k := range keys {
-		if changes[k] == nil {
-			args = append(args, "v"+k)
-		}
-	}
-	args[0] = len(args) - 1
-	for _, k := range keys {
-		v := changes[k]
-		if v == nil {
-			continue
-		}
-		b, err := s.form.Encode(k, v)
-		if err != nil {
-			return fmt.Errorf("redisstore: update: value of key %q (%T): %w", k, v, err)
-		}
-		args = append(args, "v"+k, b)
+	args, err := s.updateCommand(id, changes)
+	if err != nil {
+		return err
 	}
 	// An update is sent again as it is when its reply is lost: it sets the
 	// same fields to the same values, so a second run changes nothing the
@@ -294,15 +276,22 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 	// of those keys; the retry then overwrites it, which is what the later
 	// of two concurrent writes of one key does anyway. If the session was
 	// deleted in between, the retry's ErrNotFound is the truth by then.
-	fp := fingerprint(id)
-	record := []string{s.recordKey(fp), s.formerKey(fp)}
+	return s.writeRecord(ctx, "update", func() (int, error) { return s.runUpdate(ctx, args) })
+}
+
+// writeRecord sends, with send, a script that changes an existing record
+// (updateScript, setExpiresScript), again as it is while its replies are
+// lost, and turns the script's reply into the store's answer: 0, the record
+// does not exist, is store.ErrNotFound; 2, it was renewed away or is being
+// moved away, store.ErrRenewed. op names the call in errors.
+func (s *redisStore) writeRecord(ctx context.Context, op string, send func() (int, error)) error {
 	var n int
 	_, err := retry(ctx, func() (err error) {
-		n, err = s.eval(ctx, updateScript, record, args...).Int()
+		n, err = send()
 		return err
 	})
 	if err != nil {
-		return s.fail("update", err)
+		return s.fail(op, err)
 	}
 	switch n {
 	case 0:
