@@ -313,31 +313,51 @@ func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool,
 		return store.Record{}, false, err
 	}
 	fp := fingerprint(id)
-	token, err := newToken()
+	c, err := s.claimRetried(ctx, "delete", fp, "")
 	if err != nil {
-		return store.Record{}, false, fmt.Errorf("redisstore: delete: %w", err)
+		return store.Record{}, false, err
 	}
-	var rec store.Record
-	var former []string
-	var claimed, renewed bool
-	doubtful, err := retry(ctx, func() (err error) {
-		rec, former, claimed, renewed, err = s.claim(ctx, fp, token, "")
-		return err
-	})
-	if renewed {
+	if c.renewed {
 		return store.Record{}, false, store.ErrRenewed
 	}
+	s.forget(ctx, c.former)
+	if c.ok && c.rec.User != "" {
+		s.unindex(ctx, []boundFP{{user: c.rec.User, fp: fp}})
+	}
+	return c.rec, c.ok, nil
+}
+
+// claimed is what a claim found: the record it removed, the fingerprints
+// the session was renewed from, whether it claimed the session (ok), and
+// whether the fingerprint was renewed away instead.
+type claimed struct {
+	rec     store.Record
+	former  []string
+	ok      bool
+	renewed bool
+}
+
+// claimRetried claims fp (only a record bound to user, unless user is "")
+// under a fresh token, sent again while its replies are lost. A claim whose
+// every reply was lost is left in doubt, for the store's next call to take
+// back. op names the call in errors.
+func (s *redisStore) claimRetried(ctx context.Context, op, fp, user string) (claimed, error) {
+	token, err := newToken()
+	if err != nil {
+		return claimed{}, fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	var c claimed
+	doubtful, err := retry(ctx, func() (err error) {
+		c.rec, c.former, c.ok, c.renewed, err = s.claim(ctx, fp, token, user)
+		return err
+	})
 	if err != nil {
 		if doubtful {
 			s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
 		}
-		return store.Record{}, false, s.fail("delete", err)
+		return claimed{}, s.fail(op, err)
 	}
-	s.forget(ctx, former)
-	if claimed && rec.User != "" {
-		s.unindex(ctx, []boundFP{{user: rec.User, fp: fp}})
-	}
-	return rec, claimed, nil
+	return c, nil
 }
 
 // claim runs the delete script under token and decodes what it removed.
