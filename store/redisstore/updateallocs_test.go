@@ -5,9 +5,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/sessionkit/session/internal/redistest"
-	"github.com/sessionkit/session/store/redisstore"
 )
 
 // updateAllocBudget is the most allocations one Update that changes a
@@ -29,31 +26,20 @@ func TestUpdateAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures allocations against a real Redis")
 	}
-	client := redistest.Client(t)
-	trips := &redistest.RoundTrips{}
-	client.AddHook(trips)
-	s := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix()))
-	ctx, at := t.Context(), now()
-	id := newID(t)
-	rec := record(at, map[string]any{"key": "login"})
-	rec.User = "user-1"
-	require.NoError(t, s.Create(ctx, id, rec))
+	s, trips, id, at := boundLoginSession(t)
+	ctx := t.Context()
 	n := 0
 	changes := map[string]any{"n": n}
 	require.NoError(t, s.Update(ctx, id, changes)) // the first EVALSHA of a fresh server misses
 	update := trips.Names(func() { require.NoError(t, s.Update(ctx, id, changes)) })
 	assert.Equal(t, []string{"evalsha"}, update, "an Update: the update script alone")
-	got := testing.AllocsPerRun(50, func() {
+	assertAllocs(t, "Update", updateAllocBudget, func() {
 		n++
 		changes["n"] = n // a new value each time, as a counter's write would be
 		if err := s.Update(ctx, id, changes); err != nil {
 			t.Fatalf("Update: %v", err)
 		}
 	})
-	t.Logf("%.0f allocations per Update (budget %d)", got, updateAllocBudget)
-	if got > updateAllocBudget {
-		t.Errorf("Update made %.0f allocations; the budget is %d", got, updateAllocBudget)
-	}
 	loaded, ok, err := s.Load(ctx, id, at, false)
 	require.NoError(t, err)
 	require.True(t, ok)
