@@ -19,7 +19,7 @@ func TestRetryIsBounded(t *testing.T) {
 	serialization := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
 	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
 	unique := &pgconn.PgError{Code: "23505", Message: "duplicate key"}
-	s := &Store{retries: 3}
+	s := &pgStore{retries: 3}
 	for _, tc := range []struct {
 		name        string
 		errs        []error // returned by the calls in turn; nil after the end
