@@ -27,7 +27,7 @@ const (
 
 // Cluster is a Redis Cluster on loopback: three masters with one replica
 // each, made by redis-cli --cluster create. Start one for a test with
-// [StartCluster], or outside tests with [LaunchCluster].
+// [Topology.Start] of [ClusterSet], or outside tests with [LaunchCluster].
 type Cluster struct {
 	// Nodes holds the six nodes; which are masters changes with failovers
 	// (see [Cluster.Masters]).

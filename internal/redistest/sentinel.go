@@ -37,7 +37,8 @@ var dataNodeArgs = []string{"--repl-diskless-sync-delay", "0"}
 
 // Sentinel is a Sentinel set on loopback: one master, one replica and three
 // sentinels that monitor the master as [MasterName]. Start one for a test
-// with [StartSentinel], or outside tests with [LaunchSentinel].
+// with [Topology.Start] of [SentinelSet], or outside tests with
+// [LaunchSentinel].
 type Sentinel struct {
 	// Data holds the master and the replica, in the roles they had at the
 	// start; a failover swaps them (see [Sentinel.Master]).
