@@ -59,3 +59,25 @@ func TestRetryIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestWithRetriesSetsTheBound checks that WithRetries replaces the default
+// of 3: a statement that keeps failing with a serialization failure runs
+// once and then n more times.
+func TestWithRetriesSetsTheBound(t *testing.T) {
+	serialization := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+	for _, n := range []int{0, 1, 5} {
+		s := &pgStore{retries: 3}
+		WithRetries(n)(s)
+		calls := 0
+		err := s.retry(context.Background(), func(context.Context) error {
+			calls++
+			return serialization
+		})
+		if calls != n+1 {
+			t.Errorf("WithRetries(%d): %d runs, want %d", n, calls, n+1)
+		}
+		if !errors.Is(err, serialization) {
+			t.Errorf("WithRetries(%d): err = %v, want the last failure", n, err)
+		}
+	}
+}
