@@ -83,22 +83,9 @@ type scopeContext struct {
 	sc *requestScope
 }
 
-// Value answers, besides scopeContextKey{sc.m}, the keys by which the
-// root package's Gin helpers find the scope (see package seam's keys): the
-// scope of the middleware installed last, and the one of the manager's
-// cookie name.
 func (c *scopeContext) Value(key any) any {
-	switch k := key.(type) {
-	case scopeContextKey:
-		if k.m == c.sc.m {
-			return c.sc
-		}
-	case seam.ScopeKey:
+	if k, ok := key.(scopeContextKey); ok && k.m == c.sc.m {
 		return c.sc
-	case seam.NamedScopeKey:
-		if k.Name == c.sc.m.opts.CookieName {
-			return c.sc
-		}
 	}
 	return c.Context.Value(key)
 }
@@ -122,9 +109,7 @@ func (sc *requestScope) attach(r *http.Request) *http.Request {
 	if first {
 		return r.WithContext(&sc.attached)
 	}
-	// Another request the scope is attached to (a face's call on a request
-	// of its own) answers the same keys as the first.
-	return r.WithContext(&scopeContext{Context: parent, sc: sc})
+	return r.WithContext(context.WithValue(parent, scopeContextKey{sc.m}, sc))
 }
 
 // begin starts the session work of a request: it adds "Vary: Cookie" (or
