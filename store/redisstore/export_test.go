@@ -36,3 +36,7 @@ func UserIndexKey(prefix, user string) string {
 // Fingerprint returns the fingerprint of a session ID, the member of its
 // user's index.
 func Fingerprint(id string) string { return fingerprint(id) }
+
+// SetExpiresScriptSHA is setExpiresScript's hash, for the tests that
+// drop the replies of SetExpires (see redistest.LoseReplies).
+var SetExpiresScriptSHA = setExpiresScript.Hash()
