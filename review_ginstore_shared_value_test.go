@@ -17,22 +17,22 @@ import (
 )
 
 // TestGinStoreSaveOfASharedValueStaysLinear: a value whose maps are shared
-// (one map held under two keys of its parent, level after level: 17 maps in
+// (one map held under two keys of its parent, level after level: 15 maps in
 // all) is stored and read back in time linear in its maps, as the manager
 // copies a shared container once. gin-contrib's Save compares every value
 // the session held with the handler's; when reflect.DeepEqual says they
 // differ (here a NaN, which the store's NaN rule then accepts as equal),
 // ginRequest's equalWithNaN walks the value again without remembering what
-// it compared, so it visits every path: 2^16 leaves here.
+// it compared, so it visits every path: 2^14 leaves here.
 //
 // What a user sees: once such a value is in the session, every request that
 // calls Save (to set anything at all) burns CPU exponential in the value's
 // depth: 13 s of CPU for a depth of 22, and a request that never ends for
 // 40, while the native API reads the same value at once. Allocations stand
 // for the work, so that the test does not time anything: a linear compare
-// of 17 maps costs hundreds of allocations; the walk costs about 590,000.
+// of 15 maps costs hundreds of allocations; the walk costs about 150,000.
 func TestGinStoreSaveOfASharedValueStaysLinear(t *testing.T) {
-	const depth = 16
+	const depth = 14
 	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
 		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 		r := gin.New()
@@ -66,6 +66,6 @@ func TestGinStoreSaveOfASharedValueStaysLinear(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		require.Equal(t, http.StatusOK, w.Code)
 		assert.Less(t, after.Mallocs-before.Mallocs, uint64(20_000),
-			"a Save that leaves a shared value alone compares it in time linear in its 17 maps, not in its 2^16 paths")
+			"a Save that leaves a shared value alone compares it in time linear in its 15 maps, not in its 2^14 paths")
 	})
 }
