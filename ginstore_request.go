@@ -280,7 +280,7 @@ func differs(old, v any) bool {
 			return true
 		}
 	}
-	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv, 0)
+	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv)
 }
 
 // maxCompareDepth bounds equalWithNaN on a value that nests deeper than a
@@ -292,7 +292,46 @@ const maxCompareDepth = 1000
 // that a value holding one, which the handler left alone, is not a change:
 // writing it back would fire an Update and undo another request's change
 // to it. It is asked only once DeepEqual said no.
-func equalWithNaN(a, b reflect.Value, depth int) bool {
+func equalWithNaN(a, b reflect.Value) bool {
+	return (&nanComparer{}).equal(a, b, 0)
+}
+
+// comparedPair names two containers compared with each other, as
+// reflect.DeepEqual's visit does.
+type comparedPair struct {
+	a, b uintptr
+	typ  reflect.Type
+}
+
+// nanComparer remembers the pairs of maps and slices it has begun to
+// compare. A value that holds one map under many keys, level after level,
+// has exponentially many paths but few maps: without the memory the walk
+// visits every path (a Save of such a value would never end).
+type nanComparer struct {
+	seen map[comparedPair]bool
+}
+
+// visited reports whether a and b, maps or slices, were compared before,
+// and records them if not. A pair met again is taken as equal, as
+// DeepEqual takes it: were it not, the first comparison of the pair,
+// still under way or done, answers false for the whole value.
+func (c *nanComparer) visited(a, b reflect.Value) bool {
+	pa, pb := a.Pointer(), b.Pointer()
+	if pa == 0 || pb == 0 {
+		return false // nothing shared to remember: a nil or empty container
+	}
+	k := comparedPair{pa, pb, a.Type()}
+	if c.seen[k] {
+		return true
+	}
+	if c.seen == nil {
+		c.seen = map[comparedPair]bool{}
+	}
+	c.seen[k] = true
+	return false
+}
+
+func (c *nanComparer) equal(a, b reflect.Value, depth int) bool {
 	if !a.IsValid() || !b.IsValid() {
 		return a.IsValid() == b.IsValid()
 	}
@@ -307,13 +346,16 @@ func equalWithNaN(a, b reflect.Value, depth int) bool {
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() == b.IsNil()
 		}
-		return equalWithNaN(a.Elem(), b.Elem(), depth+1)
+		return c.equal(a.Elem(), b.Elem(), depth+1)
 	case reflect.Slice, reflect.Array:
 		if a.Kind() == reflect.Slice && a.IsNil() != b.IsNil() || a.Len() != b.Len() {
 			return false
 		}
+		if a.Kind() == reflect.Slice && c.visited(a, b) {
+			return true
+		}
 		for i := range a.Len() {
-			if !equalWithNaN(a.Index(i), b.Index(i), depth+1) {
+			if !c.equal(a.Index(i), b.Index(i), depth+1) {
 				return false
 			}
 		}
@@ -322,9 +364,12 @@ func equalWithNaN(a, b reflect.Value, depth int) bool {
 		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
 			return false
 		}
+		if c.visited(a, b) {
+			return true
+		}
 		for it := a.MapRange(); it.Next(); {
 			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !equalWithNaN(it.Value(), bv, depth+1) {
+			if !bv.IsValid() || !c.equal(it.Value(), bv, depth+1) {
 				return false
 			}
 		}
