@@ -202,14 +202,19 @@ func (c destroyCause) String() string {
 	return "unknown"
 }
 
-// expiryCause tells which deadline of rec had passed at now: the absolute
-// one wins a tie, since no use could have saved the session. A record the
-// store did not hand back (zero times) tells nothing.
+// expiryCause tells which deadline of rec had passed at now: when both
+// had, the one that came first, since that one ended the session (a tie
+// goes to the absolute one, since no use could have saved the session). A
+// record the store did not hand back (zero times) tells nothing.
 func expiryCause(rec store.Record, now time.Time) destroyCause {
+	absolute := !rec.Expires.IsZero() && !rec.Expires.After(now)
+	idle := rec.Idle > 0 && !rec.Accessed.IsZero() && !rec.Accessed.Add(rec.Idle).After(now)
 	switch {
-	case !rec.Expires.IsZero() && !rec.Expires.After(now):
+	case absolute && idle && rec.Accessed.Add(rec.Idle).Before(rec.Expires):
+		return causeIdle
+	case absolute:
 		return causeAbsolute
-	case rec.Idle > 0 && !rec.Accessed.IsZero() && !rec.Accessed.Add(rec.Idle).After(now):
+	case idle:
 		return causeIdle
 	}
 	return causeExpired
