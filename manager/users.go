@@ -90,12 +90,12 @@ func (m *Manager) DestroyUserSession(user, maskedID string) error {
 	if !isMaskedID(maskedID) {
 		return ErrSessionGone
 	}
-	ended, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeLogout, byOne)
+	_, live, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeLogout, byOne)
 	if err != nil {
 		return err
 	}
-	if !ended {
-		return ErrSessionGone
+	if !live {
+		return ErrSessionGone // none, or one that had expired: cleared away, not ended
 	}
 	return nil
 }
@@ -153,13 +153,13 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string
 			if e.MaskedID == keep || pass > 0 && e.Record.Created.After(began) {
 				continue
 			}
-			ended, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
+			removed, live, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
 			switch {
 			case err != nil:
 				errs = append(errs, err)
-			case ended:
+			case live:
 				total++
-			default:
+			case !removed:
 				missed = true
 			}
 		}
@@ -200,7 +200,7 @@ func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 			continue
 		}
 		excess--
-		if _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
+		if _, _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
 			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
 		}
 	}
@@ -220,23 +220,29 @@ func (m *Manager) listUserSessions(ctx context.Context, user string) ([]store.En
 
 // destroyUserSession deletes the session of user that e names and, when
 // this call removed it, logs why and fires Destroyed. It reports whether
-// this call ended the session.
-func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (bool, error) {
+// this call removed the session and whether the session was live then: one
+// whose deadline had passed, not yet swept, is only cleared away, and its
+// end is reported with the expiry's cause, as DestroySessionById does.
+func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (removed, live bool, err error) {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	rec, deleted, err := m.store.DeleteUserSession(ctx, user, e.MaskedID)
 	if err != nil {
 		m.counters.failedInvalidations.Add(1)
-		return false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
+		return false, false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
 	}
 	if !deleted {
-		return false, nil
+		return false, false, nil
 	}
 	if rec.User == "" {
 		rec.User = user // so that Destroyed can say whose session ended
 	}
+	if now := m.opts.Clock(); rec.ExpiredAt(now) {
+		m.destroyed(m.ended(e.ID, e.MaskedID, rec), expiryCause(rec, now), "", slog.LevelInfo)
+		return true, false, nil
+	}
 	m.destroyed(m.ended(e.ID, e.MaskedID, rec), cause, by, slog.LevelInfo)
-	return true, nil
+	return true, true, nil
 }
 
 // hasMasked reports whether entries hold the session masked as masked.
