@@ -109,7 +109,7 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
 	}
-	return m.destroyUserSessions(context.Background(), user, "", byAll)
+	return m.destroyUserSessions(context.Background(), user, nil, byAll)
 }
 
 // DestroyOtherSessions destroys every session of user except the one of r
@@ -117,6 +117,13 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 // many it ended; the request's session, if any, is left alone. A session
 // that another instance renews while this runs is found again under its new
 // ID and ended too. Errors as [Manager.DestroyUserSessions].
+//
+// When the request's own session no longer has the ID the request loaded
+// (another tab renewed it at login, or ended it), the call cannot tell which
+// listed session is its own: it ends nothing and returns ErrSessionRenewed
+// (409 through the default error handler), and the user's next click, which
+// carries the new cookie, succeeds. Ending the renewed session would sign
+// out the very browser the user meant to keep.
 func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
@@ -125,20 +132,29 @@ func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error
 	if err != nil {
 		return 0, err
 	}
-	keep := ""
-	if s := sc.current(); s != nil {
-		keep = s.GetMaskedSessionId()
-	}
-	return m.destroyUserSessions(r.Context(), user, keep, byOthers)
+	return m.destroyUserSessions(r.Context(), user, sc.current(), byOthers)
 }
 
-// destroyUserSessions destroys user's sessions but the one masked keep. A
+// errOwnSessionMoved is returned by DestroyOtherSessions when the request's
+// own session left the ID the request loaded before anything was ended.
+var errOwnSessionMoved = fmt.Errorf("session: the request's own session was renewed or ended by another request; no other session was ended: %w", ErrSessionRenewed)
+
+// destroyUserSessions destroys user's sessions but keep (nil: none). A
 // delete that finds its session gone means the index changed under it (a
 // renewal moved a session to a new masked ID, or another call ended it):
 // it lists again, and ends what existed when it began, a few times at most.
-func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string) (int, error) {
+//
+// keep is spared by its masked ID, which a renewal changes. So each pass
+// lists first and then checks that keep is still stored under its ID: a
+// renewal after that check gives keep an ID the listing does not hold, and
+// one before it stops the call, since keep's new masked ID is unknown.
+func (m *Manager) destroyUserSessions(ctx context.Context, user string, keep *MemSession, by string) (int, error) {
 	ctx = context.WithoutCancel(ctx) // a client going away must not leave it half done
 	began := m.opts.Clock()
+	keepMasked := ""
+	if keep != nil {
+		keepMasked = keep.GetMaskedSessionId()
+	}
 	total := 0
 	var errs []error
 	for pass := range maxRetriedPasses {
@@ -146,11 +162,20 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string
 		if err != nil {
 			return total, errors.Join(append(errs, err)...)
 		}
+		if keep != nil {
+			stays, err := m.storedUnderItsID(ctx, keep.GetId())
+			if err != nil {
+				return total, errors.Join(append(errs, err)...)
+			}
+			if !stays {
+				return total, errors.Join(append(errs, errOwnSessionMoved)...)
+			}
+		}
 		missed := false
 		for _, e := range entries {
 			// Sessions made after the call began are later logins, which a
 			// retry must spare; the first pass ends all it lists.
-			if e.MaskedID == keep || pass > 0 && e.Record.Created.After(began) {
+			if e.MaskedID == keepMasked || pass > 0 && e.Record.Created.After(began) {
 				continue
 			}
 			removed, live, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
@@ -168,6 +193,19 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// storedUnderItsID reports whether the session of id is still stored under
+// that ID (expired or not): false once a renewal moved it or it ended. The
+// read does not touch the session.
+func (m *Manager) storedUnderItsID(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
+	_, found, err := m.store.Load(ctx, id, m.opts.Clock(), false)
+	if err != nil {
+		return false, fmt.Errorf("session: reading the request's own session: %w", err)
+	}
+	return found, nil
 }
 
 // capUserSessions destroys the oldest sessions of user beyond
