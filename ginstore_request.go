@@ -33,6 +33,10 @@ type ginRequest struct {
 	cameWith string
 
 	gs *gsessions.Session // nil until gin-contrib's middleware asks
+	// shown is the session whose values gs shows, nil for none: another
+	// session in the scope (Login as another user, CreateSession,
+	// DestroySession) means gs shows a session that is gone.
+	shown Session
 	// loaded holds, for each key, a copy of the value the session had when
 	// handed out or last saved: Save writes only the keys that differ.
 	loaded map[string]any
@@ -83,17 +87,42 @@ func (q *ginRequest) session() *gsessions.Session {
 	q.gs.Options = q.options().ToGorillaOptions()
 	q.handed = q.gs.Options
 	q.loaded = map[string]any{}
-	q.gs.IsNew = true
-	if s := q.sc.Session(); s != nil {
-		q.gs.ID, q.gs.IsNew = s.GetMaskedSessionId(), false
-		for _, k := range s.Keys() {
-			// Two copies: the handler may change the one it is handed in
-			// place, which Save must see as a change.
-			q.gs.Values[k], _ = s.Get(k)
-			q.loaded[k], _ = s.Get(k)
-		}
-	}
+	q.show(q.sc.Session())
 	return q.gs
+}
+
+// show makes gs show s (nil: no session) as it is in the scope now, and
+// what Save compares the handler's values with.
+func (q *ginRequest) show(s Session) {
+	clear(q.gs.Values)
+	clear(q.loaded)
+	q.gs.ID, q.gs.IsNew = "", true
+	q.shown = s
+	if s == nil {
+		return
+	}
+	q.gs.ID, q.gs.IsNew = s.GetMaskedSessionId(), false
+	for _, k := range s.Keys() {
+		// Two copies: the handler may change the one it is handed in
+		// place, which Save must see as a change.
+		q.gs.Values[k], _ = s.Get(k)
+		q.loaded[k], _ = s.Get(k)
+	}
+}
+
+// follow makes gs show the scope's session once it replaced the one gs
+// shows: a handler that holds gs across Login as another user,
+// CreateSession or DestroySession must see (and Save into) the session the
+// request has now, not the previous user's values. A renewal keeps the
+// session, and the handler's unsaved changes with it. The carrier's
+// WriteID and ClearID call it, since every replacement sends a cookie.
+func (q *ginRequest) follow() {
+	if q.gs == nil {
+		return // not handed out yet: session() shows what the scope has then
+	}
+	if s := q.sc.Session(); s != q.shown {
+		q.show(s)
+	}
 }
 
 // Get and New make gin-contrib's Session call, should a handler reach the
@@ -189,6 +218,10 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 			return err
 		}
 	}
+	// The values compared were the handler's view of s (a session created
+	// below starts from them): a cookie sent from here on is no
+	// replacement for follow to undo.
+	q.shown = s
 	switch {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie
@@ -228,6 +261,7 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	// The session may have been renewed since it was handed out
 	// (RenewSession beside gin-contrib's API): ID names it as it is now.
 	gs.ID = s.GetMaskedSessionId()
+	q.shown = s
 	for k, v := range changed {
 		if err := s.Set(k, v); err != nil {
 			return err
