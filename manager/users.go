@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sessionkit/session/store"
@@ -212,24 +214,33 @@ func (m *Manager) storedUnderItsID(ctx context.Context, id string) (bool, error)
 // Options.MaxSessionsPerUser, never the one masked keep (the one a login
 // just bound). Run after every binding, on any instance, it keeps the cap
 // under concurrent logins: the login that binds last lists every session
-// and trims them to the cap; those running beside it may end more, never
-// fewer.
+// and trims them to the cap.
+//
+// A login whose session is no longer listed ends nothing: another login's
+// cap (or a logout) ended it, and that login listed every session this one
+// could see. Counting it anyway, as still bound, would end a survivor for
+// a session that is gone: two logins at a cap of 1 would leave none. On
+// one instance the logins of a user take turns, so that two of them never
+// both list before either ends anything, which would make each end the
+// other's session; across instances that can still happen (see README).
 func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 	limit := m.opts.MaxSessionsPerUser
 	if limit == 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	turn := m.capTurns.of(user)
+	turn.Lock()
+	defer turn.Unlock()
 	entries, err := m.listUserSessions(ctx, user)
 	if err != nil {
 		m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", keep, "err", err)
 		return
 	}
-	live := len(entries)
 	if !hasMasked(entries, keep) {
-		live++ // bound, yet not listed: it still counts
+		return
 	}
-	excess := live - limit
+	excess := len(entries) - limit
 	for _, e := range entries { // oldest first
 		if excess <= 0 {
 			break
@@ -242,6 +253,20 @@ func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
 		}
 	}
+}
+
+// userTurns are the locks by which the logins of one user take turns at
+// the per-user cap. Users share a lock by a hash of their name: a fixed
+// array of locks, not one per user, so that nothing grows with the users
+// and nothing must be freed; two users who share one only wait for each
+// other's cap, which takes a listing and a few deletes.
+type userTurns [64]sync.Mutex
+
+// of returns the lock of user.
+func (t *userTurns) of(user string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return &t[h.Sum32()%uint32(len(t))]
 }
 
 // listUserSessions is the store's UserSessions, bounded as a write is: it
