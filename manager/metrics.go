@@ -46,9 +46,11 @@ type DestroyedMetrics struct {
 	// calls that end a user's sessions (DestroyUserSession and the others)
 	// ended a live session.
 	Logout uint64
-	// Idle: the idle deadline (Options.MaxInactiveInterval) passed.
+	// Idle: the idle deadline (Options.MaxInactiveInterval) passed; when
+	// both deadlines had passed, it came first.
 	Idle uint64
-	// Absolute: the absolute deadline (Options.MaxAge) passed.
+	// Absolute: the absolute deadline (Options.MaxAge) passed; when both
+	// deadlines had passed, it came first or with the idle one.
 	Absolute uint64
 	// Expired: a deadline passed, but the store did not hand back the record
 	// that would tell which (the Redis store after a claim whose reply was
