@@ -989,3 +989,60 @@ func TestGinStoreLoginAsAnotherUserHidesThePreviousUsersValues(t *testing.T) {
 	_, body = shared.get("/cart")
 	assert.Equal(t, fmt.Sprintf("bob:%s", "+bobs-book"), body, "alice's cart reached bob's new session")
 }
+
+// TestGinStoreReplacedSessionHidesItsValues: as after Login as another
+// user, after CreateSession or DestroySession the gin-contrib session a
+// handler already holds shows the request's session as it is now (a new,
+// empty one, or none), and a Save stores only what the handler set since:
+// nothing of the session that was replaced reaches the next one.
+func TestGinStoreReplacedSessionHidesItsValues(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		replace func(*gin.Context) error
+	}{
+		{"CreateSession", func(c *gin.Context) error { _, err := session.CreateSession(c); return err }},
+		{"DestroySession", session.DestroySession},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+			r := gin.New()
+			r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+			r.POST("/cart", func(c *gin.Context) {
+				gs := sessions.Default(c)
+				gs.Set("cart", "alices-ring")
+				require.NoError(t, gs.Save())
+			})
+			r.POST("/replace", func(c *gin.Context) {
+				gs := sessions.Default(c)
+				require.Equal(t, "alices-ring", gs.Get("cart"), "the handler holds the session before it is replaced")
+				if err := tt.replace(c); err != nil {
+					session.HandleError(c, err)
+					return
+				}
+				cart, _ := gs.Get("cart").(string)
+				gs.Set("note", "hello")
+				require.NoError(t, gs.Save())
+				c.String(http.StatusOK, "cart=%s", cart)
+			})
+			r.GET("/keys", func(c *gin.Context) {
+				s := session.GetSession(c)
+				if s == nil {
+					c.String(http.StatusOK, "none")
+					return
+				}
+				cart, _ := s.Get("cart")
+				note, _ := s.Get("note")
+				c.String(http.StatusOK, "cart=%v note=%v", cart, note)
+			})
+			browser := newClient(t, serve(t, r))
+
+			status, body := browser.post("/cart")
+			require.Equal(t, http.StatusOK, status, body)
+			status, body = browser.post("/replace")
+			require.Equal(t, http.StatusOK, status, body)
+			assert.Equal(t, "cart=", body, "the handler was shown the replaced session's values")
+			_, body = browser.get("/keys")
+			assert.Equal(t, "cart=<nil> note=hello", body, "the replaced session's values reached the next one")
+		})
+	}
+}
