@@ -52,6 +52,7 @@ func (q *ginRequest) ReadID(r *http.Request) (string, error) {
 // session's of 0 (a cookie for the browser session). A session's positive
 // MaxAge became the session's lifetime, which maxAge ends with.
 func (q *ginRequest) WriteID(w http.ResponseWriter, _ *http.Request, id string, maxAge int) error {
+	q.follow()
 	if q.holdCookie {
 		return nil
 	}
@@ -69,6 +70,7 @@ func (q *ginRequest) WriteID(w http.ResponseWriter, _ *http.Request, id string, 
 // right cookie (it ignores one without Secure for a "__Secure-" or
 // "__Host-" name).
 func (q *ginRequest) ClearID(w http.ResponseWriter, _ *http.Request) error {
+	q.follow()
 	ck := q.cookie("")
 	base := q.baseOptions()
 	ck.Path, ck.Domain = cmp.Or(ck.Path, base.Path), cmp.Or(ck.Domain, base.Domain)

@@ -33,6 +33,10 @@ type ginRequest struct {
 	cameWith string
 
 	gs *gsessions.Session // nil until gin-contrib's middleware asks
+	// shown is the session whose values gs shows, nil for none: another
+	// session in the scope (Login as another user, CreateSession,
+	// DestroySession) means gs shows a session that is gone.
+	shown Session
 	// loaded holds, for each key, a copy of the value the session had when
 	// handed out or last saved: Save writes only the keys that differ.
 	loaded map[string]any
@@ -83,17 +87,42 @@ func (q *ginRequest) session() *gsessions.Session {
 	q.gs.Options = q.options().ToGorillaOptions()
 	q.handed = q.gs.Options
 	q.loaded = map[string]any{}
-	q.gs.IsNew = true
-	if s := q.sc.Session(); s != nil {
-		q.gs.ID, q.gs.IsNew = s.GetMaskedSessionId(), false
-		for _, k := range s.Keys() {
-			// Two copies: the handler may change the one it is handed in
-			// place, which Save must see as a change.
-			q.gs.Values[k], _ = s.Get(k)
-			q.loaded[k], _ = s.Get(k)
-		}
-	}
+	q.show(q.sc.Session())
 	return q.gs
+}
+
+// show makes gs show s (nil: no session) as it is in the scope now, and
+// what Save compares the handler's values with.
+func (q *ginRequest) show(s Session) {
+	clear(q.gs.Values)
+	clear(q.loaded)
+	q.gs.ID, q.gs.IsNew = "", true
+	q.shown = s
+	if s == nil {
+		return
+	}
+	q.gs.ID, q.gs.IsNew = s.GetMaskedSessionId(), false
+	for _, k := range s.Keys() {
+		// Two copies: the handler may change the one it is handed in
+		// place, which Save must see as a change.
+		q.gs.Values[k], _ = s.Get(k)
+		q.loaded[k], _ = s.Get(k)
+	}
+}
+
+// follow makes gs show the scope's session once it replaced the one gs
+// shows: a handler that holds gs across Login as another user,
+// CreateSession or DestroySession must see (and Save into) the session the
+// request has now, not the previous user's values. A renewal keeps the
+// session, and the handler's unsaved changes with it. The carrier's
+// WriteID and ClearID call it, since every replacement sends a cookie.
+func (q *ginRequest) follow() {
+	if q.gs == nil {
+		return // not handed out yet: session() shows what the scope has then
+	}
+	if s := q.sc.Session(); s != q.shown {
+		q.show(s)
+	}
 }
 
 // Get and New make gin-contrib's Session call, should a handler reach the
@@ -189,6 +218,10 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 			return err
 		}
 	}
+	// The values compared were the handler's view of s (a session created
+	// below starts from them): a cookie sent from here on is no
+	// replacement for follow to undo.
+	q.shown = s
 	switch {
 	case s == nil && len(changed) == 0:
 		return nil // nothing to keep: no session, no cookie
@@ -228,6 +261,7 @@ func (q *ginRequest) save(r *http.Request, w http.ResponseWriter) error {
 	// The session may have been renewed since it was handed out
 	// (RenewSession beside gin-contrib's API): ID names it as it is now.
 	gs.ID = s.GetMaskedSessionId()
+	q.shown = s
 	for k, v := range changed {
 		if err := s.Set(k, v); err != nil {
 			return err
@@ -280,7 +314,7 @@ func differs(old, v any) bool {
 			return true
 		}
 	}
-	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv, 0)
+	return !reflect.DeepEqual(old, v) && !equalWithNaN(ov, nv)
 }
 
 // maxCompareDepth bounds equalWithNaN on a value that nests deeper than a
@@ -292,7 +326,46 @@ const maxCompareDepth = 1000
 // that a value holding one, which the handler left alone, is not a change:
 // writing it back would fire an Update and undo another request's change
 // to it. It is asked only once DeepEqual said no.
-func equalWithNaN(a, b reflect.Value, depth int) bool {
+func equalWithNaN(a, b reflect.Value) bool {
+	return (&nanComparer{}).equal(a, b, 0)
+}
+
+// comparedPair names two containers compared with each other, as
+// reflect.DeepEqual's visit does.
+type comparedPair struct {
+	a, b uintptr
+	typ  reflect.Type
+}
+
+// nanComparer remembers the pairs of maps and slices it has begun to
+// compare. A value that holds one map under many keys, level after level,
+// has exponentially many paths but few maps: without the memory the walk
+// visits every path (a Save of such a value would never end).
+type nanComparer struct {
+	seen map[comparedPair]bool
+}
+
+// visited reports whether a and b, maps or slices, were compared before,
+// and records them if not. A pair met again is taken as equal, as
+// DeepEqual takes it: were it not, the first comparison of the pair,
+// still under way or done, answers false for the whole value.
+func (c *nanComparer) visited(a, b reflect.Value) bool {
+	pa, pb := a.Pointer(), b.Pointer()
+	if pa == 0 || pb == 0 {
+		return false // nothing shared to remember: a nil or empty container
+	}
+	k := comparedPair{pa, pb, a.Type()}
+	if c.seen[k] {
+		return true
+	}
+	if c.seen == nil {
+		c.seen = map[comparedPair]bool{}
+	}
+	c.seen[k] = true
+	return false
+}
+
+func (c *nanComparer) equal(a, b reflect.Value, depth int) bool {
 	if !a.IsValid() || !b.IsValid() {
 		return a.IsValid() == b.IsValid()
 	}
@@ -307,13 +380,16 @@ func equalWithNaN(a, b reflect.Value, depth int) bool {
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() == b.IsNil()
 		}
-		return equalWithNaN(a.Elem(), b.Elem(), depth+1)
+		return c.equal(a.Elem(), b.Elem(), depth+1)
 	case reflect.Slice, reflect.Array:
 		if a.Kind() == reflect.Slice && a.IsNil() != b.IsNil() || a.Len() != b.Len() {
 			return false
 		}
+		if a.Kind() == reflect.Slice && c.visited(a, b) {
+			return true
+		}
 		for i := range a.Len() {
-			if !equalWithNaN(a.Index(i), b.Index(i), depth+1) {
+			if !c.equal(a.Index(i), b.Index(i), depth+1) {
 				return false
 			}
 		}
@@ -322,9 +398,12 @@ func equalWithNaN(a, b reflect.Value, depth int) bool {
 		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
 			return false
 		}
+		if c.visited(a, b) {
+			return true
+		}
 		for it := a.MapRange(); it.Next(); {
 			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !equalWithNaN(it.Value(), bv, depth+1) {
+			if !bv.IsValid() || !c.equal(it.Value(), bv, depth+1) {
 				return false
 			}
 		}

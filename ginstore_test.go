@@ -1,10 +1,12 @@
 package session_test
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -880,4 +882,170 @@ func TestGinStoreLogoutCookieKeepsSecure(t *testing.T) {
 	assert.True(t, logout.Secure)
 	assert.Equal(t, "/", logout.Path)
 	assert.Zero(t, m.GetSessionSize())
+}
+
+// TestGinStoreSaveOfASharedValueStaysLinear: a value whose maps are shared
+// (one map held under two keys of its parent, level after level: 15 maps in
+// all) is stored and read back in time linear in its maps, as the manager
+// copies a shared container once. gin-contrib's Save compares every value
+// the session held with the handler's; when reflect.DeepEqual says they
+// differ (here a NaN, which the store's NaN rule then accepts as equal),
+// ginRequest's equalWithNaN walks the value again without remembering what
+// it compared, so it visits every path: 2^14 leaves here.
+//
+// What a user sees: once such a value is in the session, every request that
+// calls Save (to set anything at all) burns CPU exponential in the value's
+// depth: 13 s of CPU for a depth of 22, and a request that never ends for
+// 40, while the native API reads the same value at once. Allocations stand
+// for the work, so that the test does not time anything: a linear compare
+// of 15 maps costs hundreds of allocations; the walk costs about 150,000.
+func TestGinStoreSaveOfASharedValueStaysLinear(t *testing.T) {
+	const depth = 14
+	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
+		m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+		r := gin.New()
+		r.Use(use(session.NewGinStore(m)))
+		r.POST("/set", func(c *gin.Context) {
+			var x any = map[string]any{"score": math.NaN()}
+			for range depth {
+				x = map[string]any{"left": x, "right": x}
+			}
+			s := sessions.Default(c)
+			s.Set("tree", x)
+			require.NoError(t, s.Save())
+		})
+		r.POST("/touch", func(c *gin.Context) {
+			s := sessions.Default(c)
+			s.Set("page", "1") // the tree is left alone
+			require.NoError(t, s.Save())
+		})
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/set", nil))
+		require.Equal(t, http.StatusOK, w.Code)
+		cookies := w.Result().Cookies()
+		require.NotEmpty(t, cookies, "the first Save made a session")
+
+		req := httptest.NewRequest(http.MethodPost, "/touch", nil)
+		req.AddCookie(cookies[0])
+		w = httptest.NewRecorder()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		r.ServeHTTP(w, req)
+		runtime.ReadMemStats(&after)
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.Less(t, after.Mallocs-before.Mallocs, uint64(20_000),
+			"a Save that leaves a shared value alone compares it in time linear in its 15 maps, not in its 2^14 paths")
+	})
+}
+
+// TestGinStoreLoginAsAnotherUserHidesThePreviousUsersValues: a gin-contrib
+// app behind session.Sessions whose login handler reads its session before
+// it logs the user in (a CSRF token, the anonymous cart to merge) and calls
+// session.Login, as the README's users section shows. Login as another
+// user destroys the session and starts afresh, "so that on a shared
+// computer nothing the previous user stored reaches the next". The
+// gin-contrib session the handler holds is not told: it still shows the
+// previous user's values, and a Save of one it changed stores it in the new
+// user's session.
+//
+// What a user saw before the fix: alice logged in on a shared computer and left
+// her cart; bob logs in on it, the handler merges "the session's cart"
+// into bob's, and bob's session now holds alice's cart (her order lines,
+// and whatever else the handler copies). Through the native API (the
+// Session Login returns) the new session is empty, as documented.
+func TestGinStoreLoginAsAnotherUserHidesThePreviousUsersValues(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := gin.New()
+	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r.POST("/login", func(c *gin.Context) {
+		gs := sessions.Default(c)
+		_ = gs.Get("csrf") // the handler looks at its session first
+		if _, err := session.Login(c, c.Query("user")); err != nil {
+			session.HandleError(c, err)
+			return
+		}
+		// Merge "the session's" cart into the user's.
+		cart, _ := gs.Get("cart").(string)
+		gs.Set("cart", cart+"+"+c.Query("item"))
+		require.NoError(t, gs.Save())
+		c.String(http.StatusOK, "cart=%s", cart)
+	})
+	r.GET("/cart", func(c *gin.Context) {
+		s := session.GetSession(c)
+		if s == nil {
+			c.String(http.StatusOK, "none")
+			return
+		}
+		cart, _ := s.Get("cart")
+		c.String(http.StatusOK, "%s:%v", s.User(), cart)
+	})
+	shared := newClient(t, serve(t, r)) // one browser, two users
+
+	status, body := shared.post("/login?user=alice&item=alices-ring")
+	require.Equal(t, http.StatusOK, status, body)
+	_, body = shared.get("/cart")
+	require.Equal(t, "alice:+alices-ring", body)
+
+	status, body = shared.post("/login?user=bob&item=bobs-book")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "cart=", body, "bob's login handler was shown alice's cart")
+	_, body = shared.get("/cart")
+	assert.Equal(t, fmt.Sprintf("bob:%s", "+bobs-book"), body, "alice's cart reached bob's new session")
+}
+
+// TestGinStoreReplacedSessionHidesItsValues: as after Login as another
+// user, after CreateSession or DestroySession the gin-contrib session a
+// handler already holds shows the request's session as it is now (a new,
+// empty one, or none), and a Save stores only what the handler set since:
+// nothing of the session that was replaced reaches the next one.
+func TestGinStoreReplacedSessionHidesItsValues(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		replace func(*gin.Context) error
+	}{
+		{"CreateSession", func(c *gin.Context) error { _, err := session.CreateSession(c); return err }},
+		{"DestroySession", session.DestroySession},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+			r := gin.New()
+			r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+			r.POST("/cart", func(c *gin.Context) {
+				gs := sessions.Default(c)
+				gs.Set("cart", "alices-ring")
+				require.NoError(t, gs.Save())
+			})
+			r.POST("/replace", func(c *gin.Context) {
+				gs := sessions.Default(c)
+				require.Equal(t, "alices-ring", gs.Get("cart"), "the handler holds the session before it is replaced")
+				if err := tt.replace(c); err != nil {
+					session.HandleError(c, err)
+					return
+				}
+				cart, _ := gs.Get("cart").(string)
+				gs.Set("note", "hello")
+				require.NoError(t, gs.Save())
+				c.String(http.StatusOK, "cart=%s", cart)
+			})
+			r.GET("/keys", func(c *gin.Context) {
+				s := session.GetSession(c)
+				if s == nil {
+					c.String(http.StatusOK, "none")
+					return
+				}
+				cart, _ := s.Get("cart")
+				note, _ := s.Get("note")
+				c.String(http.StatusOK, "cart=%v note=%v", cart, note)
+			})
+			browser := newClient(t, serve(t, r))
+
+			status, body := browser.post("/cart")
+			require.Equal(t, http.StatusOK, status, body)
+			status, body = browser.post("/replace")
+			require.Equal(t, http.StatusOK, status, body)
+			assert.Equal(t, "cart=", body, "the handler was shown the replaced session's values")
+			_, body = browser.get("/keys")
+			assert.Equal(t, "cart=<nil> note=hello", body, "the replaced session's values reached the next one")
+		})
+	}
 }

@@ -43,6 +43,10 @@ type Manager struct {
 	lastFullWarning atomic.Int64
 
 	counters counters // see Metrics
+
+	// capTurns lets one login of a user at a time enforce the per-user cap
+	// on this instance (see capUserSessions).
+	capTurns userTurns
 }
 
 // fullWarningInterval spaces the warnings about a full store: a flood of

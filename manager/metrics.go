@@ -46,9 +46,11 @@ type DestroyedMetrics struct {
 	// calls that end a user's sessions (DestroyUserSession and the others)
 	// ended a live session.
 	Logout uint64
-	// Idle: the idle deadline (Options.MaxInactiveInterval) passed.
+	// Idle: the idle deadline (Options.MaxInactiveInterval) passed; when
+	// both deadlines had passed, it came first.
 	Idle uint64
-	// Absolute: the absolute deadline (Options.MaxAge) passed.
+	// Absolute: the absolute deadline (Options.MaxAge) passed; when both
+	// deadlines had passed, it came first or with the idle one.
 	Absolute uint64
 	// Expired: a deadline passed, but the store did not hand back the record
 	// that would tell which (the Redis store after a claim whose reply was
@@ -202,14 +204,19 @@ func (c destroyCause) String() string {
 	return "unknown"
 }
 
-// expiryCause tells which deadline of rec had passed at now: the absolute
-// one wins a tie, since no use could have saved the session. A record the
-// store did not hand back (zero times) tells nothing.
+// expiryCause tells which deadline of rec had passed at now: when both
+// had, the one that came first, since that one ended the session (a tie
+// goes to the absolute one, since no use could have saved the session). A
+// record the store did not hand back (zero times) tells nothing.
 func expiryCause(rec store.Record, now time.Time) destroyCause {
+	absolute := !rec.Expires.IsZero() && !rec.Expires.After(now)
+	idle := rec.Idle > 0 && !rec.Accessed.IsZero() && !rec.Accessed.Add(rec.Idle).After(now)
 	switch {
-	case !rec.Expires.IsZero() && !rec.Expires.After(now):
+	case absolute && idle && rec.Accessed.Add(rec.Idle).Before(rec.Expires):
+		return causeIdle
+	case absolute:
 		return causeAbsolute
-	case rec.Idle > 0 && !rec.Accessed.IsZero() && !rec.Accessed.Add(rec.Idle).After(now):
+	case idle:
 		return causeIdle
 	}
 	return causeExpired

@@ -31,8 +31,9 @@ func TestHistogramBuckets(t *testing.T) {
 	}
 }
 
-// TestExpiryCause: which deadline a record had passed, with the absolute
-// one winning a tie, and "expired" when the store handed no record back.
+// TestExpiryCause: which deadline a record had passed; when both had, the
+// one that came first ended the session, and the absolute one wins a tie;
+// "expired" when the store handed no record back.
 func TestExpiryCause(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	tests := []struct {
@@ -42,7 +43,9 @@ func TestExpiryCause(t *testing.T) {
 	}{
 		{"idle deadline passed", store.Record{Accessed: now.Add(-time.Minute), Idle: time.Minute, Expires: now.Add(time.Hour)}, causeIdle},
 		{"absolute deadline passed", store.Record{Accessed: now, Idle: time.Minute, Expires: now}, causeAbsolute},
-		{"both passed", store.Record{Accessed: now.Add(-time.Hour), Idle: time.Minute, Expires: now.Add(-time.Second)}, causeAbsolute},
+		{"both passed, the idle deadline first", store.Record{Accessed: now.Add(-time.Hour), Idle: time.Minute, Expires: now.Add(-time.Second)}, causeIdle},
+		{"both passed, the absolute deadline first", store.Record{Accessed: now.Add(-time.Hour), Idle: time.Minute, Expires: now.Add(-time.Hour)}, causeAbsolute},
+		{"both passed at the same moment", store.Record{Accessed: now.Add(-time.Hour), Idle: time.Minute, Expires: now.Add(-time.Hour + time.Minute)}, causeAbsolute},
 		{"no absolute deadline", store.Record{Accessed: now.Add(-time.Hour), Idle: time.Minute}, causeIdle},
 		{"no record handed back", store.Record{}, causeExpired},
 		{"neither passed (the clock stepped back since)", store.Record{Accessed: now, Idle: time.Minute, Expires: now.Add(time.Hour)}, causeExpired},

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sessionkit/session/store"
@@ -90,12 +92,12 @@ func (m *Manager) DestroyUserSession(user, maskedID string) error {
 	if !isMaskedID(maskedID) {
 		return ErrSessionGone
 	}
-	ended, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeLogout, byOne)
+	_, live, err := m.destroyUserSession(context.Background(), user, store.Entry{MaskedID: maskedID}, causeLogout, byOne)
 	if err != nil {
 		return err
 	}
-	if !ended {
-		return ErrSessionGone
+	if !live {
+		return ErrSessionGone // none, or one that had expired: cleared away, not ended
 	}
 	return nil
 }
@@ -109,7 +111,7 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
 	}
-	return m.destroyUserSessions(context.Background(), user, "", byAll)
+	return m.destroyUserSessions(context.Background(), user, nil, byAll)
 }
 
 // DestroyOtherSessions destroys every session of user except the one of r
@@ -117,6 +119,13 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 // many it ended; the request's session, if any, is left alone. A session
 // that another instance renews while this runs is found again under its new
 // ID and ended too. Errors as [Manager.DestroyUserSessions].
+//
+// When the request's own session no longer has the ID the request loaded
+// (another tab renewed it at login, or ended it), the call cannot tell which
+// listed session is its own: it ends nothing and returns ErrSessionRenewed
+// (409 through the default error handler), and the user's next click, which
+// carries the new cookie, succeeds. Ending the renewed session would sign
+// out the very browser the user meant to keep.
 func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
@@ -125,20 +134,29 @@ func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error
 	if err != nil {
 		return 0, err
 	}
-	keep := ""
-	if s := sc.current(); s != nil {
-		keep = s.GetMaskedSessionId()
-	}
-	return m.destroyUserSessions(r.Context(), user, keep, byOthers)
+	return m.destroyUserSessions(r.Context(), user, sc.current(), byOthers)
 }
 
-// destroyUserSessions destroys user's sessions but the one masked keep. A
+// errOwnSessionMoved is returned by DestroyOtherSessions when the request's
+// own session left the ID the request loaded before anything was ended.
+var errOwnSessionMoved = fmt.Errorf("session: the request's own session was renewed or ended by another request; no other session was ended: %w", ErrSessionRenewed)
+
+// destroyUserSessions destroys user's sessions but keep (nil: none). A
 // delete that finds its session gone means the index changed under it (a
 // renewal moved a session to a new masked ID, or another call ended it):
 // it lists again, and ends what existed when it began, a few times at most.
-func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string) (int, error) {
+//
+// keep is spared by its masked ID, which a renewal changes. So each pass
+// lists first and then checks that keep is still stored under its ID: a
+// renewal after that check gives keep an ID the listing does not hold, and
+// one before it stops the call, since keep's new masked ID is unknown.
+func (m *Manager) destroyUserSessions(ctx context.Context, user string, keep *MemSession, by string) (int, error) {
 	ctx = context.WithoutCancel(ctx) // a client going away must not leave it half done
 	began := m.opts.Clock()
+	keepMasked := ""
+	if keep != nil {
+		keepMasked = keep.GetMaskedSessionId()
+	}
 	total := 0
 	var errs []error
 	for pass := range maxRetriedPasses {
@@ -146,20 +164,29 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string
 		if err != nil {
 			return total, errors.Join(append(errs, err)...)
 		}
+		if keep != nil {
+			stays, err := m.storedUnderItsID(ctx, keep.GetId())
+			if err != nil {
+				return total, errors.Join(append(errs, err)...)
+			}
+			if !stays {
+				return total, errors.Join(append(errs, errOwnSessionMoved)...)
+			}
+		}
 		missed := false
 		for _, e := range entries {
 			// Sessions made after the call began are later logins, which a
 			// retry must spare; the first pass ends all it lists.
-			if e.MaskedID == keep || pass > 0 && e.Record.Created.After(began) {
+			if e.MaskedID == keepMasked || pass > 0 && e.Record.Created.After(began) {
 				continue
 			}
-			ended, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
+			removed, live, err := m.destroyUserSession(ctx, user, e, causeLogout, by)
 			switch {
 			case err != nil:
 				errs = append(errs, err)
-			case ended:
+			case live:
 				total++
-			default:
+			case !removed:
 				missed = true
 			}
 		}
@@ -170,28 +197,50 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user, keep, by string
 	return total, errors.Join(errs...)
 }
 
+// storedUnderItsID reports whether the session of id is still stored under
+// that ID (expired or not): false once a renewal moved it or it ended. The
+// read does not touch the session.
+func (m *Manager) storedUnderItsID(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := m.writeContext(ctx)
+	defer cancel()
+	_, found, err := m.store.Load(ctx, id, m.opts.Clock(), false)
+	if err != nil {
+		return false, fmt.Errorf("session: reading the request's own session: %w", err)
+	}
+	return found, nil
+}
+
 // capUserSessions destroys the oldest sessions of user beyond
 // Options.MaxSessionsPerUser, never the one masked keep (the one a login
 // just bound). Run after every binding, on any instance, it keeps the cap
 // under concurrent logins: the login that binds last lists every session
-// and trims them to the cap; those running beside it may end more, never
-// fewer.
+// and trims them to the cap.
+//
+// A login whose session is no longer listed ends nothing: another login's
+// cap (or a logout) ended it, and that login listed every session this one
+// could see. Counting it anyway, as still bound, would end a survivor for
+// a session that is gone: two logins at a cap of 1 would leave none. On
+// one instance the logins of a user take turns, so that two of them never
+// both list before either ends anything, which would make each end the
+// other's session; across instances that can still happen (see README).
 func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 	limit := m.opts.MaxSessionsPerUser
 	if limit == 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	turn := m.capTurns.of(user)
+	turn.Lock()
+	defer turn.Unlock()
 	entries, err := m.listUserSessions(ctx, user)
 	if err != nil {
 		m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", keep, "err", err)
 		return
 	}
-	live := len(entries)
 	if !hasMasked(entries, keep) {
-		live++ // bound, yet not listed: it still counts
+		return
 	}
-	excess := live - limit
+	excess := len(entries) - limit
 	for _, e := range entries { // oldest first
 		if excess <= 0 {
 			break
@@ -200,10 +249,24 @@ func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 			continue
 		}
 		excess--
-		if _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
+		if _, _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
 			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
 		}
 	}
+}
+
+// userTurns are the locks by which the logins of one user take turns at
+// the per-user cap. Users share a lock by a hash of their name: a fixed
+// array of locks, not one per user, so that nothing grows with the users
+// and nothing must be freed; two users who share one only wait for each
+// other's cap, which takes a listing and a few deletes.
+type userTurns [64]sync.Mutex
+
+// of returns the lock of user.
+func (t *userTurns) of(user string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return &t[h.Sum32()%uint32(len(t))]
 }
 
 // listUserSessions is the store's UserSessions, bounded as a write is: it
@@ -220,23 +283,29 @@ func (m *Manager) listUserSessions(ctx context.Context, user string) ([]store.En
 
 // destroyUserSession deletes the session of user that e names and, when
 // this call removed it, logs why and fires Destroyed. It reports whether
-// this call ended the session.
-func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (bool, error) {
+// this call removed the session and whether the session was live then: one
+// whose deadline had passed, not yet swept, is only cleared away, and its
+// end is reported with the expiry's cause, as DestroySessionById does.
+func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (removed, live bool, err error) {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	rec, deleted, err := m.store.DeleteUserSession(ctx, user, e.MaskedID)
 	if err != nil {
 		m.counters.failedInvalidations.Add(1)
-		return false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
+		return false, false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
 	}
 	if !deleted {
-		return false, nil
+		return false, false, nil
 	}
 	if rec.User == "" {
 		rec.User = user // so that Destroyed can say whose session ended
 	}
+	if now := m.opts.Clock(); rec.ExpiredAt(now) {
+		m.destroyed(m.ended(e.ID, e.MaskedID, rec), expiryCause(rec, now), "", slog.LevelInfo)
+		return true, false, nil
+	}
 	m.destroyed(m.ended(e.ID, e.MaskedID, rec), cause, by, slog.LevelInfo)
-	return true, nil
+	return true, true, nil
 }
 
 // hasMasked reports whether entries hold the session masked as masked.

@@ -60,6 +60,8 @@ var tests = []struct {
 	{"UserSessionsListsTheUsersLiveSessions", UserSessionsListsTheUsersLiveSessions},
 	{"DestroyOtherSessionsEndsTheRestOnce", DestroyOtherSessionsEndsTheRestOnce},
 	{"DestroyUserSessionEndsOnlyThatUsersSession", DestroyUserSessionEndsOnlyThatUsersSession},
+	{"DestroyOtherSessionsSparesTheRequestsOwnRenewedSession", DestroyOtherSessionsSparesTheRequestsOwnRenewedSession},
+	{"DestroyUserSessionOfAnExpiredSessionIsNoLogout", DestroyUserSessionOfAnExpiredSessionIsNoLogout},
 	{"PerUserCapDestroysTheOldest", PerUserCapDestroysTheOldest},
 	{"SetLifetimeMovesTheDeadline", SetLifetimeMovesTheDeadline},
 }

@@ -334,6 +334,86 @@ func DestroyUserSessionEndsOnlyThatUsersSession(t *testing.T, newStore NewStore)
 	assert.Len(t, env.Events.DestroyedByMask(), 2)
 }
 
+// DestroyOtherSessionsSparesTheRequestsOwnRenewedSession: "log out
+// everywhere else" is clicked in one tab while another tab of the same
+// browser logs in again (Login renews the session the two tabs share). The
+// renewal lands after the first request loaded the session and before it
+// lists the user's sessions. DestroyOtherSessions keeps the masked ID the
+// request loaded, finds the session under its new ID, takes it for another
+// device's and ends it.
+//
+// What a user saw before the fix: the browser now holds the renewed cookie of a
+// session that "log out everywhere else" just destroyed; the click that
+// was meant to keep this browser signed in and end the others signs this
+// browser out too (its next page asks for the password), and the answer
+// counts it among the "other" sessions. The call should spare the
+// request's own session under its new ID, or fail (ErrSessionRenewed,
+// 409) and let the user click again, rather than end it.
+func DestroyOtherSessionsSparesTheRequestsOwnRenewedSession(t *testing.T, newStore NewStore) {
+	env := storeEnv(t, newStore)
+	login := func(ck *http.Cookie) *http.Cookie {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		_, err := env.M.Login(testkit.RequestWith(ck), rec, ada)
+		require.NoError(t, err)
+		return testkit.SessionCookie(t, rec, env.CookieName)
+	}
+	mine, other := login(nil), login(nil)
+
+	var renewedID string
+	var ended int
+	var err error
+	h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The other tab's login lands now, after this request loaded the session.
+		renewedID = login(mine).Value
+		ended, err = env.M.DestroyOtherSessions(r, ada)
+	}))
+	testkit.Send(h, http.MethodPost, "/logout-others", mine)
+
+	assert.NotNil(t, env.M.GetSessionById(renewedID), "this browser's own session, renewed by its other tab, was ended by log out everywhere else")
+	if err != nil {
+		assert.ErrorIs(t, err, manager.ErrSessionRenewed, "a call that cannot tell its own session may only refuse")
+		return
+	}
+	assert.Nil(t, env.M.GetSessionById(other.Value), "the other device is signed out")
+	assert.Equal(t, 1, ended, "only the other device's session counts as another session")
+}
+
+// DestroyUserSessionOfAnExpiredSessionIsNoLogout: a "sign out that
+// device" button pressed on a listing that is older than the session it
+// names. The session idled out (no sweep has come round yet), so it is not
+// live: DestroyUserSession documents ErrSessionGone for "no such live
+// session", and DestroySessionById, for the same case, clears the record
+// away with the expiry's cause and returns ErrSessionGone.
+//
+// What a user and an operator saw before the fix: DestroyUserSession answers nil
+// ("signed out"), the Destroyed event and the log line say cause "logout",
+// and Metrics counts Destroyed.Logout, which its doc defines as "ended a
+// live session", instead of Destroyed.Idle: dashboards of logouts versus
+// idle expiries are wrong, and the app tells the user it signed out a
+// device that had already been signed out by the idle timeout.
+func DestroyUserSessionOfAnExpiredSessionIsNoLogout(t *testing.T, newStore NewStore) {
+	env := testkit.NewStoreEnv(t, newStore(t), manager.Options{MaxInactiveInterval: 60})
+	_, ck := env.Create(t)
+	s, err := env.M.Login(testkit.RequestWith(ck), httptest.NewRecorder(), ada)
+	require.NoError(t, err)
+	listed, err := env.M.UserSessions(nil, ada)
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	require.Equal(t, s.GetMaskedSessionId(), listed[0].MaskedID)
+
+	env.Clock.Advance(2 * time.Minute) // past the 60 s idle timeout; no sweep runs
+
+	err = env.M.DestroyUserSession(ada, listed[0].MaskedID)
+	assert.ErrorIs(t, err, manager.ErrSessionGone, "the session had idled out: it was not live")
+	// Whether this call clears the record away (as DestroySessionById does)
+	// or leaves it to the sweeper, an end it reports is an idle expiry.
+	got := env.M.Metrics().Destroyed
+	assert.Equal(t, uint64(0), got.Logout, "an idle expiry counted as a logout")
+	assert.Equal(t, uint64(env.Events.CountKind(manager.Destroyed)), got.Idle, "each end reported is the idle timeout's")
+	assert.LessOrEqual(t, env.Events.CountKind(manager.Destroyed), 1)
+}
+
 // PerUserCapDestroysTheOldest: with MaxSessionsPerUser, each login ends the
 // user's oldest sessions beyond the cap, with one Destroyed each and the
 // cause in the log, but never the session it just bound, even when that one
