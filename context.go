@@ -24,14 +24,21 @@ type scope = seam.Scope[*Manager, Session]
 // init (which runs before this package's variables are set).
 var hooks = seam.Installed[*Manager, Session]()
 
-// scopeKey is the gin.Context key under which the middleware keeps the
-// request's scope: a type of its own, so that no other key can collide.
-type scopeKey struct{}
-
-// scopeOf returns the session work the middleware attached to c.
+// scopeOf returns the session work of the middleware installed last on
+// c's route, which rides on the request's context (see package seam's
+// ScopeKey): c.Copy() keeps the request, so a copy handed to a goroutine
+// finds it too.
 func scopeOf(c *gin.Context) scope {
-	v, _ := c.Get(scopeKey{})
-	sc, _ := v.(scope)
+	return scopeIn(c, seam.ScopeKey{})
+}
+
+// scopeIn returns the scope that c's request context holds under key, or
+// nil.
+func scopeIn(c *gin.Context, key any) scope {
+	if c == nil || c.Request == nil {
+		return nil
+	}
+	sc, _ := c.Request.Context().Value(key).(scope)
 	return sc
 }
 

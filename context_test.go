@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -107,4 +108,61 @@ func createPastTheCap(t *testing.T, errorHandler func(http.ResponseWriter, *http
 	_, size := refused.get("/size")
 	assert.Equal(t, "1", size)
 	return code, body, created
+}
+
+// The helpers find the route's session where a handler takes the request:
+// on c.Copy(), which handlers hand to a goroutine, and after a handler
+// gives the request a context derived from its own (a deadline, a tracing
+// span). The middleware keeps the session's scope on the request, not in
+// gin's Keys, so these are what a user relies on.
+func TestHelpersFollowTheRequest(t *testing.T) {
+	m := newTestManager(t, testOptions(testkit.NewClock()), nil)
+	r := gin.New()
+	r.Use(session.UseManager(m, nil))
+	r.POST("/login", func(c *gin.Context) {
+		s, err := session.CreateSession(c)
+		if err == nil {
+			err = s.Set("key", "login")
+		}
+		reply(c, err, http.StatusInternalServerError, "ok")
+	})
+	r.GET("/copy", func(c *gin.Context) {
+		cp := c.Copy()
+		got := make(chan session.Session)
+		go func() { got <- session.GetSession(cp) }()
+		s := <-got
+		if !assert.NotNil(t, s, "GetSession on c.Copy() found no session") {
+			return
+		}
+		assert.Equal(t, session.GetSession(c).GetId(), s.GetId())
+		c.Status(http.StatusNoContent)
+	})
+	r.GET("/derived", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), time.Minute)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		s := session.GetSession(c)
+		if !assert.NotNil(t, s, "GetSession after a derived context found no session") {
+			return
+		}
+		v, _ := s.Get("key")
+		assert.Equal(t, "login", v)
+		assert.NotNil(t, session.Named(c, session.DefaultKey).Session(), "Named after a derived context")
+		c.Status(http.StatusNoContent)
+	})
+
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/login", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	for _, path := range []string{"/copy", "/derived"} {
+		t.Run(path, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.AddCookie(cookies[0])
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusNoContent, rec.Code)
+		})
+	}
 }

@@ -56,6 +56,31 @@ func mustGinStore(store sessions.Store) *ginStore {
 // the work it began, for the store's Get to find.
 type ginRequestsKey struct{}
 
+// ginRequestsContext carries the work Sessions began on a request: under
+// ginRequestsKey, and each scope under the keys by which the helpers find
+// one (package seam's ScopeKey for the first name, NamedScopeKey for each),
+// as the middleware of UseManager's scope context does.
+type ginRequestsContext struct {
+	context.Context
+	qs []*ginRequest
+}
+
+func (c *ginRequestsContext) Value(key any) any {
+	switch k := key.(type) {
+	case ginRequestsKey:
+		return c.qs
+	case seam.ScopeKey:
+		return c.qs[0].sc
+	case seam.NamedScopeKey:
+		for _, q := range c.qs {
+			if q.name == k.Name {
+				return q.sc
+			}
+		}
+	}
+	return c.Context.Value(key)
+}
+
 // requestOf returns the work that Sessions began on r for st's session
 // named name, or nil.
 func requestOf(r *http.Request, st *ginStore, name string) *ginRequest {
@@ -82,11 +107,9 @@ func (st *ginStore) middleware(names []string, contrib gin.HandlerFunc) gin.Hand
 				return
 			}
 			qs = append(qs, q)
-			c.Set(namedScopeKey{name}, q.sc)
 			c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: q.sc}
 		}
-		c.Set(scopeKey{}, qs[0].sc)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ginRequestsKey{}, qs))
+		c.Request = c.Request.WithContext(&ginRequestsContext{Context: c.Request.Context(), qs: qs})
 		serveAll(qs, func() { contrib(c) })
 	}
 }

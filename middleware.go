@@ -40,8 +40,6 @@ func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 // useCarrier returns the middleware of UseManager and UseTokens: it serves
 // the sessions of m, whose IDs travel by ids (nil: the built-in cookie).
 func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
-	// Boxed once: a key made per request would cost an allocation.
-	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
 		// The scope writes through cw.raw, which GinErrorHandler can reach
 		// the gin.Context from; one allocation holds both writers.
@@ -53,11 +51,12 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 			return
 		}
 		cw.scope = sc
-		c.Set(scopeKey{}, sc)
-		c.Set(named, sc) // for Named, when several managers serve the route
-		// The manager's own methods, called with c.Request, then act on
-		// this scope as the helpers do: looking the request up again would
-		// read the cookie on a token route, and set one there.
+		// The request carries the scope: the helpers find it there (by
+		// seam.ScopeKey, and by seam.NamedScopeKey for Named when several
+		// managers serve the route), and the manager's own methods, called
+		// with c.Request, act on it as the helpers do: looking the request
+		// up again would read the cookie on a token route, and set one
+		// there.
 		c.Request = hooks.Attach(sc, c.Request)
 		c.Writer = cw
 		sc.Serve(c) // c, not c.Next: see seam.Scope's Serve

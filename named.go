@@ -1,11 +1,10 @@
 package session
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
 
-// namedScopeKey is the gin.Context key under which the middleware keeps
-// the scope of the session whose cookie has the given name, so that
-// several managers (or gin-contrib names) on one route are each reachable.
-type namedScopeKey struct{ name string }
+	"github.com/sessionkit/session/internal/seam"
+)
 
 // NamedSession is one of several sessions on a route, each with a cookie
 // of its own: the helpers of this package for the session of one name. Get
@@ -26,9 +25,7 @@ type NamedSession struct {
 // When no middleware on the route has that cookie name, Session returns nil
 // and the others return ErrNoMiddleware.
 func Named(c *gin.Context, name string) NamedSession {
-	v, _ := c.Get(namedScopeKey{name})
-	sc, _ := v.(scope)
-	return NamedSession{sc: sc}
+	return NamedSession{sc: scopeIn(c, seam.NamedScopeKey{Name: name})}
 }
 
 // Session returns the request's live session of this name, or nil.

@@ -208,7 +208,15 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 
 // Close stops the sweeper and, when the manager made its own in-memory
 // store, closes it; a store passed in Options.Store is left open for
-// whoever made it to close. It is safe to call more than once.
+// whoever made it to close. It is safe to call more than once. Close waits
+// for a sweep in progress to finish its store batch, so that no sweep
+// touches the store after it returns.
+//
+// There is one exception: while the sweeper runs Destroyed handlers, Close
+// returns without waiting, because it may be called from one of those
+// handlers, which the sweeper waits for (TestCloseFromADestroyedHandler).
+// The sweeper then reports the rest of its batch's ends and closes the
+// store the manager made as it returns (TestCloseWhileTheSweeperRunsHandlers).
 //
 // A manager that nothing reaches any more stops its sweeper and closes the
 // store it made by itself, once the garbage collector finds it; Close does

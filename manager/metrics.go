@@ -25,10 +25,13 @@ type Metrics struct {
 	// many sessions as its cap allows (Options.MaxSessions,
 	// store.ErrTooManySessions).
 	Refused uint64
-	// FailedInvalidations counts the logouts (DestroySession, Invalidate,
-	// DestroySessionById, the destroy before a CreateSession) that failed,
-	// leaving the session alive: a store failure, or a renewal by another
-	// request in between.
+	// FailedInvalidations counts the ends of a session that were asked for
+	// and failed, leaving the session alive: a store failure, or a renewal
+	// by another request in between. Those are the logouts (DestroySession,
+	// Invalidate, DestroySessionById, DestroyUserSession(s),
+	// DestroyOtherSessions, the destroy before a CreateSession) and the
+	// removal of a user's oldest session when Options.MaxSessionsPerUser
+	// is reached.
 	FailedInvalidations uint64
 	// Sweep describes the sweeps (Manager.Sweep and the background sweeper).
 	Sweep SweepMetrics

@@ -83,9 +83,22 @@ type scopeContext struct {
 	sc *requestScope
 }
 
+// Value answers, besides scopeContextKey{sc.m}, the keys by which the
+// root package's Gin helpers find the scope (see package seam's keys): the
+// scope of the middleware installed last, and the one of the manager's
+// cookie name.
 func (c *scopeContext) Value(key any) any {
-	if k, ok := key.(scopeContextKey); ok && k.m == c.sc.m {
+	switch k := key.(type) {
+	case scopeContextKey:
+		if k.m == c.sc.m {
+			return c.sc
+		}
+	case seam.ScopeKey:
 		return c.sc
+	case seam.NamedScopeKey:
+		if k.Name == c.sc.m.opts.CookieName {
+			return c.sc
+		}
 	}
 	return c.Context.Value(key)
 }
@@ -109,7 +122,9 @@ func (sc *requestScope) attach(r *http.Request) *http.Request {
 	if first {
 		return r.WithContext(&sc.attached)
 	}
-	return r.WithContext(context.WithValue(parent, scopeContextKey{sc.m}, sc))
+	// Another request the scope is attached to (a face's call on a request
+	// of its own) answers the same keys as the first.
+	return r.WithContext(&scopeContext{Context: parent, sc: sc})
 }
 
 // begin starts the session work of a request: it adds "Vary: Cookie" (or

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 	"weak"
+
+	"github.com/sessionkit/session/store"
 )
 
 // sweepBatch bounds how many sessions one store call claims, so that a large
@@ -52,15 +54,26 @@ func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (tota
 		now := m.opts.Clock()
 		batch, err := m.store.Sweep(ctx, now, sweepBatch)
 		m.counters.swept.Add(uint64(len(batch)))
-		for _, e := range batch {
-			m.destroyed(m.ended(e.ID, e.MaskedID, e.Record), expiryCause(e.Record, now), "", slog.LevelDebug)
-		}
+		m.fireSwept(batch, now, stop != nil)
 		total += len(batch)
 		if err != nil || len(batch) < sweepBatch {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// fireSwept reports the end of each session of a swept batch. bySweeper
+// says the manager's own sweeper is the caller: while it runs the handlers,
+// a Close must not wait for it (see halter.halt).
+func (m *Manager) fireSwept(batch []store.Entry, now time.Time, bySweeper bool) {
+	if bySweeper {
+		m.life.handlers.Add(1)
+		defer m.life.handlers.Add(-1)
+	}
+	for _, e := range batch {
+		m.destroyed(m.ended(e.ID, e.MaskedID, e.Record), expiryCause(e.Record, now), "", slog.LevelDebug)
+	}
 }
 
 // closed reports whether c is closed; a nil c never is.
@@ -83,7 +96,7 @@ func closed(c <-chan struct{}) bool {
 // program dropped without Close is collected, and its cleanup (see
 // NewManager) stops this goroutine.
 func runSweeper(wm weak.Pointer[Manager], h *halter, interval time.Duration, gcStop <-chan struct{}) {
-	defer close(h.sweeping)
+	defer h.sweeperDone()
 	// The sweep's store calls end with the sweeper, not only between
 	// batches: a store call that waits on its backend (a Redis WAIT that no
 	// replica answers, say) must not hold Close. A claim cut short this way

@@ -28,7 +28,7 @@ var (
 	refusedDesc = prom.NewDesc("sessionkit_sessions_refused_total",
 		"Session creations the store refused because it was full (MaxSessions).", nil, nil)
 	failedInvalidationsDesc = prom.NewDesc("sessionkit_invalidations_failed_total",
-		"Logouts that failed and left the session alive (a store failure, or a renewal in between).", nil, nil)
+		"Logouts, and removals at the per-user cap, that failed and left the session alive (a store failure, or a renewal in between).", nil, nil)
 	sweepClaimedDesc = prom.NewDesc("sessionkit_sweep_claimed_total",
 		"Expired sessions the sweeps of this instance destroyed.", nil, nil)
 	sweepDurationDesc = prom.NewDesc("sessionkit_sweep_duration_seconds",

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/sessionkit/session/store"
 )
 
 // setExpiresScript moves a record's absolute deadline (field e), and with
@@ -55,19 +53,7 @@ func (s *redisStore) SetExpires(ctx context.Context, id string, expires time.Tim
 	// An expired record is kept at least markerTTL, as a renewal keeps the
 	// record it moves.
 	floor := millis(time.Now().Add(markerTTL))
-	var n int
-	_, err := retry(ctx, func() (err error) {
-		n, err = s.eval(ctx, setExpiresScript, keys, fp, millis(expires), s.retention.Milliseconds(), floor).Int()
-		return err
+	return s.writeRecord(ctx, "set expires", func() (int, error) {
+		return s.eval(ctx, setExpiresScript, keys, fp, millis(expires), s.retention.Milliseconds(), floor).Int()
 	})
-	if err != nil {
-		return s.fail("set expires", err)
-	}
-	switch n {
-	case 0:
-		return store.ErrNotFound
-	case 2:
-		return store.ErrRenewed
-	}
-	return nil
 }

@@ -24,12 +24,7 @@ import (
 // the key's tail: one allocation for both, where fingerprint and recordKey
 // make four.
 func (s *redisStore) fingerprintKey(id string) (key, fp string) {
-	var in [64]byte
-	sum := sha256.Sum256(append(in[:0], id...))
-	var enc [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
-	base64.RawURLEncoding.Encode(enc[:], sum[:])
-	shard := s.shardOf(string(enc[:8]))
-	tag := s.tags[shard]
+	enc, tag := s.fingerprintTag(id)
 	var b strings.Builder
 	b.Grow(len(tag) + len("{}:s:") + len(enc))
 	b.WriteByte('{')
@@ -38,6 +33,15 @@ func (s *redisStore) fingerprintKey(id string) (key, fp string) {
 	b.Write(enc[:])
 	key = b.String()
 	return key, key[len(key)-len(enc):]
+}
+
+// fingerprintTag returns the fingerprint of id, on the stack, and the hash
+// tag of its shard: what the keys of id are built from.
+func (s *redisStore) fingerprintTag(id string) (fp [43]byte, tag string) {
+	var in [64]byte
+	sum := sha256.Sum256(append(in[:0], id...))
+	base64.RawURLEncoding.Encode(fp[:], sum[:]) // 43 = base64.RawURLEncoding.EncodedLen(sha256.Size)
+	return fp, s.tags[s.shardOf(string(fp[:8]))]
 }
 
 // readRecord returns the fields of the record under key, none when there is

@@ -6,10 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -268,25 +266,9 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	// Sorted, so that a session's fields are written in a stable order.
-	keys := slices.Sorted(maps.Keys(changes))
-	args := make([]any, 1, 1+2*len(keys))
-	for _, k := range keys {
-		if changes[k] == nil {
-			args = append(args, "v"+k)
-		}
-	}
-	args[0] = len(args) - 1
-	for _, k := range keys {
-		v := changes[k]
-		if v == nil {
-			continue
-		}
-		b, err := s.form.Encode(k, v)
-		if err != nil {
-			return fmt.Errorf("redisstore: update: value of key %q (%T): %w", k, v, err)
-		}
-		args = append(args, "v"+k, b)
+	args, err := s.updateCommand(id, changes)
+	if err != nil {
+		return err
 	}
 	// An update is sent again as it is when its reply is lost: it sets the
 	// same fields to the same values, so a second run changes nothing the
@@ -294,15 +276,22 @@ func (s *redisStore) Update(ctx context.Context, id string, changes map[string]a
 	// of those keys; the retry then overwrites it, which is what the later
 	// of two concurrent writes of one key does anyway. If the session was
 	// deleted in between, the retry's ErrNotFound is the truth by then.
-	fp := fingerprint(id)
-	record := []string{s.recordKey(fp), s.formerKey(fp)}
+	return s.writeRecord(ctx, "update", func() (int, error) { return s.runUpdate(ctx, args) })
+}
+
+// writeRecord sends, with send, a script that changes an existing record
+// (updateScript, setExpiresScript), again as it is while its replies are
+// lost, and turns the script's reply into the store's answer: 0, the record
+// does not exist, is store.ErrNotFound; 2, it was renewed away or is being
+// moved away, store.ErrRenewed. op names the call in errors.
+func (s *redisStore) writeRecord(ctx context.Context, op string, send func() (int, error)) error {
 	var n int
 	_, err := retry(ctx, func() (err error) {
-		n, err = s.eval(ctx, updateScript, record, args...).Int()
+		n, err = send()
 		return err
 	})
 	if err != nil {
-		return s.fail("update", err)
+		return s.fail(op, err)
 	}
 	switch n {
 	case 0:
@@ -324,31 +313,51 @@ func (s *redisStore) Delete(ctx context.Context, id string) (store.Record, bool,
 		return store.Record{}, false, err
 	}
 	fp := fingerprint(id)
-	token, err := newToken()
+	c, err := s.claimRetried(ctx, "delete", fp, "")
 	if err != nil {
-		return store.Record{}, false, fmt.Errorf("redisstore: delete: %w", err)
+		return store.Record{}, false, err
 	}
-	var rec store.Record
-	var former []string
-	var claimed, renewed bool
-	doubtful, err := retry(ctx, func() (err error) {
-		rec, former, claimed, renewed, err = s.claim(ctx, fp, token, "")
-		return err
-	})
-	if renewed {
+	if c.renewed {
 		return store.Record{}, false, store.ErrRenewed
 	}
+	s.forget(ctx, c.former)
+	if c.ok && c.rec.User != "" {
+		s.unindex(ctx, []boundFP{{user: c.rec.User, fp: fp}})
+	}
+	return c.rec, c.ok, nil
+}
+
+// claimed is what a claim found: the record it removed, the fingerprints
+// the session was renewed from, whether it claimed the session (ok), and
+// whether the fingerprint was renewed away instead.
+type claimed struct {
+	rec     store.Record
+	former  []string
+	ok      bool
+	renewed bool
+}
+
+// claimRetried claims fp (only a record bound to user, unless user is "")
+// under a fresh token, sent again while its replies are lost. A claim whose
+// every reply was lost is left in doubt, for the store's next call to take
+// back. op names the call in errors.
+func (s *redisStore) claimRetried(ctx context.Context, op, fp, user string) (claimed, error) {
+	token, err := newToken()
+	if err != nil {
+		return claimed{}, fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	var c claimed
+	doubtful, err := retry(ctx, func() (err error) {
+		c.rec, c.former, c.ok, c.renewed, err = s.claim(ctx, fp, token, user)
+		return err
+	})
 	if err != nil {
 		if doubtful {
 			s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
 		}
-		return store.Record{}, false, s.fail("delete", err)
+		return claimed{}, s.fail(op, err)
 	}
-	s.forget(ctx, former)
-	if claimed && rec.User != "" {
-		s.unindex(ctx, []boundFP{{user: rec.User, fp: fp}})
-	}
-	return rec, claimed, nil
+	return c, nil
 }
 
 // claim runs the delete script under token and decodes what it removed.

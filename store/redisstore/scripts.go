@@ -114,7 +114,11 @@ return 1
 //
 // KEYS: record, former key of the same fingerprint. ARGV: number of fields
 // to delete, those fields, then field and value pairs to set.
-var updateScript = redis.NewScript(`
+var updateScript = redis.NewScript(updateSource)
+
+// updateSource is updateScript's Lua, sent when a server lacks the script
+// (see runUpdate).
+const updateSource = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
   return 0
@@ -124,7 +128,7 @@ local dels = tonumber(ARGV[1])
 for k = 2, dels + 1 do redis.call('HDEL', KEYS[1], ARGV[k]) end
 for k = dels + 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[k], ARGV[k + 1]) end
 return 1
-`)
+`
 
 // deleteScript claims a session: it removes its index entry and its record
 // and returns {claimed, fields...}. The index entry decides who claimed it,

@@ -410,34 +410,21 @@ func (s *redisStore) DeleteUserSession(ctx context.Context, user, maskedID strin
 		if !strings.HasPrefix(fp, maskedID) {
 			continue
 		}
-		token, err := newToken()
+		c, err := s.claimRetried(ctx, "delete user session", fp, user)
 		if err != nil {
-			return store.Record{}, false, fmt.Errorf("redisstore: delete user session: %w", err)
+			return store.Record{}, false, err
 		}
-		var rec store.Record
-		var former []string
-		var claimed, renewed bool
-		doubtful, err := retry(ctx, func() (err error) {
-			rec, former, claimed, renewed, err = s.claim(ctx, fp, token, user)
-			return err
-		})
-		if err != nil {
-			if doubtful {
-				s.doubts.add(doubt{kind: claimMarker, token: token, fp: fp})
-			}
-			return store.Record{}, false, s.fail("delete user session", err)
-		}
-		if renewed {
+		if c.renewed {
 			continue // the session lives on under its new ID
 		}
-		if !claimed {
+		if !c.ok {
 			// Gone, claimed by another caller, or bound to another user.
 			stale = append(stale, fp)
 			continue
 		}
-		s.forget(ctx, former)
+		s.forget(ctx, c.former)
 		s.unindex(ctx, []boundFP{{user: user, fp: fp}})
-		return rec, true, nil
+		return c.rec, true, nil
 	}
 	return store.Record{}, false, nil
 }
