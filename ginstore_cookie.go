@@ -2,7 +2,6 @@ package session
 
 import (
 	"cmp"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-contrib/sessions"
@@ -44,14 +43,7 @@ func (q *ginRequest) resendCookie(w http.ResponseWriter, r *http.Request, id str
 
 // ReadID implements seam.Carrier: the ID is the cookie's value.
 func (q *ginRequest) ReadID(r *http.Request) (string, error) {
-	value, ok := seam.CookieValue(r, q.name)
-	if !ok {
-		return "", nil
-	}
-	if err := seam.CheckCookieSize(value); err != nil {
-		return "", err
-	}
-	return value, nil
+	return seam.ReadCookieID(r, q.name)
 }
 
 // WriteID implements seam.Carrier. maxAge, the session's remaining
@@ -68,7 +60,7 @@ func (q *ginRequest) WriteID(w http.ResponseWriter, _ *http.Request, id string, 
 	if (q.own == nil && !storeSet) || (q.own != nil && q.own.MaxAge > 0) {
 		ck.MaxAge = maxAge
 	}
-	return sendCookie(w, ck)
+	return seam.SetCookie(w, ck)
 }
 
 // ClearID implements seam.Carrier: an expiring cookie with the Path,
@@ -82,7 +74,7 @@ func (q *ginRequest) ClearID(w http.ResponseWriter, _ *http.Request) error {
 	ck.Path, ck.Domain = cmp.Or(ck.Path, base.Path), cmp.Or(ck.Domain, base.Domain)
 	ck.Secure = ck.Secure || base.Secure
 	ck.MaxAge = -1
-	return sendCookie(w, ck)
+	return seam.SetCookie(w, ck)
 }
 
 // cookie returns the session cookie carrying value, with the options in
@@ -94,14 +86,4 @@ func (q *ginRequest) cookie(value string) *http.Cookie {
 		Path: o.Path, Domain: o.Domain, MaxAge: o.MaxAge,
 		Secure: o.Secure, HttpOnly: o.HttpOnly, SameSite: o.SameSite,
 	}
-}
-
-// sendCookie is http.SetCookie without its silence: a cookie it would drop
-// is an error.
-func sendCookie(w http.ResponseWriter, ck *http.Cookie) error {
-	if err := ck.Valid(); err != nil {
-		return fmt.Errorf("session: invalid cookie: %w", err)
-	}
-	http.SetCookie(w, ck)
-	return nil
 }

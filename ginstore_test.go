@@ -41,6 +41,18 @@ func forEachInstall(t *testing.T, test func(t *testing.T, use func(sessions.Stor
 	}
 }
 
+// newGinStoreEngine returns a bare engine with a NewGinStore over a fresh
+// manager installed by use, the manager, and the events it fired, for a
+// test to add the routes it needs.
+func newGinStoreEngine(t *testing.T, use func(sessions.Store) gin.HandlerFunc) (*gin.Engine, *session.Manager, *testkit.Events) {
+	t.Helper()
+	events := &testkit.Events{}
+	m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
+	r := gin.New()
+	r.Use(use(session.NewGinStore(m)))
+	return r, m, events
+}
+
 // newContribApp is a gin-contrib/sessions application as its users write
 // one, whose handlers know nothing of sessionkit; use installs the
 // middleware. It ignores Save's errors, as most such apps do. Routes:
@@ -678,10 +690,7 @@ func TestGinStoreSecondSave(t *testing.T) {
 // stored, as the cookie already carries the session.
 func TestGinStoreSaveAfterTheResponseStarted(t *testing.T) {
 	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
-		events := &testkit.Events{}
-		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
-		r := gin.New()
-		r.Use(use(session.NewGinStore(m)))
+		r, m, events := newGinStoreEngine(t, use)
 		saved := make(chan error, 1)
 		r.POST("/late", func(c *gin.Context) {
 			s := sessions.Default(c)
@@ -770,10 +779,7 @@ func TestGinStoreLoginRenewalThroughSessions(t *testing.T) {
 // no empty session behind: no record, no Created event, no cookie.
 func TestGinStoreRefusedFirstValueMakesNoSession(t *testing.T) {
 	forEachInstall(t, func(t *testing.T, use func(sessions.Store) gin.HandlerFunc) {
-		events := &testkit.Events{}
-		m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
-		r := gin.New()
-		r.Use(use(session.NewGinStore(m)))
+		r, m, events := newGinStoreEngine(t, use)
 		saved := make(chan error, 1)
 		r.POST("/", func(c *gin.Context) {
 			s := sessions.Default(c)
@@ -820,10 +826,7 @@ func TestGinStoreNegativeStoreMaxAgeStoresNothing(t *testing.T) {
 // Save of another key neither writes it back (which would undo another
 // request's change to it) nor fires an Update for it.
 func TestGinStoreUnchangedNaNIsNotWritten(t *testing.T) {
-	events := &testkit.Events{}
-	m := newTestManager(t, testOptions(testkit.NewClock()), events.Handle)
-	r := gin.New()
-	r.Use(session.Sessions(contribCookie, session.NewGinStore(m)))
+	r, _, events := newGinStoreEngine(t, func(st sessions.Store) gin.HandlerFunc { return session.Sessions(contribCookie, st) })
 	r.POST("/set", func(c *gin.Context) {
 		s := sessions.Default(c)
 		s.Set("score", math.NaN())

@@ -3,12 +3,14 @@ package session_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	session "github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/seam"
 	"github.com/sessionkit/session/internal/testkit"
 )
 
@@ -97,4 +99,31 @@ func walkOriginalProgram(t *testing.T, browser *client, method, privateBody stri
 	require.Equal(t, http.StatusOK, status)
 	status, _ = browser.get("/private")
 	assert.Equal(t, http.StatusForbidden, status, "private after logout")
+}
+
+// TestCreateMemSessionAsCreator: the original package's creator, passed to
+// NewManager, makes sessions with IDs of the checked form, a different one
+// each time, that the manager stores and finds again; it reads
+// crypto/rand, not Options.Rand, which it cannot see.
+func TestCreateMemSessionAsCreator(t *testing.T) {
+	opts := testOptions(testkit.NewClock())
+	source := &testkit.IDRecorder{}
+	opts.Rand = source
+	m := session.NewManager(opts, session.CreateMemSession, nil)
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
+
+	ids := map[string]bool{}
+	for range 3 {
+		s, err := m.CreateSession(httptest.NewRequest(http.MethodPost, "/login", nil), httptest.NewRecorder())
+		require.NoError(t, err)
+		id := s.GetId()
+		require.True(t, seam.ValidID(id), "a 43-character base64url ID: %q", id)
+		ids[id] = true
+		found := m.GetSessionById(id)
+		require.NotNil(t, found, "the manager stored the session")
+		assert.Equal(t, id, found.GetId())
+	}
+	assert.Len(t, ids, 3, "a fresh ID each time")
+	assert.Equal(t, 3, m.GetSessionSize())
+	assert.Empty(t, source.Issued(), "Options.Rand is not read")
 }

@@ -35,15 +35,7 @@ func TestSecurityCookieHeadersThroughGin(t *testing.T) {
 					opts.CookieName, opts.Secure = name, name != session.DefaultKey
 					m := newTestManager(t, opts, nil)
 					app := newApp(session.UseManager(m, carrier.new()))
-					app.POST("/cached-create", func(c *gin.Context) {
-						if _, err := session.CreateSession(c); err != nil {
-							c.String(http.StatusInternalServerError, "create failed")
-							return
-						}
-						c.Header("Cache-Control", "public, max-age=3600")
-						c.Header("Vary", "Accept-Encoding")
-						c.String(http.StatusOK, "cacheable?")
-					})
+					addCachedCreate(app)
 					srv := serve(t, app)
 
 					created := roundTrip(t, srv.URL, newRequest(t, http.MethodPost, "/create", nil))
@@ -212,4 +204,19 @@ func TestSecurityOversizedCookieRefusedBeforeDecoding(t *testing.T) {
 			})
 		}
 	}
+}
+
+// addCachedCreate adds POST /cached-create to app: a handler that creates a
+// session and marks its response cacheable (Cache-Control public, Vary
+// Accept-Encoding), which the session's headers must override.
+func addCachedCreate(app *gin.Engine) {
+	app.POST("/cached-create", func(c *gin.Context) {
+		if _, err := session.CreateSession(c); err != nil {
+			c.String(http.StatusInternalServerError, "create failed")
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.Header("Vary", "Accept-Encoding")
+		c.String(http.StatusOK, "cacheable?")
+	})
 }

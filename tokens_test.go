@@ -116,15 +116,7 @@ func TestTokenHeadersThroughGin(t *testing.T) {
 		t.Run(carrier.name, func(t *testing.T) {
 			m := newTestManager(t, testOptions(testkit.NewClock()), nil)
 			app := newApp(carrier.use(m))
-			app.POST("/cached-create", func(c *gin.Context) {
-				if _, err := session.CreateSession(c); err != nil {
-					c.String(http.StatusInternalServerError, "create failed")
-					return
-				}
-				c.Header("Cache-Control", "public, max-age=3600")
-				c.Header("Vary", "Accept-Encoding")
-				c.String(http.StatusOK, "cacheable?")
-			})
+			addCachedCreate(app)
 			srv := serve(t, app)
 			reply := carrier.tokens.reply
 			send := func(method, path, token string) exchange {

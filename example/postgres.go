@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sessionkit/session/store"
 	"github.com/sessionkit/session/store/pgstore"
 )
 
@@ -14,7 +15,7 @@ import (
 // store there (creating its tables when they are missing), so that a wrong
 // URL or a stopped server stops the program at startup rather than failing
 // its first request. Errors never quote the password: pgx hides it.
-func openPostgres(rawURL string) (*pgxpool.Pool, *pgstore.Store, error) {
+func openPostgres(rawURL string) (*pgxpool.Pool, store.Store, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-postgres: not a PostgreSQL URL (want postgres://[user[:password]@]host[:port]/db): %w", err)

@@ -1,13 +1,18 @@
 package store
 
 import (
-	"container/heap"
 	"slices"
 	"time"
 )
 
 // expiryHeap is a min-heap of session IDs ordered by deadline. It is not
 // safe for concurrent use; a memory shard guards it with its lock.
+//
+// It is a heap of its own rather than a container/heap one: that package
+// passes items through an interface, which boxed every dueItem pushed or
+// popped, an allocation per filing made under the shard's write lock, and
+// a million of them for the garbage collector when a wave of sessions
+// expires.
 type expiryHeap []dueItem
 
 // dueItem is one filing of a session. gen tells the session's current
@@ -50,32 +55,72 @@ func (h *expiryHeap) file(id string, deadline time.Time, gen uint32) {
 		return
 	}
 	at := dueAtOf(deadline)
-	heap.Push(h, dueItem{sec: at.sec, nsec: at.nsec, gen: gen, id: id})
+	*h = append(*h, dueItem{sec: at.sec, nsec: at.nsec, gen: gen, id: id})
+	h.up(len(*h) - 1)
 }
 
 // popDue removes and returns the earliest filing whose deadline is not
 // after now.
 func (h *expiryHeap) popDue(now time.Time) (dueItem, bool) {
-	if len(*h) == 0 || dueAtOf(now).before((*h)[0].deadline()) {
+	return h.popDueAt(dueAtOf(now))
+}
+
+// popDueAt is popDue with now already converted, so that a sweep converts
+// it once rather than once per filing.
+func (h *expiryHeap) popDueAt(now dueAt) (dueItem, bool) {
+	old := *h
+	if len(old) == 0 || now.before(old[0].deadline()) {
 		return dueItem{}, false
 	}
-	return heap.Pop(h).(dueItem), true
+	item := old[0]
+	last := len(old) - 1
+	old[0] = old[last]
+	old[last] = dueItem{} // let the ID string be collected
+	*h = old[:last]
+	h.down(0)
+	return item, true
 }
 
 // retain drops every filing for which keep returns false.
 func (h *expiryHeap) retain(keep func(id string, gen uint32) bool) {
 	*h = slices.DeleteFunc(*h, func(item dueItem) bool { return !keep(item.id, item.gen) })
-	heap.Init(h)
+	for i := len(*h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].deadline().before(h[j].deadline()) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	item := old[len(old)-1]
-	old[len(old)-1] = dueItem{} // let the ID string be collected
-	*h = old[:len(old)-1]
-	return item
+// Len returns how many filings h holds.
+func (h expiryHeap) Len() int { return len(h) }
+
+func (h expiryHeap) less(i, j int) bool { return h[i].deadline().before(h[j].deadline()) }
+
+// up moves the item at i towards the root until its parent is not later.
+func (h expiryHeap) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			return
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+// down moves the item at i towards the leaves until no child is earlier.
+func (h expiryHeap) down(i int) {
+	n := len(h)
+	for {
+		child := 2*i + 1
+		if child >= n {
+			return
+		}
+		if right := child + 1; right < n && h.less(right, child) {
+			child = right
+		}
+		if !h.less(child, i) {
+			return
+		}
+		h[i], h[child] = h[child], h[i]
+		i = child
+	}
 }

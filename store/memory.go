@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -79,11 +80,23 @@ func (s *memoryShard) dropStale() {
 }
 
 // memoryEntry is one live session. Fields without a lock are set before the
-// entry is published and never change.
+// entry is published and never change. There is one per session, so its
+// size is most of what an idle session costs: its times are kept as Unix
+// seconds and nanoseconds rather than as time.Time values (24 bytes each,
+// with a location pointer), and what most sessions never have (a bound
+// user, former IDs) sits behind one pointer. 72 bytes (an 80-byte
+// allocation), where it was 144.
 type memoryEntry struct {
+	// values holds the current values (see memoryValues), replaced whole
+	// by an Update of a session not read since it was last written.
+	values atomic.Pointer[memoryValues]
 	// mu serialises the writers of this session's values: Update, Delete and
 	// Renew.
-	mu   sync.Mutex
+	mu sync.Mutex
+	// gen numbers the entry's filings in its shard's expiry heap: a filing
+	// of another gen was superseded by SetExpires and is dropped when
+	// popped. Written under the shard's write lock.
+	gen  uint32
 	dead bool // set under mu when the entry leaves its shard or is renewed
 	// renewed marks the tombstone Renew leaves under the old ID, so that
 	// Update, Delete and Renew can tell a renewed session (ErrRenewed) from
@@ -93,29 +106,75 @@ type memoryEntry struct {
 	// or when the sweep finds its deadline passed, so there are never more
 	// than maxFormerIDs tombstones per session.
 	renewed bool
-	// gen numbers the entry's filings in its shard's expiry heap: a filing
-	// of another gen was superseded by SetExpires and is dropped when
-	// popped. It sits in padding, so it costs no memory. Written under the
-	// shard's write lock.
-	gen uint32
-	// formerIDs are the IDs this session was renewed from, latest last, at
-	// most maxFormerIDs: their tombstones go when this entry leaves.
-	formerIDs []string
-	// values holds the map[string]any of the current values, replaced
-	// whole by Update. An atomic.Value and not an atomic.Pointer: a map is
-	// a pointer already, so storing one allocates nothing, where a pointer
-	// to it cost an allocation per write and 8 bytes per session.
-	values  atomic.Value
-	created time.Time
-	// expires and bound change only under the shard's write lock (SetExpires,
-	// SetUser), while the entry is in the shard: a reader holding the shard's
-	// lock, or one that took the entry out, reads them without a race.
-	expires time.Time
-	bound   *binding // nil: bound to no user
-	idle    time.Duration
+	// createdSec/createdNsec and expiresSec/expiresNsec are Created and
+	// Expires by the wall clock (see unixOf). Expires and rare change only
+	// under the shard's write lock (SetExpires, SetUser), while the entry is
+	// in the shard: a reader holding the shard's lock, or one that took the
+	// entry out, reads them without a race.
+	createdSec, expiresSec   int64
+	createdNsec, expiresNsec int32
+	idle                     time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
+	rare     *entryRare // nil: bound to no user, renewed from no ID
+}
+
+// entryRare is what a session has only once bound to a user or renewed. It
+// never changes: SetUser and Renew replace it.
+type entryRare struct {
+	// binding is the session's user and masked ID; user "" means none.
+	binding
+	// formerIDs are the IDs this session was renewed from, latest last, at
+	// most maxFormerIDs: their tombstones go when this entry leaves.
+	formerIDs []string
+}
+
+// bound returns the user e is bound to, or nil for none.
+func (e *memoryEntry) bound() *binding {
+	if e.rare == nil || e.rare.user == "" {
+		return nil
+	}
+	return &e.rare.binding
+}
+
+// formerIDs returns the IDs e was renewed from.
+func (e *memoryEntry) formerIDs() []string {
+	if e.rare == nil {
+		return nil
+	}
+	return e.rare.formerIDs
+}
+
+// withRare returns the rare part of an entry bound to b (nil: none) and
+// renewed from formerIDs, or nil when it has neither.
+func withRare(b *binding, formerIDs []string) *entryRare {
+	if b == nil && len(formerIDs) == 0 {
+		return nil
+	}
+	r := &entryRare{formerIDs: formerIDs}
+	if b != nil {
+		r.binding = *b
+	}
+	return r
+}
+
+// unixOf returns t by the wall clock as Unix seconds and nanoseconds, which
+// hold any time.Time (Unix nanoseconds in one int64 end in the year 2262).
+func unixOf(t time.Time) (sec int64, nsec int32) {
+	return t.Unix(), int32(t.Nanosecond())
+}
+
+// zeroUnix is the zero time.Time's Unix seconds.
+var zeroUnix = time.Time{}.Unix()
+
+// timeOf is the inverse of unixOf. The zero time comes back as the zero
+// time.Time, so that IsZero and == both hold for it.
+func timeOf(sec int64, nsec int32) time.Time {
+	if sec == zeroUnix && nsec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec))
 }
 
 // NewMemory returns an empty in-process store: nothing to install, nothing
@@ -191,34 +250,40 @@ func (m *memory) shard(id string) *memoryShard {
 // newMemoryEntry keeps rec's times without their monotonic readings: see
 // [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
-	e := &memoryEntry{created: wallClock(rec.Created), expires: wallClock(rec.Expires), idle: rec.Idle}
-	values := rec.Values
-	if values == nil {
-		values = map[string]any{}
-	}
-	e.values.Store(values)
+	e := &memoryEntry{idle: rec.Idle}
+	e.createdSec, e.createdNsec = unixOf(rec.Created)
+	e.expiresSec, e.expiresNsec = unixOf(rec.Expires)
+	e.values.Store(memoryValuesOf(rec.Values))
 	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
 }
 
-// loadValues returns the current values, which nobody writes to.
+// loadValues returns the current values as a map, which nobody writes to.
 func (e *memoryEntry) loadValues() map[string]any {
-	return e.values.Load().(map[string]any)
+	return e.values.Load().asMap()
 }
 
 func (e *memoryEntry) record() Record {
 	rec := Record{
 		Values:   e.loadValues(),
-		Created:  e.created,
+		Created:  timeOf(e.createdSec, e.createdNsec),
 		Accessed: time.Unix(0, e.accessed.Load()),
 		Idle:     e.idle,
-		Expires:  e.expires,
+		Expires:  e.expires(),
 	}
-	if e.bound != nil {
-		rec.User = e.bound.user
+	if b := e.bound(); b != nil {
+		rec.User = b.user
 	}
 	return rec
 }
+
+// deadline is e.record().Deadline() without building the record.
+func (e *memoryEntry) deadline() time.Time {
+	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expires()}.Deadline()
+}
+
+// expires returns the session's absolute deadline (the zero time: none).
+func (e *memoryEntry) expires() time.Time { return timeOf(e.expiresSec, e.expiresNsec) }
 
 // wallClock returns t without its monotonic reading. The store compares
 // every deadline by the wall clock alone: the expiry heap files deadlines by
@@ -245,7 +310,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	e := newMemoryEntry(rec)
 	if rec.User != "" {
-		e.bound = &binding{user: rec.User, masked: maskedKeyOf(id)}
+		e.rare = withRare(&binding{user: rec.User, masked: maskedKeyOf(id)}, nil)
 	}
 	s := m.shard(id)
 	s.mu.Lock()
@@ -259,7 +324,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	s.entries[id] = e
 	s.due.file(id, rec.Deadline(), e.gen)
-	m.index(e.bound, id)
+	m.index(e.bound(), id)
 	return nil
 }
 
@@ -326,19 +391,9 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 	if e.dead {
 		return ErrNotFound
 	}
-	current := e.loadValues()
-	next := make(map[string]any, len(current)+len(changes))
-	for k, v := range current {
-		next[k] = v
+	if next, inPlace := e.values.Load().apply(changes); !inPlace {
+		e.values.Store(next)
 	}
-	for k, v := range changes {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = v
-		}
-	}
-	e.values.Store(next)
 	return nil
 }
 
@@ -363,7 +418,7 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	case !ok:
 		return Record{}, false, nil
 	}
-	m.dropTombstones(e.formerIDs)
+	m.dropTombstones(e.formerIDs())
 	return e.record(), true, nil
 }
 
@@ -371,7 +426,7 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 // s.mu for writing.
 func (m *memory) remove(s *memoryShard, id string, e *memoryEntry) {
 	delete(s.entries, id)
-	m.unindex(e.bound, id)
+	m.unindex(e.bound(), id)
 	m.count.Add(-1)
 	e.mu.Lock()
 	e.dead = true
@@ -435,17 +490,19 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 		rec.Accessed = now
 	}
 	moved := newMemoryEntry(rec)
-	if e.bound != nil {
+	var movedBound *binding
+	if b := e.bound(); b != nil {
 		// The binding goes with the session; only the masked ID changes.
-		moved.bound = &binding{user: e.bound.user, masked: maskedKeyOf(newID)}
-		m.unindex(e.bound, oldID)
-		m.index(moved.bound, newID)
+		movedBound = &binding{user: b.user, masked: maskedKeyOf(newID)}
+		m.unindex(b, oldID)
 	}
-	moved.formerIDs = append(slices.Clone(e.formerIDs), oldID)
-	if n := len(moved.formerIDs) - maxFormerIDs; n > 0 {
-		forgotten = moved.formerIDs[:n]
-		moved.formerIDs = moved.formerIDs[n:]
+	formerIDs := append(slices.Clone(e.formerIDs()), oldID)
+	if n := len(formerIDs) - maxFormerIDs; n > 0 {
+		forgotten = formerIDs[:n]
+		formerIDs = formerIDs[n:]
 	}
+	moved.rare = withRare(movedBound, formerIDs)
+	m.index(moved.bound(), newID)
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.
 	e.dead, e.renewed = true, true
@@ -482,17 +539,34 @@ func (m *memory) Count(context.Context) (int, error) {
 }
 
 // sweepStepsPerLock bounds how many filed deadlines a sweep pops under one
-// hold of a shard's lock. Between holds, the requests of that shard waiting
-// for the lock get it: a sweep through a large wave of deadlines (a million
-// sessions touched since they were filed) delays them by one step at most.
-const sweepStepsPerLock = 1024
+// hold of a shard's lock. A read of a session in the shard waits for the
+// rest of a hold, and with 64 shards one read in 64 lands in the shard
+// being swept: at 1,024 steps a hold (about 0.3 ms) that wait set the 99th
+// percentile of every read while a wave of sessions expired. At 32 a hold
+// is a few microseconds, about what a read takes anyway.
+const sweepStepsPerLock = 32
+
+// sweepHoldsPerYield is how many holds of a shard's lock a sweep makes
+// between two yields of its processor (see sweepShard): a fraction of a
+// millisecond of work, so that a request waiting for a processor waits
+// about that long, while the sweep still gets through a million sessions
+// in seconds when requests keep every processor busy. Yielding after every
+// hold let such a sweep run a few microseconds per scheduler time slice.
+const sweepHoldsPerYield = 8
+
+// claimedEntry is a session a sweep took out of its shard, to be reported
+// once the shard's lock is free.
+type claimedEntry struct {
+	id string
+	e  *memoryEntry
+}
 
 // Sweep implements [Store]. Its cost follows what came due: it looks only at
 // the filed deadlines that passed, one shard lock at a time.
 //
 // Its work is bounded: every deadline filed when it reaches a shard is
 // popped at most once, since a session refiled is refiled after now (see
-// sweepSteps), and it pops no more than that many deadlines of a shard.
+// claimDue), and it pops no more than that many deadlines of a shard.
 func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, error) {
 	if err := m.enter(); err != nil {
 		return nil, err
@@ -500,11 +574,12 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 	defer m.leave()
 	now = wallClock(now)
 	var out []Entry
+	var holds int
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
 		var formerIDs []string
-		out, formerIDs = m.sweepShard(s, now, limit, out)
+		out, formerIDs = m.sweepShard(s, now, limit, out, &holds)
 		m.dropTombstones(formerIDs) // after sweepShard let go of s.mu
 	}
 	return out, nil
@@ -516,11 +591,18 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 // (a session created already expired, say) wait for the next sweep. It also
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
-func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry) (_ []Entry, formerIDs []string) {
+//
+// Every sweepHoldsPerYield holds it yields its processor (runtime.Gosched):
+// a sweep through a wave of a million expired sessions is seconds of work
+// that never blocks, and without the yield the requests it shares the
+// processors with wait for the scheduler to preempt it, every 10 ms. When
+// nothing else is runnable the yield returns at once. holds counts the
+// holds of the whole Sweep call.
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry, holds *int) (_ []Entry, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
-	from := len(out)
+	var claimed [sweepStepsPerLock]claimedEntry
 	for budget > 0 && len(out) < limit {
 		var popped int
 		var done bool
@@ -528,27 +610,52 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entr
 		// under it would make the shard's requests wait for the allocator
 		// and any garbage collection work it is charged with.
 		out = slices.Grow(out, min(limit-len(out), budget, sweepStepsPerLock))
-		out, popped, done = m.sweepSteps(s, now, limit, out, min(budget, sweepStepsPerLock), &formerIDs)
+		out, popped, done = m.sweepSteps(s, now, limit, out, min(budget, sweepStepsPerLock), &formerIDs, claimed[:0])
 		if done {
 			break
 		}
 		budget -= popped
-	}
-	// The masked IDs of sessions bound to no user are hashed here, with
-	// s.mu free: a SHA-256 per session under the lock made every request
-	// of the shard wait for a whole batch of them.
-	for i := from; i < len(out); i++ {
-		if out[i].MaskedID == "" {
-			out[i].MaskedID = MaskedID(out[i].ID)
+		if *holds++; *holds%sweepHoldsPerYield == 0 {
+			runtime.Gosched()
 		}
 	}
 	return out, formerIDs
 }
 
-// sweepSteps pops up to steps deadlines of s that are due at now, under one
-// hold of s's lock, and appends the sessions that expired to out. It
-// returns how many it popped and done == true when nothing more is due or
-// out holds limit records.
+// sweepSteps pops up to steps deadlines of s that are due at now, in one
+// hold of s's lock (see claimDue), and appends the sessions that expired to
+// out, building their Entries after letting go of the lock. It returns how
+// many deadlines it popped and done == true when nothing more is due or out
+// holds limit records. claimed is scratch space for up to steps sessions
+// (nil: allocated as needed).
+func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entry, steps int, formerIDs *[]string, claimed []claimedEntry) (_ []Entry, popped int, done bool) {
+	claimed, popped, done = m.claimDue(s, now, limit-len(out), steps, claimed)
+	// Out of the shard, an entry no longer changes (expires and bound change
+	// only in it, a touch needs it there), so its record is read here
+	// without the lock, as Delete does.
+	for _, c := range claimed {
+		e := c.e
+		// A bound session's masked ID is at hand; any other's is hashed
+		// here: a SHA-256 per session under the lock made every request of
+		// the shard wait for a whole batch of them.
+		var masked string
+		if b := e.bound(); b != nil {
+			masked = string(b.masked[:])
+		} else {
+			masked = MaskedID(c.id)
+		}
+		out = append(out, Entry{ID: c.id, MaskedID: masked, Record: e.record()})
+		*formerIDs = append(*formerIDs, e.formerIDs()...)
+	}
+	clear(claimed) // the entries are garbage once reported
+	return out, popped, done || len(out) >= limit
+}
+
+// claimDue pops up to steps deadlines of s that are due at now, under one
+// hold of s's write lock, takes out of s the sessions that expired, at most
+// room of them, and appends them to claimed. Nothing but the heap, the maps
+// and the counters is touched under the lock. It returns how many deadlines
+// it popped and done == true when nothing more is due or room is used up.
 //
 // A session filed under a deadline that has since slid (a touching Load
 // does not refile) is refiled under its current one, which is after now:
@@ -556,17 +663,17 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entr
 // ever disagree, the session is taken as expired rather than refiled where
 // the next pop would find it again: a refile at or before now is how a sweep
 // spun forever.
-func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entry, steps int, formerIDs *[]string) (_ []Entry, popped int, done bool) {
+func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claimed []claimedEntry) (_ []claimedEntry, popped int, done bool) {
 	nowAt := dueAtOf(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ; popped < steps; popped++ {
-		if len(out) >= limit {
-			return out, popped, true
+		if len(claimed) >= room {
+			return claimed, popped, true
 		}
-		item, ok := s.due.popDue(now)
+		item, ok := s.due.popDueAt(nowAt)
 		if !ok {
-			return out, popped, true
+			return claimed, popped, true
 		}
 		id := item.id
 		e, live := s.entries[id]
@@ -576,8 +683,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 		if item.gen != e.gen {
 			continue // superseded by SetExpires, which filed it again
 		}
-		rec := e.record()
-		if deadline := rec.Deadline(); !rec.ExpiredAt(now) {
+		if deadline := e.deadline(); deadline.IsZero() || deadline.After(now) {
 			if deadline.IsZero() {
 				continue // never expires: nothing to file (not filed by Create)
 			}
@@ -591,16 +697,9 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 			continue
 		}
 		m.remove(s, id, e)
-		// A bound session's masked ID is at hand; any other's is hashed by
-		// sweepShard once the lock is free.
-		var masked string
-		if e.bound != nil {
-			masked = string(e.bound.masked[:])
-		}
-		out = append(out, Entry{ID: id, MaskedID: masked, Record: rec})
-		*formerIDs = append(*formerIDs, e.formerIDs...)
+		claimed = append(claimed, claimedEntry{id: id, e: e})
 	}
-	return out, popped, len(out) >= limit
+	return claimed, popped, len(claimed) >= room
 }
 
 // enter admits a call unless the store is closed. For a store that saves

@@ -107,13 +107,12 @@ func BenchmarkMemorySweep(b *testing.B) {
 }
 
 // BenchmarkMemorySweepLockHold sweeps a million expired sessions (20,000
-// with -short) in the manager's batches of 256 and times every hold of a
-// shard's write lock: each sweepSteps call, which takes the lock on entry
-// and lets go on return, as sweepShard makes them. It reports the longest
-// hold, the 99th percentile and the mean, twice: by the wall clock, which
-// on a loaded machine counts whole a hold that was descheduled, and by the
-// CPU time of the sweeping thread (Linux only), which is the work done
-// under the lock whatever else runs.
+// with -short) and times every hold of a shard's write lock: each claimDue
+// call, which takes the lock on entry and lets go on return, as sweepSteps
+// makes them. It reports the longest hold, the 99th percentile and the
+// mean, twice: by the wall clock, which on a loaded machine counts whole a
+// hold that was descheduled, and by the CPU time of the sweeping thread
+// (Linux only), which is the work done under the lock whatever else runs.
 func BenchmarkMemorySweepLockHold(b *testing.B) {
 	n := 1_000_000
 	if testing.Short() {
@@ -137,20 +136,20 @@ func BenchmarkMemorySweepLockHold(b *testing.B) {
 		runtime.GC() // the setup's garbage is not the sweep's
 		b.StartTimer()
 		swept := 0
+		var claimed []claimedEntry
 		for i := range shardCount {
 			s := &m.shards[i]
 			for {
-				var out []Entry
-				var formerIDs []string
 				cpu0, cpuOK := threadCPU()
 				start := time.Now()
-				out, _, done := m.sweepSteps(s, now, batch, out, sweepStepsPerLock, &formerIDs)
+				var done bool
+				claimed, _, done = m.claimDue(s, now, batch, sweepStepsPerLock, claimed[:0])
 				walls = append(walls, time.Since(start))
 				if cpu1, ok := threadCPU(); cpuOK && ok {
 					cpus = append(cpus, time.Duration(cpu1-cpu0))
 				}
-				swept += len(out)
-				if done && len(out) < batch {
+				swept += len(claimed)
+				if done && len(claimed) < batch {
 					break
 				}
 			}

@@ -39,12 +39,12 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 	if err != nil {
 		return err
 	}
-	if e.bound == nil && b == nil || e.bound != nil && b != nil && e.bound.user == user {
+	if old := e.bound(); old == nil && b == nil || old != nil && b != nil && old.user == user {
 		return nil
 	}
-	m.unindex(e.bound, id)
+	m.unindex(e.bound(), id)
 	m.index(b, id)
-	e.bound = b
+	e.rare = withRare(b, e.formerIDs())
 	return nil
 }
 
@@ -66,7 +66,7 @@ func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) err
 		return err
 	}
 	before := e.record().Deadline()
-	e.expires = wallClock(expires)
+	e.expiresSec, e.expiresNsec = unixOf(expires)
 	after := e.record().Deadline()
 	if !after.IsZero() && (before.IsZero() || after.Before(before)) {
 		e.gen++
@@ -103,7 +103,7 @@ func (m *memory) UserSessions(_ context.Context, user string, now time.Time) ([]
 		s := m.shard(c.id)
 		s.mu.RLock()
 		e, ok := s.entries[c.id]
-		bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.masked == c.masked
+		bound := ok && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == c.masked
 		var rec Record
 		if bound {
 			rec = e.record()
@@ -144,7 +144,7 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 	s := m.shard(id)
 	s.mu.Lock()
 	e, ok := s.entries[id]
-	bound := ok && !e.renewed && e.bound != nil && e.bound.user == user && e.bound.masked == k
+	bound := ok && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == k
 	if bound {
 		m.remove(s, id, e)
 		s.dropStale()
@@ -153,6 +153,6 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 	if !bound {
 		return Record{}, false, nil
 	}
-	m.dropTombstones(e.formerIDs)
+	m.dropTombstones(e.formerIDs())
 	return e.record(), true, nil
 }

@@ -23,15 +23,15 @@ func assertIndexExact(t *testing.T, m *memory) {
 		s := &m.shards[i]
 		s.mu.RLock()
 		for id, e := range s.entries {
-			if e.renewed || e.bound == nil {
+			if e.renewed || e.bound() == nil {
 				continue
 			}
-			masked := string(e.bound.masked[:])
+			masked := string(e.bound().masked[:])
 			assert.Equal(t, MaskedID(id), masked, "the binding's masked ID")
-			if want[e.bound.user] == nil {
-				want[e.bound.user] = map[string]string{}
+			if want[e.bound().user] == nil {
+				want[e.bound().user] = map[string]string{}
 			}
-			want[e.bound.user][masked] = id
+			want[e.bound().user][masked] = id
 		}
 		s.mu.RUnlock()
 	}

@@ -9,6 +9,8 @@ import (
 	"runtime/pprof"
 	"sync"
 	"time"
+
+	"github.com/sessionkit/session/internal/hostinfo"
 )
 
 // runLoad starts the instances over be, runs the clients for the duration
@@ -57,7 +59,7 @@ func runLoad(ctx context.Context, cfg config, be *backend) (rep *report, err err
 		errors: map[string]int{}, failover: window, failoverErrors: map[string]int{},
 	}
 	rep.heapBefore = liveHeap()
-	rep.loadavg = loadAverage()
+	rep.loadavg = hostinfo.LoadAverage()
 
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)

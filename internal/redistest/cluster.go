@@ -27,7 +27,7 @@ const (
 
 // Cluster is a Redis Cluster on loopback: three masters with one replica
 // each, made by redis-cli --cluster create. Start one for a test with
-// [StartCluster], or outside tests with [LaunchCluster].
+// [Topology.Start] of [ClusterSet], or outside tests with [LaunchCluster].
 type Cluster struct {
 	// Nodes holds the six nodes; which are masters changes with failovers
 	// (see [Cluster.Masters]).
@@ -78,10 +78,8 @@ func LaunchCluster(ctx context.Context, dir string) (_ *Cluster, err error) {
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, out.String())
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := c.Wait(wctx); err != nil {
-		return nil, fmt.Errorf("redistest: Cluster not ready: %w", err)
+	if err := awaitReady(ctx, c.Wait, "Cluster"); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -93,12 +91,8 @@ func LaunchCluster(ctx context.Context, dir string) (_ *Cluster, err error) {
 // (60 s by default): at 1 s, a request finds the promoted replica about a
 // second after the failover instead of up to a minute.
 func (c *Cluster) NewUniversalClient() redis.UniversalClient {
-	addrs := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		addrs[i] = n.Addr
-	}
 	return redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:        addrs,
+		Addrs:        addrsOf(c.Nodes),
 		DialTimeout:  dialTimeout,
 		ReadTimeout:  ioTimeout,
 		WriteTimeout: ioTimeout,

@@ -85,6 +85,26 @@ const (
 	ioTimeout   = time.Second
 )
 
+// addrsOf returns the addresses of servers, to seed a client with.
+func addrsOf(servers []*Server) []string {
+	addrs := make([]string, len(servers))
+	for i, s := range servers {
+		addrs[i] = s.Addr
+	}
+	return addrs
+}
+
+// awaitReady waits up to 30 s for a deployment just started to be ready
+// (wait is its Wait method); what names it in the error.
+func awaitReady(ctx context.Context, wait func(context.Context) error, what string) error {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := wait(wctx); err != nil {
+		return fmt.Errorf("redistest: %s not ready: %w", what, err)
+	}
+	return nil
+}
+
 // Kill stops the server at once, as a crash would (SIGKILL): whatever it
 // acknowledged but did not persist or replicate is lost. Killing a stopped
 // server does nothing.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -38,7 +37,8 @@ var dataNodeArgs = []string{"--repl-diskless-sync-delay", "0"}
 
 // Sentinel is a Sentinel set on loopback: one master, one replica and three
 // sentinels that monitor the master as [MasterName]. Start one for a test
-// with [StartSentinel], or outside tests with [LaunchSentinel].
+// with [Topology.Start] of [SentinelSet], or outside tests with
+// [LaunchSentinel].
 type Sentinel struct {
 	// Data holds the master and the replica, in the roles they had at the
 	// start; a failover swaps them (see [Sentinel.Master]).
@@ -120,10 +120,8 @@ func LaunchSentinel(ctx context.Context, dir string) (_ *Sentinel, err error) {
 		}
 		s.Sentinels = append(s.Sentinels, sen)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := s.Wait(wctx); err != nil {
-		return nil, fmt.Errorf("redistest: Sentinel set not ready: %w", err)
+	if err := awaitReady(ctx, s.Wait, "Sentinel set"); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -131,13 +129,9 @@ func LaunchSentinel(ctx context.Context, dir string) (_ *Sentinel, err error) {
 // NewUniversalClient returns a redis.NewFailoverClient of the set: it asks
 // the sentinels for the master and follows a failover without a restart.
 func (s *Sentinel) NewUniversalClient() redis.UniversalClient {
-	addrs := make([]string, len(s.Sentinels))
-	for i, sen := range s.Sentinels {
-		addrs[i] = sen.Addr
-	}
 	return redis.NewFailoverClient(&redis.FailoverOptions{
 		MasterName:    MasterName,
-		SentinelAddrs: addrs,
+		SentinelAddrs: addrsOf(s.Sentinels),
 		DialTimeout:   dialTimeout,
 		ReadTimeout:   ioTimeout,
 		WriteTimeout:  ioTimeout,

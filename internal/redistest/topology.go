@@ -91,20 +91,6 @@ func (tp Topology) require(t testing.TB) {
 	}
 }
 
-// StartSentinel starts a [Sentinel] set private to one test, and stops it
-// when the test ends. See [Topology.Start] for when it skips.
-func StartSentinel(t testing.TB) *Sentinel {
-	t.Helper()
-	return SentinelSet.Start(t).(*Sentinel)
-}
-
-// StartCluster starts a [Cluster] private to one test, and stops it when
-// the test ends. See [Topology.Start] for when it skips.
-func StartCluster(t testing.TB) *Cluster {
-	t.Helper()
-	return ClusterSet.Start(t).(*Cluster)
-}
-
 // sharedDeployments holds the deployments [Topology.Client] starts, one per
 // topology and test binary.
 var sharedDeployments struct {

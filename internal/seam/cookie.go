@@ -26,6 +26,30 @@ func CheckCookieSize(value string) error {
 	return nil
 }
 
+// ReadCookieID is a cookie carrier's ReadID: the value of the cookie named
+// name, "" when r has none, or an error when the value is over
+// MaxCookieSize.
+func ReadCookieID(r *http.Request, name string) (string, error) {
+	value, ok := CookieValue(r, name)
+	if !ok {
+		return "", nil
+	}
+	if err := CheckCookieSize(value); err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+// SetCookie is http.SetCookie without its silence: a cookie it would drop
+// is an error.
+func SetCookie(w http.ResponseWriter, ck *http.Cookie) error {
+	if err := ck.Valid(); err != nil {
+		return fmt.Errorf("session: invalid cookie: %w", err)
+	}
+	http.SetCookie(w, ck)
+	return nil
+}
+
 // Cookie is how a manager's session cookie is set, for a carrier of another
 // package to set it alike.
 type Cookie struct {

@@ -47,7 +47,7 @@ func (d *doubts) add(token []byte) {
 // release takes back the claims of the remembered tokens, in one statement,
 // and forgets the tokens once it ran. A release that fails keeps them for
 // the next call.
-func (s *Store) release(ctx context.Context) {
+func (s *pgStore) release(ctx context.Context) {
 	s.doubts.mu.Lock()
 	tokens := s.doubts.tokens
 	s.doubts.tokens = nil

@@ -13,7 +13,7 @@ import (
 // retry runs f, and runs it again, up to the store's retries, when
 // PostgreSQL aborted it with a serialization failure or a deadlock, or when
 // it failed before anything was sent: both leave the database as it was.
-func (s *Store) retry(ctx context.Context, f func(context.Context) error) error {
+func (s *pgStore) retry(ctx context.Context, f func(context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		err := f(ctx)
 		if err == nil || attempt >= s.retries || !retryable(err) || ctx.Err() != nil {
@@ -35,7 +35,7 @@ func retryable(err error) bool {
 // fail wraps a database error. Errors that mean PostgreSQL cannot be reached
 // or cannot serve right now wrap store.ErrUnavailable, so the manager
 // answers 503; the text of the error never holds a session ID.
-func (s *Store) fail(op string, err error) error {
+func (s *pgStore) fail(op string, err error) error {
 	if isUnavailable(err) {
 		return fmt.Errorf("pgstore: %s: %w: %w", op, store.ErrUnavailable, err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // Option configures a store; pass options to [New].
-type Option func(*Store)
+type Option func(*pgStore)
 
 // WithTable sets the name of the sessions table; the store's other tables
 // and its indexes take their names from it (see the package documentation).
@@ -20,7 +20,7 @@ func WithTable(name string) Option {
 	if !tableName.MatchString(name) {
 		panic(fmt.Sprintf("pgstore: table name %q must match %s", name, tableName))
 	}
-	return func(s *Store) { s.t = newTables(name) }
+	return func(s *pgStore) { s.t = newTables(name) }
 }
 
 // WithCreateTables sets whether New creates the tables, indexes and count
@@ -28,7 +28,7 @@ func WithTable(name string) Option {
 // run the SQL of the package documentation themselves; New then checks
 // that the tables are there. The default is true.
 func WithCreateTables(create bool) Option {
-	return func(s *Store) { s.createTables = create }
+	return func(s *pgStore) { s.createTables = create }
 }
 
 // WithCodec sets the codec of values that have no compact form of their own.
@@ -38,7 +38,7 @@ func WithCodec(c store.Codec) Option {
 	if c == nil {
 		panic("pgstore: nil codec")
 	}
-	return func(s *Store) { s.form.Codec = c }
+	return func(s *pgStore) { s.form.Codec = c }
 }
 
 // WithMaxValueSize bounds the encoded size of one value in bytes. Set refuses
@@ -48,7 +48,7 @@ func WithMaxValueSize(n int) Option {
 	if n < 1 {
 		panic("pgstore: max value size must be positive")
 	}
-	return func(s *Store) { s.form.MaxSize = n }
+	return func(s *pgStore) { s.form.MaxSize = n }
 }
 
 // WithSigningKeys makes the store sign every value it writes with
@@ -70,7 +70,7 @@ func WithSigningKeys(keys ...[]byte) Option {
 			panic("pgstore: a signing key must be at least 32 bytes")
 		}
 	}
-	return func(s *Store) { s.form.Keys = keys }
+	return func(s *pgStore) { s.form.Keys = keys }
 }
 
 // WithTouchGranularity sets how far a read must move a session's idle
@@ -85,7 +85,7 @@ func WithTouchGranularity(d time.Duration) Option {
 	if d < 0 {
 		panic("pgstore: negative touch granularity")
 	}
-	return func(s *Store) { s.granularity = d }
+	return func(s *pgStore) { s.granularity = d }
 }
 
 // WithRetries sets how many times a statement that PostgreSQL aborted with
@@ -95,5 +95,5 @@ func WithRetries(n int) Option {
 	if n < 0 {
 		panic("pgstore: negative retries")
 	}
-	return func(s *Store) { s.retries = n }
+	return func(s *pgStore) { s.retries = n }
 }

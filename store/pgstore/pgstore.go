@@ -27,9 +27,11 @@ var (
 	ErrValueTooLarge = errors.New("pgstore: value too large")
 )
 
-// Store keeps sessions in PostgreSQL. It is safe for concurrent use, and any
-// number of stores in any number of processes may share one table.
-type Store struct {
+// pgStore keeps sessions in PostgreSQL. It is safe for concurrent use, and
+// any number of stores in any number of processes may share one table. It is
+// unexported, as the Redis store is, so that the package's API is the
+// store.Store interface and its options.
+type pgStore struct {
 	pool *pgxpool.Pool
 
 	t            tables
@@ -43,8 +45,8 @@ type Store struct {
 }
 
 var (
-	_ store.Store        = (*Store)(nil)
-	_ store.ValueChecker = (*Store)(nil)
+	_ store.Store        = (*pgStore)(nil)
+	_ store.ValueChecker = (*pgStore)(nil)
 )
 
 // maxGranularity caps the default touch granularity, as in the Redis store.
@@ -55,12 +57,14 @@ const maxGranularity = 5 * time.Second
 // they are there. The store does not own the pool: Close leaves it open for
 // the caller to close. New fails when the database cannot be reached; the
 // store's later calls fail with an error wrapping [store.ErrUnavailable]
-// while it cannot be, and work again once it can, without a restart.
-func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+// while it cannot be, and work again once it can, without a restart. The
+// store also implements [store.ValueChecker], through which the manager
+// refuses a value that cannot be stored when it is set.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (store.Store, error) {
 	if pool == nil {
 		panic("pgstore: nil pool")
 	}
-	s := &Store{
+	s := &pgStore{
 		pool:         pool,
 		t:            newTables("sessionkit_sessions"),
 		createTables: true,
@@ -86,7 +90,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 // CheckValue reports whether value can be stored, by encoding it. The
 // manager calls it when a value is set, so that an unencodable value is
 // refused at once with an error that names its key.
-func (s *Store) CheckValue(key string, value any) error {
+func (s *pgStore) CheckValue(key string, value any) error {
 	if _, err := s.form.Encode(key, value); err != nil {
 		return fmt.Errorf("pgstore: value of key %q (%T) cannot be stored: %w", key, value, err)
 	}
@@ -95,7 +99,7 @@ func (s *Store) CheckValue(key string, value any) error {
 
 // encodeChanges splits changes into the keys to delete and the keys and
 // stored forms to write.
-func (s *Store) encodeChanges(changes map[string]any) (dels, keys, vals [][]byte, err error) {
+func (s *pgStore) encodeChanges(changes map[string]any) (dels, keys, vals [][]byte, err error) {
 	for k, v := range changes {
 		if v == nil {
 			dels = append(dels, []byte(k))
@@ -113,7 +117,7 @@ func (s *Store) encodeChanges(changes map[string]any) (dels, keys, vals [][]byte
 
 // Create implements [store.Store]: one statement inserts the session row
 // and its values, or nothing when the ID is taken.
-func (s *Store) Create(ctx context.Context, id string, rec store.Record) error {
+func (s *pgStore) Create(ctx context.Context, id string, rec store.Record) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
@@ -147,7 +151,7 @@ SELECT count(*) FROM s`
 // Load implements [store.Store] in one statement, so one round trip: it
 // reads the row and its values and, when the touch moves the access time by
 // at least the granularity, slides the idle deadline in the same statement.
-func (s *Store) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
+func (s *pgStore) Load(ctx context.Context, id string, now time.Time, touch bool) (store.Record, bool, error) {
 	if s.closed.Load() {
 		return store.Record{}, false, store.ErrClosed
 	}
@@ -189,7 +193,7 @@ FROM s LEFT JOIN ` + s.t.values + ` AS v ON v.sid = s.sid`
 // lock on the session row, which a delete, a renewal or a sweep's claim
 // waits for (or skips) but a touch does not, and writes only the keys it
 // changes, so concurrent updates of different keys all survive.
-func (s *Store) Update(ctx context.Context, id string, changes map[string]any) error {
+func (s *pgStore) Update(ctx context.Context, id string, changes map[string]any) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
@@ -223,11 +227,11 @@ SELECT count(*) FROM s`
 
 // Delete implements [store.Store] in two round trips, each idempotent
 // under a token of the call's own, as the sweep's steps are (see
-// [Store.Sweep]): claim the row and read it with its values, then delete
+// [pgStore.Sweep]): claim the row and read it with its values, then delete
 // it. A step whose reply is lost is sent again and answers as the first
 // did, so a logout never ends a session without its caller learning so
 // (and firing Destroyed). Of concurrent deletes only one claims the row.
-func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, error) {
+func (s *pgStore) Delete(ctx context.Context, id string) (store.Record, bool, error) {
 	if s.closed.Load() {
 		return store.Record{}, false, store.ErrClosed
 	}
@@ -253,7 +257,7 @@ func (s *Store) Delete(ctx context.Context, id string) (store.Record, bool, erro
 // with the token; then read every row marked with the token, in a
 // statement whose snapshot follows the lock, so that it holds every update
 // committed before. Once marked, the row is passed by as gone.
-func (s *Store) deleteWhere(ctx context.Context, cond string, args ...any) (store.Record, bool, error) {
+func (s *pgStore) deleteWhere(ctx context.Context, cond string, args ...any) (store.Record, bool, error) {
 	token := newToken()
 	tk := fmt.Sprintf("$%d", len(args)+1)
 	withToken := append(append([]any{}, args...), token)
@@ -264,14 +268,35 @@ FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.si
 	s.release(ctx)
 	var rec store.Record
 	var claimed bool
-	err := s.settle(ctx, func(ctx context.Context) error {
-		b := &pgx.Batch{}
+	err := s.claimThenRead(ctx, token, func(b *pgx.Batch) {
 		b.Queue(lock, withToken...)
 		b.Queue(claim, withToken...)
 		b.Queue(read, token)
+	}, func(rows pgx.Rows) (err error) {
+		rec, claimed, err = s.scanRecord(rows, false)
+		return err
+	})
+	if err != nil || !claimed {
+		return store.Record{}, false, err
+	}
+	// The row is this call's whatever happens now: if the delete fails too
+	// often, the sweep removes it once the claim is stale.
+	s.deleteClaimed(ctx, token)
+	return rec, true, nil
+}
+
+// claimThenRead sends, in one round trip, the statements queue queues: all
+// but the last claim rows with token and return none, the last reads the
+// claimed rows, which scan reads. It is run again when its reply is lost
+// (see settle); when it fails for good, token is kept to be taken back (see
+// doubts.go), since the claims may have landed.
+func (s *pgStore) claimThenRead(ctx context.Context, token []byte, queue func(*pgx.Batch), scan func(pgx.Rows) error) error {
+	err := s.settle(ctx, func(ctx context.Context) error {
+		b := &pgx.Batch{}
+		queue(b)
 		res := s.pool.SendBatch(ctx, b)
 		defer res.Close()
-		for range 2 {
+		for range b.Len() - 1 {
 			if _, err := res.Exec(); err != nil {
 				return err
 			}
@@ -280,8 +305,7 @@ FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.si
 		if err != nil {
 			return err
 		}
-		rec, claimed, err = s.scanRecord(rows, false)
-		if err != nil {
+		if err := scan(rows); err != nil {
 			return err
 		}
 		return res.Close()
@@ -289,16 +313,16 @@ FROM ` + s.t.sessions + ` AS r LEFT JOIN ` + s.t.values + ` AS v ON v.sid = r.si
 	if err != nil {
 		s.doubts.add(token)
 	}
-	if err != nil || !claimed {
-		return store.Record{}, false, err
-	}
-	// The row is this call's whatever happens now: if the delete fails too
-	// often, the sweep removes it once the claim is stale.
+	return err
+}
+
+// deleteClaimed deletes the rows that token claimed. A failure is left to
+// the sweep, which removes rows whose claim is stale.
+func (s *pgStore) deleteClaimed(ctx context.Context, token []byte) {
 	_ = s.settle(ctx, func(ctx context.Context) error {
 		_, err := s.pool.Exec(ctx, `DELETE FROM `+s.t.sessions+` WHERE claim = $1`, token)
 		return err
 	})
-	return rec, true, nil
 }
 
 // newToken returns a claim token: 128 random bits.
@@ -310,7 +334,7 @@ func newToken() []byte {
 
 // missing tells why a write found no live row for fp: ErrRenewed when fp
 // is a recent former ID of a live session, ErrNotFound otherwise.
-func (s *Store) missing(ctx context.Context, op string, fp []byte) error {
+func (s *pgStore) missing(ctx context.Context, op string, fp []byte) error {
 	var renewed bool
 	err := s.retry(ctx, func(ctx context.Context) error {
 		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM `+s.t.former+` WHERE fp = $1)`, fp).Scan(&renewed)
@@ -329,7 +353,7 @@ func (s *Store) missing(ctx context.Context, op string, fp []byte) error {
 // table's insert and delete triggers keep the count, in the same
 // transaction as the change, spread over a few rows (see the package
 // documentation), and Count adds those rows up.
-func (s *Store) Count(ctx context.Context) (int, error) {
+func (s *pgStore) Count(ctx context.Context) (int, error) {
 	if s.closed.Load() {
 		return 0, store.ErrClosed
 	}
@@ -344,7 +368,7 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 }
 
 // Close implements [store.Store]. It leaves the pool open: the caller owns it.
-func (s *Store) Close() error {
+func (s *pgStore) Close() error {
 	s.closed.Store(true)
 	return nil
 }
@@ -354,7 +378,7 @@ func (s *Store) Close() error {
 // record without values. strict fails on a value that does not decode; otherwise such a
 // value is left out (a record that is being deleted is reported with what
 // can be read). It closes rows.
-func (s *Store) scanRecord(rows pgx.Rows, strict bool) (store.Record, bool, error) {
+func (s *pgStore) scanRecord(rows pgx.Rows, strict bool) (store.Record, bool, error) {
 	defer rows.Close()
 	var rec store.Record
 	found := false

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 // the pool and table name, for tests that look at the rows. The tables are
 // dropped when the test ends, so that a database named by PG_URL is left
 // as it was.
-func newStore(t testing.TB, opts ...pgstore.Option) (*pgstore.Store, *pgxpool.Pool, string) {
+func newStore(t testing.TB, opts ...pgstore.Option) (store.Store, *pgxpool.Pool, string) {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	table := pgtest.Table()

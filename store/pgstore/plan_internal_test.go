@@ -19,10 +19,11 @@ func TestQueriesReadIndexesNotTheTable(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	table := pgtest.Table()
-	s, err := New(ctx, pool, WithTable(table))
+	st, err := New(ctx, pool, WithTable(table))
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := st.(*pgStore)
 	t.Cleanup(func() {
 		_, _ = pool.Exec(ctx, "DROP TABLE "+s.t.values+", "+s.t.former+", "+s.t.counts+", "+s.t.sessions+
 			"; DROP FUNCTION "+pgx.Identifier{table + "_count_in"}.Sanitize()+"(), "+pgx.Identifier{table + "_count_out"}.Sanitize()+"(), "+pgx.Identifier{table + "_count_reset"}.Sanitize()+"()")

@@ -26,7 +26,7 @@ const maxFormer = 8
 // winner left it, so they find nothing and learn from the former IDs that
 // the session was renewed. An update of the old ID either committed first
 // (its key-share lock holds the renewal back) or finds no row.
-func (s *Store) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
+func (s *pgStore) Renew(ctx context.Context, oldID, newID string, now time.Time) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}

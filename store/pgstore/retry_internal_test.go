@@ -19,7 +19,7 @@ func TestRetryIsBounded(t *testing.T) {
 	serialization := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
 	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
 	unique := &pgconn.PgError{Code: "23505", Message: "duplicate key"}
-	s := &Store{retries: 3}
+	s := &pgStore{retries: 3}
 	for _, tc := range []struct {
 		name        string
 		errs        []error // returned by the calls in turn; nil after the end
@@ -57,5 +57,27 @@ func TestRetryIsBounded(t *testing.T) {
 				t.Errorf("unavailable = %v, want %v (%v)", got, tc.unavailable, err)
 			}
 		})
+	}
+}
+
+// TestWithRetriesSetsTheBound checks that WithRetries replaces the default
+// of 3: a statement that keeps failing with a serialization failure runs
+// once and then n more times.
+func TestWithRetriesSetsTheBound(t *testing.T) {
+	serialization := &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+	for _, n := range []int{0, 1, 5} {
+		s := &pgStore{retries: 3}
+		WithRetries(n)(s)
+		calls := 0
+		err := s.retry(context.Background(), func(context.Context) error {
+			calls++
+			return serialization
+		})
+		if calls != n+1 {
+			t.Errorf("WithRetries(%d): %d runs, want %d", n, calls, n+1)
+		}
+		if !errors.Is(err, serialization) {
+			t.Errorf("WithRetries(%d): err = %v, want the last failure", n, err)
+		}
 	}
 }

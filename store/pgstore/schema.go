@@ -118,7 +118,7 @@ CREATE OR REPLACE TRIGGER {count_reset} AFTER TRUNCATE ON {sessions}
 
 // complete reports whether every table, index, function and trigger of the
 // schema is there, reading only the catalogs: no lock on the tables.
-func (s *Store) complete(ctx context.Context) (bool, error) {
+func (s *pgStore) complete(ctx context.Context) (bool, error) {
 	q := func(suffix string) string { return pgx.Identifier{s.t.base + suffix}.Sanitize() }
 	relations := []string{s.t.sessions, s.t.values, s.t.former, s.t.counts,
 		q("_deadline"), q("_user"), q("_claim"), q("_former_sid")}
@@ -139,7 +139,7 @@ func (s *Store) complete(ctx context.Context) (bool, error) {
 // When the schema is complete it changes nothing: the DDL would lock the
 // sessions table against writes, so an instance starting while a write is
 // open would wait for it, and every later write would wait for the instance.
-func (s *Store) create(ctx context.Context) error {
+func (s *pgStore) create(ctx context.Context) error {
 	if ok, err := s.complete(ctx); err != nil || ok {
 		return err
 	}
@@ -162,7 +162,7 @@ func (s *Store) create(ctx context.Context) error {
 // check confirms that the tables, and what keeps the count, exist, for a
 // store that does not create them, so that a missing migration fails New
 // and not the first request.
-func (s *Store) check(ctx context.Context) error {
+func (s *pgStore) check(ctx context.Context) error {
 	for _, name := range []string{s.t.sessions, s.t.values, s.t.former, s.t.counts} {
 		if _, err := s.pool.Exec(ctx, "SELECT FROM "+name+" LIMIT 0"); err != nil {
 			return err

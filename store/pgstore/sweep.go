@@ -31,7 +31,7 @@ const claimGrace = 5 * time.Minute
 // Once a row is claimed, Load, Update, Delete and Renew pass it by, so it
 // is returned by this Sweep alone: Destroyed fires once across instances. A
 // row is never handed out expired: Load returns it as expired, untouched.
-func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
+func (s *pgStore) Sweep(ctx context.Context, now time.Time, limit int) ([]store.Entry, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
@@ -46,30 +46,15 @@ WHERE r.claim = $1 ORDER BY r.sid`
 	stale := `DELETE FROM ` + s.t.sessions + ` WHERE claim IS NOT NULL AND claimed < clock_timestamp() - $1::interval`
 	s.release(ctx)
 	var out []store.Entry
-	err := s.settle(ctx, func(ctx context.Context) error {
-		b := &pgx.Batch{}
+	err := s.claimThenRead(ctx, token, func(b *pgx.Batch) {
 		b.Queue(stale, claimGrace.String())
 		b.Queue(claim, token, now.UnixMilli(), limit)
 		b.Queue(read, token)
-		res := s.pool.SendBatch(ctx, b)
-		defer res.Close()
-		for range 2 {
-			if _, err := res.Exec(); err != nil {
-				return err
-			}
-		}
-		rows, err := res.Query()
-		if err != nil {
-			return err
-		}
+	}, func(rows pgx.Rows) (err error) {
 		out, err = s.scanEntries(rows)
-		if err != nil {
-			return err
-		}
-		return res.Close()
+		return err
 	})
 	if err != nil {
-		s.doubts.add(token)
 		return nil, s.fail("Sweep", err)
 	}
 	if len(out) == 0 {
@@ -77,16 +62,13 @@ WHERE r.claim = $1 ORDER BY r.sid`
 	}
 	// The rows are this sweep's whatever happens now: if the delete fails
 	// too often, the next sweep removes them once the claim is stale.
-	_ = s.settle(ctx, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `DELETE FROM `+s.t.sessions+` WHERE claim = $1`, token)
-		return err
-	})
+	s.deleteClaimed(ctx, token)
 	return out, nil
 }
 
 // sweepClaimSQL marks with the token $1 up to $3 due rows ($2: now in Unix
 // ms), less what the token already holds.
-func (s *Store) sweepClaimSQL() string {
+func (s *pgStore) sweepClaimSQL() string {
 	return `UPDATE ` + s.t.sessions + ` AS r SET claim = $1, claimed = clock_timestamp() FROM (
 	SELECT sid FROM ` + s.t.sessions + ` WHERE claim IS NULL AND deadline <= $2 ORDER BY deadline
 	LIMIT GREATEST(0, $3 - (SELECT count(*) FROM ` + s.t.sessions + ` WHERE claim = $1))
@@ -97,7 +79,7 @@ func (s *Store) sweepClaimSQL() string {
 // settle runs an idempotent step, and runs it again when it failed for any
 // reason but the caller's context: its reply may have been lost after the
 // database did it, and only running it again tells.
-func (s *Store) settle(ctx context.Context, f func(context.Context) error) error {
+func (s *pgStore) settle(ctx context.Context, f func(context.Context) error) error {
 	var err error
 	for attempt := 0; attempt <= s.retries; attempt++ {
 		if attempt > 0 {

@@ -19,20 +19,20 @@ import (
 // and Record.User comes back from them.
 
 // SetUser implements [store.Store] in one statement.
-func (s *Store) SetUser(ctx context.Context, id, user string) error {
+func (s *pgStore) SetUser(ctx context.Context, id, user string) error {
 	return s.setColumn(ctx, "SetUser", id, "usr = $2", nullBytes(user))
 }
 
 // SetExpires implements [store.Store] in one statement; the deadline column
 // follows, since PostgreSQL computes it from the access time, the idle
 // timeout and this one.
-func (s *Store) SetExpires(ctx context.Context, id string, expires time.Time) error {
+func (s *pgStore) SetExpires(ctx context.Context, id string, expires time.Time) error {
 	return s.setColumn(ctx, "SetExpires", id, "expires = $2", nullMillis(expires))
 }
 
 // setColumn sets one column of id's unclaimed row. The row lock it takes
 // (no key update) does not wait for updates of values or touches.
-func (s *Store) setColumn(ctx context.Context, op, id, set string, arg any) error {
+func (s *pgStore) setColumn(ctx context.Context, op, id, set string, arg any) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
@@ -54,7 +54,7 @@ func (s *Store) setColumn(ctx context.Context, op, id, set string, arg any) erro
 
 // UserSessions implements [store.Store] in one statement that reads the
 // user's index, not the table.
-func (s *Store) UserSessions(ctx context.Context, user string, now time.Time) ([]store.Entry, error) {
+func (s *pgStore) UserSessions(ctx context.Context, user string, now time.Time) ([]store.Entry, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
@@ -79,7 +79,7 @@ func (s *Store) UserSessions(ctx context.Context, user string, now time.Time) ([
 
 // userSessionsSQL lists a user's live sessions ($1: the user, $2: now in
 // Unix ms) with their values, oldest first.
-func (s *Store) userSessionsSQL() string {
+func (s *pgStore) userSessionsSQL() string {
 	return `WITH u AS (
 	SELECT sid, fp, created, accessed, idle, expires, usr FROM ` + s.t.sessions + `
 	WHERE usr = $1 AND claim IS NULL AND (deadline IS NULL OR deadline > $2)
@@ -91,7 +91,7 @@ FROM u LEFT JOIN ` + s.t.values + ` AS v ON v.sid = u.sid ORDER BY u.created, u.
 // DeleteUserSession implements [store.Store] as Delete does, selecting the
 // row by user and masked ID through the user's index. Like Delete, it
 // deletes a session whose deadline passed but that no sweep has claimed.
-func (s *Store) DeleteUserSession(ctx context.Context, user, maskedID string) (store.Record, bool, error) {
+func (s *pgStore) DeleteUserSession(ctx context.Context, user, maskedID string) (store.Record, bool, error) {
 	if s.closed.Load() {
 		return store.Record{}, false, store.ErrClosed
 	}
@@ -109,7 +109,7 @@ func (s *Store) DeleteUserSession(ctx context.Context, user, maskedID string) (s
 // scanEntries reads rows of (sid, fp, created, accessed, idle, expires,
 // usr, key, value), grouped by sid, into entries. A value that does not
 // decode is left out: the session is reported with what can be read.
-func (s *Store) scanEntries(rows pgx.Rows) ([]store.Entry, error) {
+func (s *pgStore) scanEntries(rows pgx.Rows) ([]store.Entry, error) {
 	defer rows.Close()
 	var out []store.Entry
 	last := int64(-1)

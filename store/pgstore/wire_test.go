@@ -16,7 +16,7 @@ import (
 
 // wiredStore returns a store on a table of its own whose single connection
 // w watches, so that round trips can be counted and replies lost.
-func wiredStore(t *testing.T, w *pgtest.Wire) *pgstore.Store {
+func wiredStore(t *testing.T, w *pgtest.Wire) store.Store {
 	t.Helper()
 	pool := w.Pool(t, pgtest.URL(t), 1)
 	table := pgtest.Table()

@@ -299,3 +299,22 @@ func TestDecodeSignedValuesAreNotBoundToTheSession(t *testing.T) {
 	assert.Equal(t, map[string]any{"user": "ada", "role": "admin"}, rec.Values)
 	assert.True(t, rec.Expires.Equal(later), "the absolute deadline is not signed")
 }
+
+// TestWithMaxValueSizeMovesTheLimit checks that WithMaxValueSize replaces
+// the 64 KiB default: a value of exactly the limit fits, one byte more is
+// refused with ErrValueTooLarge, at Set time and by Update.
+func TestWithMaxValueSizeMovesTheLimit(t *testing.T) {
+	const limit = 100
+	s := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix()), redisstore.WithMaxValueSize(limit))
+	fits, over := strings.Repeat("x", limit), strings.Repeat("x", limit+1) // a string is stored as its bytes
+	require.NoError(t, asChecking(s).CheckValue("note", fits), "exactly the limit fits")
+	assert.ErrorIs(t, asChecking(s).CheckValue("note", over), redisstore.ErrValueTooLarge)
+
+	ctx, at, id := t.Context(), time.Now(), newID(t)
+	require.NoError(t, s.Create(ctx, id, record(at, nil)))
+	assert.ErrorIs(t, s.Update(ctx, id, map[string]any{"note": over}), redisstore.ErrValueTooLarge)
+	require.NoError(t, s.Update(ctx, id, map[string]any{"note": fits}))
+	rec, _, err := s.Load(ctx, id, at, false)
+	require.NoError(t, err)
+	assert.Equal(t, fits, rec.Values["note"])
+}

@@ -47,19 +47,28 @@ func testSetExpiresLater(t *testing.T, e *env) {
 	assertRecord(t, rec, e.mustLoad(id, e.base)) // Accessed unchanged
 
 	// Used every 20 minutes, it lives past its first deadline.
-	var last time.Time
-	for at := 20 * time.Minute; at <= lifetime+20*time.Minute; at += 20 * time.Minute {
-		last = e.at(at)
-		got, found := e.load(id, last, true)
-		require.True(t, found, "Load at %v", at)
-		require.False(t, got.ExpiredAt(last), "expired at %v, before either deadline", at)
-	}
+	last := keepUsing(t, e, id)
 	assert.Empty(t, e.drain(last, 10), "Sweep claimed a session whose deadline was extended")
 
 	// Left idle, it expires by its idle deadline, long before the new one.
 	rec.Accessed = last
 	assert.Empty(t, e.sweep(last.Add(idle-time.Second), 10), "Sweep before the idle deadline")
 	assertSwept(t, map[string]store.Record{id: rec}, e.drain(last.Add(idle), 10))
+}
+
+// keepUsing loads and touches id every 20 minutes until 20 minutes past
+// the absolute deadline it was created with, requiring it found and not
+// expired each time, and returns the last access.
+func keepUsing(t *testing.T, e *env, id string) time.Time {
+	t.Helper()
+	var last time.Time
+	for at := 20 * time.Minute; at <= lifetime+20*time.Minute; at += 20 * time.Minute {
+		last = e.at(at)
+		got, found := e.load(id, last, true)
+		require.True(t, found, "Load at %v", at)
+		require.False(t, got.ExpiredAt(last), "expired at %v, though used every 20 minutes", at)
+	}
+	return last
 }
 
 // testSetExpiresNone: the zero time removes the absolute deadline; the idle
@@ -71,13 +80,7 @@ func testSetExpiresNone(t *testing.T, e *env) {
 	assertRecord(t, rec, e.mustLoad(id, e.base))
 
 	// Used every 20 minutes, it lives past the deadline it was created with.
-	var last time.Time
-	for at := 20 * time.Minute; at <= lifetime+20*time.Minute; at += 20 * time.Minute {
-		last = e.at(at)
-		got, found := e.load(id, last, true)
-		require.True(t, found, "Load at %v", at)
-		require.False(t, got.ExpiredAt(last), "expired at %v", at)
-	}
+	last := keepUsing(t, e, id)
 	assert.Empty(t, e.drain(last, 10), "Sweep claimed a session without an absolute deadline")
 	rec.Accessed = last
 	assertSwept(t, map[string]store.Record{id: rec}, e.drain(last.Add(idle), 10))

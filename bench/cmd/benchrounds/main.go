@@ -36,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionkit/session/internal/hostinfo"
 )
 
 // The benchmarks that the rounds interleave, and the floors they are divided by.
@@ -70,7 +72,7 @@ func main() {
 
 	fmt.Printf("Command: `go run ./cmd/benchrounds %s` (seed %d)\n\n", strings.Join(os.Args[1:], " "), *seed)
 	fmt.Printf("Machine: %s\n\n", machine())
-	loadBefore := loadAverage()
+	loadBefore := hostinfo.LoadAverage()
 
 	var names []string
 	if *rounds > 0 {
@@ -112,7 +114,7 @@ func main() {
 	t := tables{rounds: results, items: items, cpus: strings.Split(*cpus, ",")}
 	if *rounds > 0 {
 		if loadBefore != "" {
-			fmt.Printf("Load average (1, 5, 15 min) before the rounds: %s; after: %s\n\n", loadBefore, loadAverage())
+			fmt.Printf("Load average (1, 5, 15 min) before the rounds: %s; after: %s\n\n", loadBefore, hostinfo.LoadAverage())
 		}
 		t.printServe()
 		t.printParallel()
@@ -130,7 +132,7 @@ func main() {
 		}
 		printMemory(memResults)
 		if loadBefore != "" {
-			fmt.Printf("Load average (1, 5, 15 min) at the start: %s; after the heap and sweep benchmarks: %s\n\n", loadBefore, loadAverage())
+			fmt.Printf("Load average (1, 5, 15 min) at the start: %s; after the heap and sweep benchmarks: %s\n\n", loadBefore, hostinfo.LoadAverage())
 		}
 	}
 	t.printTargets(memResults)
@@ -324,18 +326,4 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages ("" where the
-// system does not tell).
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], ", ")
 }

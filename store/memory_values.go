@@ -1,0 +1,136 @@
+package store
+
+import "sync/atomic"
+
+// fewValues is how many keys a session's values may have and still be kept
+// as pairs rather than as a map while nobody reads them. Go's smallest map
+// costs 336 bytes (a header and a group of eight slots), more than all the
+// rest an idle session with one short string costs; a pair costs 32.
+const fewValues = 8
+
+// valuePair is one key of a session's values.
+type valuePair struct {
+	key   string
+	value any
+}
+
+// memoryValues is one version of a session's values. Load hands out a map
+// (Record.Values), and building one on every read would cost a read an
+// allocation, so the map is kept once built. A session written and not
+// read since (an idle one: a login nobody came back to) keeps only pairs.
+//
+// pairs never change. built, once set, holds the current map; Update of a
+// session whose map was built stores the next map in the same memoryValues
+// rather than a new one, so a write to a session in use costs no more than
+// it did when the values were always a map.
+type memoryValues struct {
+	// built holds a map[string]any that nobody writes to, or nothing yet.
+	built atomic.Value
+	pairs []valuePair
+	// one holds pairs' only element when there is one: the commonest
+	// session then costs one allocation, not two.
+	one [1]valuePair
+}
+
+// newPairValues returns values kept as pairs; the caller gives up pairs.
+func newPairValues(pairs []valuePair) *memoryValues {
+	v := &memoryValues{}
+	if len(pairs) == 1 {
+		v.one[0] = pairs[0]
+		v.pairs = v.one[:]
+	} else {
+		v.pairs = pairs
+	}
+	return v
+}
+
+// newMapValues returns values kept as the map m, which nobody writes to.
+func newMapValues(m map[string]any) *memoryValues {
+	v := &memoryValues{}
+	v.built.Store(m)
+	return v
+}
+
+// memoryValuesOf returns m as the store keeps it: as pairs when it has at
+// most fewValues keys, else as m itself.
+func memoryValuesOf(m map[string]any) *memoryValues {
+	if len(m) > fewValues {
+		return newMapValues(m)
+	}
+	pairs := make([]valuePair, 0, len(m))
+	for k, v := range m {
+		pairs = append(pairs, valuePair{k, v})
+	}
+	return newPairValues(pairs)
+}
+
+// builtMap returns the map of v, or nil when none was built yet.
+func (v *memoryValues) builtMap() map[string]any {
+	m, _ := v.built.Load().(map[string]any)
+	return m
+}
+
+// asMap returns the values as a map that nobody writes to, building it
+// from the pairs and keeping it on the first call. Concurrent first calls
+// may each build one; the first kept is the one every later call returns.
+func (v *memoryValues) asMap() map[string]any {
+	if m := v.builtMap(); m != nil {
+		return m
+	}
+	m := make(map[string]any, len(v.pairs))
+	for _, p := range v.pairs {
+		m[p.key] = p.value
+	}
+	if v.built.CompareAndSwap(nil, m) {
+		return m
+	}
+	return v.builtMap()
+}
+
+// apply returns the values with changes applied (a nil value deletes its
+// key), as an Update publishes them: in place with a new map when v's map
+// was built (the session is read, so its next read wants a map), else as
+// new values, kept as pairs when few enough. It reports whether it changed
+// v in place. The caller serialises the writers of v.
+func (v *memoryValues) apply(changes map[string]any) (next *memoryValues, inPlace bool) {
+	if current := v.builtMap(); current != nil {
+		m := make(map[string]any, len(current)+len(changes))
+		for k, val := range current {
+			m[k] = val
+		}
+		applyChanges(m, changes)
+		v.built.Store(m)
+		return v, true
+	}
+	pairs := make([]valuePair, 0, len(v.pairs)+len(changes))
+	for _, p := range v.pairs {
+		if _, changed := changes[p.key]; !changed {
+			pairs = append(pairs, p)
+		}
+	}
+	for k, val := range changes {
+		if val != nil {
+			pairs = append(pairs, valuePair{k, val})
+		}
+	}
+	if len(pairs) > fewValues {
+		m := make(map[string]any, len(pairs))
+		for _, p := range pairs {
+			m[p.key] = p.value
+		}
+		return newMapValues(m), false
+	}
+	return newPairValues(pairs), false
+}
+
+// applyChanges applies changes to m: a nil value deletes its key, any
+// other value replaces it.
+func applyChanges(m, changes map[string]any) {
+	for k, v := range changes {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+}
