@@ -9,17 +9,20 @@ GO ?= go
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEADCODE = golang.org/x/tools/cmd/deadcode@v0.52.0
 
-## test: the test suite under the race detector (the README's test command), then the contrib modules'
-test:
-	$(GO) test -race -count=1 ./...
-	cd contrib/prometheus && $(GO) test -race -count=1 ./...
+# The modules of the root go.work. bench/ has a go.work of its own.
+MODULES = . contrib/prometheus example
 
-## lint: formatting, vet and staticcheck, of the library and the contrib modules
+## test: the README's test command: every workspace module under the race detector, the browser test included
+test:
+	$(GO) test -race -count=1 ./... ./contrib/prometheus/... ./example/...
+
+## lint: formatting, vet and staticcheck, of every workspace module
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) run $(STATICCHECK) ./...
-	cd contrib/prometheus && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	@set -e; for module in $(MODULES); do \
+		echo "vet and staticcheck: $$module"; \
+		(cd $$module && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...); \
+	done
 
 ## deadcode: functions that no test, fuzz target or command reaches. Expected
 ## in its list: Example functions without an Output comment, which go test

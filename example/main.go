@@ -23,6 +23,13 @@
 // Every page names the instance that answered it (-name, by default the
 // listen address).
 //
+// GET /metrics serves the session metrics in Prometheus's format (through
+// contrib/prometheus), on the app's listener when it is a loopback address.
+// On any other address it is served only on a listener of its own, so that
+// it can be kept off the network:
+//
+//	go run ./example -addr :8080 -metrics-addr 127.0.0.1:9090
+//
 // Stop it with Ctrl-C: it finishes the requests in flight, then stops the
 // session manager and closes the Redis client or the PostgreSQL pool.
 package main
@@ -58,13 +65,27 @@ const shutdownGrace = 10 * time.Second
 // address that drops packets fails in seconds rather than hanging.
 const pingTimeout = 5 * time.Second
 
+// readHeaderTimeout keeps slow-header clients from pinning connections.
+const readHeaderTimeout = 10 * time.Second
+
+// flags are the command line's settings.
+type flags struct {
+	addr        string // where the app listens
+	redisURL    string // Redis to keep the sessions in, or ""
+	postgresURL string // PostgreSQL to keep the sessions in, or ""
+	name        string // the instance's name; "": the listen address
+	metricsAddr string // a listener of its own for /metrics, or ""
+}
+
 func main() {
-	addr := flag.String("addr", "localhost:8080", "address to listen on (host:port)")
-	redisURL := flag.String("redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
-	postgresURL := flag.String("postgres", "", "keep sessions in the PostgreSQL at this URL, e.g. postgres://postgres@127.0.0.1:5432/test (default: in memory)")
-	name := flag.String("name", "", "name of this instance, shown on every page (default: the listen address)")
+	var f flags
+	flag.StringVar(&f.addr, "addr", "localhost:8080", "address to listen on (host:port)")
+	flag.StringVar(&f.redisURL, "redis", "", "keep sessions in the Redis at this URL, e.g. redis://127.0.0.1:6379/0 (default: in memory)")
+	flag.StringVar(&f.postgresURL, "postgres", "", "keep sessions in the PostgreSQL at this URL, e.g. postgres://postgres@127.0.0.1:5432/test (default: in memory)")
+	flag.StringVar(&f.name, "name", "", "name of this instance, shown on every page (default: the listen address)")
+	flag.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on a listener of its own at this address, e.g. 127.0.0.1:9090 (default: on -addr when it is loopback, else nowhere)")
 	flag.Parse()
-	if *redisURL != "" && *postgresURL != "" {
+	if f.redisURL != "" && f.postgresURL != "" {
 		slog.Error("give -redis or -postgres, not both")
 		os.Exit(2)
 	}
@@ -73,7 +94,7 @@ func main() {
 		// bury the one line that says where the example listens.
 		gin.SetMode(gin.ReleaseMode)
 	}
-	if err := run(*addr, *redisURL, *postgresURL, *name); err != nil {
+	if err := run(f); err != nil {
 		slog.Error("example stopped", "err", err)
 		os.Exit(1)
 	}
@@ -84,13 +105,16 @@ type config struct {
 	store    store.Store // where the sessions live; nil: in this process's memory
 	secure   bool        // send the cookie with Secure (see secureCookie)
 	instance string      // the name every page shows
+	// metricsWithApp serves /metrics on the app's routes (see metricsWithApp).
+	metricsWithApp bool
 }
 
 // newApp builds the example's manager and state from cfg. Close its
 // manager when done.
 func newApp(cfg config) *app {
-	a := &app{feed: newFeed(), instance: cfg.instance, started: time.Now()}
+	a := &app{feed: newFeed(), instance: cfg.instance, started: time.Now(), metricsWithApp: cfg.metricsWithApp}
 	a.m = session.NewManager(a.options(cfg), nil, eventHandler(a.feed))
+	a.metrics = newMetricsHandler(a.m)
 	return a
 }
 
@@ -116,12 +140,13 @@ func (a *app) options(cfg config) session.Options {
 	return opts
 }
 
-// run serves on addr until SIGINT or SIGTERM, then shuts down in order: the
-// HTTP server first, so that no request uses the manager after it closes,
-// then the manager, then the Redis client or PostgreSQL pool the manager's
-// store uses.
-func run(addr, redisURL, postgresURL, name string) error {
-	cfg := config{secure: secureCookie(addr)}
+// run serves on f.addr until SIGINT or SIGTERM, then shuts down in order:
+// the HTTP servers first, so that no request uses the manager after it
+// closes, then the manager, then the Redis client or PostgreSQL pool the
+// manager's store uses.
+func run(f flags) error {
+	addr, redisURL, postgresURL, name := f.addr, f.redisURL, f.postgresURL, f.name
+	cfg := config{secure: secureCookie(addr), metricsWithApp: metricsWithApp(addr, f.metricsAddr)}
 	where := "memory"
 	if redisURL != "" {
 		client, err := openRedis(redisURL)
@@ -157,7 +182,7 @@ func run(addr, redisURL, postgresURL, name string) error {
 	defer a.m.Close() // safe twice; covers the early returns
 	srv := &http.Server{
 		Handler:           newRouter(a),
-		ReadHeaderTimeout: 10 * time.Second, // slow-header clients must not pin connections
+		ReadHeaderTimeout: readHeaderTimeout,
 	}
 	// Shutdown waits for requests to end, and a live feed never ends by
 	// itself: close the feeds as the shutdown begins.
@@ -168,6 +193,21 @@ func run(addr, redisURL, postgresURL, name string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	slog.Info("listening", "url", link, "instance", cfg.instance, "sessions", where, "secure_cookie", cfg.secure)
+	var metricsSrv *http.Server
+	switch {
+	case f.metricsAddr != "":
+		var bound net.Addr
+		metricsSrv, bound, err = serveMetrics(f.metricsAddr, a.metrics)
+		if err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		defer metricsSrv.Close() // covers the early returns; safe twice
+		slog.Info("metrics", "url", "http://"+bound.String()+"/metrics")
+	case cfg.metricsWithApp:
+		slog.Info("metrics", "url", link+"/metrics")
+	default:
+		slog.Info("metrics are not served: the app listens beyond loopback; give -metrics-addr to serve them on a listener of their own")
+	}
 
 	select {
 	case err := <-served:
@@ -184,6 +224,11 @@ func run(addr, redisURL, postgresURL, name string) error {
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if metricsSrv != nil {
+		// Closed at once, not drained: a scrape has nothing to finish, and
+		// one after the manager closes would find no store to count.
+		_ = metricsSrv.Close()
 	}
 	return a.m.Close()
 }

@@ -29,8 +29,11 @@ const countTimeout = 500 * time.Millisecond
 type app struct {
 	m        *session.Manager
 	feed     *feed
-	instance string    // the name of this instance, shown on every page
-	started  time.Time // when it started, for its counters
+	instance string       // the name of this instance, shown on every page
+	started  time.Time    // when it started, for its counters
+	metrics  http.Handler // /metrics: the manager's metrics for Prometheus
+	// metricsWithApp serves metrics on the app's routes too (see metricsWithApp).
+	metricsWithApp bool
 }
 
 // newRouter returns the app's routes. It is separate from main so that
@@ -52,6 +55,11 @@ func newRouter(a *app) *gin.Engine {
 	r.GET("/favicon.svg", staticFile("favicon.svg", "image/svg+xml"))
 	r.GET("/static/style.css", staticFile("style.css", "text/css; charset=utf-8"))
 	r.GET("/static/feed.js", staticFile("feed.js", "text/javascript; charset=utf-8"))
+	if a.metricsWithApp {
+		// Before the session middleware too: a scrape neither has nor
+		// needs a session.
+		r.GET("/metrics", gin.WrapH(a.metrics))
+	}
 
 	s := r.Group("/", session.UseManager(a.m, nil))
 	s.GET("/", a.home)

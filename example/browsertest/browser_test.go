@@ -1,9 +1,9 @@
 // Package browsertest drives the example app in a real, headless Chromium:
 // what a user's browser stores and shows, which httptest and a cookie jar
-// cannot tell. It is a module of its own so that the library's go.mod does
-// not carry chromedp. Run it with `cd example/browsertest && go test ./...`;
-// it builds the example from the repository root and needs Chromium
-// (Debian: apt-get install chromium).
+// cannot tell. It is a package of the example's module, so that the
+// library's go.mod does not carry chromedp; the README's test command runs
+// it. It builds the example and needs Chromium (Debian: apt-get install
+// chromium).
 package browsertest
 
 import (
@@ -65,8 +65,8 @@ func browser(t *testing.T) string {
 func startExample(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "example")
-	build := exec.Command("go", "build", "-o", bin, "./example")
-	build.Dir = filepath.Join("..", "..") // the library module's root
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".." // the example module's root, in the workspace or not
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the example: %v\n%s", err, out)
 	}
@@ -290,7 +290,7 @@ func TestBrowserJourney(t *testing.T) {
 	path := browser(t)
 	base := startExample(t)
 	ctx := newBrowser(t, path)
-	shots := t.ArtifactDir()
+	shots := screenshotDir(t)
 	t.Logf("screenshots: %s", shots)
 
 	// The login form.
