@@ -65,9 +65,11 @@ func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) err
 	if err != nil {
 		return err
 	}
-	before := e.record().Deadline()
+	// deadline, not record: a record would build the values' map of a
+	// session nobody read, which its pairs spare.
+	before := e.deadline()
 	e.expiresSec, e.expiresNsec = unixOf(expires)
-	after := e.record().Deadline()
+	after := e.deadline()
 	if !after.IsZero() && (before.IsZero() || after.Before(before)) {
 		e.gen++
 		s.due.file(id, after, e.gen)

@@ -22,7 +22,9 @@ type valuePair struct {
 // pairs never change. built, once set, holds the current map; Update of a
 // session whose map was built stores the next map in the same memoryValues
 // rather than a new one, so a write to a session in use costs no more than
-// it did when the values were always a map.
+// it did when the values were always a map. The first such Update makes new
+// values without pairs instead, so that the pairs, which keep the values of
+// the last write before the first read, are let go.
 type memoryValues struct {
 	// built holds a map[string]any that nobody writes to, or nothing yet.
 	built atomic.Value
@@ -99,6 +101,13 @@ func (v *memoryValues) apply(changes map[string]any) (next *memoryValues, inPlac
 			m[k] = val
 		}
 		applyChanges(m, changes)
+		if v.pairs != nil {
+			// The pairs the map was built from still hold the values as
+			// they were; kept, a value deleted or replaced now would stay
+			// reachable for the session's life. New values drop them,
+			// once: later writes find no pairs and change v in place.
+			return newMapValues(m), false
+		}
 		v.built.Store(m)
 		return v, true
 	}
