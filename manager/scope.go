@@ -351,13 +351,7 @@ func (sc *requestScope) invalidated(s *MemSession, err error) {
 // the error handler. Once the commit has run, the response is on its way
 // and the failure can only be logged.
 func (sc *requestScope) fail(s *MemSession, what string, err error) {
-	sc.mu.Lock()
-	committed := sc.committed
-	if !committed && sc.deferred == nil {
-		sc.deferred = err
-	}
-	sc.mu.Unlock()
-	if committed {
+	if sc.deferFailure(err) {
 		sc.m.log.Error("session: "+what+" failed after the response started",
 			"session", s.GetMaskedSessionId(), "err", err)
 	}
@@ -366,15 +360,21 @@ func (sc *requestScope) fail(s *MemSession, what string, err error) {
 // Fail records a failure of the request's session work that is not the
 // session's own (a face's save), for the commit to report: see fail.
 func (sc *requestScope) Fail(err error) {
-	sc.mu.Lock()
-	committed := sc.committed
-	if !committed && sc.deferred == nil {
-		sc.deferred = err
-	}
-	sc.mu.Unlock()
-	if committed {
+	if sc.deferFailure(err) {
 		sc.m.log.Error("session: saving the session failed after the response started", "err", err)
 	}
+}
+
+// deferFailure keeps err for the commit to report, unless an earlier
+// failure is kept already, and reports whether the commit has run: then the
+// failure can only be logged.
+func (sc *requestScope) deferFailure(err error) (committed bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if !sc.committed && sc.deferred == nil {
+		sc.deferred = err
+	}
+	return sc.committed
 }
 
 // sendID sends the session cookie. A response that sets it must not be

@@ -20,18 +20,13 @@ func writable(s *memoryShard, id string) (*memoryEntry, error) {
 	return e, nil
 }
 
-// SetUser implements [Store]. It holds the write lock of id's shard, so
-// that Renew, Delete and Sweep of the session see the binding before or
-// after it, never half made.
-func (m *memory) SetUser(_ context.Context, id, user string) error {
+// withWritable runs f on id's session under its shard's write lock, or
+// returns writable's error when there is no live session of that ID.
+func (m *memory) withWritable(id string, f func(s *memoryShard, e *memoryEntry)) error {
 	if err := m.enter(); err != nil {
 		return err
 	}
 	defer m.leave()
-	var b *binding
-	if user != "" {
-		b = &binding{user: user, masked: maskedKeyOf(id)} // hashed before the lock
-	}
 	s := m.shard(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -39,13 +34,26 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 	if err != nil {
 		return err
 	}
-	if old := e.bound(); old == nil && b == nil || old != nil && b != nil && old.user == user {
-		return nil
-	}
-	m.unindex(e.bound(), id)
-	m.index(b, id)
-	e.rare = withRare(b, e.formerIDs())
+	f(s, e)
 	return nil
+}
+
+// SetUser implements [Store]. It holds the write lock of id's shard, so
+// that Renew, Delete and Sweep of the session see the binding before or
+// after it, never half made.
+func (m *memory) SetUser(_ context.Context, id, user string) error {
+	var b *binding
+	if user != "" {
+		b = &binding{user: user, masked: maskedKeyOf(id)} // hashed before the lock
+	}
+	return m.withWritable(id, func(_ *memoryShard, e *memoryEntry) {
+		if old := e.bound(); old == nil && b == nil || old != nil && b != nil && old.user == user {
+			return
+		}
+		m.unindex(e.bound(), id)
+		m.index(b, id)
+		e.rare = withRare(b, e.formerIDs())
+	})
 }
 
 // SetExpires implements [Store]. A deadline earlier than the one the
@@ -54,30 +62,20 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 // deadline is filed when the sweep reaches the earlier filing, as after a
 // touch.
 func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) error {
-	if err := m.enter(); err != nil {
-		return err
-	}
-	defer m.leave()
-	s := m.shard(id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := writable(s, id)
-	if err != nil {
-		return err
-	}
-	// deadline, not record: a record would build the values' map of a
-	// session nobody read, which its pairs spare.
-	before := e.deadline()
-	e.expiresSec, e.expiresNsec = unixOf(expires)
-	after := e.deadline()
-	if !after.IsZero() && (before.IsZero() || after.Before(before)) {
-		e.gen++
-		s.due.file(id, after, e.gen)
-		if !before.IsZero() {
-			s.dropStale() // the filing under before is superseded
+	return m.withWritable(id, func(s *memoryShard, e *memoryEntry) {
+		// deadline, not record: a record would build the values' map of a
+		// session nobody read, which its pairs spare.
+		before := e.deadline()
+		e.expiresSec, e.expiresNsec = unixOf(expires)
+		after := e.deadline()
+		if !after.IsZero() && (before.IsZero() || after.Before(before)) {
+			e.gen++
+			s.due.file(id, after, e.gen)
+			if !before.IsZero() {
+				s.dropStale() // the filing under before is superseded
+			}
 		}
-	}
-	return nil
+	})
 }
 
 // UserSessions implements [Store]. It copies the user's index under its
