@@ -122,10 +122,12 @@ func (m *Manager) DestroyUserSessions(user string) (int, error) {
 //
 // When the request's own session no longer has the ID the request loaded
 // (another tab renewed it at login, or ended it), the call cannot tell which
-// listed session is its own: it ends nothing and returns ErrSessionRenewed
-// (409 through the default error handler), and the user's next click, which
-// carries the new cookie, succeeds. Ending the renewed session would sign
-// out the very browser the user meant to keep.
+// listed session is its own: it ends no more and returns ErrSessionRenewed
+// (409 through the default error handler) with the count of the sessions
+// it ended before it saw that: none, unless it was listing again after
+// another instance renewed one of them, and then the error says how many.
+// The user's next click, which carries the new cookie, succeeds. Ending the
+// renewed session would sign out the very browser the user meant to keep.
 func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error) {
 	if user == "" {
 		return 0, errNoUser
@@ -137,9 +139,15 @@ func (m *Manager) DestroyOtherSessions(r *http.Request, user string) (int, error
 	return m.destroyUserSessions(r.Context(), user, sc.current(), byOthers)
 }
 
-// errOwnSessionMoved is returned by DestroyOtherSessions when the request's
-// own session left the ID the request loaded before anything was ended.
-var errOwnSessionMoved = fmt.Errorf("session: the request's own session was renewed or ended by another request; no other session was ended: %w", ErrSessionRenewed)
+// ownSessionMoved is the error of DestroyOtherSessions when the request's
+// own session left the ID the request loaded, after it had ended that many
+// other sessions of the user.
+func ownSessionMoved(ended int) error {
+	if ended == 0 {
+		return fmt.Errorf("session: the request's own session was renewed or ended by another request; no other session was ended: %w", ErrSessionRenewed)
+	}
+	return fmt.Errorf("session: the request's own session was renewed or ended by another request after %d other sessions were ended; no more were: %w", ended, ErrSessionRenewed)
+}
 
 // destroyUserSessions destroys user's sessions but keep (nil: none). A
 // delete that finds its session gone means the index changed under it (a
@@ -170,7 +178,7 @@ func (m *Manager) destroyUserSessions(ctx context.Context, user string, keep *Me
 				return total, errors.Join(append(errs, err)...)
 			}
 			if !stays {
-				return total, errors.Join(append(errs, errOwnSessionMoved)...)
+				return total, errors.Join(append(errs, ownSessionMoved(total))...)
 			}
 		}
 		missed := false
@@ -224,23 +232,33 @@ func (m *Manager) storedUnderItsID(ctx context.Context, id string) (bool, error)
 // both list before either ends anything, which would make each end the
 // other's session; across instances that can still happen (see README).
 func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
-	limit := m.opts.MaxSessionsPerUser
-	if limit == 0 {
+	if m.opts.MaxSessionsPerUser == 0 {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
+	// Destroyed fires after the turn is over: a handler may log a user in,
+	// which takes a turn, and a slow one must not hold up the logins of
+	// the users who share the lock.
+	for _, end := range m.trimToCap(context.WithoutCancel(ctx), user, keep) {
+		m.report(end)
+	}
+}
+
+// trimToCap is capUserSessions' turn: it removes the sessions beyond the
+// cap and returns their ends, for the caller to report.
+func (m *Manager) trimToCap(ctx context.Context, user, keep string) []sessionEnd {
 	turn := m.capTurns.of(user)
 	turn.Lock()
 	defer turn.Unlock()
 	entries, err := m.listUserSessions(ctx, user)
 	if err != nil {
 		m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", keep, "err", err)
-		return
+		return nil
 	}
 	if !hasMasked(entries, keep) {
-		return
+		return nil
 	}
-	excess := len(entries) - limit
+	var ends []sessionEnd
+	excess := len(entries) - m.opts.MaxSessionsPerUser
 	for _, e := range entries { // oldest first
 		if excess <= 0 {
 			break
@@ -249,17 +267,23 @@ func (m *Manager) capUserSessions(ctx context.Context, user, keep string) {
 			continue
 		}
 		excess--
-		if _, _, err := m.destroyUserSession(ctx, user, e, causeUserCap, byCap); err != nil {
+		end, _, err := m.removeUserSession(ctx, user, e, causeUserCap, byCap)
+		if err != nil {
 			m.log.Warn("session: enforcing MaxSessionsPerUser failed; the next login retries", "session", e.MaskedID, "err", err)
 		}
+		if end.s != nil {
+			ends = append(ends, end)
+		}
 	}
+	return ends
 }
 
 // userTurns are the locks by which the logins of one user take turns at
 // the per-user cap. Users share a lock by a hash of their name: a fixed
 // array of locks, not one per user, so that nothing grows with the users
 // and nothing must be freed; two users who share one only wait for each
-// other's cap, which takes a listing and a few deletes.
+// other's cap, which takes a listing and a few deletes (the Destroyed
+// handlers run after the turn).
 type userTurns [64]sync.Mutex
 
 // of returns the lock of user.
@@ -287,25 +311,46 @@ func (m *Manager) listUserSessions(ctx context.Context, user string) ([]store.En
 // whose deadline had passed, not yet swept, is only cleared away, and its
 // end is reported with the expiry's cause, as DestroySessionById does.
 func (m *Manager) destroyUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (removed, live bool, err error) {
+	end, live, err := m.removeUserSession(ctx, user, e, cause, by)
+	if end.s != nil {
+		m.report(end)
+	}
+	return end.s != nil, live, err
+}
+
+// sessionEnd is a session's end that its remover has yet to report.
+type sessionEnd struct {
+	s     *MemSession // nil: nothing was removed
+	cause destroyCause
+	by    string
+}
+
+// report logs end and fires Destroyed for it.
+func (m *Manager) report(end sessionEnd) {
+	m.destroyed(end.s, end.cause, end.by, slog.LevelInfo)
+}
+
+// removeUserSession is destroyUserSession without the report, which it
+// hands back: the zero sessionEnd when this call did not remove the
+// session.
+func (m *Manager) removeUserSession(ctx context.Context, user string, e store.Entry, cause destroyCause, by string) (end sessionEnd, live bool, err error) {
 	ctx, cancel := m.writeContext(ctx)
 	defer cancel()
 	rec, deleted, err := m.store.DeleteUserSession(ctx, user, e.MaskedID)
 	if err != nil {
 		m.counters.failedInvalidations.Add(1)
-		return false, false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
+		return sessionEnd{}, false, fmt.Errorf("session: destroying session %s: %w", e.MaskedID, err)
 	}
 	if !deleted {
-		return false, false, nil
+		return sessionEnd{}, false, nil
 	}
 	if rec.User == "" {
 		rec.User = user // so that Destroyed can say whose session ended
 	}
 	if now := m.opts.Clock(); rec.ExpiredAt(now) {
-		m.destroyed(m.ended(e.ID, e.MaskedID, rec), expiryCause(rec, now), "", slog.LevelInfo)
-		return true, false, nil
+		return sessionEnd{m.ended(e.ID, e.MaskedID, rec), expiryCause(rec, now), ""}, false, nil
 	}
-	m.destroyed(m.ended(e.ID, e.MaskedID, rec), cause, by, slog.LevelInfo)
-	return true, true, nil
+	return sessionEnd{m.ended(e.ID, e.MaskedID, rec), cause, by}, true, nil
 }
 
 // hasMasked reports whether entries hold the session masked as masked.
