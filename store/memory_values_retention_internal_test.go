@@ -11,7 +11,7 @@ import (
 
 // secretValue stands for a value a session should stop holding once it is
 // deleted or replaced: a large cached object, or a one-time token.
-type secretValue struct{ payload [1 << 16]byte }
+type secretValue struct{ token []byte }
 
 // collected reports whether the object behind w was garbage collected.
 func collected(w weak.Pointer[secretValue]) bool {
@@ -42,7 +42,7 @@ func TestMemoryDeletedValueOfReadSessionIsReleased(t *testing.T) {
 			ctx := t.Context()
 			m := newTestMemory()
 			id := testID(t)
-			big := &secretValue{}
+			big := &secretValue{token: make([]byte, 1<<16)}
 			w := weak.Make(big)
 			require.NoError(t, m.Create(ctx, id, testRecord(map[string]any{"big": big, "other": 1})))
 			big = nil
