@@ -86,14 +86,7 @@ func TestCloseWhileTheSweeperRunsHandlers(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the sweeper never destroyed the expired sessions")
 	}
-	closed := make(chan error, 1)
-	go func() { closed <- m.Close() }()
-	select {
-	case err := <-closed:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("Close waited for a Destroyed handler of the sweeper")
-	}
+	require.NoError(t, closeWithin(t, m, 30*time.Second, "Close waited for a Destroyed handler of the sweeper"))
 	close(release)
 	waitOrHang(t, m.SweeperDone(), "the sweeper, after Close,")
 	assert.Eventually(t, func() bool {

@@ -99,16 +99,24 @@ func TestClose(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("closing GcStopChan did not stop the sweeper")
 		}
-		closed := make(chan error, 1)
-		go func() { closed <- m.Close() }()
-		select {
-		case err := <-closed:
-			assert.NoError(t, err)
-		case <-time.After(5 * time.Second):
-			t.Fatal("Close hung after GcStopChan stopped the sweeper")
-		}
+		assert.NoError(t, closeWithin(t, m, 5*time.Second, "Close hung after GcStopChan stopped the sweeper"))
 		assert.NoError(t, m.Close())
 	})
+}
+
+// closeWithin closes m and returns Close's error, failing the test with
+// hung, instead of hanging it, when Close has not returned within d.
+func closeWithin(t *testing.T, m *manager.Manager, d time.Duration, hung string) error {
+	t.Helper()
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		return err
+	case <-time.After(d):
+		t.Fatal(hung)
+		return nil
+	}
 }
 
 // endlessSweepStore is a store whose Sweep always returns a full batch, as

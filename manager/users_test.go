@@ -141,11 +141,11 @@ func TestLoginAfterTheResponseStartedFails(t *testing.T) {
 	assert.Equal(t, "", s.User())
 }
 
-// TestDestroyOtherSessionsFollowsARenewal: a session renewed (on another
-// instance) after "log out everywhere else" listed it, and before it ended
-// it, is found again under its new ID and ended too, with one Destroyed;
-// nothing fires for the ID it was renewed away from.
-func TestDestroyOtherSessionsFollowsARenewal(t *testing.T) {
+// newRacingUserEnv returns an Env over a memory store that runs a test's
+// hook after a listing of a user's sessions, and a login of
+// ada@example.com on it that returns the session's cookie.
+func newRacingUserEnv(t *testing.T) (*testkit.Env, *testkit.RacingStore, func() *http.Cookie) {
+	t.Helper()
 	racing := &testkit.RacingStore{Store: store.NewMemory()}
 	t.Cleanup(func() { require.NoError(t, racing.Store.Close()) })
 	env := testkit.NewEnv(t, manager.Options{Store: racing}, nil)
@@ -156,6 +156,15 @@ func TestDestroyOtherSessionsFollowsARenewal(t *testing.T) {
 		require.NoError(t, err)
 		return testkit.SessionCookie(t, rec, env.CookieName)
 	}
+	return env, racing, login
+}
+
+// TestDestroyOtherSessionsFollowsARenewal: a session renewed (on another
+// instance) after "log out everywhere else" listed it, and before it ended
+// it, is found again under its new ID and ended too, with one Destroyed;
+// nothing fires for the ID it was renewed away from.
+func TestDestroyOtherSessionsFollowsARenewal(t *testing.T) {
+	env, racing, login := newRacingUserEnv(t)
 	current, other, renewing := login(), login(), login()
 	var renewed manager.Session
 	racing.AfterNextListing(func() {
@@ -234,4 +243,35 @@ func TestConcurrentLoginsAtACapOfOneKeepOneSession(t *testing.T) {
 	assert.Len(t, live, 1, "a cap of 1 keeps one session of the two logins, not none")
 	assert.Equal(t, 2, env.Events.CountKind(manager.Created))
 	assert.Equal(t, 1, env.Events.CountKind(manager.Destroyed), "only the older login's session is ended by the cap")
+}
+
+// TestDestroyOtherSessionsRenewedOwnSessionOnARetry: "log out everywhere
+// else" whose first pass ends one session and misses another (renewed on
+// another instance meanwhile, so its delete finds nothing and the call
+// lists again), and whose own session is renewed by another tab before the
+// second pass. The call stops there with ErrSessionRenewed; what it returns
+// must say what it did: the count of the sessions it ended, and an error
+// that says so, not the "no other session was ended" of a first pass.
+func TestDestroyOtherSessionsRenewedOwnSessionOnARetry(t *testing.T) {
+	env, racing, login := newRacingUserEnv(t)
+	current, other, renewing := login(), login(), login()
+	racing.AfterNextListing(func() {
+		// After the first listing: another instance renews a listed
+		// session, so that the first pass misses it and lists again.
+		_, err := env.M.RenewSession(testkit.RequestWith(renewing), httptest.NewRecorder())
+		require.NoError(t, err)
+		racing.AfterNextListing(func() {
+			// After the second listing: another tab renews the request's
+			// own session.
+			_, err := env.M.RenewSession(testkit.RequestWith(current), httptest.NewRecorder())
+			require.NoError(t, err)
+		})
+	})
+
+	n, err := env.M.DestroyOtherSessions(testkit.RequestWith(current), "ada@example.com")
+	require.ErrorIs(t, err, manager.ErrSessionRenewed)
+	require.Nil(t, env.M.GetSessionById(other.Value), "the first pass ended the other session")
+	assert.Equal(t, 1, n, "the count of the sessions ended before the call stopped")
+	assert.Contains(t, err.Error(), "after 1 other sessions were ended", "the error says that one was")
+	assert.NotContains(t, err.Error(), "no other session was ended")
 }
