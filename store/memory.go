@@ -81,10 +81,10 @@ func (s *memoryShard) dropStale() {
 // memoryEntry is one live session. Fields without a lock are set before the
 // entry is published and never change. There is one per session, so its
 // size is most of what an idle session costs: its times are kept as Unix
-// seconds and nanoseconds rather than as time.Time values (24 bytes each,
-// with a location pointer), and what most sessions never have (a bound
-// user, former IDs) sits behind one pointer. 72 bytes (an 80-byte
-// allocation), where it was 144.
+// nanoseconds rather than as time.Time values (24 bytes each, with a
+// location pointer), and what most sessions never have (a bound user,
+// former IDs, a time past 2262) sits behind one pointer. 64 bytes, where it
+// was 144, then 72 (see TestMemoryEntryFitsIn64Bytes).
 type memoryEntry struct {
 	// values holds the current values (see memoryValues), replaced whole
 	// by an Update of a session not read since it was last written.
@@ -105,28 +105,29 @@ type memoryEntry struct {
 	// or when the sweep finds its deadline passed, so there are never more
 	// than maxFormerIDs tombstones per session.
 	renewed bool
-	// createdSec/createdNsec and expiresSec/expiresNsec are Created and
-	// Expires by the wall clock (see unixOf). Expires and rare change only
-	// under the shard's write lock (SetExpires, SetUser), while the entry is
-	// in the shard: a reader holding the shard's lock, or one that took the
-	// entry out, reads them without a race.
-	createdSec, expiresSec   int64
-	createdNsec, expiresNsec int32
-	idle                     time.Duration
+	// created and expires are Created and Expires by the wall clock (see
+	// wallNanos; read them with createdTime and expiresTime). Expires and
+	// rare change only under the shard's write lock (SetExpires, SetUser),
+	// while the entry is in the shard: a reader holding the shard's lock,
+	// or one that took the entry out, reads them without a race.
+	created, expires wallNanos
+	idle             time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
-	rare     *entryRare // nil: bound to no user, renewed from no ID
+	rare     *entryRare // nil: bound to no user, renewed from no ID, times near
 }
 
-// entryRare is what a session has only once bound to a user or renewed. It
-// never changes: SetUser and Renew replace it.
+// entryRare is what a session has only once bound to a user or renewed, or
+// with a time outside the years 1678 to 2262. It never changes: SetUser,
+// SetExpires and Renew replace it.
 type entryRare struct {
 	// binding is the session's user and masked ID; user "" means none.
 	binding
 	// formerIDs are the IDs this session was renewed from, latest last, at
 	// most maxFormerIDs: their tombstones go when this entry leaves.
 	formerIDs []string
+	far       *farTimes // nil: every time fits in the entry
 }
 
 // bound returns the user e is bound to, or nil for none.
@@ -145,35 +146,18 @@ func (e *memoryEntry) formerIDs() []string {
 	return e.rare.formerIDs
 }
 
-// withRare returns the rare part of an entry bound to b (nil: none) and
-// renewed from formerIDs, or nil when it has neither.
-func withRare(b *binding, formerIDs []string) *entryRare {
-	if b == nil && len(formerIDs) == 0 {
+// withRare returns the rare part of an entry bound to b (nil: none),
+// renewed from formerIDs and with the far times far (nil: none), or nil
+// when it has none of them.
+func withRare(b *binding, formerIDs []string, far *farTimes) *entryRare {
+	if b == nil && len(formerIDs) == 0 && far == nil {
 		return nil
 	}
-	r := &entryRare{formerIDs: formerIDs}
+	r := &entryRare{formerIDs: formerIDs, far: far}
 	if b != nil {
 		r.binding = *b
 	}
 	return r
-}
-
-// unixOf returns t by the wall clock as Unix seconds and nanoseconds, which
-// hold any time.Time (Unix nanoseconds in one int64 end in the year 2262).
-func unixOf(t time.Time) (sec int64, nsec int32) {
-	return t.Unix(), int32(t.Nanosecond())
-}
-
-// zeroUnix is the zero time.Time's Unix seconds.
-var zeroUnix = time.Time{}.Unix()
-
-// timeOf is the inverse of unixOf. The zero time comes back as the zero
-// time.Time, so that IsZero and == both hold for it.
-func timeOf(sec int64, nsec int32) time.Time {
-	if sec == zeroUnix && nsec == 0 {
-		return time.Time{}
-	}
-	return time.Unix(sec, int64(nsec))
 }
 
 // NewMemory returns an empty in-process store: nothing to install, nothing
@@ -250,8 +234,7 @@ func (m *memory) shard(id string) *memoryShard {
 // [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
 	e := &memoryEntry{idle: rec.Idle}
-	e.createdSec, e.createdNsec = unixOf(rec.Created)
-	e.expiresSec, e.expiresNsec = unixOf(rec.Expires)
+	e.setTimes(rec.Created, rec.Expires)
 	e.values.Store(memoryValuesOf(rec.Values))
 	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
@@ -265,10 +248,10 @@ func (e *memoryEntry) loadValues() map[string]any {
 func (e *memoryEntry) record() Record {
 	rec := Record{
 		Values:   e.loadValues(),
-		Created:  timeOf(e.createdSec, e.createdNsec),
+		Created:  e.createdTime(),
 		Accessed: time.Unix(0, e.accessed.Load()),
 		Idle:     e.idle,
-		Expires:  e.expires(),
+		Expires:  e.expiresTime(),
 	}
 	if b := e.bound(); b != nil {
 		rec.User = b.user
@@ -278,11 +261,8 @@ func (e *memoryEntry) record() Record {
 
 // deadline is e.record().Deadline() without building the record.
 func (e *memoryEntry) deadline() time.Time {
-	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expires()}.Deadline()
+	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expiresTime()}.Deadline()
 }
-
-// expires returns the session's absolute deadline (the zero time: none).
-func (e *memoryEntry) expires() time.Time { return timeOf(e.expiresSec, e.expiresNsec) }
 
 // wallClock returns t without its monotonic reading. The store compares
 // every deadline by the wall clock alone: the expiry heap files deadlines by
@@ -309,7 +289,7 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 	}
 	e := newMemoryEntry(rec)
 	if rec.User != "" {
-		e.rare = withRare(&binding{user: rec.User, masked: maskedKeyOf(id)}, nil)
+		e.rare = withRare(&binding{user: rec.User, masked: maskedKeyOf(id)}, nil, e.far())
 	}
 	s := m.shard(id)
 	s.mu.Lock()
@@ -500,7 +480,7 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 		forgotten = formerIDs[:n]
 		formerIDs = formerIDs[n:]
 	}
-	moved.rare = withRare(movedBound, formerIDs)
+	moved.rare = withRare(movedBound, formerIDs, moved.far())
 	m.index(moved.bound(), newID)
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.

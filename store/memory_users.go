@@ -52,7 +52,7 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 		}
 		m.unindex(e.bound(), id)
 		m.index(b, id)
-		e.rare = withRare(b, e.formerIDs())
+		e.rare = withRare(b, e.formerIDs(), e.far())
 	})
 }
 
@@ -66,7 +66,7 @@ func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) err
 		// deadline, not record: a record would build the values' map of a
 		// session nobody read, which its pairs spare.
 		before := e.deadline()
-		e.expiresSec, e.expiresNsec = unixOf(expires)
+		e.setTimes(e.createdTime(), expires)
 		after := e.deadline()
 		if !after.IsZero() && (before.IsZero() || after.Before(before)) {
 			e.gen++

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMemoryEntryFitsIn64Bytes pins the entry in the 64-byte size class:
+// there is one per session, and at 72 bytes (Created and Expires as Unix
+// seconds plus nanoseconds) it took an 80-byte allocation.
+func TestMemoryEntryFitsIn64Bytes(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(memoryEntry{}), uintptr(64), "memoryEntry left the 64-byte size class")
+}
+
+// TestMemoryFarTimesSurviveRareChanges: Created or Expires outside the
+// years 1678 to 2262 live in the entry's rare part, which SetUser, Renew
+// and SetExpires replace; each must carry them over, or a session bound to
+// a user after it was made with a 250-year Expires would lose its deadline.
+func TestMemoryFarTimesSurviveRareChanges(t *testing.T) {
+	ctx := t.Context()
+	created := time.Date(1500, 6, 1, 0, 0, 0, 1, time.UTC)
+	far := time.Date(2300, 1, 1, 0, 0, 0, 7, time.UTC)
+	near := testBase.Add(time.Hour)
+	m := newTestMemory()
+	id := testID(t)
+	require.NoError(t, m.Create(ctx, id, Record{Created: created, Accessed: testBase, Expires: far}))
+	check := func(step string, expires time.Time) {
+		t.Helper()
+		rec, found, err := m.Load(ctx, id, testBase, false)
+		require.NoError(t, err)
+		require.True(t, found, step)
+		assert.True(t, rec.Created.Equal(created), "%s: Created %v", step, rec.Created)
+		assert.True(t, rec.Expires.Equal(expires), "%s: Expires %v, want %v", step, rec.Expires, expires)
+	}
+	check("created", far)
+	require.NoError(t, m.SetUser(ctx, id, "alice"))
+	check("bound", far)
+	renewed := testID(t)
+	require.NoError(t, m.Renew(ctx, id, renewed, testBase))
+	id = renewed
+	check("renewed", far)
+	require.NoError(t, m.SetExpires(ctx, id, near))
+	check("expires near", near)
+	require.NoError(t, m.SetUser(ctx, id, ""))
+	check("unbound", near)
+	require.NoError(t, m.SetExpires(ctx, id, far))
+	check("expires far again", far)
+}
