@@ -63,7 +63,7 @@ func (e *memoryEntry) setTimes(created, expires time.Time) {
 		far = &farTimes{created: wallClock(created), expires: wallClock(expires)}
 	}
 	if far != nil || e.far() != nil {
-		e.rare = withRare(e.bound(), e.formerIDs(), far)
+		e.editRare(func(r *entryRare) { r.far = far })
 	}
 }
 
