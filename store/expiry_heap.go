@@ -20,7 +20,7 @@ type expiryHeap []dueItem
 // as dueAt's two fields rather than a dueAt, so that gen fits in what would
 // be dueAt's padding; and the item points at the entry, which knows its
 // ID, rather than holding the ID string: 24 bytes, where it was 32 (see
-// TestMemoryEntryFitsIn96Bytes).
+// TestMemoryEntryFitsIn128Bytes).
 type dueItem struct {
 	sec  int64
 	nsec int32

@@ -85,11 +85,14 @@ func (s *memoryShard) dropStale() {
 // nanoseconds rather than as time.Time values (24 bytes each, with a
 // location pointer), and what most sessions never have (a bound user,
 // former IDs, a time past 2262, an ID not of the manager's form) sits
-// behind one pointer. With its ID decoded, 96 bytes, where it was 144, then
-// 72 and the caller's 48-byte ID string (see TestMemoryEntryFitsIn96Bytes).
+// behind one pointer. With its ID decoded and one value inline, 128 bytes,
+// where it was 144 and then 72, each time with the caller's 48-byte ID
+// string and an 80-byte values object beside it (see
+// TestMemoryEntryFitsIn128Bytes).
 type memoryEntry struct {
 	// values holds the current values (see memoryValues), replaced whole
-	// by an Update of a session not read since it was last written.
+	// by an Update of a session not read since it was last written; nil
+	// while first holds them (see memory_inline_values.go).
 	values atomic.Pointer[memoryValues]
 	// mu serialises the writers of this session's values: Update, Delete and
 	// Renew.
@@ -127,6 +130,9 @@ type memoryEntry struct {
 	rare     *entryRare // nil: bound to no user, renewed from no ID, times near, ID in rawID
 	// rawID is the ID decoded, unless idInRare.
 	rawID [rawIDBytes]byte
+	// first is the session's only value while values is nil, and nothing
+	// once values is set (see memory_inline_values.go for its locks).
+	first valuePair
 }
 
 // entryRare is what a session has only once bound to a user or renewed, or
@@ -261,14 +267,9 @@ func (m *memory) shard(id string) *memoryShard { return m.shardOf(m.parse(id)) }
 func newMemoryEntry(rec Record) *memoryEntry {
 	e := &memoryEntry{idle: rec.Idle}
 	e.setTimes(rec.Created, rec.Expires)
-	e.values.Store(memoryValuesOf(rec.Values))
+	e.setValues(rec.Values)
 	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
-}
-
-// loadValues returns the current values as a map, which nobody writes to.
-func (e *memoryEntry) loadValues() map[string]any {
-	return e.values.Load().asMap()
 }
 
 func (e *memoryEntry) record() Record {
@@ -388,7 +389,14 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 	s := m.shardOf(p)
 	s.mu.RLock()
 	e := s.lookup(p)
+	locked := e != nil && e.needsShardLock()
 	s.mu.RUnlock()
+	if locked {
+		// Rare: the first Updates of a session whose entry holds a value.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		e = s.lookup(p)
+	}
 	if e == nil {
 		return ErrNotFound
 	}
@@ -399,6 +407,10 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 	}
 	if e.dead {
 		return ErrNotFound
+	}
+	if locked {
+		e.applyLocked(changes)
+		return nil
 	}
 	if next, inPlace := e.values.Load().apply(changes); !inPlace {
 		e.values.Store(next)

@@ -102,8 +102,12 @@ func memoryValuesOf(m map[string]any) *memoryValues {
 	return newPairValues(pairs)
 }
 
-// builtMap returns the map of v, or nil when none was built yet.
+// builtMap returns the map of v, or nil when none was built yet (or v is
+// nil: the values are in the entry, see memory_inline_values.go).
 func (v *memoryValues) builtMap() map[string]any {
+	if v == nil {
+		return nil
+	}
 	m, _ := v.built.Load().(map[string]any)
 	return m
 }
@@ -148,7 +152,12 @@ func (v *memoryValues) apply(changes map[string]any) (next *memoryValues, inPlac
 		v.built.Store(m)
 		return v, true
 	}
-	current := v.pairs()
+	return valuesOfPairs(applyPairs(v.pairs(), changes)), false
+}
+
+// applyPairs returns a new slice of current with changes applied (a nil
+// value deletes its key).
+func applyPairs(current []valuePair, changes map[string]any) []valuePair {
 	pairs := make([]valuePair, 0, len(current)+len(changes))
 	for _, p := range current {
 		if _, changed := changes[p.key]; !changed {
@@ -160,14 +169,20 @@ func (v *memoryValues) apply(changes map[string]any) (next *memoryValues, inPlac
 			pairs = append(pairs, valuePair{k, val})
 		}
 	}
+	return pairs
+}
+
+// valuesOfPairs returns pairs as the store keeps them: as pairs when few
+// enough, else as a map. The caller gives up pairs.
+func valuesOfPairs(pairs []valuePair) *memoryValues {
 	if len(pairs) > fewValues {
 		m := make(map[string]any, len(pairs))
 		for _, p := range pairs {
 			m[p.key] = p.value
 		}
-		return newMapValues(m), false
+		return newMapValues(m)
 	}
-	return newPairValues(pairs), false
+	return newPairValues(pairs)
 }
 
 // applyChanges applies changes to m: a nil value deletes its key, any
