@@ -155,3 +155,64 @@ func TestMemoryIDsOfAnyForm(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodesToAgreesWithBase64 checks the lookup's comparison against the
+// standard library's encoding: an ID must match exactly the entry whose
+// decoded ID encodes to it, or a read finds another user's session or
+// misses its own.
+func TestEncodesToAgreesWithBase64(t *testing.T) {
+	for range 200 {
+		id := testID(t)
+		raw, ok := decodeID(id)
+		require.True(t, ok)
+		require.True(t, encodesTo(&raw, id), "ID %q", id)
+		for i := range len(id) {
+			for _, c := range []byte{'A', 'B', 'w', '_', '-', '=', 0} {
+				if id[i] == c {
+					continue
+				}
+				other := id[:i] + string(c) + id[i+1:]
+				assert.False(t, encodesTo(&raw, other), "%q matched the entry of %q", other, id)
+			}
+		}
+		assert.False(t, encodesTo(&raw, id[:42]))
+		assert.False(t, encodesTo(&raw, id+"A"))
+	}
+}
+
+// TestMemoryKeyOfAgreesWithParse: an entry leaves its shard's map under the
+// key keyOf recomputes from it (Delete, Sweep), which must be the hash its
+// ID was filed under, or the entry would stay in the map for ever.
+func TestMemoryKeyOfAgreesWithParse(t *testing.T) {
+	m := newTestMemory()
+	for _, id := range []string{testID(t), "short", testID(t)[:42] + "B", ""} {
+		p := m.parse(id)
+		e := &memoryEntry{}
+		e.setID(p)
+		assert.Equal(t, p.hash, m.keyOf(e), "ID %q", id)
+		assert.Equal(t, id, e.id())
+		assert.True(t, e.is(p), "ID %q", id)
+	}
+}
+
+// TestMemoryEmptyID: the Store interface takes "" as an ID like any other;
+// nothing is kept for it in the entry's rare part, which must not be taken
+// for missing.
+func TestMemoryEmptyID(t *testing.T) {
+	ctx := t.Context()
+	m := newTestMemory()
+	rec := Record{Created: testBase, Accessed: testBase, Idle: time.Hour}
+	require.NoError(t, m.Create(ctx, "", rec))
+	require.NoError(t, m.Update(ctx, "", map[string]any{"k": 1}))
+	_, found, err := m.Load(ctx, "", testBase, false)
+	require.NoError(t, err)
+	assert.True(t, found)
+	_, deleted, err := m.Delete(ctx, "")
+	require.NoError(t, err)
+	assert.True(t, deleted)
+	require.NoError(t, m.Create(ctx, "", rec))
+	swept, err := m.Sweep(ctx, testBase.Add(2*time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, swept, 1)
+	assert.Equal(t, "", swept[0].ID)
+}
