@@ -431,7 +431,7 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	ok := e != nil
 	renewed := ok && e.renewed // a tombstone is no session
 	if ok && !renewed {
-		m.remove(s, e)
+		m.remove(s, e, p.hash)
 		s.dropStale()
 	}
 	s.mu.Unlock()
@@ -445,10 +445,10 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	return e.record(), true, nil
 }
 
-// remove takes e out of s and out of its user's index. The caller holds
-// s.mu for writing.
-func (m *memory) remove(s *memoryShard, e *memoryEntry) {
-	s.delete(e, m.keyOf(e))
+// remove takes e, filed under key (see keyOf), out of s and out of its
+// user's index. The caller holds s.mu for writing.
+func (m *memory) remove(s *memoryShard, e *memoryEntry, key uint64) {
+	s.delete(e, key)
 	m.unindex(e.bound(), e)
 	m.count.Add(-1)
 	e.mu.Lock()

@@ -164,7 +164,7 @@ func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claime
 			s.delete(e, m.keyOf(e)) // a tombstone: not counted, not reported
 			continue
 		}
-		m.remove(s, e)
+		m.remove(s, e, m.keyOf(e))
 		claimed = append(claimed, claimedEntry{e: e})
 	}
 	return claimed, popped, len(claimed) >= room

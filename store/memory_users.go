@@ -149,7 +149,7 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 	e := s.lookup(p)
 	bound := e != nil && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == k
 	if bound {
-		m.remove(s, e)
+		m.remove(s, e, p.hash)
 		s.dropStale()
 	}
 	s.mu.Unlock()
