@@ -20,13 +20,13 @@ import (
 // not move with the machine's load, so these hold on any machine; lower
 // them when the code gets cheaper, never raise them to pass. Where they go,
 // per read: gin's Keys map for c.Set (2: the map and its first group), the
-// request's scope (1), the commit writer (1) and the copy of the request
-// that carries the scope to the manager's own methods (1). A write adds the
-// pending change (a map and its first group: 2) and the store's new values
-// (2).
+// request's scope (1, which holds the copy of the request that carries the
+// scope to the manager's own methods) and the commit writer (1). A write
+// adds the pending change (a map and its first group: 2) and the store's
+// new values (2).
 const (
-	readAllocBudget  = 5
-	writeAllocBudget = 9
+	readAllocBudget  = 4
+	writeAllocBudget = 8
 )
 
 // budgetWriter is a ResponseWriter that keeps nothing, so that a request's

@@ -95,15 +95,12 @@ func (sc *requestScope) noStore() {
 // guardHeaders restores what the session needs of the response headers,
 // which the handler may have replaced since begin: Vary naming the carrier's
 // header on every response, and Cache-Control: no-store on one that carries
-// the cookie or a token.
-func (sc *requestScope) guardHeaders() {
+// the cookie or a token (cookieSent, which the caller read).
+func (sc *requestScope) guardHeaders(cookieSent bool) {
 	h := sc.w.Header()
 	if !varyNames(h["Vary"], sc.vary[0]) {
 		addVary(h, sc.vary)
 	}
-	sc.mu.Lock()
-	cookieSent := sc.cookieSent
-	sc.mu.Unlock()
 	if cookieSent {
 		h.Set("Cache-Control", "no-store")
 	}
