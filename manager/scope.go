@@ -63,6 +63,9 @@ type requestScope struct {
 	// here for the same reason. Set once, under mu, and never changed after.
 	attached        scopeContext
 	attachedRequest http.Request
+	// gin holds the writers of a Gin request (see beginGin), for the same
+	// reason; unused otherwise.
+	gin seam.GinWriters
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
@@ -136,6 +139,24 @@ func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Car
 	return m.newScope(w, r, carrier, held)
 }
 
+// beginGin is begin for a Gin request whose response goes to w and whose
+// *gin.Context is ginContext: the scope holds the request's writers (see
+// seam.GinWriters) and sends its cookies and error responses to their Raw.
+func (m *Manager) beginGin(w seam.ResponseWriter, ginContext any, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
+	if carrier == nil {
+		carrier = m.cookies
+	}
+	addVary(w.Header(), varyOf(carrier))
+	sc := &requestScope{m: m, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: held}
+	sc.gin.Raw = seam.GinResponse{ResponseWriter: w, Context: ginContext}
+	sc.gin.Commit = seam.CommitWriter{ResponseWriter: w, Scope: sc}
+	sc.w = &sc.gin.Raw
+	if err := m.load(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
 // scopeFor returns the scope of a call on r: the one Manager.Handler
 // attached, or else one of the call's own whose session writes through (w
 // may be nil for a call that sends no cookie).
@@ -153,35 +174,47 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 		carrier = m.cookies
 	}
 	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: adoptAs}
-	id, err := carrier.ReadID(r)
+	if err := m.load(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// load looks up the session that sc's carrier brings and makes it sc's,
+// before anything else reaches sc. An ID that is malformed, oversized,
+// unknown or expired means no session, without error; an error means the
+// store (or the carrier's backend) failed.
+func (m *Manager) load(sc *requestScope) error {
+	r := sc.r
+	id, err := sc.carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
-		return nil, fmt.Errorf("session: reading the session ID: %w", err)
+		return fmt.Errorf("session: reading the session ID: %w", err)
 	}
 	if err != nil {
 		m.log.Debug("session: ignoring the session ID the request carries", "reason", err)
-		return sc, nil
+		return nil
 	}
 	if id == "" {
-		return sc, nil
+		return nil
 	}
 	if !IsValidID(id) {
 		m.log.Debug("session: ignoring a malformed session ID", "length", len(id))
-		return sc, nil
+		return nil
 	}
 	s, err := m.lookup(r.Context(), id, true, &sc.loaded)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if s != nil {
 		// adopt without its locks: no other goroutine can reach sc, nor s
-		// (sc.loaded), before newScope returns.
-		s.mode = adoptAs
-		if adoptAs == held {
+		// (sc.loaded), before the scope is returned.
+		s.mode = sc.adoptAs
+		if sc.adoptAs == held {
 			s.scope = sc
 		}
 		sc.session = s
 	}
-	return sc, nil
+	return nil
 }
 
 // scopeOf returns the scope that m.Handler attached to r, if any.
