@@ -109,6 +109,9 @@ func (sc *requestScope) guardHeaders(cookieSent bool) {
 // varyNames reports whether Vary values already name header (or "*").
 func varyNames(values []string, header string) bool {
 	for _, v := range values {
+		if v == header {
+			return true // the usual case, addVary's own value: no parse
+		}
 		for v != "" {
 			var token string
 			token, v, _ = strings.Cut(v, ",")
