@@ -103,13 +103,11 @@ func (c *scopeContext) Value(key any) any {
 // that the manager's methods called with it act on sc's session. The
 // first attach of a scope (the middleware's) makes its copy in
 // sc.attachedRequest with the context sc.attached, so that a request pays
-// no allocation for it; a request that carries sc already is returned as
-// it is.
+// no allocation for it; a later one returns a request that carries sc
+// already as it is. The first needs no such check: only attach puts sc in
+// a context.
 func (sc *requestScope) attach(r *http.Request) *http.Request {
 	parent := r.Context()
-	if got, _ := parent.Value(scopeContextKey{sc.m}).(*requestScope); got == sc {
-		return r
-	}
 	sc.mu.Lock()
 	first := sc.attached.Context == nil
 	if first {
@@ -121,6 +119,9 @@ func (sc *requestScope) attach(r *http.Request) *http.Request {
 	sc.mu.Unlock()
 	if first {
 		return &sc.attachedRequest
+	}
+	if got, _ := parent.Value(scopeContextKey{sc.m}).(*requestScope); got == sc {
+		return r
 	}
 	return r.WithContext(context.WithValue(parent, scopeContextKey{sc.m}, sc))
 }
