@@ -38,7 +38,10 @@ const sweepSlice = 2 * time.Millisecond
 //
 // One call destroys at most about a million sessions (4096 store batches of
 // 256); the next call goes on from there. Between two batches it stops when
-// ctx is done, returning ctx's error.
+// ctx is done, returning ctx's error, and every 2 ms it yields its processor
+// (see sweepSlice): alone a sweep runs at full speed, but while requests
+// keep every processor busy it gets one about once per scheduler time slice,
+// and takes several times as long as alone (see BENCHMARKS.md).
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
 	return m.sweep(ctx, nil, nil)
 }
