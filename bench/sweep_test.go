@@ -22,12 +22,12 @@ import (
 // memory store: GOMAXPROCS goroutines read live sessions through the Gin
 // app, first for a while with nothing to sweep ("idle"), then while
 // Manager.Sweep removes the expired wave ("sweep"). It reports each phase's
-// read latency percentiles and throughput, how long the sweep held a
-// shard's write lock at the longest, by the wall clock, timed from inside
-// the store (see internal/sweephold), how long the longest store call of
-// the sweep and the longest read's store Load took (see timedStore). Under
-// -short the wave is 20,000 expired and 2,000 live
-// sessions instead of 1,000,000 and 100,000.
+// read latency percentiles and throughput; the sweep's holds of a shard's
+// write lock, timed from inside the store by the wall clock (see
+// internal/sweephold): the longest, how many, how many over 5 ms; and how
+// long the longest store call of the sweep and the longest read's store
+// Load took (see timedStore). Under -short the wave is 20,000 expired and
+// 2,000 live sessions instead of 1,000,000 and 100,000.
 func BenchmarkSweep(b *testing.B) {
 	expired, live, idleFor := 1_000_000, 100_000, 2*time.Second
 	if testing.Short() {
@@ -202,12 +202,11 @@ func readWhile(b *testing.B, h http.Handler, reads []*http.Request, during func(
 }
 
 // timedStore wraps a store and keeps the longest duration of its Load and
-// Sweep calls. It measures lock holds from outside the store: the memory
-// store holds at most one shard lock at a time during a Sweep call, and for
-// no longer than the call, so the longest Sweep call bounds the longest
-// hold of a lock by the sweep from above; the longest Load, which waits for
-// its shard's lock, is what a request actually waited (lock wait plus any
-// time the reader was not scheduled).
+// Sweep calls. The longest Load, which waits for its shard's lock, is what
+// a request actually waited (lock wait plus any time the reader was not
+// scheduled). The longest Sweep call bounds no lock hold usefully: a call
+// holds one shard lock at a time, but spans the yields between holds; the
+// holds themselves are timed from inside the store (see sweepUnderReads).
 //
 // Wrapping the store has one side effect on the manager: it no longer
 // recognises the store as in-process, and gives each write a detached
