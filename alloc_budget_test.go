@@ -19,14 +19,14 @@ import (
 // the session layer adds to the same request served by bare Gin. Counts do
 // not move with the machine's load, so these hold on any machine; lower
 // them when the code gets cheaper, never raise them to pass. Where they go,
-// per read: gin's Keys map for c.Set (2: the map and its first group), the
-// request's scope (1), the commit writer (1) and the copy of the request
-// that carries the scope to the manager's own methods (1). A write adds the
-// pending change (a map and its first group: 2) and the store's new values
-// (2).
+// per read: gin's Keys map for c.Set (2: the map and its first group) and
+// the request's scope (1), which holds the session it found, the commit
+// writer, the writer it sends cookies to and the copy of the request that
+// carries the scope to the manager's own methods. A write adds the pending
+// change (a map and its first group: 2) and the store's new values (2).
 const (
-	readAllocBudget  = 5
-	writeAllocBudget = 9
+	readAllocBudget  = 3
+	writeAllocBudget = 7
 )
 
 // budgetWriter is a ResponseWriter that keeps nothing, so that a request's

@@ -52,6 +52,6 @@ func HandleError(c *gin.Context, err error) {
 	}
 	// Commit first: if that fails too, the error handler has answered.
 	if sc.CommitBeforeWrite() {
-		sc.Manager().HandleError(&ginResponse{ResponseWriter: c.Writer, c: c}, c.Request, err) // see GinErrorHandler
+		sc.Manager().HandleError(&ginResponse{ResponseWriter: c.Writer, Context: c}, c.Request, err) // see GinErrorHandler
 	}
 }

@@ -200,8 +200,8 @@ func TestVerifiedCookiesStayBounded(t *testing.T) {
 }
 
 // TestVerifiedCookieReadAllocations pins what a read of a cookie already
-// verified costs the carrier: parsing the request's cookies, nothing of
-// securecookie's decoding (about 200 allocations).
+// verified costs the carrier: nothing, neither securecookie's decoding
+// (about 200 allocations) nor net/http's parse of every cookie.
 func TestVerifiedCookieReadAllocations(t *testing.T) {
 	c, _, cs := newCachingCarrier(t)
 	id := strings.Repeat("A", seam.IDLength)
@@ -209,7 +209,7 @@ func TestVerifiedCookieReadAllocations(t *testing.T) {
 	if got, err := c.ReadID(r); err != nil || got != id {
 		t.Fatalf("ReadID: %q, %v", got, err)
 	}
-	const budget = 2
+	const budget = 0
 	if got := testing.AllocsPerRun(100, func() { _, _ = c.ReadID(r) }); got > budget {
 		t.Fatalf("a read of a verified cookie made %.0f allocations; the budget is %d", got, budget)
 	}

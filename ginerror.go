@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sessionkit/session/internal/seam"
 )
 
 // GinErrorHandler adapts h for Options.ErrorHandler, so that a Gin
@@ -28,7 +30,11 @@ func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		c := gw.c
+		c, ok := gw.Context.(*gin.Context)
+		if !ok {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
 		// Past a failed commit the middleware drops what c.Writer writes;
 		// h's answer must go out.
 		wrapped := c.Writer
@@ -40,9 +46,7 @@ func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter
 }
 
 // ginResponse is the writer that the session work of a Gin request sends
-// cookies and error responses to: gin's own, beside the gin.Context that
-// GinErrorHandler hands to the application.
-type ginResponse struct {
-	gin.ResponseWriter
-	c *gin.Context
-}
+// cookies and error responses to: gin's own, beside the gin.Context (in
+// Context) that GinErrorHandler hands to the application. It is seam's, so
+// that package manager can hold it in a request's scope.
+type ginResponse = seam.GinResponse

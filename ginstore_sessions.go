@@ -72,7 +72,7 @@ func requestOf(r *http.Request, st *ginStore, name string) *ginRequest {
 // gin-contrib's middleware, which runs the handlers.
 func (st *ginStore) middleware(names []string, contrib gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		raw := &ginResponse{ResponseWriter: c.Writer, c: c}
+		raw := &ginResponse{ResponseWriter: c.Writer, Context: c}
 		qs := make([]*ginRequest, 0, len(names))
 		for _, name := range names {
 			q, err := st.begin(raw, c.Request, name)
@@ -83,7 +83,7 @@ func (st *ginStore) middleware(names []string, contrib gin.HandlerFunc) gin.Hand
 			}
 			qs = append(qs, q)
 			c.Set(namedScopeKey{name}, q.sc)
-			c.Writer = &commitWriter{ResponseWriter: c.Writer, scope: q.sc}
+			c.Writer = &commitWriter{ResponseWriter: c.Writer, Scope: q.sc}
 		}
 		c.Set(scopeKey{}, qs[0].sc)
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), ginRequestsKey{}, qs))

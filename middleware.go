@@ -1,15 +1,10 @@
 package session
 
 import (
-	"bufio"
-	"net"
-	"net/http"
-
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/sessionkit/session/internal/seam"
-	"github.com/sessionkit/session/manager"
 )
 
 // UseManager returns Gin middleware that serves the sessions of m. carrier
@@ -43,75 +38,35 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 	// Boxed once: a key made per request would cost an allocation.
 	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
-		// The scope writes through cw.raw, which GinErrorHandler can reach
-		// the gin.Context from; one allocation holds both writers.
-		cw := &commitWriter{ResponseWriter: c.Writer, raw: ginResponse{ResponseWriter: c.Writer, c: c}}
-		sc, err := hooks.Begin(m, &cw.raw, c.Request, ids)
+		// The scope holds the commit writer, and the writer it sends cookies
+		// and errors to (which GinErrorHandler reaches the gin.Context
+		// from), in its own allocation.
+		sc, ws, err := hooks.BeginGin(m, c.Writer, c, c.Request, ids)
 		if err != nil {
-			m.HandleError(&cw.raw, c.Request, err)
+			m.HandleError(&ginResponse{ResponseWriter: c.Writer, Context: c}, c.Request, err)
 			c.Abort()
 			return
 		}
-		cw.scope = sc
 		c.Set(scopeKey{}, sc)
 		c.Set(named, sc) // for Named, when several managers serve the route
 		// The manager's own methods, called with c.Request, then act on
 		// this scope as the helpers do: looking the request up again would
 		// read the cookie on a token route, and set one there.
 		c.Request = hooks.Attach(sc, c.Request)
-		c.Writer = cw
+		c.Writer = &ws.Commit
 		sc.Serve(c) // c, not c.Next: see seam.Scope's Serve
 	}
 }
 
 // commitWriter stores the session before the first byte of the response, so
-// that a failure can still become an error response.
-type commitWriter struct {
-	gin.ResponseWriter
-	scope scope
-	raw   ginResponse // see useCarrier; unused by Sessions
-}
+// that a failure can still become an error response (see
+// seam.CommitWriter, which package manager can hold in a request's scope).
+type commitWriter = seam.CommitWriter
 
-func (w *commitWriter) WriteHeader(code int) {
-	if seam.IsInterimStatus(code) || w.scope.CommitBeforeWrite() {
-		w.ResponseWriter.WriteHeader(code)
-	}
-}
-
-func (w *commitWriter) WriteHeaderNow() {
-	if w.scope.CommitBeforeWrite() {
-		w.ResponseWriter.WriteHeaderNow()
-	}
-}
-
-func (w *commitWriter) Write(b []byte) (int, error) {
-	if !w.scope.CommitBeforeWrite() {
-		return 0, manager.ErrCommitFailed
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *commitWriter) WriteString(s string) (int, error) {
-	if !w.scope.CommitBeforeWrite() {
-		return 0, manager.ErrCommitFailed
-	}
-	return w.ResponseWriter.WriteString(s)
-}
-
-// Flush keeps streaming handlers working.
-func (w *commitWriter) Flush() {
-	if w.scope.CommitBeforeWrite() {
-		w.ResponseWriter.Flush()
-	}
-}
-
-// Hijack keeps WebSocket upgrades working; the session is stored first.
-func (w *commitWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.scope.CommitBeforeWrite() {
-		return nil, nil, manager.ErrCommitFailed
-	}
-	return w.ResponseWriter.Hijack()
-}
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// gin.ResponseWriter and seam.ResponseWriter have the same methods, so that
+// a commitWriter wraps any writer gin hands out and is one itself.
+var (
+	_ seam.ResponseWriter = gin.ResponseWriter(nil)
+	_ gin.ResponseWriter  = seam.ResponseWriter(nil)
+	_ gin.ResponseWriter  = (*commitWriter)(nil)
+)

@@ -49,7 +49,7 @@ var (
 	// changes could not be stored; the error handler has answered instead.
 	// Set on the request's session returns it too from then on: nothing the
 	// handler sets after the failure is stored.
-	ErrCommitFailed = errors.New("session: session changes could not be stored")
+	ErrCommitFailed = seam.ErrCommitFailed
 )
 
 // renewedError is ErrSessionRenewed: an ErrSessionGone whose session lives

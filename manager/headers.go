@@ -95,15 +95,12 @@ func (sc *requestScope) noStore() {
 // guardHeaders restores what the session needs of the response headers,
 // which the handler may have replaced since begin: Vary naming the carrier's
 // header on every response, and Cache-Control: no-store on one that carries
-// the cookie or a token.
-func (sc *requestScope) guardHeaders() {
+// the cookie or a token (cookieSent, which the caller read).
+func (sc *requestScope) guardHeaders(cookieSent bool) {
 	h := sc.w.Header()
 	if !varyNames(h["Vary"], sc.vary[0]) {
 		addVary(h, sc.vary)
 	}
-	sc.mu.Lock()
-	cookieSent := sc.cookieSent
-	sc.mu.Unlock()
 	if cookieSent {
 		h.Set("Cache-Control", "no-store")
 	}
@@ -112,6 +109,9 @@ func (sc *requestScope) guardHeaders() {
 // varyNames reports whether Vary values already name header (or "*").
 func varyNames(values []string, header string) bool {
 	for _, v := range values {
+		if v == header {
+			return true // the usual case, addVary's own value: no parse
+		}
 		for v != "" {
 			var token string
 			token, v, _ = strings.Cut(v, ",")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionkit/session/internal/seam"
@@ -58,9 +59,13 @@ type requestScope struct {
 	// its session cost one allocation.
 	loaded MemSession
 	// attached is the context that carries the scope in the request the
-	// handlers get (see attach), held here for the same reason. Set once,
-	// under mu, and never changed after.
-	attached scopeContext
+	// handlers get, and attachedRequest that request (see attach), held
+	// here for the same reason. Set once, under mu, and never changed after.
+	attached        scopeContext
+	attachedRequest http.Request
+	// gin holds the writers of a Gin request (see beginGin), for the same
+	// reason; unused otherwise.
+	gin seam.GinWriters
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
@@ -70,6 +75,10 @@ type requestScope struct {
 	cookieSent  bool  // this response sets or expires the cookie
 	abandoned   bool  // the handler panicked: its pending changes are not stored
 	deferred    error // a failure to report at commit
+
+	// passed is set once a commit of this scope succeeded, which no later
+	// failure can undo, so that CommitBeforeWrite answers without mu.
+	passed atomic.Bool
 }
 
 // scopeContextKey keys the scope of a request in its context by manager,
@@ -92,22 +101,27 @@ func (c *scopeContext) Value(key any) any {
 
 // attach returns r, or a shallow copy of it, whose context carries sc, so
 // that the manager's methods called with it act on sc's session. The
-// first attach of a scope uses sc.attached (the middleware's, so a request
-// pays for the copy of r alone); a request that carries sc already is
-// returned as it is.
+// first attach of a scope (the middleware's) makes its copy in
+// sc.attachedRequest with the context sc.attached, so that a request pays
+// no allocation for it; a later one returns a request that carries sc
+// already as it is. The first needs no such check: only attach puts sc in
+// a context.
 func (sc *requestScope) attach(r *http.Request) *http.Request {
 	parent := r.Context()
-	if got, _ := parent.Value(scopeContextKey{sc.m}).(*requestScope); got == sc {
-		return r
-	}
 	sc.mu.Lock()
 	first := sc.attached.Context == nil
 	if first {
 		sc.attached = scopeContext{Context: parent, sc: sc}
+		// WithContext is inlined here, so its copy stays on the stack
+		// and only this one, in the scope's own allocation, remains.
+		sc.attachedRequest = *r.WithContext(&sc.attached)
 	}
 	sc.mu.Unlock()
 	if first {
-		return r.WithContext(&sc.attached)
+		return &sc.attachedRequest
+	}
+	if got, _ := parent.Value(scopeContextKey{sc.m}).(*requestScope); got == sc {
+		return r
 	}
 	return r.WithContext(context.WithValue(parent, scopeContextKey{sc.m}, sc))
 }
@@ -124,6 +138,24 @@ func (m *Manager) begin(w http.ResponseWriter, r *http.Request, carrier seam.Car
 	}
 	addVary(w.Header(), varyOf(carrier))
 	return m.newScope(w, r, carrier, held)
+}
+
+// beginGin is begin for a Gin request whose response goes to w and whose
+// *gin.Context is ginContext: the scope holds the request's writers (see
+// seam.GinWriters) and sends its cookies and error responses to their Raw.
+func (m *Manager) beginGin(w seam.ResponseWriter, ginContext any, r *http.Request, carrier seam.Carrier) (*requestScope, error) {
+	if carrier == nil {
+		carrier = m.cookies
+	}
+	addVary(w.Header(), varyOf(carrier))
+	sc := &requestScope{m: m, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: held}
+	sc.gin.Raw = seam.GinResponse{ResponseWriter: w, Context: ginContext}
+	sc.gin.Commit = seam.CommitWriter{ResponseWriter: w, Scope: sc}
+	sc.w = &sc.gin.Raw
+	if err := m.load(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
 }
 
 // scopeFor returns the scope of a call on r: the one Manager.Handler
@@ -143,29 +175,47 @@ func (m *Manager) newScope(w http.ResponseWriter, r *http.Request, carrier seam.
 		carrier = m.cookies
 	}
 	sc := &requestScope{m: m, w: w, r: r, carrier: carrier, vary: varyOf(carrier), adoptAs: adoptAs}
-	id, err := carrier.ReadID(r)
+	if err := m.load(sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// load looks up the session that sc's carrier brings and makes it sc's,
+// before anything else reaches sc. An ID that is malformed, oversized,
+// unknown or expired means no session, without error; an error means the
+// store (or the carrier's backend) failed.
+func (m *Manager) load(sc *requestScope) error {
+	r := sc.r
+	id, err := sc.carrier.ReadID(r)
 	if errors.Is(err, store.ErrUnavailable) {
-		return nil, fmt.Errorf("session: reading the session ID: %w", err)
+		return fmt.Errorf("session: reading the session ID: %w", err)
 	}
 	if err != nil {
 		m.log.Debug("session: ignoring the session ID the request carries", "reason", err)
-		return sc, nil
+		return nil
 	}
 	if id == "" {
-		return sc, nil
+		return nil
 	}
 	if !IsValidID(id) {
 		m.log.Debug("session: ignoring a malformed session ID", "length", len(id))
-		return sc, nil
+		return nil
 	}
 	s, err := m.lookup(r.Context(), id, true, &sc.loaded)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if s != nil {
-		sc.adopt(s)
+		// adopt without its locks: no other goroutine can reach sc, nor s
+		// (sc.loaded), before the scope is returned.
+		s.mode = sc.adoptAs
+		if sc.adoptAs == held {
+			s.scope = sc
+		}
+		sc.session = s
 	}
-	return sc, nil
+	return nil
 }
 
 // scopeOf returns the scope that m.Handler attached to r, if any.
@@ -422,37 +472,47 @@ func cookieMaxAge(expires, now time.Time) int {
 // or renewal earlier in the request fails the commit with its error, and
 // the changes the request held are then not stored.
 func (sc *requestScope) commit() error {
+	_, err := sc.commitOnce()
+	return err
+}
+
+// commitOnce is commit, reporting whether this call ran it (ran false: an
+// earlier call did, and err is nil). It takes each lock once.
+func (sc *requestScope) commitOnce() (ran bool, err error) {
 	sc.mu.Lock()
 	if sc.committed {
 		sc.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	sc.committed = true
-	s, clearCookie, deferred, abandoned := sc.session, sc.clearCookie, sc.deferred, sc.abandoned
+	s, clearCookie, deferred, abandoned, cookieSent := sc.session, sc.clearCookie, sc.deferred, sc.abandoned, sc.cookieSent
 	sc.mu.Unlock()
 
 	if clearCookie {
 		if err := sc.clearID(); err != nil {
-			return err
+			return true, err
 		}
+		cookieSent = true // clearID's noStore
 	}
-	sc.guardHeaders()
+	sc.guardHeaders(cookieSent)
 	if s == nil {
-		return deferred
+		return true, deferred
 	}
 	s.mu.Lock()
 	s.mode = committed
+	if deferred != nil {
+		s.mode = commitFailed // nor any change it makes later
+	}
+	changes, id := s.pending, s.id
+	s.pending = nil
+	s.mu.Unlock()
 	if abandoned || deferred != nil {
 		// A request that panicked, or that the error handler will answer,
 		// stores none of the changes it held: its handler did not finish
 		// what it meant to do (a login on an ID that failed to renew, say).
-		s.pending = nil
+		changes = nil
 	}
-	if deferred != nil {
-		s.mode = commitFailed // nor any change it makes later
-	}
-	s.mu.Unlock()
-	err := s.flush(sc.ctx())
+	err = s.store(sc.ctx(), changes, id)
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil
@@ -461,30 +521,35 @@ func (sc *requestScope) commit() error {
 		s.mu.Lock()
 		s.mode = commitFailed
 		s.mu.Unlock()
-		return err
+		return true, err
 	}
-	return deferred
+	return true, deferred
 }
 
 // CommitBeforeWrite commits, and answers a failed commit through the error
 // handler. It reports whether the response may go on; after a failure the
 // middleware must drop what the handler writes. Response writer wrappers
-// call it before the first byte of the response.
+// call it before the first byte of the response, and again before every
+// later write: after a commit that succeeded, those calls read one flag.
 func (sc *requestScope) CommitBeforeWrite() bool {
-	sc.mu.Lock()
-	if sc.committed {
+	if sc.passed.Load() {
+		return true
+	}
+	ran, err := sc.commitOnce()
+	if !ran {
+		sc.mu.Lock()
 		ok := !sc.failed
 		sc.mu.Unlock()
 		return ok
 	}
-	sc.mu.Unlock()
-	if err := sc.commit(); err != nil {
+	if err != nil {
 		sc.mu.Lock()
 		sc.failed = true
 		sc.mu.Unlock()
 		sc.m.HandleError(sc.w, sc.r, err)
 		return false
 	}
+	sc.passed.Store(true)
 	return true
 }
 

@@ -19,6 +19,13 @@ func init() {
 			}
 			return sc, nil
 		},
+		BeginGin: func(m *Manager, w seam.ResponseWriter, ginContext any, r *http.Request, c seam.Carrier) (seam.Scope[*Manager, Session], *seam.GinWriters, error) {
+			sc, err := m.beginGin(w, ginContext, r, c)
+			if err != nil {
+				return nil, nil, err // not a typed nil
+			}
+			return sc, &sc.gin, nil
+		},
 		Cookie: func(m *Manager) seam.Cookie {
 			return seam.Cookie{
 				Template: *m.opts.cookie("", 0),

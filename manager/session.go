@@ -326,6 +326,13 @@ func (s *MemSession) flush(ctx context.Context) error {
 	changes, id := s.pending, s.id
 	s.pending = nil
 	s.mu.Unlock()
+	return s.store(ctx, changes, id)
+}
+
+// store sends changes, taken from pending, to the store under id and folds
+// them into base. Changes that fail are dropped: the caller reports the
+// error.
+func (s *MemSession) store(ctx context.Context, changes map[string]any, id string) error {
 	if len(changes) == 0 {
 		return nil
 	}

@@ -46,7 +46,8 @@ type memoryShard struct {
 	mu sync.RWMutex
 	// entries holds the shard's sessions and tombstones by the hash of
 	// their IDs, collided those whose hash another entry took (see
-	// memory_shard_index.go): nil but in about one store in 2^64/n².
+	// memory_shard_index.go): nil unless two of the n IDs' 64-bit hashes
+	// agree, about n²/2^65 of a chance.
 	entries  map[uint64]*memoryEntry
 	collided map[string]*memoryEntry
 	// due orders this shard's sessions by the deadline they had when filed.

@@ -55,6 +55,11 @@ func (e *memoryEntry) loadValues() map[string]any {
 	if e.hasFirst() {
 		m[e.first.key] = e.first.value
 	}
+	if e.dead {
+		// Out of the shard (Delete, Sweep) or renewed away: no read will
+		// come for the map, so it is not kept.
+		return m
+	}
 	if e.values.CompareAndSwap(nil, newMapValues(m)) {
 		return m
 	}

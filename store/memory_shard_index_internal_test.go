@@ -192,6 +192,7 @@ func TestMemoryKeyOfAgreesWithParse(t *testing.T) {
 		assert.Equal(t, p.hash, m.keyOf(e), "ID %q", id)
 		assert.Equal(t, id, e.id())
 		assert.True(t, e.is(p), "ID %q", id)
+		assert.Zero(t, testing.AllocsPerRun(10, func() { _ = m.keyOf(e) }), "keyOf, asked under the shard's lock, allocates")
 	}
 }
 

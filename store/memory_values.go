@@ -34,14 +34,27 @@ type memoryValues struct {
 	// built holds a map[string]any that nobody writes to, or nothing yet.
 	built atomic.Value
 	// one holds the only pair when there is one. Otherwise its key is ""
-	// and its value is nil (no pairs) or the pairs as a morePairs, a type
-	// no caller's value can have.
+	// and its value is nil (no pairs) or the *morePairs these values are
+	// part of, a type no caller's value can have.
 	one [1]valuePair
 }
 
-// morePairs is how memoryValues keeps any number of pairs but one. It is a
-// type of its own so that a value a caller set can never be taken for it.
-type morePairs []valuePair
+// morePairs is how memoryValues keeps any number of pairs but one: the
+// values and the pairs' slice header in one allocation, the values' pair
+// slot pointing at it (a pointer in an interface costs no allocation, a
+// slice would). It is a type of its own so that a value a caller set can
+// never be taken for it.
+type morePairs struct {
+	memoryValues
+	pairs []valuePair
+}
+
+// newMorePairs returns values kept as pairs, any number but one.
+func newMorePairs(pairs []valuePair) *memoryValues {
+	more := &morePairs{pairs: pairs}
+	more.one[0].value = more
+	return &more.memoryValues
+}
 
 // newPairValues returns values kept as pairs; the caller gives up pairs.
 func newPairValues(pairs []valuePair) *memoryValues {
@@ -51,14 +64,14 @@ func newPairValues(pairs []valuePair) *memoryValues {
 	case 1:
 		return newOnePairValues(pairs[0])
 	}
-	return &memoryValues{one: [1]valuePair{{value: morePairs(pairs)}}}
+	return newMorePairs(pairs)
 }
 
 // newOnePairValues returns values kept as the single pair p.
 func newOnePairValues(p valuePair) *memoryValues {
 	if p.key == "" && p.value == nil {
 		// It would read as no pairs: it is kept as the others are.
-		return &memoryValues{one: [1]valuePair{{value: morePairs{p}}}}
+		return newMorePairs([]valuePair{p})
 	}
 	return &memoryValues{one: [1]valuePair{p}}
 }
@@ -67,8 +80,8 @@ func newOnePairValues(p valuePair) *memoryValues {
 func (v *memoryValues) pairs() []valuePair {
 	p := &v.one[0]
 	if p.key == "" {
-		if more, ok := p.value.(morePairs); ok {
-			return more
+		if more, ok := p.value.(*morePairs); ok {
+			return more.pairs
 		}
 		if p.value == nil {
 			return nil

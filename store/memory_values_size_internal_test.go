@@ -39,3 +39,16 @@ func TestMemoryValuesPairsEveryCount(t *testing.T) {
 		assert.Len(t, memoryValuesOf(m).pairs(), len(m))
 	}
 }
+
+// TestMemoryValuesOfSeveralPairsAllocateTwice: values of two to eight
+// pairs cost the pairs' array and one allocation for the values and the
+// slice header together, as they did before a single pair moved into the
+// values' own slot. Boxing the slice into that slot cost a third, on every
+// Update of a session not read since its last write.
+func TestMemoryValuesOfSeveralPairsAllocateTwice(t *testing.T) {
+	m := map[string]any{"a": 1, "b": 2}
+	allocs := testing.AllocsPerRun(100, func() { _ = memoryValuesOf(m) })
+	assert.Equal(t, 2.0, allocs, "allocations to keep two pairs")
+	v := memoryValuesOf(m)
+	assert.ElementsMatch(t, []valuePair{{"a", 1}, {"b", 2}}, v.pairs())
+}

@@ -81,6 +81,12 @@ type Hooks[M, S any] struct {
 	// brings. An error means the store failed: the request must be
 	// answered through the manager's error handler.
 	Begin func(m M, w http.ResponseWriter, r *http.Request, c Carrier) (Scope[M, S], error)
+	// BeginGin is Begin for a Gin request whose response goes to w and
+	// whose *gin.Context is ginContext. The scope holds the request's
+	// writers in its own allocation and returns them: it sends cookies and
+	// error responses to their Raw, and their Commit, which wraps w, is
+	// the writer the handlers get. On error it returns no writers.
+	BeginGin func(m M, w ResponseWriter, ginContext any, r *http.Request, c Carrier) (Scope[M, S], *GinWriters, error)
 	// Cookie returns the settings of m's session cookie.
 	Cookie func(m M) Cookie
 	// Tokens returns the carrier that reads the ID from the request header

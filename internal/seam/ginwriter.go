@@ -1,0 +1,116 @@
+package seam
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+)
+
+// This file holds the writers of a Gin request's session work. They live
+// here, not in the root package, so that package manager can hold them in
+// the request's scope: the scope and its writers then cost one allocation.
+
+// ErrCommitFailed is returned by writes to a response whose session
+// changes could not be stored. Package manager exports it as
+// manager.ErrCommitFailed.
+var ErrCommitFailed = errors.New("session: session changes could not be stored")
+
+// ResponseWriter is the method set of gin.ResponseWriter, named here
+// without importing gin; the root package checks at compile time that the
+// two stay the same.
+type ResponseWriter interface {
+	http.ResponseWriter
+	http.Hijacker
+	http.Flusher
+	// CloseNotify is http.CloseNotifier's method, which gin's writer still
+	// has; spelled out, so that the deprecated type is not named here.
+	CloseNotify() <-chan bool
+	Status() int
+	Size() int
+	WriteString(string) (int, error)
+	Written() bool
+	WriteHeaderNow()
+	Pusher() http.Pusher
+}
+
+// Committer is what a [CommitWriter] asks before the response's first
+// byte: a [Scope].
+type Committer interface{ CommitBeforeWrite() bool }
+
+// CommitWriter stores the session before the first byte of the response,
+// so that a failure can still become an error response.
+type CommitWriter struct {
+	ResponseWriter
+	Scope Committer
+}
+
+// WriteHeader commits first, except for an interim (1xx) status, and
+// drops the status of a response whose commit failed: the error handler
+// answered instead.
+func (w *CommitWriter) WriteHeader(code int) {
+	if IsInterimStatus(code) || w.Scope.CommitBeforeWrite() {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// WriteHeaderNow commits first, as WriteHeader does.
+func (w *CommitWriter) WriteHeaderNow() {
+	if w.Scope.CommitBeforeWrite() {
+		w.ResponseWriter.WriteHeaderNow()
+	}
+}
+
+// Write commits first; after a failed commit it writes nothing and
+// returns ErrCommitFailed.
+func (w *CommitWriter) Write(b []byte) (int, error) {
+	if !w.Scope.CommitBeforeWrite() {
+		return 0, ErrCommitFailed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// WriteString commits first, as Write does.
+func (w *CommitWriter) WriteString(s string) (int, error) {
+	if !w.Scope.CommitBeforeWrite() {
+		return 0, ErrCommitFailed
+	}
+	return w.ResponseWriter.WriteString(s)
+}
+
+// Flush keeps streaming handlers working.
+func (w *CommitWriter) Flush() {
+	if w.Scope.CommitBeforeWrite() {
+		w.ResponseWriter.Flush()
+	}
+}
+
+// Hijack keeps WebSocket upgrades working; the session is stored first.
+func (w *CommitWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.Scope.CommitBeforeWrite() {
+		return nil, nil, ErrCommitFailed
+	}
+	return w.ResponseWriter.Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *CommitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// GinResponse is the writer that the session work of a Gin request sends
+// cookies and error responses to: gin's own, beside the request's
+// *gin.Context (Context), which the root package's GinErrorHandler hands
+// to the application.
+type GinResponse struct {
+	ResponseWriter
+	Context any
+}
+
+// GinWriters are the writers of a Gin request's session work, held in its
+// scope (see [Hooks].BeginGin).
+type GinWriters struct {
+	// Commit wraps gin's writer: the middleware makes it the request's.
+	Commit CommitWriter
+	// Raw is gin's writer, which the scope sends cookies and error
+	// responses to.
+	Raw GinResponse
+}
