@@ -64,3 +64,27 @@ func TestMemoryTimesAtTheEdgesOfUnixNanos(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryFarAccessedKeepsItsDeadline: an Accessed outside the years
+// 1678 to 2262 (a clock set wrong, a session file written under one) must
+// come back as given, or at least keep its deadline on the right side of
+// now: kept as Unix nanoseconds, an Accessed in 1600 with an hour of idle
+// time wrapped into 2184 and the session, long expired, read as live, and
+// one in 2300 read as expired.
+func TestMemoryFarAccessedKeepsItsDeadline(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		ctx := t.Context()
+		m := newTestMemory()
+		id := testID(t)
+		rec := Record{Created: testBase, Accessed: at, Idle: time.Hour}
+		require.NoError(t, m.Create(ctx, id, rec))
+		got, found, err := m.Load(ctx, id, testBase, false)
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.True(t, at.Equal(got.Accessed), "Accessed %v, want %v", got.Accessed.UTC(), at)
+		assert.Equal(t, rec.ExpiredAt(testBase), got.ExpiredAt(testBase), "expired at %v, Accessed %v", testBase, at)
+	}
+}
