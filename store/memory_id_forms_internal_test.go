@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +95,33 @@ func TestMemoryIDsThatDecodeAlikeAreDistinctSessions(t *testing.T) {
 	n, err = m.Count(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// TestMemoryFileKeepsIDsThatDecodeAlikeApart: an ID of the manager's form
+// and its aliases, saved together by Close, come back each as its own
+// session: the file must not take two of them for one ("appears twice")
+// nor hand one's record to another.
+func TestMemoryFileKeepsIDsThatDecodeAlikeApart(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "sessions")
+	st, err := OpenMemory(path)
+	require.NoError(t, err)
+	canonical, aliases := aliasIDs(t)
+	all := append([]string{canonical}, aliases...)
+	for _, id := range all {
+		require.NoError(t, st.Create(ctx, id, testRecord(map[string]any{"id": id})))
+	}
+	require.NoError(t, st.Close())
+	st, err = OpenMemory(path)
+	require.NoError(t, err)
+	defer st.Close()
+	for _, id := range all {
+		rec, found, err := st.Load(ctx, id, testBase, false)
+		require.NoError(t, err)
+		require.True(t, found, "%q after the restart", id)
+		assert.Equal(t, id, rec.Values["id"])
+	}
+	n, err := st.Count(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, len(all), n)
 }
