@@ -125,8 +125,8 @@ type memoryEntry struct {
 	// or one that took the entry out, reads them without a race.
 	created, expires wallNanos
 	idle             time.Duration
-	// accessed is in Unix nanoseconds, stored atomically because readers
-	// touch it under the shard's read lock.
+	// accessed is Accessed as a wallNanos (see accessedTime), stored
+	// atomically because readers touch it under the shard's read lock.
 	accessed atomic.Int64
 	rare     *entryRare // nil: bound to no user, renewed from no ID, times near, ID in rawID
 	// rawID is the ID decoded, unless idInRare.
@@ -267,9 +267,8 @@ func (m *memory) shard(id string) *memoryShard { return m.shardOf(m.parse(id)) }
 // [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
 	e := &memoryEntry{idle: rec.Idle}
-	e.setTimes(rec.Created, rec.Expires)
+	e.setTimes(rec.Created, rec.Accessed, rec.Expires)
 	e.setValues(rec.Values)
-	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
 }
 
@@ -277,7 +276,7 @@ func (e *memoryEntry) record() Record {
 	rec := Record{
 		Values:   e.loadValues(),
 		Created:  e.createdTime(),
-		Accessed: time.Unix(0, e.accessed.Load()),
+		Accessed: e.accessedTime(),
 		Idle:     e.idle,
 		Expires:  e.expiresTime(),
 	}
@@ -289,7 +288,7 @@ func (e *memoryEntry) record() Record {
 
 // deadline is e.record().Deadline() without building the record.
 func (e *memoryEntry) deadline() time.Time {
-	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expiresTime()}.Deadline()
+	return Record{Accessed: e.accessedTime(), Idle: e.idle, Expires: e.expiresTime()}.Deadline()
 }
 
 // wallClock returns t without its monotonic reading. The store compares
@@ -366,8 +365,17 @@ func (m *memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 // clock stepped back, or when a slower concurrent load brings an earlier
 // now, moving it back would cut the session's idle time short. It reports
 // whether it moved.
+//
+// It neither locks nor allocates, so it cannot write the rare part: a now
+// outside the years 1678 to 2262 (a clock set wrong) leaves Accessed as it
+// was, which can end the session early but never keeps it past its
+// deadline. An Accessed kept as a mark compares as the time it stands for:
+// farTime before every now it can move to, farLater after.
 func (e *memoryEntry) touch(now time.Time) bool {
-	n := now.UnixNano()
+	n := int64(accessedNanosOf(now))
+	if wallNanos(n).isMark() {
+		return false
+	}
 	for {
 		old := e.accessed.Load()
 		if n <= old {

@@ -5,18 +5,25 @@ import (
 	"time"
 )
 
-// wallNanos is a time the entry keeps (Created, Expires) in one int64: Unix
-// nanoseconds by the wall clock, or one of two marks. Unix nanoseconds hold
-// the years 1678 to 2262, every time a session of today has; the zero time
-// and any other (a Created the caller made up, an Expires 250 years away)
-// are marked and, for the latter, kept whole in the entry's rare part. Two
-// int64 rather than seconds and nanoseconds each keep the entry in the
-// 64-byte size class (see TestMemoryEntryFitsIn64Bytes).
+// wallNanos is a time the entry keeps (Created, Accessed, Expires) in one
+// int64: Unix nanoseconds by the wall clock, or a mark. Unix nanoseconds
+// hold the years 1678 to 2262, every time a session of today has; the zero
+// time and any other (a Created the caller made up, an Expires 250 years
+// away, an Accessed from a clock set wrong) are marked and, for the latter,
+// kept whole in the entry's rare part. An int64 rather than seconds and
+// nanoseconds each keeps the entry in its size class (see
+// TestMemoryEntryFitsIn128Bytes).
 type wallNanos int64
 
 const (
 	noTime  wallNanos = math.MinInt64     // the zero time.Time
 	farTime wallNanos = math.MinInt64 + 1 // see farTimes
+	// farLater marks an Accessed after 2262, kept in farTimes as farTime
+	// marks one before 1678. Accessed needs a mark of each side, ordered as
+	// the times they stand for against every Unix nanosecond, because a
+	// touch compares it with now without looking at the rare part (see
+	// memoryEntry.touch).
+	farLater wallNanos = math.MaxInt64
 )
 
 // nanosSecRange bounds the Unix seconds whose nanoseconds an int64 holds
@@ -38,7 +45,21 @@ func wallNanosOf(t time.Time) wallNanos {
 	return wallNanos(t.UnixNano())
 }
 
-// time returns n as a time.Time; n is not farTime. The zero time comes
+// accessedNanosOf returns t as the entry keeps its Accessed: as wallNanosOf
+// does, but a time after 2262 is farLater rather than farTime, so that the
+// marks keep the order of the times they stand for.
+func accessedNanosOf(t time.Time) wallNanos {
+	n := wallNanosOf(t)
+	if n == farTime && t.Unix() > 0 {
+		return farLater
+	}
+	return n
+}
+
+// isMark reports whether n stands for a time rather than holding it.
+func (n wallNanos) isMark() bool { return n == noTime || n == farTime || n == farLater }
+
+// time returns n as a time.Time; n is neither farTime nor farLater. The zero time comes
 // back as the zero time.Time, so that IsZero and == both hold for it.
 func (n wallNanos) time() time.Time {
 	if n == noTime {
@@ -48,19 +69,23 @@ func (n wallNanos) time() time.Time {
 }
 
 // farTimes are the entry's times that wallNanos cannot hold, by the wall
-// clock. It never changes: SetExpires replaces it.
+// clock. It never changes: SetExpires replaces it. Its accessed is the
+// session's Accessed only while the entry's accessed is a mark: a touch
+// moves that into Unix nanoseconds, and never back to a mark.
 type farTimes struct {
-	created, expires time.Time
+	created, accessed, expires time.Time
 }
 
-// setTimes keeps created and expires in e, and in e.rare those that do not
-// fit in a wallNanos. The caller may write e (it is not published yet, or
-// its shard's write lock is held).
-func (e *memoryEntry) setTimes(created, expires time.Time) {
+// setTimes keeps created, accessed and expires in e, and in e.rare those
+// that do not fit in a wallNanos. The caller may write e (it is not
+// published yet, or its shard's write lock is held, so that no touch runs).
+func (e *memoryEntry) setTimes(created, accessed, expires time.Time) {
 	e.created, e.expires = wallNanosOf(created), wallNanosOf(expires)
+	a := accessedNanosOf(accessed)
+	e.accessed.Store(int64(a))
 	var far *farTimes
-	if e.created == farTime || e.expires == farTime {
-		far = &farTimes{created: wallClock(created), expires: wallClock(expires)}
+	if e.created == farTime || e.expires == farTime || a == farTime || a == farLater {
+		far = &farTimes{created: wallClock(created), accessed: wallClock(accessed), expires: wallClock(expires)}
 	}
 	if far != nil || e.far() != nil {
 		e.editRare(func(r *entryRare) { r.far = far })
@@ -89,4 +114,16 @@ func (e *memoryEntry) expiresTime() time.Time {
 		return e.rare.far.expires
 	}
 	return e.expires.time()
+}
+
+// accessedTime returns the session's Accessed. The caller holds e's shard's
+// lock, or e left the shard: a mark is set only with the rare part that
+// explains it.
+func (e *memoryEntry) accessedTime() time.Time {
+	switch n := wallNanos(e.accessed.Load()); n {
+	case farTime, farLater:
+		return e.rare.far.accessed
+	default:
+		return n.time()
+	}
 }

@@ -67,7 +67,7 @@ func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) err
 		// deadline, not record: a record would build the values' map of a
 		// session nobody read, which its pairs spare.
 		before := e.deadline()
-		e.setTimes(e.createdTime(), expires)
+		e.setTimes(e.createdTime(), e.accessedTime(), expires)
 		after := e.deadline()
 		if !after.IsZero() && (before.IsZero() || after.Before(before)) {
 			e.gen++
