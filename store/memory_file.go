@@ -128,7 +128,13 @@ const (
 
 // savedSession is one session in the file.
 type savedSession struct {
-	ID       string
+	ID string
+	// EmptyID says that ID is "", which the store takes as any other ID.
+	// Gob leaves an empty string out of its message, so without it a
+	// session of ID "" would read as a message that lost its ID, which is
+	// what a corrupt file looks like. A file of a version that did not
+	// write it holds no session of ID "": that version could not load one.
+	EmptyID  bool
 	Created  time.Time
 	Accessed time.Time
 	Idle     time.Duration
@@ -332,8 +338,11 @@ func decodeSaved(dec *gob.Decoder, saved *savedSession) (err error) {
 	if err := dec.Decode(saved); err != nil {
 		return err
 	}
-	if saved.ID == "" {
+	switch {
+	case saved.ID == "" && !saved.EmptyID:
 		return errors.New("a session without an ID")
+	case saved.ID != "" && saved.EmptyID:
+		return errors.New("a session with an ID said to be empty")
 	}
 	return nil
 }
@@ -450,7 +459,7 @@ func (m *memory) writeSessions(enc *gob.Encoder) (count uint64, skipped, err err
 func newSavedSession(id string, rec Record) (*savedSession, error) {
 	// In UTC: gob cannot send every zone offset a clock may give, and the
 	// store compares instants only.
-	saved := &savedSession{ID: id, Created: rec.Created.UTC(), Accessed: rec.Accessed.UTC(), Idle: rec.Idle, Expires: rec.Expires.UTC(),
+	saved := &savedSession{ID: id, EmptyID: id == "", Created: rec.Created.UTC(), Accessed: rec.Accessed.UTC(), Idle: rec.Idle, Expires: rec.Expires.UTC(),
 		User: rec.User, Values: make(map[string]savedValue, len(rec.Values))}
 	for k, v := range rec.Values {
 		b, err := newSavedValue(v)
