@@ -451,7 +451,9 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 		return Record{}, false, nil
 	}
 	m.dropTombstones(e.formerIDs())
-	return e.record(), true, nil
+	rec := e.record()
+	e.release()
+	return rec, true, nil
 }
 
 // remove takes e, filed under key (see keyOf), out of s and out of its
@@ -545,7 +547,7 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 	m.index(moved.bound(), newID)
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.
-	e.dead, e.renewed = true, true
+	e.becomeTombstone()
 	m.shards[to].insert(newP, moved)
 	m.shards[to].due.file(moved, rec.Deadline(), moved.gen)
 	return forgotten, nil

@@ -123,6 +123,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 		}
 		out = append(out, Entry{ID: id, MaskedID: masked, Record: e.record()})
 		*formerIDs = append(*formerIDs, e.formerIDs()...)
+		e.release() // its filings may outlive it: see memory_entry_release.go
 	}
 	clear(claimed) // the entries are garbage once reported
 	return out, popped, done || len(out) >= limit

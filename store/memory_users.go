@@ -157,5 +157,7 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 		return Record{}, false, nil
 	}
 	m.dropTombstones(e.formerIDs())
-	return e.record(), true, nil
+	rec := e.record()
+	e.release()
+	return rec, true, nil
 }
