@@ -24,10 +24,9 @@ const sweepStepsPerLock = 32
 const sweepHoldsPerYield = 8
 
 // claimedEntry is a session a sweep took out of its shard, to be reported
-// once the shard's lock is free.
+// once the shard's lock is free (its ID too: encoding it allocates).
 type claimedEntry struct {
-	id string
-	e  *memoryEntry
+	e *memoryEntry
 }
 
 // Sweep implements [Store]. Its cost follows what came due: it looks only at
@@ -104,6 +103,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 	// without the lock, as Delete does.
 	for _, c := range claimed {
 		e := c.e
+		id := e.id()
 		// A bound session's masked ID is at hand; any other's is hashed
 		// here: a SHA-256 per session under the lock made every request of
 		// the shard wait for a whole batch of them.
@@ -111,9 +111,9 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 		if b := e.bound(); b != nil {
 			masked = string(b.masked[:])
 		} else {
-			masked = MaskedID(c.id)
+			masked = MaskedID(id)
 		}
-		out = append(out, Entry{ID: c.id, MaskedID: masked, Record: e.record()})
+		out = append(out, Entry{ID: id, MaskedID: masked, Record: e.record()})
 		*formerIDs = append(*formerIDs, e.formerIDs()...)
 	}
 	clear(claimed) // the entries are garbage once reported
@@ -144,9 +144,8 @@ func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claime
 		if !ok {
 			return claimed, popped, true
 		}
-		id := item.id
-		e, live := s.entries[id]
-		if !live {
+		e := item.e
+		if e.gone {
 			continue // deleted since it was filed
 		}
 		if item.gen != e.gen {
@@ -157,16 +156,16 @@ func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claime
 				continue // never expires: nothing to file (not filed by Create)
 			}
 			if nowAt.before(dueAtOf(deadline)) {
-				s.due.file(id, deadline, e.gen)
+				s.due.file(e, deadline, e.gen)
 				continue
 			}
 		}
 		if e.renewed {
-			delete(s.entries, id) // a tombstone: not counted, not reported
+			s.delete(e, m.keyOf(e)) // a tombstone: not counted, not reported
 			continue
 		}
-		m.remove(s, id, e)
-		claimed = append(claimed, claimedEntry{id: id, e: e})
+		m.remove(s, e, m.keyOf(e))
+		claimed = append(claimed, claimedEntry{e: e})
 	}
 	return claimed, popped, len(claimed) >= room
 }
