@@ -70,10 +70,11 @@ type MemSession struct {
 	// written holds the changes stored since base was read, over base; nil
 	// deletes a key. While storing is set it holds those of the commit on
 	// its way too, so that Get finds them meanwhile; should the store fail,
-	// the commit puts back the map it replaced (see storeHeld). It is never written to either (the store was handed
-	// it): a second flush merges into a new map. Keeping the changes beside
-	// base, not merged into a copy of it, spares each write two
-	// allocations and a copy of every value.
+	// the commit puts back the map it replaced (see storeHeld). It is never
+	// written to either (the store was handed it): a second flush merges
+	// into a new map. Keeping the changes beside base, not merged into a
+	// copy of it, spares each write two allocations and a copy of every
+	// value.
 	written map[string]any
 	// pending holds changes not yet sent to the store, over written; nil
 	// deletes a key.
