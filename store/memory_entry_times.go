@@ -59,8 +59,9 @@ func accessedNanosOf(t time.Time) wallNanos {
 // isMark reports whether n stands for a time rather than holding it.
 func (n wallNanos) isMark() bool { return n == noTime || n == farTime || n == farLater }
 
-// time returns n as a time.Time; n is neither farTime nor farLater. The zero time comes
-// back as the zero time.Time, so that IsZero and == both hold for it.
+// time returns n as a time.Time; n is neither farTime nor farLater. The
+// zero time comes back as the zero time.Time, so that IsZero and == both
+// hold for it.
 func (n wallNanos) time() time.Time {
 	if n == noTime {
 		return time.Time{}
