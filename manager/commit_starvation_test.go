@@ -22,9 +22,9 @@ import (
 const maxCommitWrites = 200
 
 // busySetStore lets each Update made while watching is set wait until a
-// goroutine of the handler has made one more Set (sets counts them), as a
-// handler that reports progress often does while a store write is on its
-// way. Should a Set wait for the write, the Update goes on after a second
+// goroutine of the handler has made a Set that began after the Update did
+// (sets counts them), as a handler that reports progress often does while
+// a store write is on its way. Should a Set wait for the write, the Update goes on after a second
 // rather than deadlock. It counts the Updates made while watching and
 // closes starved once they reach maxCommitWrites.
 type busySetStore struct {
@@ -40,9 +40,10 @@ func (s *busySetStore) Update(ctx context.Context, id string, changes map[string
 		if s.writes.Add(1) == maxCommitWrites {
 			close(s.starved)
 		}
+		// The Set counted second from now began after this write did.
 		seen := s.sets.Load()
 		deadline := time.Now().Add(time.Second)
-		for s.sets.Load() == seen && time.Now().Before(deadline) {
+		for s.sets.Load() < seen+2 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
