@@ -79,6 +79,11 @@ type requestScope struct {
 	abandoned   bool  // the handler panicked: its pending changes are not stored
 	deferred    error // a failure to report at commit
 
+	// lastWrite is closed when the commit's last store write returns; a
+	// Set made during that write waits on it (see MemSession.storeHeld).
+	// Guarded by the session's mu, not by mu: set once, by the commit.
+	lastWrite chan struct{}
+
 	// passed is set once a commit of this scope succeeded, which no later
 	// failure can undo, so that CommitBeforeWrite answers without mu.
 	passed atomic.Bool
@@ -524,7 +529,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	s.mu.Unlock()
 	// storeHeld puts the session in mode commitFailed itself on a failure,
 	// under the lock that ends the store.
-	err = s.storeHeld(sc.ctx(), changes, before, id)
+	err = s.storeHeld(sc.ctx(), changes, before, id, &sc.lastWrite)
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil

@@ -68,23 +68,24 @@ type MemSession struct {
 	// the store and never written to; unbound sessions own it.
 	base map[string]any
 	// written holds the changes stored since base was read, over base; nil
-	// deletes a key. While storing is set it holds those of the commit on
-	// its way too, so that Get finds them meanwhile; should the store fail,
-	// the commit puts back the map it replaced (see storeHeld). It is never
-	// written to either (the store was handed it): a second flush merges
-	// into a new map. Keeping the changes beside base, not merged into a
-	// copy of it, spares each write two allocations and a copy of every
-	// value.
+	// deletes a key. While a commit stores (see storing) it holds those on
+	// their way too, so that Get finds them meanwhile; should the store
+	// fail, the commit puts back the map it replaced (see storeHeld). It is
+	// never written to either (the store was handed it): a second flush
+	// merges into a new map. Keeping the changes beside base, not merged
+	// into a copy of it, spares each write two allocations and a copy of
+	// every value.
 	written map[string]any
 	// pending holds changes not yet sent to the store, over written; nil
 	// deletes a key.
 	pending map[string]any
 	isNew   bool
 	gone    bool // destroyed, expired or renewed away
-	// storing is set while a request's commit stores its changes: a Set in
-	// mode committed then holds its change in pending for the commit to
-	// store after its own (see storeHeld).
-	storing bool
+	// storing says which write of a request's commit is on its way: during
+	// its first a Set in mode committed holds its change in pending for
+	// the commit to store after its own; during its last a Set waits for it
+	// and then writes through (see storeHeld).
+	storing commitWrite
 	// renewedAway is set with gone when another request renewed the session:
 	// it lives on under another ID, so work on it fails with
 	// ErrSessionRenewed rather than being dropped as for an ended session.
@@ -121,6 +122,23 @@ const (
 	// handler that ignored the failure (a renewal at login, say) and sets
 	// the user after writing its response would still log the old ID in.
 	commitFailed
+)
+
+// commitWrite says which store write of its request's commit a session
+// is in, and so what a Set in mode committed does meanwhile.
+type commitWrite uint8
+
+const (
+	// notStoring: no commit write is on its way; Set writes through.
+	notStoring commitWrite = iota
+	// storingFirst: the commit stores the changes the request held; Set
+	// holds its change for the commit's one more write (see storeHeld).
+	storingFirst
+	// storingLast: the commit stores what joined its first write; Set
+	// waits for that write to return, then writes through, so that the
+	// commit ends after two writes however often Sets come, and the
+	// store still sees them in the order Set returned.
+	storingLast
 )
 
 var _ Session = (*MemSession)(nil)
@@ -285,6 +303,16 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 	}
 
 	s.mu.Lock()
+	for s.storing == storingLast {
+		// Joined, this change would be stored by one more write of the
+		// commit, and so on for as long as Sets come: the response, which
+		// waits for the commit, would never start. Written through now, it
+		// could land before the commit's older write and be lost.
+		wait := s.scope.lastWrite
+		s.mu.Unlock()
+		<-wait
+		s.mu.Lock()
+	}
 	mode, sc := s.mode, s.scope
 	if mode == commitFailed {
 		s.mu.Unlock()
@@ -321,9 +349,10 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.pending = make(map[string]any, 1)
 	}
 	s.pending[k] = value
-	// While a commit stores, it stores this change after its own (see
-	// storeHeld); a failure then fails the commit, as for a held change.
-	writeNow := mode != held && !s.storing
+	// While a commit stores its first write, it stores this change after
+	// it (see storeHeld); a failure then fails the commit, as for a held
+	// change.
+	writeNow := mode != held && s.storing == notStoring
 	s.mu.Unlock()
 
 	if writeNow {
@@ -371,40 +400,77 @@ func (s *MemSession) store(ctx context.Context, changes map[string]any, id strin
 func (s *MemSession) startHeld(changes map[string]any) (before map[string]any) {
 	before = s.written
 	s.fold(changes)
-	s.storing = true
+	s.storing = storingFirst
 	return before
 }
 
 // storeHeld stores the changes that startHeld put on their way, under id;
-// before is what it returned. It then stores, in turn, the changes that
-// Sets held meanwhile (see Set), until none is left, so that the store
-// sees the writes in the order Set returned. A failure drops what is on
-// its way (written is before again: no value the store never took comes
-// back) and what was held after it, and, unless the session is merely gone
-// (the caller drops the changes without error), puts the session in mode
-// commitFailed under the same lock, so that no Set writes through behind
-// the failed commit.
-func (s *MemSession) storeHeld(ctx context.Context, changes, before map[string]any, id string) error {
-	for {
-		err := s.update(ctx, changes, id)
+// before is what it returned. It then stores, in one more write, the
+// changes that Sets held meanwhile (see Set), so that the store sees the
+// writes in the order Set returned. A Set made during that last write
+// waits for it and writes through after it, rather than join: the commit
+// makes at most two writes, within one write deadline of the manager's,
+// however often Sets come. lastWrite, a field of the committing request,
+// gets the channel that such Sets wait on; storeHeld closes it when done.
+//
+// A failure drops what is on its way (written is as before that write: no
+// value the store never took comes back) and what was held after it, and,
+// unless the session is merely gone (the caller drops the changes without
+// error), puts the session in mode commitFailed under the same lock, so
+// that no Set writes through behind the failed commit. A store that
+// panics leaves the session as a failure does, and the panic goes on.
+func (s *MemSession) storeHeld(ctx context.Context, changes, before map[string]any, id string, lastWrite *chan struct{}) error {
+	ended := false
+	defer func() {
+		if !ended { // the store panicked
+			s.endHeld(before, errStorePanicked, lastWrite)
+		}
+	}()
+	// Both writes share one deadline: the commit, which the response
+	// waits for, is bounded by the manager's write deadline as a whole.
+	ctx, cancel := s.m.writeContext(ctx)
+	defer cancel()
+	err := s.updateWithin(ctx, changes, id)
+	if err == nil {
 		s.mu.Lock()
-		if err != nil {
-			s.written, s.pending, s.storing = before, nil, false
-			if !errors.Is(err, ErrSessionGone) || errors.Is(err, ErrSessionRenewed) {
-				s.mode = commitFailed
-			}
-			s.mu.Unlock()
-			return err
-		}
 		changes, id = s.pending, s.id
-		if len(changes) == 0 {
-			s.storing = false
+		if len(changes) > 0 {
+			s.pending = nil
+			before = s.startHeld(changes)
+			s.storing = storingLast
+			*lastWrite = make(chan struct{})
 			s.mu.Unlock()
-			return nil
+			err = s.updateWithin(ctx, changes, id)
+		} else {
+			s.mu.Unlock()
 		}
-		s.pending = nil
-		before = s.startHeld(changes)
-		s.mu.Unlock()
+	}
+	ended = true
+	s.endHeld(before, err, lastWrite)
+	return err
+}
+
+// errStorePanicked stands for a store write that panicked, for endHeld:
+// the session is left as after a failed write.
+var errStorePanicked = errors.New("session: the store panicked")
+
+// endHeld ends the commit's store begun by startHeld: after a failure
+// (err not nil) written is before again and what Sets held is dropped,
+// and the session is in mode commitFailed unless it is merely gone. Sets
+// that wait for the commit's last write go on.
+func (s *MemSession) endHeld(before map[string]any, err error, lastWrite *chan struct{}) {
+	s.mu.Lock()
+	if err != nil {
+		s.written, s.pending = before, nil
+		if !errors.Is(err, ErrSessionGone) || errors.Is(err, ErrSessionRenewed) {
+			s.mode = commitFailed
+		}
+	}
+	s.storing = notStoring
+	wait := *lastWrite
+	s.mu.Unlock()
+	if wait != nil {
+		close(wait)
 	}
 }
 
@@ -413,6 +479,11 @@ func (s *MemSession) storeHeld(ctx context.Context, changes, before map[string]a
 func (s *MemSession) update(ctx context.Context, changes map[string]any, id string) error {
 	ctx, cancel := s.m.writeContext(ctx)
 	defer cancel()
+	return s.updateWithin(ctx, changes, id)
+}
+
+// updateWithin is update for a ctx that carries the write deadline already.
+func (s *MemSession) updateWithin(ctx context.Context, changes map[string]any, id string) error {
 	return s.writeFailed(s.m.store.Update(ctx, id, changes), "storing changes of", id)
 }
 
