@@ -28,12 +28,14 @@ import (
 //     changes and expires a cookie still due; a failure answers the request
 //     through the error handler instead of the handler's response.
 //  4. After the commit the session is in mode committed: a later Set writes
-//     through, but one made while the commit is still storing joins it
-//     (Get finds the values in flight meanwhile; see storeHeld), so that
-//     the commit's older write cannot land last. After a failed commit it
-//     is in mode commitFailed: the error handler answered, and a later Set
-//     stores nothing. A handler that panicked commits its cookie changes
-//     only (abandon).
+//     through, but one made while the commit is still storing joins it, or
+//     waits for the commit's last write (Get finds the values in flight
+//     meanwhile; see storeHeld), so that the commit's older write cannot
+//     land last. A failure or a logout while the commit stores is answered
+//     by the commit, as one before it (see storing). After a failed commit
+//     it is in mode commitFailed: the error handler answered, and a later
+//     Set stores nothing. A handler that panicked commits its cookie
+//     changes only (abandon).
 //
 // Calls made without a middleware (Manager.GetSession and the others on a
 // request Handler did not wrap) get a scope of their own, made by scopeFor,
@@ -87,6 +89,12 @@ type requestScope struct {
 	// passed is set once a commit of this scope succeeded, which no later
 	// failure can undo, so that CommitBeforeWrite answers without mu.
 	passed atomic.Bool
+	// storing is set while the commit stores the session's changes, before
+	// the response's first byte: a failure or a logout meanwhile is
+	// answered by the commit, which reads them again once it has stored.
+	// Set by the commit alone; cleared under mu, so that deferFailure,
+	// which reads it under mu, records nothing the commit does not see.
+	storing atomic.Bool
 }
 
 // scopeContextKey keys the scope of a request in its context by manager,
@@ -406,8 +414,8 @@ func (sc *requestScope) invalidated(s *MemSession, err error) {
 
 // fail records a failure that the commit must report, so that a handler
 // that ignores an error still cannot answer 200: the response goes through
-// the error handler. Once the commit has run, the response is on its way
-// and the failure can only be logged.
+// the error handler, also while the commit stores. Once the commit has
+// answered, the response is on its way and the failure can only be logged.
 func (sc *requestScope) fail(s *MemSession, what string, err error) {
 	if sc.deferFailure(err) {
 		sc.m.log.Error("session: "+what+" failed after the response started",
@@ -424,15 +432,18 @@ func (sc *requestScope) Fail(err error) {
 }
 
 // deferFailure keeps err for the commit to report, unless an earlier
-// failure is kept already, and reports whether the commit has run: then the
-// failure can only be logged.
-func (sc *requestScope) deferFailure(err error) (committed bool) {
+// failure is kept already, and reports whether the commit has answered (it
+// has run and is not storing): then the failure can only be logged.
+func (sc *requestScope) deferFailure(err error) (answered bool) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if !sc.committed && sc.deferred == nil {
+	// While the commit stores, it has not answered yet: it reads the
+	// failure once it has stored (see commitOnce).
+	open := !sc.committed || sc.storing.Load()
+	if open && sc.deferred == nil {
 		sc.deferred = err
 	}
-	return sc.committed
+	return !open
 }
 
 // sendID sends the session cookie. A response that sets it must not be
@@ -527,12 +538,30 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	// joins the commit rather than overtaking it.
 	before := s.startHeld(changes)
 	s.mu.Unlock()
+	sc.storing.Store(true)
 	// storeHeld puts the session in mode commitFailed itself on a failure,
 	// under the lock that ends the store.
 	err = s.storeHeld(sc.ctx(), changes, before, id, &sc.lastWrite)
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil
+	}
+	// The response has not started: a failure or a logout that came while
+	// the commit stored is answered as one that came before it.
+	sc.mu.Lock()
+	sc.storing.Store(false)
+	late, clearNow := sc.deferred, sc.clearCookie && !clearCookie
+	sc.mu.Unlock()
+	if clearNow {
+		if cerr := sc.clearID(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if err == nil && late != nil {
+		s.mu.Lock()
+		s.mode = commitFailed // nor any change it makes later
+		s.mu.Unlock()
+		err = late
 	}
 	return true, err
 }
