@@ -79,10 +79,18 @@ func (w *CommitWriter) WriteString(s string) (int, error) {
 }
 
 // Flush keeps streaming handlers working.
-func (w *CommitWriter) Flush() {
-	if w.Scope.CommitBeforeWrite() {
-		w.ResponseWriter.Flush()
+func (w *CommitWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what http.ResponseController calls: it reports a failed
+// commit, where Flush must stay silent, as the net/http face's writer does;
+// without it the controller would call Flush and report success for a
+// stream that goes nowhere.
+func (w *CommitWriter) FlushError() error {
+	if !w.Scope.CommitBeforeWrite() {
+		return ErrCommitFailed
 	}
+	w.ResponseWriter.Flush()
+	return nil
 }
 
 // Hijack keeps WebSocket upgrades working; the session is stored first.
