@@ -42,6 +42,7 @@ func init() {
 			_, err := m.checkValue(key, value)
 			return err
 		},
+		ErrorStatus: errorStatus,
 	})
 }
 
