@@ -69,11 +69,14 @@ type requestScope struct {
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
-	committed   bool  // headers may have gone out: no more cookies
-	failed      bool  // the commit failed and the error handler answered
-	clearCookie bool  // the session was invalidated: expire the cookie
-	cookieSent  bool  // this response sets or expires the cookie
-	abandoned   bool  // the handler panicked: its pending changes are not stored
+	committed   bool // headers may have gone out: no more cookies
+	failed      bool // the commit failed and the error handler answered
+	clearCookie bool // the session was invalidated: expire the cookie
+	cookieSent  bool // this response sets or expires the cookie
+	abandoned   bool // the handler panicked: its pending changes are not stored
+	// errorAnswer is the Gin commit writer's (see ErrorAnswer); here, in
+	// the padding of the flags above, it costs the scope no room.
+	errorAnswer bool
 	deferred    error // a failure to report at commit
 
 	// passed is set once a commit of this scope succeeded, which no later
@@ -603,6 +606,10 @@ func (sc *requestScope) abandon() {
 		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
 	}
 }
+
+// ErrorAnswer is seam.Committer's: the Gin commit writer's flag, read and
+// written only by the request's goroutine, as the writer is.
+func (sc *requestScope) ErrorAnswer() *bool { return &sc.errorAnswer }
 
 // Manager returns the manager the scope belongs to.
 func (sc *requestScope) Manager() *Manager { return sc.m }

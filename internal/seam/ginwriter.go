@@ -36,7 +36,15 @@ type ResponseWriter interface {
 
 // Committer is what a [CommitWriter] asks before the response's first
 // byte: a [Scope].
-type Committer interface{ CommitBeforeWrite() bool }
+type Committer interface {
+	CommitBeforeWrite() bool
+	// ErrorAnswer points at the flag that is set while the response is an
+	// error answer let through after a failed commit (see [CommitWriter]):
+	// the last status written was 400 or more, and the error handler had
+	// written nothing. The scope holds it, in room its allocation has
+	// spare: in the writer it would move the scope to a larger size class.
+	ErrorAnswer() *bool
+}
 
 // CommitWriter stores the session before the first byte of the response,
 // so that a failure can still become an error response.
@@ -50,10 +58,6 @@ type Committer interface{ CommitBeforeWrite() bool }
 type CommitWriter struct {
 	ResponseWriter
 	Scope Committer
-	// errorAnswer is set while the response is an error answer let through
-	// after a failed commit: the last status written was 400 or more, and
-	// the error handler had written nothing.
-	errorAnswer bool
 }
 
 // WriteHeader commits first, except for an interim (1xx) status. After a
@@ -64,15 +68,16 @@ func (w *CommitWriter) WriteHeader(code int) {
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.errorAnswer = code >= http.StatusBadRequest && (w.errorAnswer || !w.ResponseWriter.Written())
-	if w.errorAnswer {
+	errorAnswer := w.Scope.ErrorAnswer()
+	*errorAnswer = code >= http.StatusBadRequest && (*errorAnswer || !w.ResponseWriter.Written())
+	if *errorAnswer {
 		w.ResponseWriter.WriteHeader(code)
 	}
 }
 
 // WriteHeaderNow commits first, as WriteHeader does.
 func (w *CommitWriter) WriteHeaderNow() {
-	if w.Scope.CommitBeforeWrite() || w.errorAnswer {
+	if w.Scope.CommitBeforeWrite() || *w.Scope.ErrorAnswer() {
 		w.ResponseWriter.WriteHeaderNow()
 	}
 }
@@ -80,7 +85,7 @@ func (w *CommitWriter) WriteHeaderNow() {
 // Write commits first; after a failed commit it writes nothing and
 // returns ErrCommitFailed, except in an error answer (see [CommitWriter]).
 func (w *CommitWriter) Write(b []byte) (int, error) {
-	if !w.Scope.CommitBeforeWrite() && !w.errorAnswer {
+	if !w.Scope.CommitBeforeWrite() && !*w.Scope.ErrorAnswer() {
 		return 0, ErrCommitFailed
 	}
 	return w.ResponseWriter.Write(b)
@@ -88,7 +93,7 @@ func (w *CommitWriter) Write(b []byte) (int, error) {
 
 // WriteString commits first, as Write does.
 func (w *CommitWriter) WriteString(s string) (int, error) {
-	if !w.Scope.CommitBeforeWrite() && !w.errorAnswer {
+	if !w.Scope.CommitBeforeWrite() && !*w.Scope.ErrorAnswer() {
 		return 0, ErrCommitFailed
 	}
 	return w.ResponseWriter.WriteString(s)
@@ -102,7 +107,7 @@ func (w *CommitWriter) Flush() { _ = w.FlushError() }
 // without it the controller would call Flush and report success for a
 // stream that goes nowhere.
 func (w *CommitWriter) FlushError() error {
-	if !w.Scope.CommitBeforeWrite() && !w.errorAnswer {
+	if !w.Scope.CommitBeforeWrite() && !*w.Scope.ErrorAnswer() {
 		return ErrCommitFailed
 	}
 	w.ResponseWriter.Flush()

@@ -48,6 +48,9 @@ type Scope[M, S any] interface {
 	// on. A response writer wrapper calls it before the response's first
 	// byte.
 	CommitBeforeWrite() bool
+	// ErrorAnswer is [Committer]'s, so that a scope can be a
+	// [CommitWriter]'s.
+	ErrorAnswer() *bool
 	// Serve runs next.Next(), the rest of the request's handlers, then
 	// commits unless the response has started. When it panics, the changes
 	// the session holds are discarded and the panic goes on. next is an
