@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"time"
 	"weak"
 
@@ -20,13 +21,27 @@ const sweepBatch = 256
 // sessions cover the default MaxSessions in one call.
 const sweepMaxBatches = 4096
 
+// sweepSlice is how long a sweep runs, by the wall clock, before it yields
+// its processor to the goroutines waiting for one (runtime.Gosched), checked
+// between two store batches. A sweep through an in-process store never
+// blocks, and each batch is a fraction of a millisecond; yielding after
+// every batch would make a wave of a million sessions thousands of yields,
+// and under load each yield costs one request the rest of a slice (the
+// request whose processor the sweep takes back waits for the sweep's next
+// yield): more than one read in a hundred was slowed so. Slices of 2 ms make
+// that wave about a thousand. Alone, a yield returns at once.
+const sweepSlice = 2 * time.Millisecond
+
 // Sweep destroys the sessions whose deadline has passed, firing Destroyed
 // for each, and returns how many it destroyed. The sweeper calls it every
 // Options.GcInterval seconds; tests and administrators may call it at will.
 //
 // One call destroys at most about a million sessions (4096 store batches of
 // 256); the next call goes on from there. Between two batches it stops when
-// ctx is done, returning ctx's error.
+// ctx is done, returning ctx's error, and every 2 ms it yields its processor
+// (see sweepSlice): alone a sweep runs at full speed, but while requests
+// keep every processor busy it gets one about once per scheduler time slice,
+// and takes several times as long as alone (see BENCHMARKS.md).
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
 	return m.sweep(ctx, nil, nil)
 }
@@ -44,7 +59,12 @@ func (m *Manager) sweep(ctx context.Context, stop, gcStop <-chan struct{}) (tota
 			m.log.Info("session: sweep destroyed expired sessions", "count", total, "took", took)
 		}
 	}()
+	sliceFrom := start
 	for range sweepMaxBatches {
+		if time.Since(sliceFrom) >= sweepSlice {
+			runtime.Gosched()
+			sliceFrom = time.Now()
+		}
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}

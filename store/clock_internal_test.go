@@ -170,7 +170,7 @@ func TestMemorySweepStepsPerLock(t *testing.T) {
 	s := m.shard(id)
 	s.mu.Lock()
 	for range gone {
-		s.due.file(testID(t), testBase, 0) // due before the session
+		s.due.file(&memoryEntry{gone: true}, testBase, 0) // due before the session, deleted since
 	}
 	s.mu.Unlock()
 

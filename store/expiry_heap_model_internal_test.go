@@ -18,8 +18,9 @@ func TestExpiryHeapMatchesModel(t *testing.T) {
 	type filing struct {
 		at  dueAt
 		gen uint32
-		id  string
+		e   *memoryEntry
 	}
+	var sessions [26]memoryEntry
 	bases := []time.Time{
 		time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
 		time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC),
@@ -40,8 +41,8 @@ func TestExpiryHeapMatchesModel(t *testing.T) {
 			switch op := r.IntN(10); {
 			case op < 5:
 				at := bases[r.IntN(len(bases))].Add(time.Duration(r.IntN(5)) * time.Nanosecond).Add(time.Duration(r.IntN(3)) * time.Second)
-				f := filing{at: dueAtOf(at), gen: uint32(r.IntN(3)), id: string(rune('a' + r.IntN(26)))}
-				h.file(f.id, at, f.gen)
+				f := filing{at: dueAtOf(at), gen: uint32(r.IntN(3)), e: &sessions[r.IntN(len(sessions))]}
+				h.file(f.e, at, f.gen)
 				model = append(model, f)
 			case op < 9:
 				now := bases[r.IntN(len(bases))].Add(time.Duration(r.IntN(5)) * time.Nanosecond).Add(time.Duration(r.IntN(3)) * time.Second)
@@ -62,14 +63,14 @@ func TestExpiryHeapMatchesModel(t *testing.T) {
 				if ok {
 					require.Equal(t, model[0].at, item.deadline(), "seed %d step %d: not the earliest", seed, step)
 					i := slices.IndexFunc(model, func(f filing) bool {
-						return f.at == item.deadline() && f.gen == item.gen && f.id == item.id
+						return f.at == item.deadline() && f.gen == item.gen && f.e == item.e
 					})
 					require.GreaterOrEqual(t, i, 0, "seed %d: popped a filing never made", seed)
 					model = slices.Delete(model, i, i+1)
 				}
 			default:
 				drop := uint32(r.IntN(3))
-				h.retain(func(_ string, gen uint32) bool { return gen != drop })
+				h.retain(func(_ *memoryEntry, gen uint32) bool { return gen != drop })
 				model = slices.DeleteFunc(model, func(f filing) bool { return f.gen == drop })
 			}
 			checkInvariant()

@@ -43,15 +43,20 @@ type memory struct {
 var _ Store = (*memory)(nil)
 
 type memoryShard struct {
-	mu      sync.RWMutex
-	entries map[string]*memoryEntry
+	mu sync.RWMutex
+	// entries holds the shard's sessions and tombstones by the hash of
+	// their IDs, collided those whose hash another entry took (see
+	// memory_shard_index.go): nil unless two of the n IDs' 64-bit hashes
+	// agree, about n²/2^65 of a chance.
+	entries  map[uint64]*memoryEntry
+	collided map[string]*memoryEntry
 	// due orders this shard's sessions by the deadline they had when filed.
 	// Access slides a deadline without refiling (that would take the shard
 	// lock on every read); a sweep that finds an entry filed too early files
 	// it again under its current deadline.
 	due expiryHeap
 	// stale counts sessions that left by Delete or Renew since due was last
-	// compacted: their IDs stay filed until then (see dropStale).
+	// compacted: their filings stay until then (see dropStale).
 	stale int
 }
 
@@ -61,33 +66,34 @@ const minStaleToCompact = 64
 
 // dropStale records that a session left s before a sweep reached it (or
 // that SetExpires superseded a session's filing), and rebuilds s.due
-// without the IDs of such sessions once they outnumber the
+// without the filings of such sessions once they outnumber the
 // sessions left. Without it, a session deleted long before its deadline (at
 // logout, with a month-long MaxAge) would stay filed for that month. The
 // rebuild costs O(len(s.due)), paid for by the removals since the last one.
 // The caller holds s.mu for writing.
 func (s *memoryShard) dropStale() {
 	s.stale++
-	if s.stale < minStaleToCompact || s.stale <= len(s.entries) {
+	if s.stale < minStaleToCompact || s.stale <= s.len() {
 		return
 	}
-	s.due.retain(func(id string, gen uint32) bool {
-		e, live := s.entries[id]
-		return live && e.gen == gen
-	})
+	s.due.retain(func(e *memoryEntry, gen uint32) bool { return !e.gone && e.gen == gen })
 	s.stale = 0
 }
 
 // memoryEntry is one live session. Fields without a lock are set before the
 // entry is published and never change. There is one per session, so its
 // size is most of what an idle session costs: its times are kept as Unix
-// seconds and nanoseconds rather than as time.Time values (24 bytes each,
-// with a location pointer), and what most sessions never have (a bound
-// user, former IDs) sits behind one pointer. 72 bytes (an 80-byte
-// allocation), where it was 144.
+// nanoseconds rather than as time.Time values (24 bytes each, with a
+// location pointer), and what most sessions never have (a bound user,
+// former IDs, a time past 2262, an ID not of the manager's form) sits
+// behind one pointer. With its ID decoded and one value inline, 128 bytes,
+// where it was 144 and then 72, each time with the caller's 48-byte ID
+// string and an 80-byte values object beside it (see
+// TestMemoryEntryFitsIn128Bytes).
 type memoryEntry struct {
 	// values holds the current values (see memoryValues), replaced whole
-	// by an Update of a session not read since it was last written.
+	// by an Update of a session not read since it was last written; nil
+	// while first holds them (see memory_inline_values.go).
 	values atomic.Pointer[memoryValues]
 	// mu serialises the writers of this session's values: Update, Delete and
 	// Renew.
@@ -97,6 +103,13 @@ type memoryEntry struct {
 	// popped. Written under the shard's write lock.
 	gen  uint32
 	dead bool // set under mu when the entry leaves its shard or is renewed
+	// gone is set under the shard's write lock when the entry leaves the
+	// shard's map (as a session or as a tombstone): its filings in the
+	// shard's expiry heap are then dropped.
+	gone bool
+	// idInRare tells where the session's ID is: in rare.id, or in rawID
+	// (see memory_shard_index.go). Set before the entry is published.
+	idInRare bool
 	// renewed marks the tombstone Renew leaves under the old ID, so that
 	// Update, Delete and Renew can tell a renewed session (ErrRenewed) from
 	// an ended one. It is set under the shard's write lock, so readers
@@ -105,28 +118,36 @@ type memoryEntry struct {
 	// or when the sweep finds its deadline passed, so there are never more
 	// than maxFormerIDs tombstones per session.
 	renewed bool
-	// createdSec/createdNsec and expiresSec/expiresNsec are Created and
-	// Expires by the wall clock (see unixOf). Expires and rare change only
-	// under the shard's write lock (SetExpires, SetUser), while the entry is
-	// in the shard: a reader holding the shard's lock, or one that took the
-	// entry out, reads them without a race.
-	createdSec, expiresSec   int64
-	createdNsec, expiresNsec int32
-	idle                     time.Duration
+	// created and expires are Created and Expires by the wall clock (see
+	// wallNanos; read them with createdTime and expiresTime). Expires and
+	// rare change only under the shard's write lock (SetExpires, SetUser),
+	// while the entry is in the shard: a reader holding the shard's lock,
+	// or one that took the entry out, reads them without a race.
+	created, expires wallNanos
+	idle             time.Duration
 	// accessed is in Unix nanoseconds, stored atomically because readers
 	// touch it under the shard's read lock.
 	accessed atomic.Int64
-	rare     *entryRare // nil: bound to no user, renewed from no ID
+	rare     *entryRare // nil: bound to no user, renewed from no ID, times near, ID in rawID
+	// rawID is the ID decoded, unless idInRare.
+	rawID [rawIDBytes]byte
+	// first is the session's only value while values is nil, and nothing
+	// once values is set (see memory_inline_values.go for its locks).
+	first valuePair
 }
 
-// entryRare is what a session has only once bound to a user or renewed. It
-// never changes: SetUser and Renew replace it.
+// entryRare is what a session has only once bound to a user or renewed, or
+// with a time outside the years 1678 to 2262, or an ID not of the
+// manager's form. It never changes: SetUser, SetExpires and Renew replace
+// it (see editRare).
 type entryRare struct {
 	// binding is the session's user and masked ID; user "" means none.
 	binding
 	// formerIDs are the IDs this session was renewed from, latest last, at
 	// most maxFormerIDs: their tombstones go when this entry leaves.
 	formerIDs []string
+	far       *farTimes // nil: every time fits in the entry
+	id        string    // the ID when not of the manager's form: see idInRare
 }
 
 // bound returns the user e is bound to, or nil for none.
@@ -145,35 +166,31 @@ func (e *memoryEntry) formerIDs() []string {
 	return e.rare.formerIDs
 }
 
-// withRare returns the rare part of an entry bound to b (nil: none) and
-// renewed from formerIDs, or nil when it has neither.
-func withRare(b *binding, formerIDs []string) *entryRare {
-	if b == nil && len(formerIDs) == 0 {
-		return nil
+// editRare replaces e's rare part with a copy that edit changed, or with
+// nil when the copy holds nothing. The caller may write e.rare (e is not
+// published yet, or its shard's write lock is held).
+func (e *memoryEntry) editRare(edit func(r *entryRare)) {
+	var r entryRare
+	if e.rare != nil {
+		r = *e.rare
 	}
-	r := &entryRare{formerIDs: formerIDs}
-	if b != nil {
-		r.binding = *b
+	edit(&r)
+	if r.user == "" && len(r.formerIDs) == 0 && r.far == nil && r.id == "" {
+		e.rare = nil
+		return
 	}
-	return r
+	e.rare = &r
 }
 
-// unixOf returns t by the wall clock as Unix seconds and nanoseconds, which
-// hold any time.Time (Unix nanoseconds in one int64 end in the year 2262).
-func unixOf(t time.Time) (sec int64, nsec int32) {
-	return t.Unix(), int32(t.Nanosecond())
-}
-
-// zeroUnix is the zero time.Time's Unix seconds.
-var zeroUnix = time.Time{}.Unix()
-
-// timeOf is the inverse of unixOf. The zero time comes back as the zero
-// time.Time, so that IsZero and == both hold for it.
-func timeOf(sec int64, nsec int32) time.Time {
-	if sec == zeroUnix && nsec == 0 {
-		return time.Time{}
-	}
-	return time.Unix(sec, int64(nsec))
+// bindTo sets the binding of e, not yet published or under its shard's
+// write lock, to b (nil: none).
+func (e *memoryEntry) bindTo(b *binding) {
+	e.editRare(func(r *entryRare) {
+		r.binding = binding{}
+		if b != nil {
+			r.binding = *b
+		}
+	})
 }
 
 // NewMemory returns an empty in-process store: nothing to install, nothing
@@ -191,7 +208,7 @@ func newMemory(opts []MemoryOption) *memory {
 		opt(m)
 	}
 	for i := range m.shards {
-		m.shards[i].entries = make(map[string]*memoryEntry)
+		m.shards[i].entries = make(map[uint64]*memoryEntry)
 	}
 	return m
 }
@@ -238,37 +255,31 @@ func (m *memory) reserve() bool {
 	}
 }
 
-func (m *memory) shardIndex(id string) int {
-	return int(maphash.String(m.seed, id) & (shardCount - 1))
-}
+func shardIndexOf(p parsedID) int { return int(p.hash & (shardCount - 1)) }
 
-func (m *memory) shard(id string) *memoryShard {
-	return &m.shards[m.shardIndex(id)]
-}
+func (m *memory) shardIndex(id string) int { return shardIndexOf(m.parse(id)) }
+
+func (m *memory) shardOf(p parsedID) *memoryShard { return &m.shards[shardIndexOf(p)] }
+
+func (m *memory) shard(id string) *memoryShard { return m.shardOf(m.parse(id)) }
 
 // newMemoryEntry keeps rec's times without their monotonic readings: see
 // [wallClock].
 func newMemoryEntry(rec Record) *memoryEntry {
 	e := &memoryEntry{idle: rec.Idle}
-	e.createdSec, e.createdNsec = unixOf(rec.Created)
-	e.expiresSec, e.expiresNsec = unixOf(rec.Expires)
-	e.values.Store(memoryValuesOf(rec.Values))
+	e.setTimes(rec.Created, rec.Expires)
+	e.setValues(rec.Values)
 	e.accessed.Store(rec.Accessed.UnixNano())
 	return e
-}
-
-// loadValues returns the current values as a map, which nobody writes to.
-func (e *memoryEntry) loadValues() map[string]any {
-	return e.values.Load().asMap()
 }
 
 func (e *memoryEntry) record() Record {
 	rec := Record{
 		Values:   e.loadValues(),
-		Created:  timeOf(e.createdSec, e.createdNsec),
+		Created:  e.createdTime(),
 		Accessed: time.Unix(0, e.accessed.Load()),
 		Idle:     e.idle,
-		Expires:  e.expires(),
+		Expires:  e.expiresTime(),
 	}
 	if b := e.bound(); b != nil {
 		rec.User = b.user
@@ -278,11 +289,8 @@ func (e *memoryEntry) record() Record {
 
 // deadline is e.record().Deadline() without building the record.
 func (e *memoryEntry) deadline() time.Time {
-	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expires()}.Deadline()
+	return Record{Accessed: time.Unix(0, e.accessed.Load()), Idle: e.idle, Expires: e.expiresTime()}.Deadline()
 }
-
-// expires returns the session's absolute deadline (the zero time: none).
-func (e *memoryEntry) expires() time.Time { return timeOf(e.expiresSec, e.expiresNsec) }
 
 // wallClock returns t without its monotonic reading. The store compares
 // every deadline by the wall clock alone: the expiry heap files deadlines by
@@ -307,22 +315,24 @@ func (m *memory) Create(_ context.Context, id string, rec Record) error {
 		m.refused.Add(1)
 		return ErrTooManySessions
 	}
+	p := m.parse(id)
 	e := newMemoryEntry(rec)
+	e.setID(p)
 	if rec.User != "" {
-		e.rare = withRare(&binding{user: rec.User, masked: maskedKeyOf(id)}, nil)
+		e.bindTo(&binding{user: rec.User, masked: maskedKeyOf(id)})
 	}
-	s := m.shard(id)
+	s := m.shardOf(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, taken := s.entries[id]; taken {
+	if s.lookup(p) != nil {
 		return ErrExists
 	}
 	if !m.reserve() {
 		m.refused.Add(1)
 		return ErrTooManySessions
 	}
-	s.entries[id] = e
-	s.due.file(id, rec.Deadline(), e.gen)
+	s.insert(p, e)
+	s.due.file(e, rec.Deadline(), e.gen)
 	m.index(e.bound(), id)
 	return nil
 }
@@ -335,11 +345,12 @@ func (m *memory) Load(_ context.Context, id string, now time.Time, touch bool) (
 	}
 	defer m.leave()
 	now = wallClock(now)
-	s := m.shard(id)
+	p := m.parse(id)
+	s := m.shardOf(p)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e, ok := s.entries[id]
-	if !ok || e.renewed {
+	e := s.lookup(p)
+	if e == nil || e.renewed {
 		return Record{}, false, nil
 	}
 	rec := e.record()
@@ -375,11 +386,19 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 		return err
 	}
 	defer m.leave()
-	s := m.shard(id)
+	p := m.parse(id)
+	s := m.shardOf(p)
 	s.mu.RLock()
-	e, ok := s.entries[id]
+	e := s.lookup(p)
+	locked := e != nil && e.needsShardLock()
 	s.mu.RUnlock()
-	if !ok {
+	if locked {
+		// Rare: the first Updates of a session whose entry holds a value.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		e = s.lookup(p)
+	}
+	if e == nil {
 		return ErrNotFound
 	}
 	e.mu.Lock()
@@ -389,6 +408,10 @@ func (m *memory) Update(_ context.Context, id string, changes map[string]any) er
 	}
 	if e.dead {
 		return ErrNotFound
+	}
+	if locked {
+		e.applyLocked(changes)
+		return nil
 	}
 	if next, inPlace := e.values.Load().apply(changes); !inPlace {
 		e.values.Store(next)
@@ -402,12 +425,14 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 		return Record{}, false, err
 	}
 	defer m.leave()
-	s := m.shard(id)
+	p := m.parse(id)
+	s := m.shardOf(p)
 	s.mu.Lock()
-	e, ok := s.entries[id]
+	e := s.lookup(p)
+	ok := e != nil
 	renewed := ok && e.renewed // a tombstone is no session
 	if ok && !renewed {
-		m.remove(s, id, e)
+		m.remove(s, e, p.hash)
 		s.dropStale()
 	}
 	s.mu.Unlock()
@@ -421,11 +446,11 @@ func (m *memory) Delete(_ context.Context, id string) (Record, bool, error) {
 	return e.record(), true, nil
 }
 
-// remove takes e out of s and out of its user's index. The caller holds
-// s.mu for writing.
-func (m *memory) remove(s *memoryShard, id string, e *memoryEntry) {
-	delete(s.entries, id)
-	m.unindex(e.bound(), id)
+// remove takes e, filed under key (see keyOf), out of s and out of its
+// user's index. The caller holds s.mu for writing.
+func (m *memory) remove(s *memoryShard, e *memoryEntry, key uint64) {
+	s.delete(e, key)
+	m.unindex(e.bound(), e)
 	m.count.Add(-1)
 	e.mu.Lock()
 	e.dead = true
@@ -442,10 +467,11 @@ const maxFormerIDs = 8
 // The caller holds no shard lock: a tombstone may live in any shard.
 func (m *memory) dropTombstones(formerIDs []string) {
 	for _, id := range formerIDs {
-		s := m.shard(id)
+		p := m.parse(id)
+		s := m.shardOf(p)
 		s.mu.Lock()
-		if e, ok := s.entries[id]; ok && e.renewed {
-			delete(s.entries, id)
+		if e := s.lookup(p); e != nil && e.renewed {
+			s.delete(e, p.hash)
 			s.dropStale()
 		}
 		s.mu.Unlock()
@@ -466,17 +492,18 @@ func (m *memory) Renew(_ context.Context, oldID, newID string, now time.Time) er
 // renew moves the entry and returns the former IDs the session no longer
 // keeps, whose tombstones the caller drops once the shard locks are free.
 func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, err error) {
-	from, to := m.shardIndex(oldID), m.shardIndex(newID)
+	oldP, newP := m.parse(oldID), m.parse(newID)
+	from, to := shardIndexOf(oldP), shardIndexOf(newP)
 	unlock := m.lockPair(from, to)
 	defer unlock()
-	e, ok := m.shards[from].entries[oldID]
-	if !ok {
+	e := m.shards[from].lookup(oldP)
+	if e == nil {
 		return nil, ErrNotFound
 	}
 	if e.renewed {
 		return nil, ErrRenewed
 	}
-	if _, taken := m.shards[to].entries[newID]; taken {
+	if m.shards[to].lookup(newP) != nil {
 		return nil, ErrExists
 	}
 	e.mu.Lock()
@@ -489,24 +516,30 @@ func (m *memory) renew(oldID, newID string, now time.Time) (forgotten []string, 
 		rec.Accessed = now
 	}
 	moved := newMemoryEntry(rec)
+	moved.setID(newP)
 	var movedBound *binding
 	if b := e.bound(); b != nil {
 		// The binding goes with the session; only the masked ID changes.
 		movedBound = &binding{user: b.user, masked: maskedKeyOf(newID)}
-		m.unindex(b, oldID)
+		m.unindex(b, e)
 	}
 	formerIDs := append(slices.Clone(e.formerIDs()), oldID)
 	if n := len(formerIDs) - maxFormerIDs; n > 0 {
 		forgotten = formerIDs[:n]
 		formerIDs = formerIDs[n:]
 	}
-	moved.rare = withRare(movedBound, formerIDs)
+	moved.editRare(func(r *entryRare) {
+		r.formerIDs = formerIDs
+		if movedBound != nil {
+			r.binding = *movedBound
+		}
+	})
 	m.index(moved.bound(), newID)
 	// The old entry stays as a tombstone, still filed under its deadline,
 	// so that a late Update of the old ID learns the session was renewed.
 	e.dead, e.renewed = true, true
-	m.shards[to].entries[newID] = moved
-	m.shards[to].due.file(newID, rec.Deadline(), moved.gen)
+	m.shards[to].insert(newP, moved)
+	m.shards[to].due.file(moved, rec.Deadline(), moved.gen)
 	return forgotten, nil
 }
 

@@ -423,7 +423,7 @@ func (m *memory) writeSessions(enc *gob.Encoder) (count uint64, skipped, err err
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.RLock()
-		for id, e := range s.entries {
+		for id, e := range s.all() {
 			if e.renewed {
 				continue // a tombstone: see OpenMemory
 			}

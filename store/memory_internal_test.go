@@ -113,14 +113,20 @@ func TestMemoryLoadDuringSweepOfAnotherShard(t *testing.T) {
 
 func TestExpiryHeap(t *testing.T) {
 	var h expiryHeap
-	h.file("never", time.Time{}, 0)
+	h.file(&memoryEntry{}, time.Time{}, 0)
+	sessionsByID := map[string]*memoryEntry{}
+	idOf := map[*memoryEntry]string{}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		sessionsByID[id] = &memoryEntry{}
+		idOf[sessionsByID[id]] = id
+	}
 	assert.Zero(t, h.Len(), "a session without a deadline is not filed")
 
 	for _, c := range []struct {
 		id  string
 		due time.Duration
 	}{{"c", 3 * time.Minute}, {"a", time.Minute}, {"d", 4 * time.Minute}, {"b", 2 * time.Minute}} {
-		h.file(c.id, testBase.Add(c.due), 0)
+		h.file(sessionsByID[c.id], testBase.Add(c.due), 0)
 	}
 	_, ok := h.popDue(testBase)
 	assert.False(t, ok, "nothing is due before the first deadline")
@@ -131,7 +137,7 @@ func TestExpiryHeap(t *testing.T) {
 		if !ok {
 			break
 		}
-		got = append(got, item.id)
+		got = append(got, idOf[item.e])
 	}
 	assert.Equal(t, []string{"a", "b", "c"}, got)
 	assert.Equal(t, 1, h.Len())
@@ -178,7 +184,7 @@ func (m *memory) tombstones() int {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.RLock()
-		for _, e := range s.entries {
+		for _, e := range s.all() {
 			if e.renewed {
 				n++
 			}

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/sessionkit/session/internal/sweephold"
 )
 
 // sweepStepsPerLock bounds how many filed deadlines a sweep pops under one
@@ -15,19 +17,25 @@ import (
 // is a few microseconds, about what a read takes anyway.
 const sweepStepsPerLock = 32
 
-// sweepHoldsPerYield is how many holds of a shard's lock a sweep makes
-// between two yields of its processor (see sweepShard): a fraction of a
-// millisecond of work, so that a request waiting for a processor waits
-// about that long, while the sweep still gets through a million sessions
-// in seconds when requests keep every processor busy. Yielding after every
-// hold let such a sweep run a few microseconds per scheduler time slice.
-const sweepHoldsPerYield = 8
+// sweepSlice is how long a Sweep call runs, by the wall clock, before it
+// yields its processor (runtime.Gosched) to the goroutines waiting for one.
+// A goroutine that sweeps never blocks, and without a yield the requests it
+// shares the processors with wait for the scheduler to preempt it, every
+// 10 ms. Every yield under load costs one request the rest of a slice: the
+// scheduler hands the sweep a processor a request was running on, and that
+// request waits until the sweep yields again. So the number of slices, not
+// their length, sets how many requests a sweep slows down: yielding every
+// 256 sessions (about 0.3 ms) slowed more than one request in a hundred
+// while a wave of a million sessions expired, and so set the 99th
+// percentile of every read. 2 ms makes a sweep of a million sessions about
+// a thousand slices. When nothing else is runnable the yield returns at
+// once. The manager paces its sweep the same way across store calls.
+const sweepSlice = 2 * time.Millisecond
 
 // claimedEntry is a session a sweep took out of its shard, to be reported
-// once the shard's lock is free.
+// once the shard's lock is free (its ID too: encoding it allocates).
 type claimedEntry struct {
-	id string
-	e  *memoryEntry
+	e *memoryEntry
 }
 
 // Sweep implements [Store]. Its cost follows what came due: it looks only at
@@ -43,12 +51,12 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 	defer m.leave()
 	now = wallClock(now)
 	var out []Entry
-	var holds int
+	sliceFrom := time.Now()
 	start := m.sweepFrom.Add(1)
 	for i := uint32(0); i < shardCount && len(out) < limit; i++ {
 		s := &m.shards[(start+i)&(shardCount-1)]
 		var formerIDs []string
-		out, formerIDs = m.sweepShard(s, now, limit, out, &holds)
+		out, formerIDs = m.sweepShard(s, now, limit, out, &sliceFrom)
 		m.dropTombstones(formerIDs) // after sweepShard let go of s.mu
 	}
 	return out, nil
@@ -61,13 +69,11 @@ func (m *memory) Sweep(_ context.Context, now time.Time, limit int) ([]Entry, er
 // returns the former IDs of the sessions it removed, whose tombstones the
 // caller drops once s.mu is free.
 //
-// Every sweepHoldsPerYield holds it yields its processor (runtime.Gosched):
-// a sweep through a wave of a million expired sessions is seconds of work
-// that never blocks, and without the yield the requests it shares the
-// processors with wait for the scheduler to preempt it, every 10 ms. When
-// nothing else is runnable the yield returns at once. holds counts the
-// holds of the whole Sweep call.
-func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry, holds *int) (_ []Entry, formerIDs []string) {
+// Between two holds, once sweepSlice has passed since *sliceFrom (the
+// start of the Sweep call or its last yield), it yields its processor and
+// starts a new slice: a sweep through a wave of a million expired sessions
+// is seconds of work that never blocks (see sweepSlice).
+func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entry, sliceFrom *time.Time) (_ []Entry, formerIDs []string) {
 	s.mu.RLock()
 	budget := s.due.Len()
 	s.mu.RUnlock()
@@ -84,8 +90,9 @@ func (m *memory) sweepShard(s *memoryShard, now time.Time, limit int, out []Entr
 			break
 		}
 		budget -= popped
-		if *holds++; *holds%sweepHoldsPerYield == 0 {
+		if time.Since(*sliceFrom) >= sweepSlice {
 			runtime.Gosched()
+			*sliceFrom = time.Now()
 		}
 	}
 	return out, formerIDs
@@ -104,6 +111,7 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 	// without the lock, as Delete does.
 	for _, c := range claimed {
 		e := c.e
+		id := e.id()
 		// A bound session's masked ID is at hand; any other's is hashed
 		// here: a SHA-256 per session under the lock made every request of
 		// the shard wait for a whole batch of them.
@@ -111,9 +119,9 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 		if b := e.bound(); b != nil {
 			masked = string(b.masked[:])
 		} else {
-			masked = MaskedID(c.id)
+			masked = MaskedID(id)
 		}
-		out = append(out, Entry{ID: c.id, MaskedID: masked, Record: e.record()})
+		out = append(out, Entry{ID: id, MaskedID: masked, Record: e.record()})
 		*formerIDs = append(*formerIDs, e.formerIDs()...)
 	}
 	clear(claimed) // the entries are garbage once reported
@@ -135,6 +143,8 @@ func (m *memory) sweepSteps(s *memoryShard, now time.Time, limit int, out []Entr
 func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claimed []claimedEntry) (_ []claimedEntry, popped int, done bool) {
 	nowAt := dueAtOf(now)
 	s.mu.Lock()
+	locked := sweephold.Start()
+	defer sweephold.Done(locked) // after the Unlock below: the whole hold
 	defer s.mu.Unlock()
 	for ; popped < steps; popped++ {
 		if len(claimed) >= room {
@@ -144,9 +154,8 @@ func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claime
 		if !ok {
 			return claimed, popped, true
 		}
-		id := item.id
-		e, live := s.entries[id]
-		if !live {
+		e := item.e
+		if e.gone {
 			continue // deleted since it was filed
 		}
 		if item.gen != e.gen {
@@ -157,16 +166,16 @@ func (m *memory) claimDue(s *memoryShard, now time.Time, room, steps int, claime
 				continue // never expires: nothing to file (not filed by Create)
 			}
 			if nowAt.before(dueAtOf(deadline)) {
-				s.due.file(id, deadline, e.gen)
+				s.due.file(e, deadline, e.gen)
 				continue
 			}
 		}
 		if e.renewed {
-			delete(s.entries, id) // a tombstone: not counted, not reported
+			s.delete(e, m.keyOf(e)) // a tombstone: not counted, not reported
 			continue
 		}
-		m.remove(s, id, e)
-		claimed = append(claimed, claimedEntry{id: id, e: e})
+		m.remove(s, e, m.keyOf(e))
+		claimed = append(claimed, claimedEntry{e: e})
 	}
 	return claimed, popped, len(claimed) >= room
 }

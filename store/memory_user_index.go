@@ -108,11 +108,11 @@ func (us *userSessions) add(k maskedKey, id string) {
 	us.few = nil
 }
 
-// remove takes id out under k, if k names id (and not another session that
-// took k over).
-func (us *userSessions) remove(k maskedKey, id string) {
+// remove takes the session e out from under k, if k names e (and not
+// another session that took k over).
+func (us *userSessions) remove(k maskedKey, e *memoryEntry) {
 	if us.many != nil {
-		if us.many[k] != id {
+		if id, ok := us.many[k]; !ok || !e.hasID(id) {
 			return
 		}
 		delete(us.many, k)
@@ -126,7 +126,7 @@ func (us *userSessions) remove(k maskedKey, id string) {
 		return
 	}
 	for i := range us.few {
-		if us.few[i].masked == k && us.few[i].id == id {
+		if us.few[i].masked == k && e.hasID(us.few[i].id) {
 			last := len(us.few) - 1
 			us.few[i] = us.few[last]
 			us.few[last] = indexedSession{} // let the ID string be collected
@@ -171,10 +171,10 @@ func (m *memory) index(b *binding, id string) {
 	u.users[b.user] = us
 }
 
-// unindex takes the session id out of its user's index; nil b does nothing.
+// unindex takes the session e out of its user's index; nil b does nothing.
 // A user left with no sessions leaves the index. The caller holds the write
-// lock of id's shard.
-func (m *memory) unindex(b *binding, id string) {
+// lock of e's shard.
+func (m *memory) unindex(b *binding, e *memoryEntry) {
 	if b == nil {
 		return
 	}
@@ -185,7 +185,7 @@ func (m *memory) unindex(b *binding, id string) {
 	if !ok {
 		return
 	}
-	us.remove(b.masked, id)
+	us.remove(b.masked, e)
 	if us.len() == 0 {
 		delete(u.users, b.user)
 		return

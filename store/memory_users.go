@@ -9,10 +9,10 @@ import (
 
 // writable returns the entry of id for a write that, like Update, must not
 // reach an ended or renewed session. The caller holds s.mu for writing.
-func writable(s *memoryShard, id string) (*memoryEntry, error) {
-	e, ok := s.entries[id]
+func writable(s *memoryShard, p parsedID) (*memoryEntry, error) {
+	e := s.lookup(p)
 	switch {
-	case !ok:
+	case e == nil:
 		return nil, ErrNotFound
 	case e.renewed:
 		return nil, ErrRenewed
@@ -27,10 +27,11 @@ func (m *memory) withWritable(id string, f func(s *memoryShard, e *memoryEntry))
 		return err
 	}
 	defer m.leave()
-	s := m.shard(id)
+	p := m.parse(id)
+	s := m.shardOf(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, err := writable(s, id)
+	e, err := writable(s, p)
 	if err != nil {
 		return err
 	}
@@ -50,9 +51,9 @@ func (m *memory) SetUser(_ context.Context, id, user string) error {
 		if old := e.bound(); old == nil && b == nil || old != nil && b != nil && old.user == user {
 			return
 		}
-		m.unindex(e.bound(), id)
+		m.unindex(e.bound(), e)
 		m.index(b, id)
-		e.rare = withRare(b, e.formerIDs())
+		e.bindTo(b)
 	})
 }
 
@@ -66,11 +67,11 @@ func (m *memory) SetExpires(_ context.Context, id string, expires time.Time) err
 		// deadline, not record: a record would build the values' map of a
 		// session nobody read, which its pairs spare.
 		before := e.deadline()
-		e.expiresSec, e.expiresNsec = unixOf(expires)
+		e.setTimes(e.createdTime(), expires)
 		after := e.deadline()
 		if !after.IsZero() && (before.IsZero() || after.Before(before)) {
 			e.gen++
-			s.due.file(id, after, e.gen)
+			s.due.file(e, after, e.gen)
 			if !before.IsZero() {
 				s.dropStale() // the filing under before is superseded
 			}
@@ -100,10 +101,11 @@ func (m *memory) UserSessions(_ context.Context, user string, now time.Time) ([]
 
 	out := make([]Entry, 0, len(candidates))
 	for _, c := range candidates {
-		s := m.shard(c.id)
+		p := m.parse(c.id)
+		s := m.shardOf(p)
 		s.mu.RLock()
-		e, ok := s.entries[c.id]
-		bound := ok && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == c.masked
+		e := s.lookup(p)
+		bound := e != nil && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == c.masked
 		var rec Record
 		if bound {
 			rec = e.record()
@@ -141,12 +143,13 @@ func (m *memory) DeleteUserSession(_ context.Context, user, maskedID string) (Re
 	if !listed {
 		return Record{}, false, nil
 	}
-	s := m.shard(id)
+	p := m.parse(id)
+	s := m.shardOf(p)
 	s.mu.Lock()
-	e, ok := s.entries[id]
-	bound := ok && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == k
+	e := s.lookup(p)
+	bound := e != nil && !e.renewed && e.bound() != nil && e.bound().user == user && e.bound().masked == k
 	if bound {
-		m.remove(s, id, e)
+		m.remove(s, e, p.hash)
 		s.dropStale()
 	}
 	s.mu.Unlock()

@@ -22,7 +22,7 @@ func assertIndexExact(t *testing.T, m *memory) {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.RLock()
-		for id, e := range s.entries {
+		for id, e := range s.all() {
 			if e.renewed || e.bound() == nil {
 				continue
 			}

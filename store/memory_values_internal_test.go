@@ -54,7 +54,7 @@ func TestMemoryValuesBuiltOnceOnRead(t *testing.T) {
 	m := newTestMemory()
 	id := testID(t)
 	require.NoError(t, m.Create(ctx, id, testRecord(map[string]any{"a": 1})))
-	e := m.shard(id).entries[id]
+	e := m.entryOf(id)
 	assert.Nil(t, e.values.Load().builtMap(), "values never read are kept as pairs")
 
 	rec, found, err := m.Load(ctx, id, testBase, false)
@@ -103,8 +103,9 @@ func TestMemoryValuesUpdateOfUnreadSession(t *testing.T) {
 // the heap has room: container/heap boxed every item in an interface.
 func TestExpiryHeapAllocatesNothing(t *testing.T) {
 	h := make(expiryHeap, 0, 16)
+	e := &memoryEntry{}
 	allocs := testing.AllocsPerRun(100, func() {
-		h.file("id", testBase, 0)
+		h.file(e, testBase, 0)
 		if _, ok := h.popDue(testBase); !ok {
 			panic("the deadline filed is not due")
 		}

@@ -23,7 +23,7 @@ func TestMemorySetExpiresKeepsValuesAsPairs(t *testing.T) {
 	require.NoError(t, m.Create(ctx, id, testRecord(nil)))
 	require.NoError(t, m.Update(ctx, id, map[string]any{"user": "alice"}))
 	require.NoError(t, m.SetUser(ctx, id, "alice"))
-	e := m.shard(id).entries[id]
+	e := m.entryOf(id)
 	require.Nil(t, e.values.Load().builtMap(), "written, not read: kept as pairs")
 	require.NoError(t, m.SetExpires(ctx, id, testBase.Add(30*24*time.Hour)))
 	assert.Nil(t, e.values.Load().builtMap(), "SetExpires built the values map of a session nobody read")
