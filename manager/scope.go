@@ -28,9 +28,12 @@ import (
 //     changes and expires a cookie still due; a failure answers the request
 //     through the error handler instead of the handler's response.
 //  4. After the commit the session is in mode committed: a later Set writes
-//     through. After a failed commit it is in mode commitFailed: the error
-//     handler answered, and a later Set stores nothing. A handler that
-//     panicked commits its cookie changes only (abandon).
+//     through, but one made while the commit is still storing joins it
+//     (Get finds the values in flight meanwhile; see storeHeld), so that
+//     the commit's older write cannot land last. After a failed commit it
+//     is in mode commitFailed: the error handler answered, and a later Set
+//     stores nothing. A handler that panicked commits its cookie changes
+//     only (abandon).
 //
 // Calls made without a middleware (Manager.GetSession and the others on a
 // request Handler did not wrap) get a scope of their own, made by scopeFor,
@@ -523,25 +526,28 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	}
 	changes, id := s.pending, s.id
 	s.pending = nil
-	s.mu.Unlock()
 	if abandoned || deferred != nil {
 		// A request that panicked, or that the error handler will answer,
 		// stores none of the changes it held: its handler did not finish
 		// what it meant to do (a login on an ID that failed to renew, say).
 		changes = nil
 	}
-	err = s.store(sc.ctx(), changes, id)
+	if len(changes) == 0 {
+		s.mu.Unlock()
+		return true, deferred
+	}
+	// Get finds the changes while the store writes, and a Set meanwhile
+	// joins the commit rather than overtaking it.
+	before := s.startHeld(changes)
+	s.mu.Unlock()
+	// storeHeld puts the session in mode commitFailed itself on a failure,
+	// under the lock that ends the store.
+	err = s.storeHeld(sc.ctx(), changes, before, id)
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil
 	}
-	if err != nil {
-		s.mu.Lock()
-		s.mode = commitFailed
-		s.mu.Unlock()
-		return true, err
-	}
-	return true, deferred
+	return true, err
 }
 
 // CommitBeforeWrite commits, and answers a failed commit through the error

@@ -68,16 +68,23 @@ type MemSession struct {
 	// the store and never written to; unbound sessions own it.
 	base map[string]any
 	// written holds the changes stored since base was read, over base; nil
-	// deletes a key. It is never written to either (the store was handed
-	// it): a second flush merges into a new map. Keeping the changes beside
-	// base, not merged into a copy of it, spares each write two
-	// allocations and a copy of every value.
+	// deletes a key. While storing is set it holds those of the commit on
+	// its way too, so that Get finds them meanwhile; should the store fail,
+	// the commit puts back the map it replaced (see storeHeld). It is never
+	// written to either (the store was handed it): a second flush merges
+	// into a new map. Keeping the changes beside base, not merged into a
+	// copy of it, spares each write two allocations and a copy of every
+	// value.
 	written map[string]any
 	// pending holds changes not yet sent to the store, over written; nil
 	// deletes a key.
 	pending map[string]any
 	isNew   bool
 	gone    bool // destroyed, expired or renewed away
+	// storing is set while a request's commit stores its changes: a Set in
+	// mode committed then holds its change in pending for the commit to
+	// store after its own (see storeHeld).
+	storing bool
 	// renewedAway is set with gone when another request renewed the session:
 	// it lives on under another ID, so work on it fails with
 	// ErrSessionRenewed rather than being dropped as for an ended session.
@@ -103,8 +110,11 @@ const (
 	// held: within a request, before its commit: Set holds the change for
 	// the commit.
 	held
-	// committed: within a request, after its commit: Set writes through,
-	// and a failure the response can no longer report is logged.
+	// committed: within a request, after its commit began: Set writes
+	// through, and a failure the response can no longer report is logged.
+	// While the commit is still storing, Set holds its change for the
+	// commit to store after its own instead (see storeHeld): written at
+	// once, it could land before the commit's older write and be lost.
 	committed
 	// commitFailed: within a request whose commit failed, so that the error
 	// handler answered: Set stores nothing and returns ErrCommitFailed, or a
@@ -241,8 +251,11 @@ func (s *MemSession) Delete(key interface{}) error {
 
 // Set implements [Session]. Within a request the change is held until the
 // request commits; otherwise it is written to the store before Set returns.
-// After a failed commit of its request it stores nothing and returns
-// ErrCommitFailed.
+// A Set made while its request's commit is still storing joins that commit,
+// which stores it after the values it held, so that the store keeps the
+// newer value; should that write fail, the commit fails as for a held
+// change. After a failed commit of its request Set stores nothing and
+// returns ErrCommitFailed.
 // Either way an Update event fires when the value changed; setting a map,
 // a slice or a pointer always counts as a change.
 //
@@ -308,9 +321,12 @@ func (s *MemSession) Set(key interface{}, value interface{}) error {
 		s.pending = make(map[string]any, 1)
 	}
 	s.pending[k] = value
+	// While a commit stores, it stores this change after its own (see
+	// storeHeld); a failure then fails the commit, as for a held change.
+	writeNow := mode != held && !s.storing
 	s.mu.Unlock()
 
-	if mode != held {
+	if writeNow {
 		if err := s.flush(context.Background()); err != nil {
 			return err
 		}
@@ -337,23 +353,79 @@ func (s *MemSession) store(ctx context.Context, changes map[string]any, id strin
 		return nil
 	}
 
-	ctx, cancel := s.m.writeContext(ctx)
-	defer cancel()
-	if err := s.writeFailed(s.m.store.Update(ctx, id, changes), "storing changes of", id); err != nil {
+	if err := s.update(ctx, changes, id); err != nil {
 		return err
 	}
-
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.fold(changes)
+	s.mu.Unlock()
+	return nil
+}
+
+// startHeld begins the store of changes that a commit took from pending:
+// they go into written at once, where Get finds them while the store
+// writes, and a Set in mode committed meanwhile holds its change rather
+// than write it ahead of them. It returns the written map they replaced,
+// for storeHeld to put back should the store fail. The caller holds s.mu
+// and has checked that changes is not empty.
+func (s *MemSession) startHeld(changes map[string]any) (before map[string]any) {
+	before = s.written
+	s.fold(changes)
+	s.storing = true
+	return before
+}
+
+// storeHeld stores the changes that startHeld put on their way, under id;
+// before is what it returned. It then stores, in turn, the changes that
+// Sets held meanwhile (see Set), until none is left, so that the store
+// sees the writes in the order Set returned. A failure drops what is on
+// its way (written is before again: no value the store never took comes
+// back) and what was held after it, and, unless the session is merely gone
+// (the caller drops the changes without error), puts the session in mode
+// commitFailed under the same lock, so that no Set writes through behind
+// the failed commit.
+func (s *MemSession) storeHeld(ctx context.Context, changes, before map[string]any, id string) error {
+	for {
+		err := s.update(ctx, changes, id)
+		s.mu.Lock()
+		if err != nil {
+			s.written, s.pending, s.storing = before, nil, false
+			if !errors.Is(err, ErrSessionGone) || errors.Is(err, ErrSessionRenewed) {
+				s.mode = commitFailed
+			}
+			s.mu.Unlock()
+			return err
+		}
+		changes, id = s.pending, s.id
+		if len(changes) == 0 {
+			s.storing = false
+			s.mu.Unlock()
+			return nil
+		}
+		s.pending = nil
+		before = s.startHeld(changes)
+		s.mu.Unlock()
+	}
+}
+
+// update writes changes to the store under id, within the manager's write
+// deadline, and returns the manager's error for a failure (see writeFailed).
+func (s *MemSession) update(ctx context.Context, changes map[string]any, id string) error {
+	ctx, cancel := s.m.writeContext(ctx)
+	defer cancel()
+	return s.writeFailed(s.m.store.Update(ctx, id, changes), "storing changes of", id)
+}
+
+// fold adds changes to written. The caller holds s.mu.
+func (s *MemSession) fold(changes map[string]any) {
 	if s.written == nil {
 		s.written = changes // nobody writes to changes any more
-		return nil
+		return
 	}
 	next := make(map[string]any, len(s.written)+len(changes))
 	maps.Copy(next, s.written)
 	maps.Copy(next, changes) // a nil value stays: it deletes the key of base
 	s.written = next
-	return nil
 }
 
 // Invalidate implements [Session]. A store failure is logged and, within a
