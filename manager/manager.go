@@ -191,23 +191,30 @@ func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error)
 		m.opts.ErrorHandler(w, r, err)
 		return
 	}
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, store.ErrTooManySessions):
+	code := errorStatus(err)
+	if errors.Is(err, store.ErrTooManySessions) {
 		// noteRefusal has warned, at most once per fullWarningInterval: an
 		// error line per refused request would let a flood fill the logs.
-		code = http.StatusServiceUnavailable
 		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
-		http.Error(w, http.StatusText(code), code)
-		return
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, new(net.Error)): // a store that hands back its driver's network error unwrapped
-		code = http.StatusServiceUnavailable
-	case errors.Is(err, ErrSessionRenewed):
-		code = http.StatusConflict
+	} else {
+		m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	}
-	m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	http.Error(w, http.StatusText(code), code)
+}
+
+// errorStatus is the status the default error handler answers err with
+// (see [Options.ErrorHandler]); a face that lets the application answer
+// records it too, for when the application writes nothing.
+func errorStatus(err error) int {
+	switch {
+	case errors.Is(err, store.ErrTooManySessions),
+		errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, new(net.Error)): // a store that hands back its driver's network error unwrapped
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrSessionRenewed):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
 }
 
 // Close stops the sweeper and, when the manager made its own in-memory

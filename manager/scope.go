@@ -72,16 +72,23 @@ type requestScope struct {
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
-	committed   bool  // headers may have gone out: no more cookies
-	failed      bool  // the commit failed and the error handler answered
-	clearCookie bool  // the session was invalidated: expire the cookie
-	cookieSent  bool  // this response sets or expires the cookie
-	abandoned   bool  // the handler panicked: its pending changes are not stored
+	committed   bool // headers may have gone out: no more cookies
+	failed      bool // the commit failed and the error handler answered
+	clearCookie bool // the session was invalidated: expire the cookie
+	cookieSent  bool // this response sets or expires the cookie
+	abandoned   bool // the handler panicked: its pending changes are not stored
+	// errorAnswer is the Gin commit writer's (see ErrorAnswer); here, in
+	// the padding of the flags above, it costs the scope no room.
+	errorAnswer bool
 	deferred    error // a failure to report at commit
 
 	// passed is set once a commit of this scope succeeded, which no later
 	// failure can undo, so that CommitBeforeWrite answers without mu.
 	passed atomic.Bool
+	// serving counts the Serve calls running for the scope (two when gin's
+	// HandleContext re-routed the request to a route with the middleware):
+	// scopeOf asks the gin.Context only while it is not 0.
+	serving atomic.Int32
 }
 
 // scopeContextKey keys the scope of a request in its context by manager,
@@ -221,10 +228,21 @@ func (m *Manager) load(sc *requestScope) error {
 	return nil
 }
 
-// scopeOf returns the scope that m.Handler attached to r, if any.
+// scopeOf returns the scope that m.Handler attached to r, if any. A Gin
+// request's scope counts only while its gin.Context holds it, where the
+// helpers find it: a route that gin's HandleContext re-routed to, without
+// the middleware, has none, as its helpers have none. Its handler's writes
+// go out without the scope's commit writer, so a change the scope held for
+// it would be committed after its answer, and could be lost after a 200.
 func (m *Manager) scopeOf(r *http.Request) *requestScope {
 	sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
 	if sc == nil || sc.m != m {
+		return nil
+	}
+	// Only while the middleware serves the request: after, gin may hand
+	// the gin.Context to another request, and a goroutine that kept r must
+	// not read it.
+	if gc := sc.gin.Raw.Context; gc != nil && sc.serving.Load() > 0 && !seam.GinHolds(gc, sc) {
 		return nil
 	}
 	return sc
@@ -571,7 +589,9 @@ func (sc *requestScope) CommitBeforeWrite() bool {
 // holds a dead ID. The panic goes on unchanged.
 func (sc *requestScope) Serve(next seam.Next) {
 	returned := false
+	sc.serving.Add(1)
 	defer func() {
+		sc.serving.Add(-1)
 		if !returned {
 			sc.abandon()
 		}
@@ -592,6 +612,10 @@ func (sc *requestScope) abandon() {
 		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
 	}
 }
+
+// ErrorAnswer is seam.Committer's: the Gin commit writer's flag, read and
+// written only by the request's goroutine, as the writer is.
+func (sc *requestScope) ErrorAnswer() *bool { return &sc.errorAnswer }
 
 // Manager returns the manager the scope belongs to.
 func (sc *requestScope) Manager() *Manager { return sc.m }
