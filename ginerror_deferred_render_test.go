@@ -105,3 +105,36 @@ func TestAFailedCommitRecordedButNotRenderedAnswersItsErrorStatus(t *testing.T) 
 		}
 	}
 }
+
+// TestAPlainErrorHandlerThatWritesNothingUnderGinIsNoSuccess: an
+// Options.ErrorHandler of net/http's shape that only logs, given to a Gin
+// application, must not leave Gin to send its default 200 for a lost write.
+func TestAPlainErrorHandlerThatWritesNothingUnderGinIsNoSuccess(t *testing.T) {
+	faulty := testkit.NewFaultyStore()
+	faulty.Err = fmt.Errorf("redis: %w", store.ErrUnavailable)
+	opts := testOptions(testkit.NewClock())
+	opts.Store = faulty
+	logged := 0
+	opts.ErrorHandler = func(http.ResponseWriter, *http.Request, error) { logged++ }
+	m := newTestManager(t, opts, nil)
+
+	r := gin.New()
+	r.Use(session.UseManager(m, nil))
+	r.POST("/login", loginAliceRoute)
+	r.POST("/set", func(c *gin.Context) {
+		_ = session.GetSession(c).Set("theme", "dark")
+		c.String(http.StatusOK, "saved")
+	})
+	cookie := loginAlice(t, r)
+
+	faulty.FailUpdate.Store(true)
+	req := httptest.NewRequest(http.MethodPost, "/set", nil)
+	req.AddCookie(cookie)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	faulty.FailUpdate.Store(false)
+
+	assert.Equal(t, 1, logged)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "body %q", rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), "saved")
+}

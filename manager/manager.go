@@ -186,9 +186,15 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 // HandleError answers a request whose session could not be loaded or
 // stored, through Options.ErrorHandler or the default one (see
 // [Options.ErrorHandler] for its status codes).
+//
+// An Options.ErrorHandler that writes nothing (one that only logs, say)
+// does not make the request a success: the default status is then sent
+// with its status text, or, on a writer that can hold a status unsent as
+// Gin's does, recorded there for the rest of the request to answer with
+// (TestAnErrorHandlerThatWritesNothingIsNoSuccess).
 func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error) {
 	if m.opts.ErrorHandler != nil {
-		m.opts.ErrorHandler(w, r, err)
+		m.customAnswer(w, r, err)
 		return
 	}
 	code := errorStatus(err)
