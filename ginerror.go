@@ -19,7 +19,18 @@ import (
 // h gets the request's gin.Context, whose writes reach the client (the
 // handler's own response, if any, is dropped), and the error, which may
 // hold internal detail: log it, do not send it. The chain is aborted after
-// h returns. h answers for requests served by [UseManager], [UseSession]
+// h returns.
+//
+// h may instead only record the error, _ = c.Error(err), for a middleware
+// further out to render after c.Next, Gin's usual way. When h writes
+// nothing, the status the default ErrorHandler would send (503 for a store
+// that is down, 409 for ErrSessionRenewed, else 500) is recorded on Gin's
+// writer without being sent; after a failed commit, an answer whose status
+// is 400 or more then goes out through c.Writer, and with none Gin sends
+// the recorded status: a failed commit is never answered 200
+// (TestAFailedCommitRenderedByAnOuterErrorMiddlewareIsNotA200,
+// TestAFailedCommitRecordedButNotRenderedAnswersItsErrorStatus). An answer
+// with a success status is still dropped. h answers for requests served by [UseManager], [UseSession]
 // or [Sessions], and for [HandleError]; a manager that answers another request (its
 // net/http Handler, or gin-contrib's own middleware over [NewGinStore])
 // answers 500 with only the status text.
@@ -41,6 +52,14 @@ func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter
 		c.Writer = gw.ResponseWriter
 		defer func() { c.Writer = wrapped }()
 		h(c, err)
+		// h may only record err (c.Error) for a middleware further out to
+		// render. Gin's writer then holds the status without sending it:
+		// the answer the middleware renders with an error status passes the
+		// failed commit's writer, and with none Gin sends this status, never
+		// its default 200.
+		if raw := gw.ResponseWriter; !raw.Written() && raw.Status() < http.StatusBadRequest {
+			raw.WriteHeader(hooks.ErrorStatus(err))
+		}
 		c.Abort()
 	}
 }

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	session "github.com/sessionkit/session"
 	"github.com/sessionkit/session/internal/testkit"
+	"github.com/sessionkit/session/store"
 )
 
 // TestAFailedCommitRenderedByAnOuterErrorMiddlewareIsNotA200: Gin's usual
@@ -52,4 +54,87 @@ func TestAFailedCommitRenderedByAnOuterErrorMiddlewareIsNotA200(t *testing.T) {
 	faulty.FailUpdate.Store(false)
 
 	assert.NotEqual(t, http.StatusOK, rec.Code, "a failed commit was answered 200 (body %q)", rec.Body.String())
+}
+
+// TestAFailedCommitRecordedButNotRenderedAnswersItsErrorStatus: when h only
+// records the error and no middleware renders it, the response carries the
+// status the default error handler would have sent (503 for a store that is
+// down), not Gin's default 200; and an outer renderer's answer goes out
+// while the handler's own success body stays dropped.
+func TestAFailedCommitRecordedButNotRenderedAnswersItsErrorStatus(t *testing.T) {
+	faulty := testkit.NewFaultyStore()
+	faulty.Err = fmt.Errorf("redis: %w", store.ErrUnavailable)
+	opts := testOptions(testkit.NewClock())
+	opts.Store = faulty
+	opts.ErrorHandler = session.GinErrorHandler(func(c *gin.Context, err error) {
+		_ = c.Error(err)
+	})
+	m := newTestManager(t, opts, nil)
+
+	render := false
+	renderErrors := func(c *gin.Context) {
+		c.Next()
+		if render && len(c.Errors) > 0 && !c.Writer.Written() {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "try again"})
+		}
+	}
+	r := gin.New()
+	r.Use(renderErrors, session.UseManager(m, nil))
+	r.POST("/login", loginAliceRoute)
+	r.POST("/set", func(c *gin.Context) {
+		_ = session.GetSession(c).Set("theme", "dark")
+		c.String(http.StatusOK, "saved")
+		c.String(http.StatusOK, " twice") // a success write after the failure is dropped too
+	})
+	cookie := loginAlice(t, r)
+
+	faulty.FailUpdate.Store(true)
+	defer faulty.FailUpdate.Store(false)
+	for _, render = range []bool{false, true} {
+		req := httptest.NewRequest(http.MethodPost, "/set", nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "rendered: %v", render)
+		assert.NotContains(t, rec.Body.String(), "saved")
+		assert.NotContains(t, rec.Body.String(), "twice")
+		if render {
+			assert.JSONEq(t, `{"error":"try again"}`, rec.Body.String())
+		} else {
+			assert.Empty(t, rec.Body.String())
+		}
+	}
+}
+
+// TestAPlainErrorHandlerThatWritesNothingUnderGinIsNoSuccess: an
+// Options.ErrorHandler of net/http's shape that only logs, given to a Gin
+// application, must not leave Gin to send its default 200 for a lost write.
+func TestAPlainErrorHandlerThatWritesNothingUnderGinIsNoSuccess(t *testing.T) {
+	faulty := testkit.NewFaultyStore()
+	faulty.Err = fmt.Errorf("redis: %w", store.ErrUnavailable)
+	opts := testOptions(testkit.NewClock())
+	opts.Store = faulty
+	logged := 0
+	opts.ErrorHandler = func(http.ResponseWriter, *http.Request, error) { logged++ }
+	m := newTestManager(t, opts, nil)
+
+	r := gin.New()
+	r.Use(session.UseManager(m, nil))
+	r.POST("/login", loginAliceRoute)
+	r.POST("/set", func(c *gin.Context) {
+		_ = session.GetSession(c).Set("theme", "dark")
+		c.String(http.StatusOK, "saved")
+	})
+	cookie := loginAlice(t, r)
+
+	faulty.FailUpdate.Store(true)
+	req := httptest.NewRequest(http.MethodPost, "/set", nil)
+	req.AddCookie(cookie)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	faulty.FailUpdate.Store(false)
+
+	assert.Equal(t, 1, logged)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "body %q", rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), "saved")
 }

@@ -188,6 +188,41 @@ func TestCustomErrorHandler(t *testing.T) {
 	}
 }
 
+// TestAnErrorHandlerThatWritesNothingIsNoSuccess: an ErrorHandler that only
+// logs must not leave net/http to answer 200 for a request whose session
+// could not be loaded or whose change was lost.
+func TestAnErrorHandlerThatWritesNothingIsNoSuccess(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		breakIt   func(st *testkit.FaultyStore)
+		setInside bool
+	}{
+		{name: "load failure", breakIt: func(st *testkit.FaultyStore) { st.FailLoad.Store(true) }},
+		{name: "commit failure", breakIt: func(st *testkit.FaultyStore) { st.FailUpdate.Store(true) }, setInside: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := testkit.NewFaultyStore()
+			logged := 0
+			env := testkit.NewEnv(t, manager.Options{Store: st, ErrorHandler: func(http.ResponseWriter, *http.Request, error) {
+				logged++
+			}}, nil)
+			_, ck := env.Create(t)
+			st.Err = store.ErrUnavailable
+			tt.breakIt(st)
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.setInside {
+					_ = env.M.GetSession(r).Set("k", "v")
+				}
+				_, _ = io.WriteString(w, "saved")
+			}))
+			rec := testkit.Get(h, "/", ck)
+			assert.Equal(t, 1, logged)
+			assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "the default status of a store that is down")
+			assert.NotContains(t, rec.Body.String(), "saved")
+		})
+	}
+}
+
 func TestHandlerHeaders(t *testing.T) {
 	env := testkit.NewEnv(t, manager.Options{}, nil)
 	m := env.M

@@ -186,28 +186,41 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 // HandleError answers a request whose session could not be loaded or
 // stored, through Options.ErrorHandler or the default one (see
 // [Options.ErrorHandler] for its status codes).
+//
+// An Options.ErrorHandler that writes nothing (one that only logs, say)
+// does not make the request a success: the default status is then sent
+// with its status text, or, on a writer that can hold a status unsent as
+// Gin's does, recorded there for the rest of the request to answer with
+// (TestAnErrorHandlerThatWritesNothingIsNoSuccess).
 func (m *Manager) HandleError(w http.ResponseWriter, r *http.Request, err error) {
 	if m.opts.ErrorHandler != nil {
-		m.opts.ErrorHandler(w, r, err)
+		m.customAnswer(w, r, err)
 		return
 	}
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, store.ErrTooManySessions):
+	code := errorStatus(err)
+	if errors.Is(err, store.ErrTooManySessions) {
 		// noteRefusal has warned, at most once per fullWarningInterval: an
 		// error line per refused request would let a flood fill the logs.
-		code = http.StatusServiceUnavailable
 		m.log.Debug("session: request refused: session store full", "method", r.Method, "path", r.URL.Path, "status", code)
-		http.Error(w, http.StatusText(code), code)
-		return
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, new(net.Error)): // a store that hands back its driver's network error unwrapped
-		code = http.StatusServiceUnavailable
-	case errors.Is(err, ErrSessionRenewed):
-		code = http.StatusConflict
+	} else {
+		m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	}
-	m.log.Error("session: request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	http.Error(w, http.StatusText(code), code)
+}
+
+// errorStatus is the status the default error handler answers err with
+// (see [Options.ErrorHandler]); a face that lets the application answer
+// records it too, for when the application writes nothing.
+func errorStatus(err error) int {
+	switch {
+	case errors.Is(err, store.ErrTooManySessions),
+		errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, new(net.Error)): // a store that hands back its driver's network error unwrapped
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrSessionRenewed):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
 }
 
 // Close stops the sweeper and, when the manager made its own in-memory

@@ -114,7 +114,9 @@ type Options struct {
 	// (store.ErrClosed), did not answer in time (context.DeadlineExceeded)
 	// or is full (store.ErrTooManySessions, logged only at debug level: see
 	// MaxSessions); 409 Conflict for ErrSessionRenewed; 500 Internal Server
-	// Error otherwise (a record that cannot be read, say).
+	// Error otherwise (a record that cannot be read, say). A handler that
+	// writes nothing (one that only logs) gets that default status sent for
+	// it, never a 200 (see [Manager.HandleError]).
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 
 	// ScriptReadableCookie sends the cookie without HttpOnly, so that page

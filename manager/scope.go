@@ -32,9 +32,9 @@ import (
 //     waits for the commit's last write (Get finds the values in flight
 //     meanwhile; see storeHeld), so that the commit's older write cannot
 //     land last. A failure or a logout while the commit stores is answered
-//     by the commit, as one before it (see storing). After a failed commit
-//     it is in mode commitFailed: the error handler answered, and a later
-//     Set stores nothing. A handler that panicked commits its cookie
+//     by the commit, as one before it (see stateStoring). After a failed
+//     commit it is in mode commitFailed: the error handler answered, and a
+//     later Set stores nothing. A handler that panicked commits its cookie
 //     changes only (abandon).
 //
 // Calls made without a middleware (Manager.GetSession and the others on a
@@ -74,11 +74,14 @@ type requestScope struct {
 
 	mu          sync.Mutex // guards the fields below
 	session     *MemSession
-	committed   bool  // headers may have gone out: no more cookies
-	failed      bool  // the commit failed and the error handler answered
-	clearCookie bool  // the session was invalidated: expire the cookie
-	cookieSent  bool  // this response sets or expires the cookie
-	abandoned   bool  // the handler panicked: its pending changes are not stored
+	committed   bool // headers may have gone out: no more cookies
+	failed      bool // the commit failed and the error handler answered
+	clearCookie bool // the session was invalidated: expire the cookie
+	cookieSent  bool // this response sets or expires the cookie
+	abandoned   bool // the handler panicked: its pending changes are not stored
+	// errorAnswer is the Gin commit writer's (see ErrorAnswer); here, in
+	// the padding of the flags above, it costs the scope no room.
+	errorAnswer bool
 	deferred    error // a failure to report at commit
 
 	// lastWrite is closed when the commit's last store write returns; a
@@ -86,16 +89,27 @@ type requestScope struct {
 	// Guarded by the session's mu, not by mu: set once, by the commit.
 	lastWrite chan struct{}
 
-	// passed is set once a commit of this scope succeeded, which no later
-	// failure can undo, so that CommitBeforeWrite answers without mu.
-	passed atomic.Bool
-	// storing is set while the commit stores the session's changes, before
-	// the response's first byte: a failure or a logout meanwhile is
+	// state holds the commit's flags (statePassed, stateStoring) in one
+	// word, read without mu, so that the scope keeps its size class.
+	state atomic.Uint32
+	// serving counts the Serve calls running for the scope (two when gin's
+	// HandleContext re-routed the request to a route with the middleware):
+	// scopeOf asks the gin.Context only while it is not 0.
+	serving atomic.Int32
+}
+
+// The flags of requestScope.state.
+const (
+	// statePassed is set once a commit of the scope succeeded, which no
+	// later failure can undo, so that CommitBeforeWrite answers without mu.
+	statePassed uint32 = 1 << iota
+	// stateStoring is set while the commit stores the session's changes,
+	// before the response's first byte: a failure or a logout meanwhile is
 	// answered by the commit, which reads them again once it has stored.
 	// Set by the commit alone; cleared under mu, so that deferFailure,
 	// which reads it under mu, records nothing the commit does not see.
-	storing atomic.Bool
-}
+	stateStoring
+)
 
 // scopeContextKey keys the scope of a request in its context by manager,
 // so that several managers serving one request each find their own.
@@ -234,10 +248,21 @@ func (m *Manager) load(sc *requestScope) error {
 	return nil
 }
 
-// scopeOf returns the scope that m.Handler attached to r, if any.
+// scopeOf returns the scope that m.Handler attached to r, if any. A Gin
+// request's scope counts only while its gin.Context holds it, where the
+// helpers find it: a route that gin's HandleContext re-routed to, without
+// the middleware, has none, as its helpers have none. Its handler's writes
+// go out without the scope's commit writer, so a change the scope held for
+// it would be committed after its answer, and could be lost after a 200.
 func (m *Manager) scopeOf(r *http.Request) *requestScope {
 	sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
 	if sc == nil || sc.m != m {
+		return nil
+	}
+	// Only while the middleware serves the request: after, gin may hand
+	// the gin.Context to another request, and a goroutine that kept r must
+	// not read it.
+	if gc := sc.gin.Raw.Context; gc != nil && sc.serving.Load() > 0 && !seam.GinHolds(gc, sc) {
 		return nil
 	}
 	return sc
@@ -439,7 +464,7 @@ func (sc *requestScope) deferFailure(err error) (answered bool) {
 	defer sc.mu.Unlock()
 	// While the commit stores, it has not answered yet: it reads the
 	// failure once it has stored (see commitOnce).
-	open := !sc.committed || sc.storing.Load()
+	open := !sc.committed || sc.state.Load()&stateStoring != 0
 	if open && sc.deferred == nil {
 		sc.deferred = err
 	}
@@ -538,7 +563,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	// joins the commit rather than overtaking it.
 	before := s.startHeld(changes)
 	s.mu.Unlock()
-	sc.storing.Store(true)
+	sc.state.Or(stateStoring)
 	// storeHeld puts the session in mode commitFailed itself on a failure,
 	// under the lock that ends the store.
 	err = s.storeHeld(sc.ctx(), changes, before, id, &sc.lastWrite)
@@ -549,7 +574,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	// The response has not started: a failure or a logout that came while
 	// the commit stored is answered as one that came before it.
 	sc.mu.Lock()
-	sc.storing.Store(false)
+	sc.state.And(^stateStoring)
 	late, clearNow := sc.deferred, sc.clearCookie && !clearCookie
 	sc.mu.Unlock()
 	if clearNow {
@@ -572,7 +597,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 // call it before the first byte of the response, and again before every
 // later write: after a commit that succeeded, those calls read one flag.
 func (sc *requestScope) CommitBeforeWrite() bool {
-	if sc.passed.Load() {
+	if sc.state.Load()&statePassed != 0 {
 		return true
 	}
 	ran, err := sc.commitOnce()
@@ -589,7 +614,7 @@ func (sc *requestScope) CommitBeforeWrite() bool {
 		sc.m.HandleError(sc.w, sc.r, err)
 		return false
 	}
-	sc.passed.Store(true)
+	sc.state.Or(statePassed)
 	return true
 }
 
@@ -605,7 +630,9 @@ func (sc *requestScope) CommitBeforeWrite() bool {
 // holds a dead ID. The panic goes on unchanged.
 func (sc *requestScope) Serve(next seam.Next) {
 	returned := false
+	sc.serving.Add(1)
 	defer func() {
+		sc.serving.Add(-1)
 		if !returned {
 			sc.abandon()
 		}
@@ -626,6 +653,10 @@ func (sc *requestScope) abandon() {
 		sc.m.log.Error("session: committing after a handler panicked failed", "err", err)
 	}
 }
+
+// ErrorAnswer is seam.Committer's: the Gin commit writer's flag, read and
+// written only by the request's goroutine, as the writer is.
+func (sc *requestScope) ErrorAnswer() *bool { return &sc.errorAnswer }
 
 // Manager returns the manager the scope belongs to.
 func (sc *requestScope) Manager() *Manager { return sc.m }

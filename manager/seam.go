@@ -42,6 +42,18 @@ func init() {
 			_, err := m.checkValue(key, value)
 			return err
 		},
+		Resume: func(m *Manager, r *http.Request, ginContext any, w seam.ResponseWriter) (seam.Scope[*Manager, Session], *seam.GinWriters) {
+			// Only a scope whose Serve runs: HandleContext called within
+			// it. One whose middleware has returned has committed for good.
+			sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
+			if sc == nil || sc.m != m || sc.gin.Raw.Context != ginContext || sc.serving.Load() == 0 || seam.GinHolds(ginContext, sc) {
+				return nil, nil
+			}
+			sc.gin.Commit.ResponseWriter = w
+			sc.gin.Raw.ResponseWriter = w
+			return sc, &sc.gin
+		},
+		ErrorStatus: errorStatus,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 )
 
 // DefaultCookieName is the session cookie's name when Options.CookieName
@@ -73,8 +74,21 @@ type Cookie struct {
 // request: it runs on every request. Like net/http, it skips a cookie whose
 // value holds a byte no cookie value may hold. The value's form is not
 // checked otherwise; callers check it for their own form.
+//
+// Like net/http, it reads no cookie at all from a request that carries more
+// than net/http reads (3,000 by default, GODEBUG httpcookiemaxnum): the
+// session a cookie carrier finds must be the one r.Cookie, and so a
+// gin-contrib store, would find.
 func CookieValue(r *http.Request, name string) (string, bool) {
-	for _, line := range r.Header["Cookie"] {
+	lines := r.Header["Cookie"]
+	count := 0
+	for _, line := range lines {
+		count += strings.Count(line, ";") + 1 // net/http's count
+	}
+	if count == 0 || !cookieCountRead(count) {
+		return "", false
+	}
+	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
@@ -120,4 +134,36 @@ func isCookieValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// cookieCounts holds what net/http answered about how many cookies of one
+// request it reads: every count up to within it reads, none from over on
+// (0: no count found over yet). Its limit is the GODEBUG setting
+// httpcookiemaxnum, which it does not export, so cookieCountRead asks it;
+// the answer is monotonic in the count, so it is asked about few counts.
+var cookieCounts struct{ within, over atomic.Int64 }
+
+// cookieCountRead reports whether net/http reads the cookies of a request
+// that carries count of them (by its count: one more than the semicolons of
+// each Cookie line). A setting of httpcookiemaxnum changed while the
+// process runs is not seen once both sides of it were asked about.
+func cookieCountRead(count int) bool {
+	n := int64(count)
+	if n <= cookieCounts.within.Load() {
+		return true
+	}
+	if over := cookieCounts.over.Load(); over != 0 && n >= over {
+		return false
+	}
+	// ParseCookie applies the limit of readCookies to its line's count
+	// before anything else; each "a=" part parses.
+	_, err := http.ParseCookie(strings.Repeat("a=;", count-1) + "a=")
+	if err == nil {
+		for w := cookieCounts.within.Load(); n > w && !cookieCounts.within.CompareAndSwap(w, n); w = cookieCounts.within.Load() {
+		}
+		return true
+	}
+	for o := cookieCounts.over.Load(); (o == 0 || n < o) && !cookieCounts.over.CompareAndSwap(o, n); o = cookieCounts.over.Load() {
+	}
+	return false
 }
