@@ -569,10 +569,27 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	// joins the commit rather than overtaking it.
 	before := s.startHeld(changes)
 	s.mu.Unlock()
+	return true, sc.storeChanges(s, changes, before, id, clearCookie)
+}
+
+// storeChanges is the end of a commit that stores: it stores changes, which
+// startHeld put on their way (before is what it returned), under id, and
+// then answers what came while it stored. cleared says whether the commit
+// expired the cookie already.
+func (sc *requestScope) storeChanges(s *MemSession, changes, before map[string]any, id string, cleared bool) (err error) {
 	sc.state.Or(stateStoring)
+	stored := false
+	defer func() {
+		if !stored { // the store panicked: what comes now can only be logged
+			sc.mu.Lock()
+			sc.state.And(^stateStoring)
+			sc.mu.Unlock()
+		}
+	}()
 	// storeHeld puts the session in mode commitFailed itself on a failure,
 	// under the lock that ends the store.
 	err = s.storeHeld(sc.ctx(), changes, before, id, &sc.lastWrite)
+	stored = true
 	if errors.Is(err, ErrSessionGone) && !errors.Is(err, ErrSessionRenewed) {
 		sc.m.log.Debug("session: dropped changes to a session destroyed meanwhile", "session", s.GetMaskedSessionId())
 		err = nil
@@ -581,7 +598,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 	// the commit stored is answered as one that came before it.
 	sc.mu.Lock()
 	sc.state.And(^stateStoring)
-	late, clearNow := sc.deferred, sc.clearCookie && !clearCookie
+	late, clearNow := sc.deferred, sc.clearCookie && !cleared
 	sc.mu.Unlock()
 	if clearNow {
 		if cerr := sc.clearID(); cerr != nil && err == nil {
@@ -594,7 +611,7 @@ func (sc *requestScope) commitOnce() (ran bool, err error) {
 		s.mu.Unlock()
 		err = late
 	}
-	return true, err
+	return err
 }
 
 // CommitBeforeWrite commits, and answers a failed commit through the error
