@@ -43,10 +43,8 @@ func init() {
 			return err
 		},
 		Resume: func(m *Manager, r *http.Request, ginContext any, w seam.ResponseWriter) (seam.Scope[*Manager, Session], *seam.GinWriters) {
-			// Only a scope whose Serve runs: HandleContext called within
-			// it. One whose middleware has returned has committed for good.
 			sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
-			if sc == nil || sc.m != m || sc.gin.Raw.Context != ginContext || sc.serving.Load() == 0 || seam.GinHolds(ginContext, sc) {
+			if sc == nil || sc.m != m || sc.gin.Raw.Context == nil || sc.gin.Raw.Context != ginContext || seam.GinHolds(ginContext, sc) {
 				return nil, nil
 			}
 			sc.gin.Commit.ResponseWriter = w

@@ -109,9 +109,8 @@ type Hooks[M, S any] struct {
 	// leaves no empty session behind.
 	CheckValue func(m M, key string, value any) error
 	// Resume returns the scope of m that r carries when that scope was
-	// begun for the Gin request ginContext, whose middleware still runs,
-	// but ginContext no longer holds it ([GinHolds]): gin's HandleContext,
-	// called from a handler of the first route, reset the context to serve the
+	// begun for the Gin request ginContext but ginContext no longer holds
+	// it ([GinHolds]): gin's HandleContext reset the context to serve the
 	// request again on another route, whose session middleware must go on
 	// with the request's scope rather than begin a second one. The scope's
 	// writers are pointed at w, the writer the middleware got this time.
