@@ -24,16 +24,6 @@ import (
 // answers through the commit writer. The manager's own methods, called with
 // c.Request (m.GetSession(c.Request), m.CreateSession(c.Request, c.Writer),
 // ...), act on the route's session as the helpers do.
-//
-// A request that gin's HandleContext re-routes keeps its session work: on
-// a target route that has the middleware too, the handlers read what the
-// first route set and their answer goes out after it is stored
-// (TestRerouteTargetReadsWhatTheFirstRouteSet,
-// TestRerouteTargetWriteIsNotOverwrittenAfterItsResponse); on one without
-// it, the helpers find no session and the manager's methods act as on any
-// route without the middleware, storing each change at once
-// (TestRerouteNeverAnswers200ForALostWrite,
-// TestRerouteManagerMethodsNeverAnswer200ForALostWrite).
 func UseManager(m *Manager, carrier sessions.Store) gin.HandlerFunc {
 	var ids seam.Carrier // nil: the manager's built-in cookie
 	if carrier != nil {
@@ -48,19 +38,6 @@ func useCarrier(m *Manager, ids seam.Carrier) gin.HandlerFunc {
 	// Boxed once: a key made per request would cost an allocation.
 	var named any = namedScopeKey{hooks.Cookie(m).Template.Name}
 	return func(c *gin.Context) {
-		if sc, ws := hooks.Resume(m, c.Request, c, c.Writer); sc != nil {
-			// gin's HandleContext serves this request again on another
-			// route, after resetting c: the request's scope goes on, so
-			// that the route reads what the first one set, and its answer
-			// goes out only after the scope's changes are stored, rather
-			// than a second scope whose changes the first one's late
-			// commit would overwrite.
-			c.Set(scopeKey{}, sc)
-			c.Set(named, sc)
-			c.Writer = &ws.Commit
-			sc.Serve(c)
-			return
-		}
 		// The scope holds the commit writer, and the writer it sends cookies
 		// and errors to (which GinErrorHandler reaches the gin.Context
 		// from), in its own allocation.

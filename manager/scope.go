@@ -98,10 +98,6 @@ type requestScope struct {
 	// state holds the commit's flags (statePassed, stateStoring) in one
 	// word, read without mu, so that the scope keeps its size class.
 	state atomic.Uint32
-	// serving counts the Serve calls running for the scope (two when gin's
-	// HandleContext re-routed the request to a route with the middleware):
-	// scopeOf asks the gin.Context only while it is not 0.
-	serving atomic.Int32
 }
 
 // The flags of requestScope.state.
@@ -254,21 +250,10 @@ func (m *Manager) load(sc *requestScope) error {
 	return nil
 }
 
-// scopeOf returns the scope that m.Handler attached to r, if any. A Gin
-// request's scope counts only while its gin.Context holds it, where the
-// helpers find it: a route that gin's HandleContext re-routed to, without
-// the middleware, has none, as its helpers have none. Its handler's writes
-// go out without the scope's commit writer, so a change the scope held for
-// it would be committed after its answer, and could be lost after a 200.
+// scopeOf returns the scope that m.Handler attached to r, if any.
 func (m *Manager) scopeOf(r *http.Request) *requestScope {
 	sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
 	if sc == nil || sc.m != m {
-		return nil
-	}
-	// Only while the middleware serves the request: after, gin may hand
-	// the gin.Context to another request, and a goroutine that kept r must
-	// not read it.
-	if gc := sc.gin.Raw.Context; gc != nil && sc.serving.Load() > 0 && !seam.GinHolds(gc, sc) {
 		return nil
 	}
 	return sc
@@ -653,9 +638,7 @@ func (sc *requestScope) CommitBeforeWrite() bool {
 // holds a dead ID. The panic goes on unchanged.
 func (sc *requestScope) Serve(next seam.Next) {
 	returned := false
-	sc.serving.Add(1)
 	defer func() {
-		sc.serving.Add(-1)
 		if !returned {
 			sc.abandon()
 		}

@@ -42,15 +42,6 @@ func init() {
 			_, err := m.checkValue(key, value)
 			return err
 		},
-		Resume: func(m *Manager, r *http.Request, ginContext any, w seam.ResponseWriter) (seam.Scope[*Manager, Session], *seam.GinWriters) {
-			sc, _ := r.Context().Value(scopeContextKey{m}).(*requestScope)
-			if sc == nil || sc.m != m || sc.gin.Raw.Context == nil || sc.gin.Raw.Context != ginContext || seam.GinHolds(ginContext, sc) {
-				return nil, nil
-			}
-			sc.gin.Commit.ResponseWriter = w
-			sc.gin.Raw.ResponseWriter = w
-			return sc, &sc.gin
-		},
 		ErrorStatus: errorStatus,
 	})
 }

@@ -108,26 +108,11 @@ type Hooks[M, S any] struct {
 	// a session to hold the value asks first, so that a refused value
 	// leaves no empty session behind.
 	CheckValue func(m M, key string, value any) error
-	// Resume returns the scope of m that r carries when that scope was
-	// begun for the Gin request ginContext but ginContext no longer holds
-	// it ([GinHolds]): gin's HandleContext reset the context to serve the
-	// request again on another route, whose session middleware must go on
-	// with the request's scope rather than begin a second one. The scope's
-	// writers are pointed at w, the writer the middleware got this time.
-	// nil when there is no such scope.
-	Resume func(m M, r *http.Request, ginContext any, w ResponseWriter) (Scope[M, S], *GinWriters)
 	// ErrorStatus returns the status the default error handler answers
 	// err with: 503 for a store that is down or full, 409 for a lost
 	// renewal race, 500 otherwise.
 	ErrorStatus func(err error) int
 }
-
-// GinHolds reports whether the *gin.Context ginContext still holds scope,
-// a scope begun for it, among its Keys: false once gin's HandleContext
-// reset the context. The root package sets it in its init; package manager
-// calls it so that its methods, called with a request that carries such a
-// scope, act on it only where the helpers would find it too.
-var GinHolds func(ginContext, scope any) bool
 
 // installed holds the Hooks that package manager installed.
 var installed any
