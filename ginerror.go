@@ -23,9 +23,10 @@ import (
 //
 // h may instead only record the error, _ = c.Error(err), for a middleware
 // further out to render after c.Next, Gin's usual way. When h writes
-// nothing, the status the default ErrorHandler would send (503 for a store
-// that is down, 409 for ErrSessionRenewed, else 500) is recorded on Gin's
-// writer without being sent; after a failed commit, an answer whose status
+// nothing and sets no status (a redirect does), the status the default
+// ErrorHandler would send (503 for a store that is down, 409 for
+// ErrSessionRenewed, else 500) is recorded on Gin's writer without being
+// sent; after a failed commit, an answer whose status
 // is 400 or more then goes out through c.Writer, and with none Gin sends
 // the recorded status: a failed commit is never answered 200
 // (TestAFailedCommitRenderedByAnOuterErrorMiddlewareIsNotA200,
@@ -57,7 +58,9 @@ func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter
 		// the answer the middleware renders with an error status passes the
 		// failed commit's writer, and with none Gin sends this status, never
 		// its default 200.
-		if raw := gw.ResponseWriter; !raw.Written() && raw.Status() < http.StatusBadRequest {
+		// Gin's writer holds 200 until something sets a status: any other
+		// (a redirect's 303, a deliberate 204) is h's answer.
+		if raw := gw.ResponseWriter; !raw.Written() && raw.Status() == http.StatusOK {
 			raw.WriteHeader(hooks.ErrorStatus(err))
 		}
 		c.Abort()

@@ -1,6 +1,10 @@
 package manager
 
-import "net/http"
+import (
+	"bufio"
+	"net"
+	"net/http"
+)
 
 // heldStatusWriter is a writer that tells whether its response went out
 // and which status it holds, as Gin's does: a status written to it before
@@ -19,7 +23,9 @@ func (m *Manager) customAnswer(w http.ResponseWriter, r *http.Request, err error
 	code := errorStatus(err)
 	if hw, ok := w.(heldStatusWriter); ok {
 		m.opts.ErrorHandler(w, r, err)
-		if !hw.Written() && hw.Status() < http.StatusBadRequest {
+		// Gin's writer holds 200 until something sets a status: any other
+		// (a redirect's 303, a deliberate 204) is the handler's answer.
+		if !hw.Written() && hw.Status() == http.StatusOK {
 			// Held, not sent: a middleware further out may still render
 			// its own error answer (see GinErrorHandler).
 			w.WriteHeader(code)
@@ -53,3 +59,21 @@ func (t *answerTracker) Write(b []byte) (int, error) {
 }
 
 func (t *answerTracker) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// Flush sends what was written, and the headers: an answer (200 if nothing
+// set a status) once it has. The writer below may not flush; then nothing
+// happens, as with net/http's own.
+func (t *answerTracker) Flush() {
+	t.wrote = true
+	_ = http.NewResponseController(t.ResponseWriter).Flush()
+}
+
+// Hijack hands over the connection, if the writer below can: the handler
+// then answers on it itself.
+func (t *answerTracker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(t.ResponseWriter).Hijack()
+	if err == nil {
+		t.wrote = true
+	}
+	return conn, rw, err
+}

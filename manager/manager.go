@@ -187,7 +187,8 @@ func (m *Manager) DestroySessionById(sessionId string) error {
 // stored, through Options.ErrorHandler or the default one (see
 // [Options.ErrorHandler] for its status codes).
 //
-// An Options.ErrorHandler that writes nothing (one that only logs, say)
+// An Options.ErrorHandler that writes nothing and, on Gin, sets no status
+// (one that only logs, say; a redirect sets one)
 // does not make the request a success: the default status is then sent
 // with its status text, or, on a writer that can hold a status unsent as
 // Gin's does, recorded there for the rest of the request to answer with
