@@ -52,17 +52,7 @@ func GinErrorHandler(h func(c *gin.Context, err error)) func(http.ResponseWriter
 		wrapped := c.Writer
 		c.Writer = gw.ResponseWriter
 		defer func() { c.Writer = wrapped }()
-		h(c, err)
-		// h may only record err (c.Error) for a middleware further out to
-		// render. Gin's writer then holds the status without sending it:
-		// the answer the middleware renders with an error status passes the
-		// failed commit's writer, and with none Gin sends this status, never
-		// its default 200.
-		// Gin's writer holds 200 until something sets a status: any other
-		// (a redirect's 303, a deliberate 204) is h's answer.
-		if raw := gw.ResponseWriter; !raw.Written() && raw.Status() == http.StatusOK {
-			raw.WriteHeader(hooks.ErrorStatus(err))
-		}
+		h(c, err) // when h answers nothing, HandleError records the status
 		c.Abort()
 	}
 }

@@ -42,7 +42,6 @@ func init() {
 			_, err := m.checkValue(key, value)
 			return err
 		},
-		ErrorStatus: errorStatus,
 	})
 }
 

@@ -108,10 +108,6 @@ type Hooks[M, S any] struct {
 	// a session to hold the value asks first, so that a refused value
 	// leaves no empty session behind.
 	CheckValue func(m M, key string, value any) error
-	// ErrorStatus returns the status the default error handler answers
-	// err with: 503 for a store that is down or full, 409 for a lost
-	// renewal race, 500 otherwise.
-	ErrorStatus func(err error) int
 }
 
 // installed holds the Hooks that package manager installed.
