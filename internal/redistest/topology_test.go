@@ -84,7 +84,14 @@ func TestFailover(t *testing.T) {
 				require.NoError(t, old.ReviveAsReplicaOf(now))
 			}
 			require.NoError(t, d.Wait(wctx), "the old master rejoins")
-			require.Same(t, now, masterOf(t, d, "k"), "the old master came back as a replica")
+			// It came back as a replica (Wait saw the set linked and
+			// healthy); on a loaded machine the sentinels may since have
+			// judged the new master down and failed back over to it, which
+			// the value below survives all the same.
+			if m := masterOf(t, d, "k"); m != now {
+				require.Same(t, old, m)
+				t.Logf("the sentinels failed back over to the revived server")
+			}
 			v, err := c.Get(ctx, "k").Result()
 			require.NoError(t, err)
 			require.Equal(t, "after", v, "the write acknowledged after the failover survives the rejoin")
