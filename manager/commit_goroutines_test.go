@@ -25,20 +25,38 @@ import (
 	"github.com/sessionkit/session/store"
 )
 
-// updateGateStore holds Update, while gated is set, until release is
-// closed, having closed entered: a store whose write is on its way.
-type updateGateStore struct {
-	store.Store
+// writeGate holds one store write on its way: once gated is set, the next
+// write closes entered and waits until release is closed.
+type writeGate struct {
 	gated   atomic.Bool
 	entered chan struct{}
 	release chan struct{}
 }
 
-func (s *updateGateStore) Update(ctx context.Context, id string, changes map[string]any) error {
-	if s.gated.CompareAndSwap(true, false) {
-		close(s.entered)
-		<-s.release
+func newWriteGate() *writeGate {
+	return &writeGate{entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+// hold holds the calling write if the gate is set, and reports whether it
+// did.
+func (g *writeGate) hold() bool {
+	if !g.gated.CompareAndSwap(true, false) {
+		return false
 	}
+	close(g.entered)
+	<-g.release
+	return true
+}
+
+// updateGateStore holds Update at its gate: a store whose write is on its
+// way.
+type updateGateStore struct {
+	store.Store
+	*writeGate
+}
+
+func (s *updateGateStore) Update(ctx context.Context, id string, changes map[string]any) error {
+	s.hold()
 	return s.Store.Update(ctx, id, changes)
 }
 
@@ -49,7 +67,7 @@ func (s *updateGateStore) Update(ctx context.Context, id string, changes map[str
 // before the store's write and folds them back only after it returns: in
 // between, Get answers the value from before the Set.
 func TestAValueSetIsReadBackWhileTheCommitStoresIt(t *testing.T) {
-	st := &updateGateStore{Store: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	st := &updateGateStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
 	_, ck := env.Create(t)
 
@@ -84,7 +102,7 @@ func TestAValueSetIsReadBackWhileTheCommitStoresIt(t *testing.T) {
 // then keep the newer value: the commit's older write arriving last must
 // not overwrite it (a write answered as saved, then lost).
 func TestASetAfterTheCommitIsNotLostToTheCommitsOlderWrite(t *testing.T) {
-	st := &updateGateStore{Store: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	st := &updateGateStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
 	created, ck := env.Create(t)
 
@@ -120,17 +138,13 @@ func TestASetAfterTheCommitIsNotLostToTheCommitsOlderWrite(t *testing.T) {
 // goes away while the commit's write is on its way.
 type failGateStore struct {
 	store.Store
-	gated   atomic.Bool
-	entered chan struct{}
-	release chan struct{}
+	*writeGate
 }
 
 var errUpdateDown = fmt.Errorf("%w: update refused by the test", store.ErrUnavailable)
 
 func (s *failGateStore) Update(ctx context.Context, id string, changes map[string]any) error {
-	if s.gated.CompareAndSwap(true, false) {
-		close(s.entered)
-		<-s.release
+	if s.hold() {
 		return errUpdateDown
 	}
 	return s.Store.Update(ctx, id, changes)
@@ -143,7 +157,7 @@ func (s *failGateStore) Update(ctx context.Context, id string, changes map[strin
 // value comes back that the store never took), and a later Set stores
 // nothing, as after any failed commit.
 func TestACommitThatFailsWhileStoringDropsWhatItHeld(t *testing.T) {
-	st := &failGateStore{Store: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	st := &failGateStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
 	created, ck := env.Create(t)
 	require.NoError(t, env.M.GetSessionById(created.GetId()).Set("theme", "light"))
@@ -196,16 +210,12 @@ func TestACommitThatFailsWhileStoringDropsWhatItHeld(t *testing.T) {
 // set, it fails the next Update after that one without writing.
 type laterFailGateStore struct {
 	store.Store
-	gated     atomic.Bool
+	*writeGate
 	failLater atomic.Bool
-	entered   chan struct{}
-	release   chan struct{}
 }
 
 func (s *laterFailGateStore) Update(ctx context.Context, id string, changes map[string]any) error {
-	if s.gated.CompareAndSwap(true, false) {
-		close(s.entered)
-		<-s.release
+	if s.hold() {
 		return s.Store.Update(ctx, id, changes)
 	}
 	if s.failLater.CompareAndSwap(true, false) {
@@ -221,7 +231,7 @@ func (s *laterFailGateStore) Update(ctx context.Context, id string, changes map[
 // handler answers. The commit's own write landed and stays; the joined
 // value does not come back in the session, and a later Set stores nothing.
 func TestASetThatJoinsTheCommitFailsWithIt(t *testing.T) {
-	st := &laterFailGateStore{Store: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	st := &laterFailGateStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
 	created, ck := env.Create(t)
 
@@ -449,10 +459,8 @@ func TestACommitIsNotStarvedBySetsMadeWhileItStores(t *testing.T) {
 // entered.
 type deadlineStore struct {
 	store.Store
+	*writeGate
 	watching  atomic.Bool
-	gated     atomic.Bool
-	entered   chan struct{}
-	release   chan struct{}
 	mu        sync.Mutex
 	deadlines []time.Time
 }
@@ -464,10 +472,7 @@ func (s *deadlineStore) Update(ctx context.Context, id string, changes map[strin
 		s.deadlines = append(s.deadlines, d)
 		s.mu.Unlock()
 	}
-	if s.gated.CompareAndSwap(true, false) {
-		close(s.entered)
-		<-s.release
-	}
+	s.hold()
 	return s.Store.Update(ctx, id, changes)
 }
 
@@ -475,7 +480,7 @@ func (s *deadlineStore) Update(ctx context.Context, id string, changes map[strin
 // write in one more write; the response waits for both, so both run within
 // one StoreWriteTimeout, not one each.
 func TestACommitsWritesShareOneDeadline(t *testing.T) {
-	st := &deadlineStore{Store: store.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	st := &deadlineStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st, StoreWriteTimeout: time.Minute}, nil)
 	_, ck := env.Create(t)
 
@@ -579,7 +584,7 @@ func newGatedFaultyStore() *gatedFaultyStore {
 	fs.Err = store.ErrUnavailable
 	return &gatedFaultyStore{
 		FaultyStore: fs,
-		gate:        &updateGateStore{Store: fs, entered: make(chan struct{}), release: make(chan struct{})},
+		gate:        &updateGateStore{Store: fs, writeGate: newWriteGate()},
 	}
 }
 

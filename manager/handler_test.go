@@ -223,6 +223,49 @@ func TestAnErrorHandlerThatWritesNothingIsNoSuccess(t *testing.T) {
 	}
 }
 
+// TestAnErrorHandlerKeepsTheWritersFlusher: an Options.ErrorHandler gets a
+// writer it may stream its answer on (an SSE error event, a long
+// maintenance page): w.(http.Flusher) holds wherever the server's writer
+// is one, though HandleError hands the handler a writer of its own to see
+// whether it answered.
+func TestAnErrorHandlerKeepsTheWritersFlusher(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		breakIt   func(st *testkit.FaultyStore)
+		setInside bool
+	}{
+		{name: "load failure", breakIt: func(st *testkit.FaultyStore) { st.FailLoad.Store(true) }},
+		{name: "commit failure", breakIt: func(st *testkit.FaultyStore) { st.FailUpdate.Store(true) }, setInside: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := testkit.NewFaultyStore()
+			flusher := false
+			env := testkit.NewEnv(t, manager.Options{Store: st, ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, "event: error\n\n")
+				var f http.Flusher
+				f, flusher = w.(http.Flusher)
+				if flusher {
+					f.Flush()
+				}
+			}}, nil)
+			_, ck := env.Create(t)
+			st.Err = store.ErrUnavailable
+			tt.breakIt(st)
+			h := env.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.setInside {
+					_ = env.M.GetSession(r).Set("k", "v")
+				}
+				_, _ = io.WriteString(w, "saved")
+			}))
+			rec := testkit.Get(h, "/", ck)
+			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.True(t, flusher, "the error handler's writer lost http.Flusher")
+			assert.True(t, rec.Flushed, "the error handler's answer was not flushed")
+		})
+	}
+}
+
 func TestHandlerHeaders(t *testing.T) {
 	env := testkit.NewEnv(t, manager.Options{}, nil)
 	m := env.M
