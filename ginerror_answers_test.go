@@ -20,8 +20,8 @@ import (
 // GinErrorHandler that way (h records the error; the outer middleware
 // answers) must not have a failed commit answered 200: the outer
 // middleware's answer goes through the session's commit writer, still
-// c.Writer, which drops it since the commit failed, and gin then sends its
-// default 200 with an empty body.
+// c.Writer, which must let an error answer through after a failed commit
+// rather than drop it and leave gin its default 200 with an empty body.
 func TestAFailedCommitRenderedByAnOuterErrorMiddlewareIsNotA200(t *testing.T) {
 	faulty := testkit.NewFaultyStore()
 	opts := testOptions(testkit.NewClock())

@@ -63,9 +63,9 @@ func (s *updateGateStore) Update(ctx context.Context, id string, changes map[str
 // TestAValueSetIsReadBackWhileTheCommitStoresIt: a handler that sets a
 // value and reads it back must find it, also while the commit is storing
 // it (the response is written by a goroutine of the handler's, a stream
-// say). The commit takes the changes out of the session's pending map
-// before the store's write and folds them back only after it returns: in
-// between, Get answers the value from before the Set.
+// say). A commit that took the changes out of the pending map before the
+// store's write and folded them back after it would have Get answer, in
+// between, the value from before the Set.
 func TestAValueSetIsReadBackWhileTheCommitStoresIt(t *testing.T) {
 	st := &updateGateStore{Store: store.NewMemory(), writeGate: newWriteGate()}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
@@ -396,11 +396,9 @@ func (s *busySetStore) Update(ctx context.Context, id string, changes map[string
 
 // TestACommitIsNotStarvedBySetsMadeWhileItStores: a Set made while the
 // commit stores joins it, and the commit stores what joined after its own
-// write, then what joined during that write, and so on until nothing is
-// left. A goroutine of the handler that keeps setting a value (progress of
-// a long job, say) then keeps the commit storing for ever: the response,
-// whose first byte waits for the commit, never goes out. Before the commit
-// held such Sets, each wrote through on its own and the response went on.
+// write, and no more: a goroutine of the handler that keeps setting a
+// value (progress of a long job, say) must not keep the commit storing for
+// ever, since the response's first byte waits for the commit.
 func TestACommitIsNotStarvedBySetsMadeWhileItStores(t *testing.T) {
 	st := &busySetStore{Store: store.NewMemory(), starved: make(chan struct{})}
 	env := testkit.NewEnv(t, manager.Options{Store: st}, nil)
